@@ -1,0 +1,15 @@
+//! Supportal's domain: plain types and pure functions. No async, no I/O.
+//! HTTP, storage and the event bus call into this crate; it calls none of them.
+
+pub mod error;
+pub mod ids;
+pub mod role;
+pub mod secret;
+pub mod session;
+pub mod text;
+pub mod time;
+
+pub use error::FieldError;
+pub use ids::*;
+pub use role::Role;
+pub use time::{Clock, Timestamp};

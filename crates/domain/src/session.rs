@@ -1,0 +1,210 @@
+//! The support session: from a customer's arrival to its end.
+//!
+//! `waiting` in a queue → `active` with one owner → `ended`. Each transition is a pure function
+//! that either refuses or returns the new state and the event to record in the session log.
+
+use crate::{TeamId, UserId};
+use serde::{Deserialize, Serialize};
+
+/// How the customer started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StartMethod {
+    RepList,
+    IssueForm,
+    ContactButton,
+    SessionKey,
+}
+
+impl StartMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StartMethod::RepList => "rep_list",
+            StartMethod::IssueForm => "issue_form",
+            StartMethod::ContactButton => "contact_button",
+            StartMethod::SessionKey => "session_key",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::RepList, Self::IssueForm, Self::ContactButton, Self::SessionKey]
+            .into_iter()
+            .find(|m| m.as_str() == s)
+    }
+}
+
+/// Which queue a waiting session is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Queue {
+    Personal(UserId),
+    Team(TeamId),
+    General,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Resolved,
+    Unresolved,
+    /// The customer left before being helped, or stopped answering.
+    Abandoned,
+    /// Waited past the organization's limit with nobody taking it.
+    Expired,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Resolved => "resolved",
+            Outcome::Unresolved => "unresolved",
+            Outcome::Abandoned => "abandoned",
+            Outcome::Expired => "expired",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Resolved, Self::Unresolved, Self::Abandoned, Self::Expired]
+            .into_iter()
+            .find(|o| o.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SessionState {
+    Waiting { queue: Queue },
+    Active { owner: UserId },
+    Ended { outcome: Outcome },
+}
+
+impl SessionState {
+    /// The value kept in the `state` column; the conditional claim update matches on it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SessionState::Waiting { .. } => "waiting",
+            SessionState::Active { .. } => "active",
+            SessionState::Ended { .. } => "ended",
+        }
+    }
+}
+
+/// What happened, as recorded in the session's append-only event log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum SessionEvent {
+    Queued { queue: Queue, reason: String },
+    Accepted { rep: UserId },
+    Requeued { queue: Queue, reason: String },
+    Ended { outcome: Outcome, by: Option<UserId> },
+}
+
+impl SessionEvent {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SessionEvent::Queued { .. } => "queued",
+            SessionEvent::Accepted { .. } => "accepted",
+            SessionEvent::Requeued { .. } => "requeued",
+            SessionEvent::Ended { .. } => "ended",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    #[error("the session is no longer waiting")]
+    NotWaiting,
+    #[error("the session is not active")]
+    NotActive,
+    #[error("the session has ended")]
+    AlreadyEnded,
+    #[error("only the owner may do that")]
+    NotOwner,
+}
+
+pub type Transition = Result<(SessionState, SessionEvent), TransitionError>;
+
+pub fn accept(state: SessionState, rep: UserId) -> Transition {
+    match state {
+        SessionState::Waiting { .. } => {
+            Ok((SessionState::Active { owner: rep }, SessionEvent::Accepted { rep }))
+        }
+        SessionState::Ended { .. } => Err(TransitionError::AlreadyEnded),
+        SessionState::Active { .. } => Err(TransitionError::NotWaiting),
+    }
+}
+
+/// Back into a queue: a transfer by the owner, or the fallback when the owner is gone.
+pub fn requeue(state: SessionState, queue: Queue, reason: &str) -> Transition {
+    match state {
+        SessionState::Active { .. } => Ok((
+            SessionState::Waiting { queue },
+            SessionEvent::Requeued { queue, reason: reason.to_owned() },
+        )),
+        SessionState::Waiting { .. } => Err(TransitionError::NotActive),
+        SessionState::Ended { .. } => Err(TransitionError::AlreadyEnded),
+    }
+}
+
+/// The customer cancels or leaves (`by` = None), or the owner closes with an outcome.
+pub fn end(state: SessionState, outcome: Outcome, by: Option<UserId>) -> Transition {
+    match (state, by) {
+        (SessionState::Ended { .. }, _) => Err(TransitionError::AlreadyEnded),
+        (SessionState::Active { owner }, Some(rep)) if owner != rep => Err(TransitionError::NotOwner),
+        (SessionState::Waiting { .. }, Some(_)) => Err(TransitionError::NotActive),
+        _ => Ok((SessionState::Ended { outcome }, SessionEvent::Ended { outcome, by })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const REP: UserId = UserId(1);
+    const OTHER: UserId = UserId(2);
+    fn waiting() -> SessionState {
+        SessionState::Waiting { queue: Queue::General }
+    }
+
+    #[test]
+    fn a_waiting_session_is_accepted_once() {
+        let (active, event) = accept(waiting(), REP).unwrap();
+        assert_eq!(active, SessionState::Active { owner: REP });
+        assert_eq!(event.kind(), "accepted");
+        assert_eq!(accept(active, OTHER), Err(TransitionError::NotWaiting));
+    }
+
+    #[test]
+    fn only_the_owner_ends_an_active_session() {
+        let active = SessionState::Active { owner: REP };
+        assert_eq!(end(active, Outcome::Resolved, Some(OTHER)), Err(TransitionError::NotOwner));
+        let (ended, _) = end(active, Outcome::Resolved, Some(REP)).unwrap();
+        assert_eq!(ended.name(), "ended");
+        assert_eq!(end(ended, Outcome::Resolved, None), Err(TransitionError::AlreadyEnded));
+        assert_eq!(accept(ended, REP), Err(TransitionError::AlreadyEnded));
+    }
+
+    #[test]
+    fn a_customer_may_cancel_while_waiting_but_a_rep_may_not_end_what_they_do_not_hold() {
+        assert!(end(waiting(), Outcome::Abandoned, None).is_ok());
+        assert_eq!(end(waiting(), Outcome::Resolved, Some(REP)), Err(TransitionError::NotActive));
+    }
+
+    #[test]
+    fn requeue_returns_an_active_session_to_a_queue_with_its_reason() {
+        let team = Queue::Team(TeamId(4));
+        let (state, event) = requeue(SessionState::Active { owner: REP }, team, "transfer").unwrap();
+        assert_eq!(state, SessionState::Waiting { queue: team });
+        assert_eq!(event, SessionEvent::Requeued { queue: team, reason: "transfer".into() });
+        assert_eq!(requeue(waiting(), team, "x"), Err(TransitionError::NotActive));
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for m in ["rep_list", "issue_form", "contact_button", "session_key"] {
+            assert_eq!(StartMethod::parse(m).unwrap().as_str(), m);
+        }
+        for o in ["resolved", "unresolved", "abandoned", "expired"] {
+            assert_eq!(Outcome::parse(o).unwrap().as_str(), o);
+        }
+        assert_eq!(StartMethod::parse("fax"), None);
+    }
+}

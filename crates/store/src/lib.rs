@@ -1,0 +1,22 @@
+//! Where Supportal's state is kept. One API (`Store`) over SQLite and PostgreSQL.
+//!
+//! Every query is written once, in SQL both engines accept (`$1` placeholders, `RETURNING`,
+//! BIGINT milliseconds, JSON in TEXT), and sent to whichever native pool is configured by the
+//! `on_pool!` macro. See docs/decisions/0001-one-sql-two-backends.md.
+
+mod error;
+mod pool;
+
+pub mod audit;
+pub mod directory;
+pub mod orgs;
+pub mod setup;
+pub mod support;
+pub mod users;
+pub mod web_sessions;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{StoreError, StoreResult};
+pub use pool::{Backend, Store};

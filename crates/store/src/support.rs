@@ -1,0 +1,246 @@
+//! Support sessions and their append-only event log.
+//!
+//! Every state change and its event are committed in one transaction. Event sequence numbers
+//! are per organization and taken from a counter row, so they commit in order: a client that
+//! resumes "after seq N" never misses an event that committed late.
+
+use crate::pool::on_pool;
+use crate::{Store, StoreError, StoreResult};
+use domain::session::{self, Outcome, Queue, SessionEvent, SessionState, StartMethod};
+use domain::{IssueTypeId, OrgId, SessionId, SiteId, TeamId, Timestamp, UserId};
+
+pub struct NewSupportSession<'a> {
+    pub site: Option<SiteId>,
+    pub start_method: StartMethod,
+    pub queue: Queue,
+    pub issue_type: Option<IssueTypeId>,
+    pub customer_name: &'a str,
+    pub company: Option<&'a str>,
+    pub company_code: Option<&'a str>,
+    pub description: Option<&'a str>,
+    /// Custom field values, as a JSON object.
+    pub fields: &'a serde_json::Value,
+    pub language: &'a str,
+    pub verified: bool,
+    pub capability_digest: &'a str,
+    /// Why routing chose this queue; recorded with the `queued` event.
+    pub routing_reason: &'a str,
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SupportSession {
+    #[sqlx(try_from = "i64")]
+    pub id: SessionId,
+    #[sqlx(try_from = "i64")]
+    pub org_id: OrgId,
+    pub state: String,
+    pub start_method: String,
+    pub queue_kind: Option<String>,
+    pub queue_user_id: Option<i64>,
+    pub queue_team_id: Option<i64>,
+    pub owner_user_id: Option<i64>,
+    pub customer_name: String,
+    pub customer_company: Option<String>,
+    pub description: Option<String>,
+    pub language: String,
+    pub verified: bool,
+    pub outcome: Option<String>,
+    #[sqlx(try_from = "i64")]
+    pub queued_at: Timestamp,
+}
+
+impl SupportSession {
+    /// The typed state, rebuilt from its columns.
+    pub fn session_state(&self) -> StoreResult<SessionState> {
+        let corrupt = || StoreError::Corrupt(format!("support session {} has an invalid state", self.id));
+        Ok(match self.state.as_str() {
+            "waiting" => SessionState::Waiting {
+                queue: match self.queue_kind.as_deref() {
+                    Some("personal") => Queue::Personal(UserId(self.queue_user_id.ok_or_else(corrupt)?)),
+                    Some("team") => Queue::Team(TeamId(self.queue_team_id.ok_or_else(corrupt)?)),
+                    Some("general") => Queue::General,
+                    _ => return Err(corrupt()),
+                },
+            },
+            "active" => SessionState::Active { owner: UserId(self.owner_user_id.ok_or_else(corrupt)?) },
+            "ended" => SessionState::Ended {
+                outcome: self.outcome.as_deref().and_then(Outcome::parse).ok_or_else(corrupt)?,
+            },
+            _ => return Err(corrupt()),
+        })
+    }
+}
+
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct StoredEvent {
+    pub seq: i64,
+    pub session_id: Option<i64>,
+    pub kind: String,
+    pub payload: String,
+    #[sqlx(try_from = "i64")]
+    pub created_at: Timestamp,
+}
+
+impl StoredEvent {
+    pub fn event(&self) -> StoreResult<SessionEvent> {
+        Ok(serde_json::from_str(&self.payload)?)
+    }
+}
+
+fn queue_columns(queue: Queue) -> (&'static str, Option<i64>, Option<i64>) {
+    match queue {
+        Queue::Personal(rep) => ("personal", Some(rep.0), None),
+        Queue::Team(team) => ("team", None, Some(team.0)),
+        Queue::General => ("general", None, None),
+    }
+}
+
+/// Append `$event` for `$session` inside transaction `$tx`; evaluates to its sequence number.
+macro_rules! append_event {
+    ($tx:expr, $org:expr, $session:expr, $event:expr, $now:expr) => {{
+        let seq: i64 = sqlx::query_scalar(
+            "UPDATE organizations SET last_event_seq = last_event_seq + 1 WHERE id = $1 \
+             RETURNING last_event_seq",
+        )
+        .bind($org.0)
+        .fetch_one(&mut *$tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO session_events (org_id, seq, session_id, kind, payload, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind($org.0)
+        .bind(seq)
+        .bind($session.0)
+        .bind($event.kind())
+        .bind(serde_json::to_string($event)?)
+        .bind($now.millis())
+        .execute(&mut *$tx)
+        .await?;
+        seq
+    }};
+}
+
+const SESSION_COLUMNS: &str = "id, org_id, state, start_method, queue_kind, queue_user_id, \
+     queue_team_id, owner_user_id, customer_name, customer_company, description, language, \
+     verified, outcome, queued_at";
+
+impl Store {
+    /// Queue a new support session; returns its id and the sequence number of its `queued` event.
+    pub async fn create_support_session(
+        &self,
+        org: OrgId,
+        new: &NewSupportSession<'_>,
+        now: Timestamp,
+    ) -> StoreResult<(SessionId, i64)> {
+        let (kind, queue_user, queue_team) = queue_columns(new.queue);
+        let event = SessionEvent::Queued { queue: new.queue, reason: new.routing_reason.to_owned() };
+        let fields = serde_json::to_string(new.fields)?;
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO support_sessions (org_id, site_id, state, start_method, queue_kind, \
+                 queue_user_id, queue_team_id, issue_type_id, customer_name, customer_company, \
+                 company_code, description, fields, language, verified, capability_digest, \
+                 created_at, queued_at) \
+                 VALUES ($1, $2, 'waiting', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
+                 RETURNING id",
+            )
+            .bind(org.0).bind(new.site.map(|s| s.0)).bind(new.start_method.as_str()).bind(kind)
+            .bind(queue_user).bind(queue_team).bind(new.issue_type.map(|i| i.0))
+            .bind(new.customer_name).bind(new.company).bind(new.company_code).bind(new.description)
+            .bind(&fields).bind(new.language).bind(new.verified).bind(new.capability_digest)
+            .bind(now.millis())
+            .fetch_one(&mut *tx).await?;
+            let seq = append_event!(tx, org, SessionId(id), &event, now);
+            tx.commit().await?;
+            Ok((SessionId(id), seq))
+        })
+    }
+
+    pub async fn support_session(&self, org: OrgId, id: SessionId) -> StoreResult<Option<SupportSession>> {
+        let sql = format!("SELECT {SESSION_COLUMNS} FROM support_sessions WHERE org_id = $1 AND id = $2");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(org.0).bind(id.0).fetch_optional(p).await)?)
+    }
+
+    /// Take a waiting session for `rep`. Exactly one of any number of concurrent callers gets
+    /// `Some(seq)`; the rest get None (it was taken, cancelled, or is not this organization's).
+    pub async fn claim_session(
+        &self,
+        org: OrgId,
+        id: SessionId,
+        rep: UserId,
+        now: Timestamp,
+    ) -> StoreResult<Option<i64>> {
+        let event = SessionEvent::Accepted { rep };
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            // The conditional update is the claim: it is also the transaction's first statement,
+            // so SQLite takes its write lock here instead of failing a later lock upgrade.
+            let won = sqlx::query(
+                "UPDATE support_sessions SET state = 'active', owner_user_id = $1, accepted_at = $2, \
+                 queue_kind = NULL, queue_user_id = NULL, queue_team_id = NULL \
+                 WHERE id = $3 AND org_id = $4 AND state = 'waiting'",
+            )
+            .bind(rep.0).bind(now.millis()).bind(id.0).bind(org.0)
+            .execute(&mut *tx).await?.rows_affected() == 1;
+            if !won {
+                return Ok(None);
+            }
+            let seq = append_event!(tx, org, id, &event, now);
+            tx.commit().await?;
+            Ok(Some(seq))
+        })
+    }
+
+    /// End a session (customer cancel with `by` = None, or its owner closing it).
+    /// None when the state machine refuses (already ended, not the owner, ...).
+    pub async fn end_session(
+        &self,
+        org: OrgId,
+        id: SessionId,
+        outcome: Outcome,
+        by: Option<UserId>,
+        now: Timestamp,
+    ) -> StoreResult<Option<i64>> {
+        let Some(current) = self.support_session(org, id).await? else {
+            return Ok(None);
+        };
+        let Ok((_, event)) = session::end(current.session_state()?, outcome, by) else {
+            return Ok(None);
+        };
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            // Conditional on the state we decided from, so a concurrent change makes this a no-op.
+            let done = sqlx::query(
+                "UPDATE support_sessions SET state = 'ended', outcome = $1, ended_at = $2 \
+                 WHERE id = $3 AND org_id = $4 AND state = $5 \
+                 AND COALESCE(owner_user_id, 0) = COALESCE($6, 0)",
+            )
+            .bind(outcome.as_str()).bind(now.millis()).bind(id.0).bind(org.0)
+            .bind(&current.state).bind(current.owner_user_id)
+            .execute(&mut *tx).await?.rows_affected() == 1;
+            if !done {
+                return Ok(None);
+            }
+            let seq = append_event!(tx, org, id, &event, now);
+            tx.commit().await?;
+            Ok(Some(seq))
+        })
+    }
+
+    /// Events of the organization after `after_seq`, oldest first (how a reconnecting client resumes).
+    pub async fn events_after(&self, org: OrgId, after_seq: i64, limit: i64) -> StoreResult<Vec<StoredEvent>> {
+        let sql = "SELECT seq, session_id, kind, payload, created_at FROM session_events \
+                   WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
+        Ok(on_pool!(self, p => sqlx::query_as(sql)
+            .bind(org.0).bind(after_seq).bind(limit).fetch_all(p).await)?)
+    }
+
+    /// The event log of one session ("why was it routed here").
+    pub async fn session_events(&self, org: OrgId, id: SessionId) -> StoreResult<Vec<StoredEvent>> {
+        let sql = "SELECT seq, session_id, kind, payload, created_at FROM session_events \
+                   WHERE org_id = $1 AND session_id = $2 ORDER BY seq";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(org.0).bind(id.0).fetch_all(p).await)?)
+    }
+}

@@ -1,0 +1,41 @@
+//! Fresh, migrated databases for tests: a new SQLite file, or a new PostgreSQL database on the
+//! server named by `SUPPORTAL_TEST_DATABASE_URL` (default: the local server, user postgres).
+//! Test databases are named `supportal_t_*`; scripts/test drops leftovers before a run.
+
+use crate::{Backend, Store, StoreResult};
+
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+pub fn postgres_admin_url() -> String {
+    std::env::var("SUPPORTAL_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
+}
+
+/// A database URL for a brand-new, empty database of `backend` (created for PostgreSQL).
+pub async fn fresh_database_url(backend: Backend) -> StoreResult<String> {
+    let name = format!("supportal_t_{:016x}", rand::random::<u64>());
+    match backend {
+        Backend::Sqlite => {
+            let path = std::env::temp_dir().join(format!("{name}.db"));
+            Ok(format!("sqlite://{}", path.display()))
+        }
+        Backend::Postgres => {
+            let admin_url = postgres_admin_url();
+            let admin = Store::connect(&admin_url).await?;
+            crate::pool::on_pool!(admin, p => {
+                sqlx::query(&format!("CREATE DATABASE {name}")).execute(p).await?;
+            });
+            admin.close().await;
+            let mut url = url::Url::parse(&admin_url)
+                .map_err(|e| crate::StoreError::Corrupt(format!("bad test database URL: {e}")))?;
+            url.set_path(&name);
+            Ok(url.to_string())
+        }
+    }
+}
+
+/// A connected, migrated store on a brand-new database.
+pub async fn fresh_store(backend: Backend) -> StoreResult<Store> {
+    let store = Store::connect(&fresh_database_url(backend).await?).await?;
+    store.migrate().await?;
+    Ok(store)
+}
