@@ -12,4 +12,5 @@ pub mod time;
 pub use error::FieldError;
 pub use ids::*;
 pub use role::Role;
+pub use text::SessionLimit;
 pub use time::{Clock, Timestamp};

@@ -4,7 +4,7 @@ use crate::pool::on_pool;
 use crate::{Store, StoreResult};
 use domain::{OrgId, Timestamp, UserId};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct AuditEntry {
     pub id: i64,
     pub actor_name: Option<String>,

@@ -6,7 +6,7 @@ use crate::{Store, StoreResult};
 use domain::text::{DisplayName, Slug};
 use domain::{IssueTypeId, OrgId, SiteId, TeamId, Timestamp};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Team {
     #[sqlx(try_from = "i64")]
     pub id: TeamId,
@@ -14,7 +14,7 @@ pub struct Team {
     pub member_count: i64,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Site {
     #[sqlx(try_from = "i64")]
     pub id: SiteId,
@@ -24,7 +24,7 @@ pub struct Site {
     pub slug: String,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct IssueType {
     #[sqlx(try_from = "i64")]
     pub id: IssueTypeId,

@@ -19,4 +19,4 @@ pub mod web_sessions;
 pub mod testing;
 
 pub use error::{StoreError, StoreResult};
-pub use pool::{Backend, Store};
+pub use pool::{redact_url, Backend, Store};

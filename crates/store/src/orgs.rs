@@ -6,7 +6,7 @@ use crate::{Store, StoreResult};
 use domain::text::{DisplayName, Slug};
 use domain::{OrgId, Timestamp, UserId};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct Organization {
     #[sqlx(try_from = "i64")]
     pub id: OrgId,

@@ -27,7 +27,7 @@ pub struct NewSupportSession<'a> {
     pub routing_reason: &'a str,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct SupportSession {
     #[sqlx(try_from = "i64")]
     pub id: SessionId,
@@ -71,7 +71,7 @@ impl SupportSession {
     }
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct StoredEvent {
     pub seq: i64,
     pub session_id: Option<i64>,

@@ -5,7 +5,7 @@ use crate::{Store, StoreResult};
 use domain::text::{DisplayName, Email};
 use domain::{OrgId, Role, TeamId, Timestamp, UserId};
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct User {
     #[sqlx(try_from = "i64")]
     pub id: UserId,

@@ -1,0 +1,21 @@
+//! How Supportal reaches people: HTTP routers per area, server-rendered pages, static assets.
+
+pub mod admin;
+pub mod assets;
+pub mod auth;
+pub mod csrf;
+pub mod error;
+pub mod extract;
+pub mod forms;
+pub mod metrics;
+pub mod ops;
+pub mod passwords;
+pub mod paths;
+pub mod rate_limit;
+pub mod router;
+pub mod setup;
+pub mod state;
+pub mod templates;
+
+pub use router::router;
+pub use state::{AppState, WebConfig};

@@ -1,1 +1,12 @@
+//! The one integration-test binary: the real application on port 0, against SQLite and
+//! PostgreSQL, driven over HTTP, from the command line, and in headless Chromium.
 
+mod helpers;
+
+mod admin_pages;
+mod auth;
+mod browser;
+mod cli;
+mod isolation;
+mod ops;
+mod setup;

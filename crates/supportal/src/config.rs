@@ -1,0 +1,197 @@
+//! Configuration: defaults in code → TOML file → environment (`SUPPORTAL_SECTION__KEY`).
+//! Each section validates itself and names the key at fault; secrets are never printed.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where Supportal keeps its files (the default SQLite database among them).
+    pub data_dir: PathBuf,
+    pub server: ServerConfig,
+    pub database: DatabaseConfig,
+    pub log: LogConfig,
+    pub security: SecurityConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub bind: String,
+    /// The address people use; defaults to `http://<bind>`.
+    pub public_url: Option<String>,
+    /// Mark cookies Secure; defaults to true when the public URL is https.
+    pub cookie_secure: Option<bool>,
+    /// Trust X-Forwarded-For from the reverse proxy in front (nginx).
+    pub behind_proxy: bool,
+    pub session_hours: i64,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`; defaults to `<data_dir>/supportal.db`.
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `pretty` (for a terminal) or `json` (for a log collector).
+    pub format: String,
+    /// A tracing filter, e.g. `info` or `info,web=debug`.
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    pub login_attempts_per_ip_per_minute: u32,
+    pub login_attempts_per_account_per_minute: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("./supportal-data"),
+            server: ServerConfig::default(),
+            database: DatabaseConfig::default(),
+            log: LogConfig::default(),
+            security: SecurityConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            bind: "127.0.0.1:8080".into(),
+            public_url: None,
+            cookie_secure: None,
+            behind_proxy: false,
+            session_hours: 12,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig { format: "pretty".into(), level: "info".into() }
+    }
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        let web = web::WebConfig::default();
+        SecurityConfig {
+            login_attempts_per_ip_per_minute: web.login_attempts_per_ip_per_minute,
+            login_attempts_per_account_per_minute: web.login_attempts_per_account_per_minute,
+        }
+    }
+}
+
+/// An operator mistake in the configuration: which key, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("config {key}: {problem}")]
+pub struct ConfigError {
+    pub key: String,
+    pub problem: String,
+}
+
+fn bad(key: &str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { key: key.into(), problem: problem.into() }
+}
+
+const SECTIONS: [&str; 5] = ["data_dir", "server", "database", "log", "security"];
+
+impl Config {
+    /// Defaults, then the TOML file (if given or `./supportal.toml` exists), then the environment.
+    pub fn load(file: Option<&Path>) -> Result<Config, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(path) if !path.exists() => {
+                return Err(bad("--config", format!("no file at {}", path.display())));
+            }
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new("supportal.toml").exists() => figment = figment.merge(Toml::file_exact("supportal.toml")),
+            None => {}
+        }
+        // Only our sections: SUPPORTAL_ADMIN_PASSWORD and friends are not configuration.
+        let env = Env::prefixed("SUPPORTAL_")
+            .split("__")
+            .filter(|key| SECTIONS.iter().any(|s| key.as_str().to_ascii_lowercase().starts_with(s)));
+        let config: Config = figment.merge(env).extract().map_err(|err| {
+            let key = err.path.join(".");
+            let key = if key.is_empty() { "file".to_owned() } else { key };
+            bad(&key, err.kind.to_string())
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.bind_addr()?;
+        let public = url::Url::parse(&self.public_url()).map_err(|e| bad("server.public_url", e.to_string()))?;
+        if !matches!(public.scheme(), "http" | "https") {
+            return Err(bad("server.public_url", "must start with http:// or https://"));
+        }
+        if store::Backend::of_url(&self.database_url()).is_none() {
+            return Err(bad("database.url", "must start with sqlite:// or postgres://"));
+        }
+        if !matches!(self.log.format.as_str(), "pretty" | "json") {
+            return Err(bad("log.format", format!("'{}' is neither pretty nor json", self.log.format)));
+        }
+        if !(1..=24 * 30).contains(&self.server.session_hours) {
+            return Err(bad("server.session_hours", "must be from 1 to 720"));
+        }
+        if self.security.login_attempts_per_ip_per_minute == 0 || self.security.login_attempts_per_account_per_minute == 0 {
+            return Err(bad("security", "login attempt limits must be at least 1"));
+        }
+        Ok(())
+    }
+
+    pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
+        self.server
+            .bind
+            .parse()
+            .map_err(|_| bad("server.bind", format!("'{}' is not an address like 127.0.0.1:8080", self.server.bind)))
+    }
+
+    pub fn public_url(&self) -> String {
+        let url = self.server.public_url.clone().unwrap_or_else(|| format!("http://{}", self.server.bind));
+        url.trim_end_matches('/').to_owned()
+    }
+
+    pub fn database_url(&self) -> String {
+        self.database
+            .url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("supportal.db").display()))
+    }
+
+    pub fn web(&self) -> web::WebConfig {
+        let public_url = self.public_url();
+        web::WebConfig {
+            cookie_secure: self.server.cookie_secure.unwrap_or(public_url.starts_with("https://")),
+            public_url,
+            behind_proxy: self.server.behind_proxy,
+            session_hours: self.server.session_hours,
+            login_attempts_per_ip_per_minute: self.security.login_attempts_per_ip_per_minute,
+            login_attempts_per_account_per_minute: self.security.login_attempts_per_account_per_minute,
+        }
+    }
+
+    /// The effective configuration as TOML, with the database password replaced.
+    pub fn redacted_toml(&self) -> String {
+        let mut shown = self.clone();
+        shown.database.url = Some(store::redact_url(&self.database_url()));
+        shown.server.public_url = Some(self.public_url());
+        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot show config: {e}"))
+    }
+}
+
+pub const EXAMPLE: &str = include_str!("../../../config/supportal.example.toml");

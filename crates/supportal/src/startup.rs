@@ -1,0 +1,91 @@
+//! Building the application: database, state, listener. Binding happens here so tests can ask
+//! for port 0 and learn the real one.
+
+use crate::config::Config;
+use anyhow::Context;
+use domain::Clock;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+use store::Store;
+use tokio::net::TcpListener;
+use web::AppState;
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+/// Open and migrate the configured database, creating the data directory for SQLite.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    if store::Backend::of_url(&url) == Some(store::Backend::Sqlite) && config.database.url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
+    }
+    let store = Store::connect(&url).await.context("database.url")?;
+    store.migrate().await.context("migrating the database")?;
+    Ok(store)
+}
+
+impl Application {
+    pub async fn build(config: &Config, store: Store, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+        let addr = config.bind_addr()?;
+        let listener = TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("cannot listen on {addr} (server.bind)"))?;
+        let state = AppState::new(store, clock, config.web())?;
+        Ok(Application { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serve until `shutdown` resolves, then finish the requests in flight.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let app = web::router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        housekeeping.abort();
+        self.state.store.close().await;
+        served.context("serving HTTP")
+    }
+}
+
+/// Periodic clean-up: expired sign-ins, recovered rate-limit keys.
+async fn housekeeping(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(err) = state.store.delete_expired_web_sessions(state.now()).await {
+            tracing::warn!(error = %err, "could not delete expired sign-ins");
+        }
+        state.login_limiter.forget_recovered();
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down: finishing requests in flight");
+}

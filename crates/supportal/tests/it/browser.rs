@@ -1,0 +1,127 @@
+//! Flows a person clicks through, in headless Chromium driven over WebDriver (chromedriver).
+//! The harness here is what later browser tests build on.
+
+use crate::helpers::{spawn_app, TestApp};
+use fantoccini::{Client, ClientBuilder, Locator};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use store::Backend;
+
+const DEMO_PASSWORD: &str = "demo password 1";
+
+/// A chromedriver process and one headless Chromium session; both end when dropped.
+pub struct Browser {
+    pub client: Client,
+    driver: Child,
+    profile: std::path::PathBuf,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+impl Browser {
+    pub async fn start() -> Browser {
+        let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let port = free_port();
+        // Without other flags chromedriver listens on loopback only.
+        let driver = Command::new(&driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {driver_bin} ({e}): run scripts/test, which installs it"));
+        let profile = std::env::temp_dir().join(format!("supportal-chromium-{:x}", rand::random::<u64>()));
+        let args = [
+            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync",
+            "--disable-dev-shm-usage", "--window-size=1280,900",
+        ];
+        let mut chrome_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        chrome_args.push(format!("--user-data-dir={}", profile.display()));
+        let mut options = serde_json::json!({ "args": chrome_args });
+        if let Ok(binary) = std::env::var("CHROMIUM") {
+            options["binary"] = binary.into();
+        }
+        let mut caps = serde_json::Map::new();
+        caps.insert("goog:chromeOptions".into(), options);
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last_error = None;
+        for _ in 0..100 {
+            match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
+                Ok(client) => return Browser { client, driver, profile },
+                Err(e) => last_error = Some(e),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("chromedriver did not start a browser: {last_error:?}");
+    }
+
+    /// Wait for an element to appear (pages and scripts take a moment).
+    pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
+        self.client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    pub async fn fill(&self, testid: &str, value: &str) {
+        let field = self.wait_for(&format!("[data-testid='{testid}']")).await;
+        field.clear().await.unwrap();
+        field.send_keys(value).await.unwrap();
+    }
+
+    pub async fn click(&self, testid: &str) {
+        self.wait_for(&format!("[data-testid='{testid}']")).await.click().await.unwrap();
+    }
+
+    pub async fn text_of(&self, testid: &str) -> String {
+        self.wait_for(&format!("[data-testid='{testid}']")).await.text().await.unwrap()
+    }
+
+    pub async fn close(self) {
+        let Browser { client, mut driver, profile } = self;
+        let _ = client.close().await;
+        let _ = driver.kill();
+        let _ = driver.wait();
+        let _ = std::fs::remove_dir_all(profile);
+    }
+}
+
+async fn demo_app() -> TestApp {
+    let app = spawn_app(Backend::Sqlite).await;
+    let hash = crate::helpers::hash(DEMO_PASSWORD).await;
+    assert!(supportal::demo::seed(&app.store, &hash, crate::helpers::now()).await.unwrap());
+    app
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_admin_signs_in_and_sees_the_admin_page() {
+    let app = demo_app().await;
+    let browser = Browser::start().await;
+    browser.client.goto(&app.url("/admin")).await.unwrap();
+    // Sent to sign in first, then back to the page asked for.
+    browser.fill("login-email", supportal::demo::ADMIN_EMAIL).await;
+    browser.fill("login-password", "not the password").await;
+    browser.click("login-submit").await;
+    assert_eq!(browser.text_of("login-error").await, "Email or password is wrong.");
+    let kept = browser.wait_for("[data-testid='login-email']").await.prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some(supportal::demo::ADMIN_EMAIL), "the email stays typed");
+
+    browser.fill("login-password", DEMO_PASSWORD).await;
+    browser.click("login-submit").await;
+    assert_eq!(browser.text_of("admin-heading").await, "Demo");
+    assert!(browser.client.current_url().await.unwrap().path().ends_with("/admin"));
+    let page = browser.client.source().await.unwrap();
+    for expected in ["Support", "Billing", "Question about an invoice", "/p/demo"] {
+        assert!(page.contains(expected), "the demo data is shown: {expected}");
+    }
+
+    browser.click("logout").await;
+    browser.wait_for("[data-testid='login-submit']").await;
+    browser.client.goto(&app.url("/admin")).await.unwrap();
+    browser.wait_for("[data-testid='login-email']").await;
+    browser.close().await;
+}

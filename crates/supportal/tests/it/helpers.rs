@@ -1,0 +1,138 @@
+//! Spawning the app and talking to it like a browser would (cookies, CSRF field).
+
+use domain::text::{DisplayName, Email, Slug};
+use domain::{OrgId, Role, UserId};
+use std::sync::Arc;
+use store::orgs::NewOrganization;
+use store::users::NewUser;
+use store::{Backend, Store};
+use supportal::clock::SystemClock;
+use supportal::config::Config;
+use supportal::startup::Application;
+
+pub const PASSWORD: &str = "correct horse battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub store: Store,
+    pub client: reqwest::Client,
+    _shutdown: tokio::sync::oneshot::Sender<()>,
+}
+
+/// Run both variants of each named test: `sqlite_<name>` and `postgres_<name>`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() { super::$test(store::Backend::Sqlite).await })*
+        }
+        mod postgres {
+            $(#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $test() { super::$test(store::Backend::Postgres).await })*
+        }
+    };
+}
+
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+}
+
+pub async fn spawn_app(backend: Backend) -> TestApp {
+    spawn_app_with(backend, |_| {}).await
+}
+
+pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = Config::default();
+    config.server.bind = "127.0.0.1:0".into();
+    config.database.url = Some(store::testing::fresh_database_url(backend).await.unwrap());
+    adjust(&mut config);
+    let store = supportal::startup::open_store(&config).await.unwrap();
+    let app = Application::build(&config, store.clone(), Arc::new(SystemClock)).await.unwrap();
+    let address = format!("http://{}", app.local_addr().unwrap());
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(app.run_until_stopped(async move {
+        let _ = rx.await;
+    }));
+    TestApp { address, store, client: client(), _shutdown: tx }
+}
+
+/// The hidden CSRF field's value in a page.
+pub fn csrf_in(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html.find(marker).expect("page has a csrf field") + marker.len();
+    html[start..].split('"').next().unwrap().to_owned()
+}
+
+pub async fn hash(password: &str) -> String {
+    web::passwords::hash(password).await.unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn get_text(&self, path: &str) -> (u16, String) {
+        let response = self.get(path).await;
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    /// Fetch `form_page` for its CSRF token, then POST `fields` (plus the token) to `action`.
+    pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        let (_, html) = self.get_text(form_page).await;
+        let csrf = csrf_in(&html);
+        let mut body: Vec<(&str, &str)> = fields.to_vec();
+        body.push(("csrf", &csrf));
+        self.client.post(self.url(action)).form(&body).send().await.unwrap()
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.submit("/login", "/login", &[("email", email), ("password", password)]).await
+    }
+
+    /// A fresh client (no cookies) against the same app: a second person.
+    pub fn other_browser(&self) -> TestApp {
+        let (tx, _rx) = tokio::sync::oneshot::channel();
+        TestApp { address: self.address.clone(), store: self.store.clone(), client: client(), _shutdown: tx }
+    }
+
+    /// An organization with an admin `admin@<slug>.test` whose password is PASSWORD.
+    pub async fn org_with_admin(&self, slug: &str) -> (OrgId, UserId) {
+        let hash = hash(PASSWORD).await;
+        let email = Email::parse(&format!("admin@{slug}.test")).unwrap();
+        let name = DisplayName::parse(&format!("{slug} admin")).unwrap();
+        let org_name = DisplayName::parse(&format!("Org {slug}")).unwrap();
+        let slug = Slug::parse(slug).unwrap();
+        let admin = NewUser { email: &email, display_name: &name, role: Role::Admin, password_hash: &hash, is_instance_admin: false, session_limit: 3 };
+        self.store
+            .create_organization(&NewOrganization { name: &org_name, slug: &slug }, &admin, now())
+            .await
+            .unwrap()
+    }
+
+    pub async fn add_rep(&self, org: OrgId, email: &str) -> UserId {
+        let hash = hash(PASSWORD).await;
+        let email = Email::parse(email).unwrap();
+        let name = DisplayName::parse("Robin Rep").unwrap();
+        let rep = NewUser { email: &email, display_name: &name, role: Role::Rep, password_hash: &hash, is_instance_admin: false, session_limit: 3 };
+        self.store.create_user(org, &rep, now()).await.unwrap()
+    }
+}
+
+pub fn now() -> domain::Timestamp {
+    use domain::Clock;
+    SystemClock.now()
+}
+
+pub fn location(response: &reqwest::Response) -> String {
+    response.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+}

@@ -1,0 +1,88 @@
+//! CSRF protection for every state-changing form: a double-submit token.
+//!
+//! Each browser gets a random token in an HttpOnly, SameSite=Lax cookie; pages put the same
+//! token in a hidden `csrf` field; a POST is accepted only when the two match. A site that is
+//! not ours can neither read the cookie nor set it, so it cannot forge the field.
+//! (docs/decisions/0002-csrf-double-submit.md)
+
+use crate::error::AppError;
+use crate::state::AppState;
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::middleware::Next;
+use axum::response::Response;
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use serde::de::DeserializeOwned;
+use subtle::ConstantTimeEq;
+
+pub const COOKIE: &str = "supportal_csrf";
+
+/// This browser's token, for the hidden field of a form.
+#[derive(Debug, Clone)]
+pub struct CsrfToken(pub String);
+
+/// Give every browser a token (middleware, before routing).
+pub async fn ensure_cookie(State(state): State<AppState>, jar: CookieJar, mut req: Request, next: Next) -> Response {
+    let existing = jar.get(COOKIE).map(|c| c.value().to_owned()).filter(|v| v.len() == 43);
+    let token = existing.clone().unwrap_or_else(|| domain::secret::random_token(&mut rand::rngs::OsRng));
+    req.extensions_mut().insert(CsrfToken(token.clone()));
+    let mut response = next.run(req).await;
+    if existing.is_none() {
+        let cookie = Cookie::build((COOKIE, token))
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .secure(state.config.cookie_secure)
+            .build();
+        if let Ok(value) = cookie.to_string().parse() {
+            response.headers_mut().append(axum::http::header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+impl FromRequestParts<AppState> for CsrfToken {
+    type Rejection = AppError;
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .ok_or_else(|| AppError::Internal(anyhow::anyhow!("csrf middleware not installed")))
+    }
+}
+
+/// A url-encoded form whose `csrf` field matched the browser's cookie.
+/// `pairs` keeps every field in order, for repeated names (checkbox lists).
+pub struct CsrfForm<T> {
+    pub value: T,
+    pub pairs: Vec<(String, String)>,
+}
+
+impl<T> CsrfForm<T> {
+    /// Every value sent under `name` (e.g. all checked boxes).
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(req.headers());
+        let expected = jar.get(COOKIE).map(|c| c.value().to_owned());
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let pairs: Vec<(String, String)> =
+            serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let sent = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+        match (expected, sent) {
+            (Some(expected), Some(sent)) if bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) => {}
+            _ => return Err(AppError::Csrf),
+        }
+        let value = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        Ok(CsrfForm { value, pairs })
+    }
+}

@@ -1,0 +1,29 @@
+//! Form handling: values come back as typed, errors sit beside their fields.
+
+use domain::FieldError;
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+/// Messages by field name, for the template's `errors` map.
+#[derive(Debug, Default, Serialize)]
+#[serde(transparent)]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    /// Keep a parsed value, or record why `field` was refused.
+    pub fn check<T>(&mut self, field: &str, parsed: Result<T, FieldError>) -> Option<T> {
+        parsed.map_err(|err| self.add(field, err)).ok()
+    }
+
+    pub fn add(&mut self, field: &str, err: FieldError) {
+        self.add_message(field, err.message());
+    }
+
+    pub fn add_message(&mut self, field: &str, message: impl Into<String>) {
+        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}

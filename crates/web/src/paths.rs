@@ -1,0 +1,54 @@
+//! Route paths in one place: links and redirects are built here, never spelled by hand.
+
+use domain::{TeamId, UserId};
+
+pub const LOGIN: &str = "/login";
+pub const LOGOUT: &str = "/logout";
+pub const SETUP: &str = "/setup";
+pub const ACCOUNT: &str = "/account";
+pub const ACCOUNT_PASSWORD: &str = "/account/password";
+pub const ADMIN: &str = "/admin";
+pub const ADMIN_ORGANIZATION: &str = "/admin/organization";
+pub const ADMIN_REPS: &str = "/admin/reps";
+pub const ADMIN_TEAMS: &str = "/admin/teams";
+pub const ADMIN_AUDIT: &str = "/admin/audit";
+pub const ADMIN_ORGANIZATIONS: &str = "/admin/organizations";
+
+pub fn admin_rep(id: UserId) -> String {
+    format!("/admin/reps/{id}")
+}
+
+pub fn admin_team(id: TeamId) -> String {
+    format!("/admin/teams/{id}")
+}
+
+pub fn admin_team_delete(id: TeamId) -> String {
+    format!("/admin/teams/{id}/delete")
+}
+
+/// Where a user lands after signing in: admins configure, reps see their account.
+pub fn home_for(role: domain::Role) -> &'static str {
+    match role {
+        domain::Role::Admin => ADMIN,
+        domain::Role::Rep => ACCOUNT,
+    }
+}
+
+/// Only same-site relative paths are followed after sign-in (no open redirect).
+pub fn safe_next(next: Option<&str>) -> Option<&str> {
+    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(safe_next(Some("/admin/reps")), Some("/admin/reps"));
+        for bad in ["https://evil.test", "//evil.test", "/\\evil.test", "admin"] {
+            assert_eq!(safe_next(Some(bad)), None, "{bad}");
+        }
+        assert_eq!(safe_next(None), None);
+    }
+}

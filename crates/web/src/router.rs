@@ -1,0 +1,75 @@
+//! The whole HTTP surface: each area's routes, then the layers every request passes.
+
+use crate::error::{wants_json, AppError, PendingError};
+use crate::extract::CurrentUser;
+use crate::state::AppState;
+use crate::{admin, assets, auth, csrf, metrics, ops, paths, setup};
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue};
+use axum::middleware::{from_fn_with_state, Next};
+use axum::response::{Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+/// No inline script or style anywhere: pages load only their own files.
+const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route(paths::LOGIN, get(auth::login_page).post(auth::login))
+        .route(paths::LOGOUT, post(auth::logout))
+        .route(paths::ACCOUNT, get(auth::account))
+        .route(paths::ACCOUNT_PASSWORD, post(auth::change_password))
+        .route(paths::SETUP, get(setup::setup_page).post(setup::setup))
+        .merge(admin::router())
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/static/{name}", get(assets::serve))
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), render_errors))
+        .layer(from_fn_with_state(state.clone(), csrf::ensure_cookie))
+        .layer(from_fn_with_state(state.clone(), metrics::track))
+        .layer(TraceLayer::new_for_http())
+        .layer(RequestBodyLimitLayer::new(1024 * 1024))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .with_state(state)
+}
+
+/// Signed in: your home page. Otherwise: the sign-in page.
+async fn home(me: Result<CurrentUser, Response>) -> Redirect {
+    match me {
+        Ok(me) => Redirect::to(paths::home_for(me.user.role)),
+        Err(_) => Redirect::to(paths::LOGIN),
+    }
+}
+
+async fn not_found() -> AppError {
+    AppError::NotFound
+}
+
+/// Turn an `AppError` a handler returned into its page (or JSON), with the state at hand.
+async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let json = wants_json(req.headers(), req.uri().path());
+    let response = next.run(req).await;
+    let pending = response
+        .extensions()
+        .get::<PendingError>()
+        .and_then(|p| p.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take());
+    match pending {
+        Some(error) => error.render(Some(&state), json),
+        None => response,
+    }
+}
+

@@ -1,0 +1,63 @@
+//! One application state, shared by every router; handlers take the parts they need.
+
+use crate::metrics::Metrics;
+use crate::rate_limit::LoginLimiter;
+use crate::templates::Templates;
+use domain::{Clock, Timestamp};
+use std::sync::Arc;
+use store::Store;
+
+/// What the web layer needs to know about how it is reached.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The address people use, e.g. `https://support.example.com` (no trailing slash).
+    pub public_url: String,
+    /// Mark cookies `Secure` (true when the public URL is https).
+    pub cookie_secure: bool,
+    /// Trust the last `X-Forwarded-For` entry as the client address (set behind nginx).
+    pub behind_proxy: bool,
+    /// How long a sign-in lasts.
+    pub session_hours: i64,
+    pub login_attempts_per_ip_per_minute: u32,
+    pub login_attempts_per_account_per_minute: u32,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            public_url: "http://127.0.0.1:8080".into(),
+            cookie_secure: false,
+            behind_proxy: false,
+            session_hours: 12,
+            login_attempts_per_ip_per_minute: 20,
+            login_attempts_per_account_per_minute: 5,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<WebConfig>,
+    pub templates: Arc<Templates>,
+    pub login_limiter: Arc<LoginLimiter>,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> anyhow::Result<Self> {
+        Ok(AppState {
+            login_limiter: Arc::new(LoginLimiter::new(&config)),
+            store,
+            clock,
+            config: Arc::new(config),
+            templates: Arc::new(Templates::load()?),
+            metrics: Arc::new(Metrics::default()),
+        })
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}
