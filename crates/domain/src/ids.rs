@@ -29,4 +29,15 @@ macro_rules! typed_id {
     )*};
 }
 
-typed_id!(OrgId, UserId, TeamId, SiteId, IssueTypeId, FieldId, SessionId, EventId, NoticeId, ScheduleId);
+typed_id!(
+    OrgId,
+    UserId,
+    TeamId,
+    SiteId,
+    IssueTypeId,
+    FieldId,
+    SessionId,
+    EventId,
+    NoticeId,
+    ScheduleId
+);

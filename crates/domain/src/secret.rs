@@ -29,7 +29,9 @@ mod tests {
         let b = random_token(&mut rng);
         assert_ne!(a, b);
         assert_eq!(a.len(), 43);
-        assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
+        assert!(a
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'));
         assert_eq!(token_digest(&a), token_digest(&a));
         assert_ne!(token_digest(&a), token_digest(&b));
         assert_ne!(token_digest(&a), a);

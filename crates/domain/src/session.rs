@@ -26,9 +26,14 @@ impl StartMethod {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::RepList, Self::IssueForm, Self::ContactButton, Self::SessionKey]
-            .into_iter()
-            .find(|m| m.as_str() == s)
+        [
+            Self::RepList,
+            Self::IssueForm,
+            Self::ContactButton,
+            Self::SessionKey,
+        ]
+        .into_iter()
+        .find(|m| m.as_str() == s)
     }
 }
 
@@ -62,9 +67,14 @@ impl Outcome {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [Self::Resolved, Self::Unresolved, Self::Abandoned, Self::Expired]
-            .into_iter()
-            .find(|o| o.as_str() == s)
+        [
+            Self::Resolved,
+            Self::Unresolved,
+            Self::Abandoned,
+            Self::Expired,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
     }
 }
 
@@ -91,10 +101,21 @@ impl SessionState {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum SessionEvent {
-    Queued { queue: Queue, reason: String },
-    Accepted { rep: UserId },
-    Requeued { queue: Queue, reason: String },
-    Ended { outcome: Outcome, by: Option<UserId> },
+    Queued {
+        queue: Queue,
+        reason: String,
+    },
+    Accepted {
+        rep: UserId,
+    },
+    Requeued {
+        queue: Queue,
+        reason: String,
+    },
+    Ended {
+        outcome: Outcome,
+        by: Option<UserId>,
+    },
 }
 
 impl SessionEvent {
@@ -124,9 +145,10 @@ pub type Transition = Result<(SessionState, SessionEvent), TransitionError>;
 
 pub fn accept(state: SessionState, rep: UserId) -> Transition {
     match state {
-        SessionState::Waiting { .. } => {
-            Ok((SessionState::Active { owner: rep }, SessionEvent::Accepted { rep }))
-        }
+        SessionState::Waiting { .. } => Ok((
+            SessionState::Active { owner: rep },
+            SessionEvent::Accepted { rep },
+        )),
         SessionState::Ended { .. } => Err(TransitionError::AlreadyEnded),
         SessionState::Active { .. } => Err(TransitionError::NotWaiting),
     }
@@ -137,7 +159,10 @@ pub fn requeue(state: SessionState, queue: Queue, reason: &str) -> Transition {
     match state {
         SessionState::Active { .. } => Ok((
             SessionState::Waiting { queue },
-            SessionEvent::Requeued { queue, reason: reason.to_owned() },
+            SessionEvent::Requeued {
+                queue,
+                reason: reason.to_owned(),
+            },
         )),
         SessionState::Waiting { .. } => Err(TransitionError::NotActive),
         SessionState::Ended { .. } => Err(TransitionError::AlreadyEnded),
@@ -148,9 +173,14 @@ pub fn requeue(state: SessionState, queue: Queue, reason: &str) -> Transition {
 pub fn end(state: SessionState, outcome: Outcome, by: Option<UserId>) -> Transition {
     match (state, by) {
         (SessionState::Ended { .. }, _) => Err(TransitionError::AlreadyEnded),
-        (SessionState::Active { owner }, Some(rep)) if owner != rep => Err(TransitionError::NotOwner),
+        (SessionState::Active { owner }, Some(rep)) if owner != rep => {
+            Err(TransitionError::NotOwner)
+        }
         (SessionState::Waiting { .. }, Some(_)) => Err(TransitionError::NotActive),
-        _ => Ok((SessionState::Ended { outcome }, SessionEvent::Ended { outcome, by })),
+        _ => Ok((
+            SessionState::Ended { outcome },
+            SessionEvent::Ended { outcome, by },
+        )),
     }
 }
 
@@ -161,7 +191,9 @@ mod tests {
     const REP: UserId = UserId(1);
     const OTHER: UserId = UserId(2);
     fn waiting() -> SessionState {
-        SessionState::Waiting { queue: Queue::General }
+        SessionState::Waiting {
+            queue: Queue::General,
+        }
     }
 
     #[test]
@@ -175,26 +207,45 @@ mod tests {
     #[test]
     fn only_the_owner_ends_an_active_session() {
         let active = SessionState::Active { owner: REP };
-        assert_eq!(end(active, Outcome::Resolved, Some(OTHER)), Err(TransitionError::NotOwner));
+        assert_eq!(
+            end(active, Outcome::Resolved, Some(OTHER)),
+            Err(TransitionError::NotOwner)
+        );
         let (ended, _) = end(active, Outcome::Resolved, Some(REP)).unwrap();
         assert_eq!(ended.name(), "ended");
-        assert_eq!(end(ended, Outcome::Resolved, None), Err(TransitionError::AlreadyEnded));
+        assert_eq!(
+            end(ended, Outcome::Resolved, None),
+            Err(TransitionError::AlreadyEnded)
+        );
         assert_eq!(accept(ended, REP), Err(TransitionError::AlreadyEnded));
     }
 
     #[test]
     fn a_customer_may_cancel_while_waiting_but_a_rep_may_not_end_what_they_do_not_hold() {
         assert!(end(waiting(), Outcome::Abandoned, None).is_ok());
-        assert_eq!(end(waiting(), Outcome::Resolved, Some(REP)), Err(TransitionError::NotActive));
+        assert_eq!(
+            end(waiting(), Outcome::Resolved, Some(REP)),
+            Err(TransitionError::NotActive)
+        );
     }
 
     #[test]
     fn requeue_returns_an_active_session_to_a_queue_with_its_reason() {
         let team = Queue::Team(TeamId(4));
-        let (state, event) = requeue(SessionState::Active { owner: REP }, team, "transfer").unwrap();
+        let (state, event) =
+            requeue(SessionState::Active { owner: REP }, team, "transfer").unwrap();
         assert_eq!(state, SessionState::Waiting { queue: team });
-        assert_eq!(event, SessionEvent::Requeued { queue: team, reason: "transfer".into() });
-        assert_eq!(requeue(waiting(), team, "x"), Err(TransitionError::NotActive));
+        assert_eq!(
+            event,
+            SessionEvent::Requeued {
+                queue: team,
+                reason: "transfer".into()
+            }
+        );
+        assert_eq!(
+            requeue(waiting(), team, "x"),
+            Err(TransitionError::NotActive)
+        );
     }
 
     #[test]

@@ -138,7 +138,10 @@ impl SessionLimit {
         if (Self::MIN..=Self::MAX).contains(&n) {
             Ok(SessionLimit(n as u8))
         } else {
-            Err(FieldError::OutOfRange { min: Self::MIN, max: Self::MAX })
+            Err(FieldError::OutOfRange {
+                min: Self::MIN,
+                max: Self::MAX,
+            })
         }
     }
     pub fn get(self) -> i64 {
@@ -155,15 +158,35 @@ mod tests {
     fn display_name_trims_and_limits() {
         assert_eq!(DisplayName::parse("  Ada  ").unwrap().as_str(), "Ada");
         assert_eq!(DisplayName::parse("   "), Err(FieldError::Required));
-        assert_eq!(DisplayName::parse(&"x".repeat(101)), Err(FieldError::TooLong { max: 100 }));
-        assert!(DisplayName::parse(&"é".repeat(100)).is_ok(), "counts characters, not bytes");
-        assert_eq!(DisplayName::parse("a\nb"), Err(FieldError::ControlCharacters));
+        assert_eq!(
+            DisplayName::parse(&"x".repeat(101)),
+            Err(FieldError::TooLong { max: 100 })
+        );
+        assert!(
+            DisplayName::parse(&"é".repeat(100)).is_ok(),
+            "counts characters, not bytes"
+        );
+        assert_eq!(
+            DisplayName::parse("a\nb"),
+            Err(FieldError::ControlCharacters)
+        );
     }
 
     #[test]
     fn email_accepts_ordinary_addresses_and_lowercases() {
-        assert_eq!(Email::parse(" Ada@Example.COM ").unwrap().as_str(), "ada@example.com");
-        for bad in ["ada", "ada@", "@example.com", "ada@example", "a b@example.com", "a@b@c.de", "a@.de"] {
+        assert_eq!(
+            Email::parse(" Ada@Example.COM ").unwrap().as_str(),
+            "ada@example.com"
+        );
+        for bad in [
+            "ada",
+            "ada@",
+            "@example.com",
+            "ada@example",
+            "a b@example.com",
+            "a@b@c.de",
+            "a@.de",
+        ] {
             assert_eq!(Email::parse(bad), Err(FieldError::InvalidEmail), "{bad}");
         }
     }
@@ -179,7 +202,10 @@ mod tests {
 
     #[test]
     fn password_length_rules_and_no_leak_in_debug() {
-        assert_eq!(NewPassword::parse("short").err(), Some(FieldError::TooShort { min: 10 }));
+        assert_eq!(
+            NewPassword::parse("short").err(),
+            Some(FieldError::TooShort { min: 10 })
+        );
         let p = NewPassword::parse("correct horse battery").unwrap();
         assert!(!format!("{p:?}").contains("horse"));
     }
@@ -187,7 +213,10 @@ mod tests {
     #[test]
     fn session_limit_bounds() {
         assert_eq!(SessionLimit::parse("3").unwrap().get(), 3);
-        assert_eq!(SessionLimit::parse("0"), Err(FieldError::OutOfRange { min: 1, max: 50 }));
+        assert_eq!(
+            SessionLimit::parse("0"),
+            Err(FieldError::OutOfRange { min: 1, max: 50 })
+        );
         assert_eq!(SessionLimit::parse("three"), Err(FieldError::InvalidNumber));
         assert_eq!(SessionLimit::parse(""), Err(FieldError::Required));
     }

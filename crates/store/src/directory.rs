@@ -38,7 +38,12 @@ const TEAM_SELECT: &str = "SELECT t.id, t.name, \
      (SELECT COUNT(*) FROM team_members m WHERE m.team_id = t.id) AS member_count FROM teams t";
 
 impl Store {
-    pub async fn create_team(&self, org: OrgId, name: &DisplayName, now: Timestamp) -> StoreResult<TeamId> {
+    pub async fn create_team(
+        &self,
+        org: OrgId,
+        name: &DisplayName,
+        now: Timestamp,
+    ) -> StoreResult<TeamId> {
         let sql = "INSERT INTO teams (org_id, name, created_at) VALUES ($1, $2, $3) RETURNING id";
         let id: i64 = on_pool!(self, p => sqlx::query_scalar(sql)
             .bind(org.0).bind(name.as_str()).bind(now.millis()).fetch_one(p).await)?;
@@ -52,10 +57,17 @@ impl Store {
 
     pub async fn team(&self, org: OrgId, id: TeamId) -> StoreResult<Option<Team>> {
         let sql = format!("{TEAM_SELECT} WHERE t.org_id = $1 AND t.id = $2");
-        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(org.0).bind(id.0).fetch_optional(p).await)?)
+        Ok(
+            on_pool!(self, p => sqlx::query_as(&sql).bind(org.0).bind(id.0).fetch_optional(p).await)?,
+        )
     }
 
-    pub async fn rename_team(&self, org: OrgId, id: TeamId, name: &DisplayName) -> StoreResult<bool> {
+    pub async fn rename_team(
+        &self,
+        org: OrgId,
+        id: TeamId,
+        name: &DisplayName,
+    ) -> StoreResult<bool> {
         let sql = "UPDATE teams SET name = $1 WHERE org_id = $2 AND id = $3";
         let done = on_pool!(self, p => sqlx::query(sql)
             .bind(name.as_str()).bind(org.0).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?;
@@ -76,7 +88,13 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(org.0).bind(team.0).fetch_all(p).await)?)
     }
 
-    pub async fn create_site(&self, org: OrgId, name: &DisplayName, slug: &Slug, now: Timestamp) -> StoreResult<SiteId> {
+    pub async fn create_site(
+        &self,
+        org: OrgId,
+        name: &DisplayName,
+        slug: &Slug,
+        now: Timestamp,
+    ) -> StoreResult<SiteId> {
         let sql = "INSERT INTO sites (org_id, name, slug, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
         let id: i64 = on_pool!(self, p => sqlx::query_scalar(sql)
             .bind(org.0).bind(name.as_str()).bind(slug.as_str()).bind(now.millis())

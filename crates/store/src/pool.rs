@@ -74,7 +74,10 @@ pub fn redact_url(url: &str) -> String {
 impl Store {
     /// Open (and for SQLite create) the database at `url`. Does not migrate.
     pub async fn connect(url: &str) -> StoreResult<Store> {
-        let unreachable = |reason: String| StoreError::Unreachable { url: redact_url(url), reason };
+        let unreachable = |reason: String| StoreError::Unreachable {
+            url: redact_url(url),
+            reason,
+        };
         match Backend::of_url(url) {
             Some(Backend::Sqlite) => {
                 let options = SqliteConnectOptions::from_str(url)
@@ -90,7 +93,9 @@ impl Store {
                     .connect_with(options)
                     .await
                     .map_err(|e| unreachable(e.to_string()))?;
-                Ok(Store { pool: Pool::Sqlite(pool) })
+                Ok(Store {
+                    pool: Pool::Sqlite(pool),
+                })
             }
             Some(Backend::Postgres) => {
                 let options =
@@ -101,7 +106,9 @@ impl Store {
                     .connect_with(options)
                     .await
                     .map_err(|e| unreachable(e.to_string()))?;
-                Ok(Store { pool: Pool::Postgres(pool) })
+                Ok(Store {
+                    pool: Pool::Postgres(pool),
+                })
             }
             None => Err(unreachable(
                 "unsupported scheme: use sqlite://PATH or postgres://USER@HOST/DB".into(),

@@ -21,7 +21,8 @@ impl Store {
 
     pub async fn setup_token_valid(&self, token_digest: &str) -> StoreResult<bool> {
         let sql = "SELECT COUNT(*) FROM setup_tokens WHERE token_digest = $1";
-        let n: i64 = on_pool!(self, p => sqlx::query_scalar(sql).bind(token_digest).fetch_one(p).await)?;
+        let n: i64 =
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(token_digest).fetch_one(p).await)?;
         Ok(n == 1)
     }
 

@@ -52,19 +52,28 @@ pub struct SupportSession {
 impl SupportSession {
     /// The typed state, rebuilt from its columns.
     pub fn session_state(&self) -> StoreResult<SessionState> {
-        let corrupt = || StoreError::Corrupt(format!("support session {} has an invalid state", self.id));
+        let corrupt =
+            || StoreError::Corrupt(format!("support session {} has an invalid state", self.id));
         Ok(match self.state.as_str() {
             "waiting" => SessionState::Waiting {
                 queue: match self.queue_kind.as_deref() {
-                    Some("personal") => Queue::Personal(UserId(self.queue_user_id.ok_or_else(corrupt)?)),
+                    Some("personal") => {
+                        Queue::Personal(UserId(self.queue_user_id.ok_or_else(corrupt)?))
+                    }
                     Some("team") => Queue::Team(TeamId(self.queue_team_id.ok_or_else(corrupt)?)),
                     Some("general") => Queue::General,
                     _ => return Err(corrupt()),
                 },
             },
-            "active" => SessionState::Active { owner: UserId(self.owner_user_id.ok_or_else(corrupt)?) },
+            "active" => SessionState::Active {
+                owner: UserId(self.owner_user_id.ok_or_else(corrupt)?),
+            },
             "ended" => SessionState::Ended {
-                outcome: self.outcome.as_deref().and_then(Outcome::parse).ok_or_else(corrupt)?,
+                outcome: self
+                    .outcome
+                    .as_deref()
+                    .and_then(Outcome::parse)
+                    .ok_or_else(corrupt)?,
             },
             _ => return Err(corrupt()),
         })
@@ -134,7 +143,10 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<(SessionId, i64)> {
         let (kind, queue_user, queue_team) = queue_columns(new.queue);
-        let event = SessionEvent::Queued { queue: new.queue, reason: new.routing_reason.to_owned() };
+        let event = SessionEvent::Queued {
+            queue: new.queue,
+            reason: new.routing_reason.to_owned(),
+        };
         let fields = serde_json::to_string(new.fields)?;
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
@@ -158,9 +170,16 @@ impl Store {
         })
     }
 
-    pub async fn support_session(&self, org: OrgId, id: SessionId) -> StoreResult<Option<SupportSession>> {
-        let sql = format!("SELECT {SESSION_COLUMNS} FROM support_sessions WHERE org_id = $1 AND id = $2");
-        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(org.0).bind(id.0).fetch_optional(p).await)?)
+    pub async fn support_session(
+        &self,
+        org: OrgId,
+        id: SessionId,
+    ) -> StoreResult<Option<SupportSession>> {
+        let sql =
+            format!("SELECT {SESSION_COLUMNS} FROM support_sessions WHERE org_id = $1 AND id = $2");
+        Ok(
+            on_pool!(self, p => sqlx::query_as(&sql).bind(org.0).bind(id.0).fetch_optional(p).await)?,
+        )
     }
 
     /// Take a waiting session for `rep`. Exactly one of any number of concurrent callers gets
@@ -230,7 +249,12 @@ impl Store {
     }
 
     /// Events of the organization after `after_seq`, oldest first (how a reconnecting client resumes).
-    pub async fn events_after(&self, org: OrgId, after_seq: i64, limit: i64) -> StoreResult<Vec<StoredEvent>> {
+    pub async fn events_after(
+        &self,
+        org: OrgId,
+        after_seq: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<StoredEvent>> {
         let sql = "SELECT seq, session_id, kind, payload, created_at FROM session_events \
                    WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
         Ok(on_pool!(self, p => sqlx::query_as(sql)

@@ -67,7 +67,12 @@ macro_rules! insert_user {
 pub(crate) use insert_user;
 
 impl Store {
-    pub async fn create_user(&self, org: OrgId, user: &NewUser<'_>, now: Timestamp) -> StoreResult<UserId> {
+    pub async fn create_user(
+        &self,
+        org: OrgId,
+        user: &NewUser<'_>,
+        now: Timestamp,
+    ) -> StoreResult<UserId> {
         Ok(on_pool!(self, p => insert_user!(p, org, user, now)))
     }
 
@@ -88,7 +93,9 @@ impl Store {
 
     pub async fn user(&self, org: OrgId, id: UserId) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.id = $2");
-        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(org.0).bind(id.0).fetch_optional(p).await)?)
+        Ok(
+            on_pool!(self, p => sqlx::query_as(&sql).bind(org.0).bind(id.0).fetch_optional(p).await)?,
+        )
     }
 
     pub async fn users(&self, org: OrgId) -> StoreResult<Vec<User>> {
@@ -98,7 +105,12 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(org.0).fetch_all(p).await)?)
     }
 
-    pub async fn update_user(&self, org: OrgId, id: UserId, update: &UserUpdate<'_>) -> StoreResult<bool> {
+    pub async fn update_user(
+        &self,
+        org: OrgId,
+        id: UserId,
+        update: &UserUpdate<'_>,
+    ) -> StoreResult<bool> {
         let sql = "UPDATE users SET display_name = $1, title = $2, role = $3, active = $4, \
                    session_limit = $5 WHERE org_id = $6 AND id = $7";
         let done = on_pool!(self, p => sqlx::query(sql)
@@ -110,7 +122,8 @@ impl Store {
 
     /// How many active admins the organization has (the last one may not be demoted).
     pub async fn count_active_admins(&self, org: OrgId) -> StoreResult<i64> {
-        let sql = "SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'admin' AND active = TRUE";
+        let sql =
+            "SELECT COUNT(*) FROM users WHERE org_id = $1 AND role = 'admin' AND active = TRUE";
         Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(org.0).fetch_one(p).await)?)
     }
 
@@ -123,13 +136,17 @@ impl Store {
     pub async fn user_team_ids(&self, org: OrgId, user: UserId) -> StoreResult<Vec<TeamId>> {
         let sql = "SELECT m.team_id FROM team_members m JOIN teams t ON t.id = m.team_id \
                    WHERE t.org_id = $1 AND m.user_id = $2 ORDER BY m.team_id";
-        let ids: Vec<i64> =
-            on_pool!(self, p => sqlx::query_scalar(sql).bind(org.0).bind(user.0).fetch_all(p).await)?;
+        let ids: Vec<i64> = on_pool!(self, p => sqlx::query_scalar(sql).bind(org.0).bind(user.0).fetch_all(p).await)?;
         Ok(ids.into_iter().map(TeamId).collect())
     }
 
     /// Make the user a member of exactly these teams. Teams of other organizations are ignored.
-    pub async fn set_user_teams(&self, org: OrgId, user: UserId, teams: &[TeamId]) -> StoreResult<()> {
+    pub async fn set_user_teams(
+        &self,
+        org: OrgId,
+        user: UserId,
+        teams: &[TeamId],
+    ) -> StoreResult<()> {
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             sqlx::query(

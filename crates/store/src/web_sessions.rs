@@ -22,7 +22,11 @@ impl Store {
     }
 
     /// The active user signed in with this session, if it has not expired.
-    pub async fn signed_in_user(&self, token_digest: &str, now: Timestamp) -> StoreResult<Option<User>> {
+    pub async fn signed_in_user(
+        &self,
+        token_digest: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<User>> {
         let sql = format!(
             "SELECT {USER_COLUMNS} FROM web_sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_digest = $1 AND s.expires_at > $2 AND u.active = TRUE"
@@ -38,7 +42,11 @@ impl Store {
     }
 
     /// Sign the user out everywhere but here (after a password change or deactivation).
-    pub async fn delete_other_web_sessions(&self, user: UserId, keep_digest: Option<&str>) -> StoreResult<u64> {
+    pub async fn delete_other_web_sessions(
+        &self,
+        user: UserId,
+        keep_digest: Option<&str>,
+    ) -> StoreResult<u64> {
         let sql = "DELETE FROM web_sessions WHERE user_id = $1 AND token_digest <> $2";
         let done = on_pool!(self, p => sqlx::query(sql)
             .bind(user.0).bind(keep_digest.unwrap_or("")).execute(p).await.map(|r| r.rows_affected()))?;

@@ -74,21 +74,34 @@ async fn seed_demo(store: &Store, now: domain::Timestamp) -> anyhow::Result<()> 
         Ok(p) if !p.is_empty() => (p, false),
         _ => (Alphanumeric.sample_string(&mut rand::rngs::OsRng, 16), true),
     };
-    NewPassword::parse(&password).map_err(|e| anyhow::anyhow!("SUPPORTAL_DEMO_PASSWORD: {}", e.message()))?;
+    NewPassword::parse(&password)
+        .map_err(|e| anyhow::anyhow!("SUPPORTAL_DEMO_PASSWORD: {}", e.message()))?;
     let hash = web::passwords::hash(&password).await?;
     demo::seed(store, &hash, now).await?;
-    println!("Demo organization created. Sign in as {} (admin) or {}.", demo::ADMIN_EMAIL, demo::REP_EMAILS.join(", "));
+    println!(
+        "Demo organization created. Sign in as {} (admin) or {}.",
+        demo::ADMIN_EMAIL,
+        demo::REP_EMAILS.join(", ")
+    );
     if generated {
-        println!("Their password (shown once; set SUPPORTAL_DEMO_PASSWORD to choose it): {password}");
+        println!(
+            "Their password (shown once; set SUPPORTAL_DEMO_PASSWORD to choose it): {password}"
+        );
     } else {
         println!("Their password is the value of SUPPORTAL_DEMO_PASSWORD.");
     }
     Ok(())
 }
 
-async fn print_setup_link(store: &Store, public_url: &str, clock: &dyn Clock) -> anyhow::Result<()> {
+async fn print_setup_link(
+    store: &Store,
+    public_url: &str,
+    clock: &dyn Clock,
+) -> anyhow::Result<()> {
     let token = domain::secret::random_token(&mut rand::rngs::OsRng);
-    store.replace_setup_token(&domain::secret::token_digest(&token), clock.now()).await?;
+    store
+        .replace_setup_token(&domain::secret::token_digest(&token), clock.now())
+        .await?;
     println!("No organization yet. Create the first one (this link works once):");
     println!("  {public_url}/setup?token={token}");
     Ok(())
@@ -99,7 +112,10 @@ fn read_admin_password() -> anyhow::Result<String> {
         return Ok(password);
     }
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).context("reading the password from stdin")?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from stdin")?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
 
@@ -109,7 +125,12 @@ async fn create_admin(config: &Config, args: CreateAdminArgs) -> anyhow::Result<
     let name = DisplayName::parse(&args.name).map_err(|e| field("--name", e))?;
     let password = NewPassword::parse(&read_admin_password()?)
         .map_err(|e| field("password (SUPPORTAL_ADMIN_PASSWORD or stdin)", e))?;
-    let slug = args.org.as_deref().map(Slug::parse).transpose().map_err(|e| field("--org", e))?;
+    let slug = args
+        .org
+        .as_deref()
+        .map(Slug::parse)
+        .transpose()
+        .map_err(|e| field("--org", e))?;
 
     let store = open_store(config).await?;
     let now = SystemClock.now();
@@ -125,18 +146,35 @@ async fn create_admin(config: &Config, args: CreateAdminArgs) -> anyhow::Result<
     let orgs = store.organizations().await?;
     let existing = match &slug {
         Some(slug) => orgs.iter().find(|o| o.slug == slug.as_str()),
-        None if orgs.len() > 1 => bail!("--org: there are {} organizations; name one by its short name", orgs.len()),
+        None if orgs.len() > 1 => bail!(
+            "--org: there are {} organizations; name one by its short name",
+            orgs.len()
+        ),
         None => orgs.first(),
     };
     let taken = |e: store::StoreError| match e {
-        store::StoreError::Conflict(_) => anyhow::anyhow!("--email: an account with {} already exists", email.as_str()),
+        store::StoreError::Conflict(_) => {
+            anyhow::anyhow!("--email: an account with {} already exists", email.as_str())
+        }
         other => other.into(),
     };
     match existing {
         Some(org) => {
             store.create_user(org.id, &user, now).await.map_err(taken)?;
-            store.record_audit(Some(org.id), None, "user.created", &format!("{} (admin, by CLI)", email.as_str()), now).await?;
-            println!("Created admin {} in organization {}.", email.as_str(), org.slug);
+            store
+                .record_audit(
+                    Some(org.id),
+                    None,
+                    "user.created",
+                    &format!("{} (admin, by CLI)", email.as_str()),
+                    now,
+                )
+                .await?;
+            println!(
+                "Created admin {} in organization {}.",
+                email.as_str(),
+                org.slug
+            );
         }
         None => {
             let slug = match slug {
@@ -145,11 +183,24 @@ async fn create_admin(config: &Config, args: CreateAdminArgs) -> anyhow::Result<
             };
             let org_name = DisplayName::parse(slug.as_str()).map_err(|e| field("--org", e))?;
             let (org, _) = store
-                .create_organization(&NewOrganization { name: &org_name, slug: &slug }, &user, now)
+                .create_organization(
+                    &NewOrganization {
+                        name: &org_name,
+                        slug: &slug,
+                    },
+                    &user,
+                    now,
+                )
                 .await
                 .map_err(taken)?;
-            store.record_audit(Some(org), None, "organization.created", "by CLI", now).await?;
-            println!("Created organization {} with admin {}.", slug.as_str(), email.as_str());
+            store
+                .record_audit(Some(org), None, "organization.created", "by CLI", now)
+                .await?;
+            println!(
+                "Created organization {} with admin {}.",
+                slug.as_str(),
+                email.as_str()
+            );
         }
     }
     Ok(())

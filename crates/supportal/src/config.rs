@@ -80,7 +80,10 @@ impl Default for ServerConfig {
 
 impl Default for LogConfig {
     fn default() -> Self {
-        LogConfig { format: "pretty".into(), level: "info".into() }
+        LogConfig {
+            format: "pretty".into(),
+            level: "info".into(),
+        }
     }
 }
 
@@ -103,7 +106,10 @@ pub struct ConfigError {
 }
 
 fn bad(key: &str, problem: impl Into<String>) -> ConfigError {
-    ConfigError { key: key.into(), problem: problem.into() }
+    ConfigError {
+        key: key.into(),
+        problem: problem.into(),
+    }
 }
 
 const SECTIONS: [&str; 5] = ["data_dir", "server", "database", "log", "security"];
@@ -117,16 +123,24 @@ impl Config {
                 return Err(bad("--config", format!("no file at {}", path.display())));
             }
             Some(path) => figment = figment.merge(Toml::file_exact(path)),
-            None if Path::new("supportal.toml").exists() => figment = figment.merge(Toml::file_exact("supportal.toml")),
+            None if Path::new("supportal.toml").exists() => {
+                figment = figment.merge(Toml::file_exact("supportal.toml"))
+            }
             None => {}
         }
         // Only our sections: SUPPORTAL_ADMIN_PASSWORD and friends are not configuration.
-        let env = Env::prefixed("SUPPORTAL_")
-            .split("__")
-            .filter(|key| SECTIONS.iter().any(|s| key.as_str().to_ascii_lowercase().starts_with(s)));
+        let env = Env::prefixed("SUPPORTAL_").split("__").filter(|key| {
+            SECTIONS
+                .iter()
+                .any(|s| key.as_str().to_ascii_lowercase().starts_with(s))
+        });
         let config: Config = figment.merge(env).extract().map_err(|err| {
             let key = err.path.join(".");
-            let key = if key.is_empty() { "file".to_owned() } else { key };
+            let key = if key.is_empty() {
+                "file".to_owned()
+            } else {
+                key
+            };
             bad(&key, err.kind.to_string())
         })?;
         config.validate()?;
@@ -135,34 +149,55 @@ impl Config {
 
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.bind_addr()?;
-        let public = url::Url::parse(&self.public_url()).map_err(|e| bad("server.public_url", e.to_string()))?;
+        let public = url::Url::parse(&self.public_url())
+            .map_err(|e| bad("server.public_url", e.to_string()))?;
         if !matches!(public.scheme(), "http" | "https") {
-            return Err(bad("server.public_url", "must start with http:// or https://"));
+            return Err(bad(
+                "server.public_url",
+                "must start with http:// or https://",
+            ));
         }
         if store::Backend::of_url(&self.database_url()).is_none() {
-            return Err(bad("database.url", "must start with sqlite:// or postgres://"));
+            return Err(bad(
+                "database.url",
+                "must start with sqlite:// or postgres://",
+            ));
         }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
-            return Err(bad("log.format", format!("'{}' is neither pretty nor json", self.log.format)));
+            return Err(bad(
+                "log.format",
+                format!("'{}' is neither pretty nor json", self.log.format),
+            ));
         }
         if !(1..=24 * 30).contains(&self.server.session_hours) {
             return Err(bad("server.session_hours", "must be from 1 to 720"));
         }
-        if self.security.login_attempts_per_ip_per_minute == 0 || self.security.login_attempts_per_account_per_minute == 0 {
+        if self.security.login_attempts_per_ip_per_minute == 0
+            || self.security.login_attempts_per_account_per_minute == 0
+        {
             return Err(bad("security", "login attempt limits must be at least 1"));
         }
         Ok(())
     }
 
     pub fn bind_addr(&self) -> Result<SocketAddr, ConfigError> {
-        self.server
-            .bind
-            .parse()
-            .map_err(|_| bad("server.bind", format!("'{}' is not an address like 127.0.0.1:8080", self.server.bind)))
+        self.server.bind.parse().map_err(|_| {
+            bad(
+                "server.bind",
+                format!(
+                    "'{}' is not an address like 127.0.0.1:8080",
+                    self.server.bind
+                ),
+            )
+        })
     }
 
     pub fn public_url(&self) -> String {
-        let url = self.server.public_url.clone().unwrap_or_else(|| format!("http://{}", self.server.bind));
+        let url = self
+            .server
+            .public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.server.bind));
         url.trim_end_matches('/').to_owned()
     }
 
@@ -176,12 +211,17 @@ impl Config {
     pub fn web(&self) -> web::WebConfig {
         let public_url = self.public_url();
         web::WebConfig {
-            cookie_secure: self.server.cookie_secure.unwrap_or(public_url.starts_with("https://")),
+            cookie_secure: self
+                .server
+                .cookie_secure
+                .unwrap_or(public_url.starts_with("https://")),
             public_url,
             behind_proxy: self.server.behind_proxy,
             session_hours: self.server.session_hours,
             login_attempts_per_ip_per_minute: self.security.login_attempts_per_ip_per_minute,
-            login_attempts_per_account_per_minute: self.security.login_attempts_per_account_per_minute,
+            login_attempts_per_account_per_minute: self
+                .security
+                .login_attempts_per_account_per_minute,
         }
     }
 

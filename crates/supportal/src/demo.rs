@@ -20,7 +20,10 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> StoreRe
     }
     let name = |s: &str| parsed(DisplayName::parse(s), s);
     let (org_name, slug) = (name("Demo")?, parsed(Slug::parse("demo"), "slug")?);
-    let (admin_email, admin_name) = (parsed(Email::parse(ADMIN_EMAIL), "email")?, name("Dana Admin")?);
+    let (admin_email, admin_name) = (
+        parsed(Email::parse(ADMIN_EMAIL), "email")?,
+        name("Dana Admin")?,
+    );
     let admin = NewUser {
         email: &admin_email,
         display_name: &admin_name,
@@ -29,7 +32,16 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> StoreRe
         is_instance_admin: true,
         session_limit: SessionLimit::DEFAULT.get(),
     };
-    let (org, _) = store.create_organization(&NewOrganization { name: &org_name, slug: &slug }, &admin, now).await?;
+    let (org, _) = store
+        .create_organization(
+            &NewOrganization {
+                name: &org_name,
+                slug: &slug,
+            },
+            &admin,
+            now,
+        )
+        .await?;
 
     let support = store.create_team(org, &name("Support")?, now).await?;
     let billing = store.create_team(org, &name("Billing")?, now).await?;
@@ -52,7 +64,9 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> StoreRe
         store.set_user_teams(org, id, teams).await?;
     }
 
-    store.create_site(org, &name("Demo Support")?, &slug, now).await?;
+    store
+        .create_site(org, &name("Demo Support")?, &slug, now)
+        .await?;
     let issues = [
         (support, "I cannot sign in", "sign-in"),
         (support, "Something is broken", "broken"),
@@ -60,8 +74,12 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> StoreRe
         (billing, "Change my plan", "plan"),
     ];
     for (team, label, code) in issues {
-        store.create_issue_type(org, team, &name(label)?, &parsed(Slug::parse(code), code)?).await?;
+        store
+            .create_issue_type(org, team, &name(label)?, &parsed(Slug::parse(code), code)?)
+            .await?;
     }
-    store.record_audit(Some(org), None, "demo.seeded", "", now).await?;
+    store
+        .record_audit(Some(org), None, "demo.seeded", "", now)
+        .await?;
     Ok(true)
 }

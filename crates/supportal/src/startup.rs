@@ -20,7 +20,8 @@ pub struct Application {
 /// Open and migrate the configured database, creating the data directory for SQLite.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     let url = config.database_url();
-    if store::Backend::of_url(&url) == Some(store::Backend::Sqlite) && config.database.url.is_none() {
+    if store::Backend::of_url(&url) == Some(store::Backend::Sqlite) && config.database.url.is_none()
+    {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
     }
@@ -30,7 +31,11 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 }
 
 impl Application {
-    pub async fn build(config: &Config, store: Store, clock: Arc<dyn Clock>) -> anyhow::Result<Application> {
+    pub async fn build(
+        config: &Config,
+        store: Store,
+        clock: Arc<dyn Clock>,
+    ) -> anyhow::Result<Application> {
         let addr = config.bind_addr()?;
         let listener = TcpListener::bind(addr)
             .await
@@ -48,10 +53,16 @@ impl Application {
     }
 
     /// Serve until `shutdown` resolves, then finish the requests in flight.
-    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
-        let app = web::router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app).with_graceful_shutdown(shutdown).await;
+        let app =
+            web::router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
         housekeeping.abort();
         self.state.store.close().await;
         served.context("serving HTTP")

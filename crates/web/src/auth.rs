@@ -3,7 +3,7 @@
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::AppResult;
 use crate::extract::{ClientIp, CurrentUser, SESSION_COOKIE};
-use crate::forms::FieldErrors;
+use crate::forms::{FieldErrors, Outcome};
 use crate::state::AppState;
 use crate::templates::page;
 use crate::{passwords, paths};
@@ -32,13 +32,31 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-fn login_form(state: &AppState, csrf: &str, email: &str, next: Option<&str>, error: Option<String>, status: StatusCode) -> AppResult<Response> {
+fn login_form(
+    state: &AppState,
+    csrf: &str,
+    email: &str,
+    next: Option<&str>,
+    error: Option<String>,
+    status: StatusCode,
+) -> AppResult<Response> {
     let html = page(state, "login.html", context! { csrf, email, next, error })?;
     Ok((status, html).into_response())
 }
 
-pub async fn login_page(State(state): State<AppState>, CsrfToken(csrf): CsrfToken, Query(q): Query<NextQuery>) -> AppResult<Response> {
-    login_form(&state, &csrf, "", paths::safe_next(q.next.as_deref()), None, StatusCode::OK)
+pub async fn login_page(
+    State(state): State<AppState>,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<NextQuery>,
+) -> AppResult<Response> {
+    login_form(
+        &state,
+        &csrf,
+        "",
+        paths::safe_next(q.next.as_deref()),
+        None,
+        StatusCode::OK,
+    )
 }
 
 /// Start a signed-in session for `user`: a fresh random token in the cookie, its digest stored.
@@ -46,7 +64,10 @@ pub async fn sign_in(state: &AppState, jar: CookieJar, user: &User) -> AppResult
     let token = domain::secret::random_token(&mut rand::rngs::OsRng);
     let now = state.now();
     let expires = now.plus_seconds(state.config.session_hours * 3600);
-    state.store.create_web_session(&domain::secret::token_digest(&token), user.id, now, expires).await?;
+    state
+        .store
+        .create_web_session(&domain::secret::token_digest(&token), user.id, now, expires)
+        .await?;
     let cookie = Cookie::build((SESSION_COOKIE, token))
         .path("/")
         .http_only(true)
@@ -68,7 +89,14 @@ pub async fn login(
     let next = paths::safe_next(f.next.as_deref());
     if let Err(secs) = state.login_limiter.check(ip, f.email.trim()) {
         let message = format!("Too many sign-in attempts. Try again in {secs} seconds.");
-        let mut response = login_form(&state, &csrf, &f.email, next, Some(message), StatusCode::TOO_MANY_REQUESTS)?;
+        let mut response = login_form(
+            &state,
+            &csrf,
+            &f.email,
+            next,
+            Some(message),
+            StatusCode::TOO_MANY_REQUESTS,
+        )?;
         if let Ok(value) = secs.to_string().parse() {
             response.headers_mut().insert(header::RETRY_AFTER, value);
         }
@@ -84,20 +112,46 @@ pub async fn login(
     match user {
         Some(user) if password_ok && user.active => {
             let jar = sign_in(&state, jar, &user).await?;
-            state.store.record_audit(Some(user.org_id), Some(user.id), "login", "", now).await?;
+            state
+                .store
+                .record_audit(Some(user.org_id), Some(user.id), "login", "", now)
+                .await?;
             let target = next.unwrap_or(paths::home_for(user.role)).to_owned();
             Ok((jar, Redirect::to(&target)).into_response())
         }
         Some(_) if password_ok => {
             let message = "This account is deactivated. Ask your organization's admin.".to_owned();
-            login_form(&state, &csrf, &f.email, next, Some(message), StatusCode::FORBIDDEN)
+            login_form(
+                &state,
+                &csrf,
+                &f.email,
+                next,
+                Some(message),
+                StatusCode::FORBIDDEN,
+            )
         }
         user => {
             if let Some(user) = user {
-                state.store.record_audit(Some(user.org_id), Some(user.id), "login.failed", "wrong password", now).await?;
+                state
+                    .store
+                    .record_audit(
+                        Some(user.org_id),
+                        Some(user.id),
+                        "login.failed",
+                        "wrong password",
+                        now,
+                    )
+                    .await?;
             }
             let message = "Email or password is wrong.".to_owned();
-            login_form(&state, &csrf, &f.email, next, Some(message), StatusCode::UNAUTHORIZED)
+            login_form(
+                &state,
+                &csrf,
+                &f.email,
+                next,
+                Some(message),
+                StatusCode::UNAUTHORIZED,
+            )
         }
     }
 }
@@ -105,24 +159,53 @@ pub async fn login(
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn logout(State(state): State<AppState>, jar: CookieJar, _form: CsrfForm<Empty>) -> AppResult<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    _form: CsrfForm<Empty>,
+) -> AppResult<Response> {
     if let Some(token) = jar.get(SESSION_COOKIE) {
-        state.store.delete_web_session(&domain::secret::token_digest(token.value())).await?;
+        state
+            .store
+            .delete_web_session(&domain::secret::token_digest(token.value()))
+            .await?;
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok((jar, Redirect::to(paths::LOGIN)).into_response())
 }
 
-async fn account_page(state: &AppState, me: &CurrentUser, csrf: &str, errors: FieldErrors, notice: Option<&str>, status: StatusCode) -> AppResult<Response> {
+async fn account_page(
+    state: &AppState,
+    me: &CurrentUser,
+    csrf: &str,
+    outcome: Outcome,
+) -> AppResult<Response> {
     let org = state.store.organization(me.user.org_id).await?;
-    let team_ids = state.store.user_team_ids(me.user.org_id, me.user.id).await?;
-    let teams: Vec<_> = state.store.teams(me.user.org_id).await?.into_iter().filter(|t| team_ids.contains(&t.id)).collect();
-    let html = page(state, "account.html", context! { me => &me.user, org, teams, csrf, errors, notice })?;
-    Ok((status, html).into_response())
+    let team_ids = state
+        .store
+        .user_team_ids(me.user.org_id, me.user.id)
+        .await?;
+    let teams: Vec<_> = state
+        .store
+        .teams(me.user.org_id)
+        .await?
+        .into_iter()
+        .filter(|t| team_ids.contains(&t.id))
+        .collect();
+    let html = page(
+        state,
+        "account.html",
+        context! { me => &me.user, org, teams, csrf, errors => &outcome.errors, notice => &outcome.notice },
+    )?;
+    Ok(outcome.respond(html))
 }
 
-pub async fn account(State(state): State<AppState>, me: CurrentUser, CsrfToken(csrf): CsrfToken) -> AppResult<Response> {
-    account_page(&state, &me, &csrf, FieldErrors::default(), None, StatusCode::OK).await
+pub async fn account(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Response> {
+    account_page(&state, &me, &csrf, Outcome::fresh()).await
 }
 
 #[derive(Deserialize)]
@@ -135,10 +218,16 @@ pub struct PasswordForm {
     confirm: String,
 }
 
-pub async fn change_password(State(state): State<AppState>, me: CurrentUser, CsrfToken(csrf): CsrfToken, form: CsrfForm<PasswordForm>) -> AppResult<Response> {
+pub async fn change_password(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    form: CsrfForm<PasswordForm>,
+) -> AppResult<Response> {
     let f = form.value;
     let mut errors = FieldErrors::default();
-    let email = Email::parse(&me.user.email).map_err(|e| anyhow::anyhow!("stored email invalid: {e}"))?;
+    let email =
+        Email::parse(&me.user.email).map_err(|e| anyhow::anyhow!("stored email invalid: {e}"))?;
     let stored = state.store.credentials(&email).await?.map(|(_, hash)| hash);
     if !passwords::verify(&f.current, stored).await {
         errors.add("current", FieldError::WrongPassword);
@@ -148,10 +237,31 @@ pub async fn change_password(State(state): State<AppState>, me: CurrentUser, Csr
         errors.add("confirm", FieldError::Mismatch);
     }
     let Some(new) = new.filter(|_| errors.is_empty()) else {
-        return account_page(&state, &me, &csrf, errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return account_page(&state, &me, &csrf, Outcome::invalid(errors)).await;
     };
-    state.store.set_password_hash(me.user.id, &passwords::hash(new.expose()).await?).await?;
-    let ended = state.store.delete_other_web_sessions(me.user.id, Some(&me.session_digest)).await?;
-    state.store.record_audit(Some(me.user.org_id), Some(me.user.id), "password.changed", &format!("{ended} other sign-ins ended"), state.now()).await?;
-    account_page(&state, &me, &csrf, errors, Some("Your password was changed. Your other sign-ins were ended."), StatusCode::OK).await
+    state
+        .store
+        .set_password_hash(me.user.id, &passwords::hash(new.expose()).await?)
+        .await?;
+    let ended = state
+        .store
+        .delete_other_web_sessions(me.user.id, Some(&me.session_digest))
+        .await?;
+    state
+        .store
+        .record_audit(
+            Some(me.user.org_id),
+            Some(me.user.id),
+            "password.changed",
+            &format!("{ended} other sign-ins ended"),
+            state.now(),
+        )
+        .await?;
+    account_page(
+        &state,
+        &me,
+        &csrf,
+        Outcome::done("Your password was changed. Your other sign-ins were ended."),
+    )
+    .await
 }

@@ -23,9 +23,19 @@ pub const COOKIE: &str = "supportal_csrf";
 pub struct CsrfToken(pub String);
 
 /// Give every browser a token (middleware, before routing).
-pub async fn ensure_cookie(State(state): State<AppState>, jar: CookieJar, mut req: Request, next: Next) -> Response {
-    let existing = jar.get(COOKIE).map(|c| c.value().to_owned()).filter(|v| v.len() == 43);
-    let token = existing.clone().unwrap_or_else(|| domain::secret::random_token(&mut rand::rngs::OsRng));
+pub async fn ensure_cookie(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    mut req: Request,
+    next: Next,
+) -> Response {
+    let existing = jar
+        .get(COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|v| v.len() == 43);
+    let token = existing
+        .clone()
+        .unwrap_or_else(|| domain::secret::random_token(&mut rand::rngs::OsRng));
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut response = next.run(req).await;
     if existing.is_none() {
@@ -36,7 +46,9 @@ pub async fn ensure_cookie(State(state): State<AppState>, jar: CookieJar, mut re
             .secure(state.config.cookie_secure)
             .build();
         if let Ok(value) = cookie.to_string().parse() {
-            response.headers_mut().append(axum::http::header::SET_COOKIE, value);
+            response
+                .headers_mut()
+                .append(axum::http::header::SET_COOKIE, value);
         }
     }
     response
@@ -63,7 +75,10 @@ pub struct CsrfForm<T> {
 impl<T> CsrfForm<T> {
     /// Every value sent under `name` (e.g. all checked boxes).
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.pairs.iter().filter(move |(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -77,12 +92,17 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .map_err(|e| AppError::BadRequest(e.to_string()))?;
         let pairs: Vec<(String, String)> =
             serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
-        let sent = pairs.iter().find(|(k, _)| k == "csrf").map(|(_, v)| v.as_str());
+        let sent = pairs
+            .iter()
+            .find(|(k, _)| k == "csrf")
+            .map(|(_, v)| v.as_str());
         match (expected, sent) {
-            (Some(expected), Some(sent)) if bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) => {}
+            (Some(expected), Some(sent))
+                if bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) => {}
             _ => return Err(AppError::Csrf),
         }
-        let value = serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let value =
+            serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
         Ok(CsrfForm { value, pairs })
     }
 }

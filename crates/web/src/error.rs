@@ -78,16 +78,22 @@ impl AppError {
         };
         let (title, text) = self.title_and_text();
         let mut response = if wants_json {
-            let body = serde_json::json!({ "error": title, "message": text, "reference": reference });
+            let body =
+                serde_json::json!({ "error": title, "message": text, "reference": reference });
             (status, axum::Json(body)).into_response()
         } else {
             let html = state
                 .and_then(|s| {
                     s.templates
-                        .render("errors/error.html", context! { status => status.as_u16(), title, text, reference })
+                        .render(
+                            "errors/error.html",
+                            context! { status => status.as_u16(), title, text, reference },
+                        )
                         .ok()
                 })
-                .unwrap_or_else(|| format!("<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>"));
+                .unwrap_or_else(|| {
+                    format!("<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>")
+                });
             (status, Html(html)).into_response()
         };
         if let AppError::RateLimited(secs) = self {
@@ -105,7 +111,11 @@ impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
         let mut response = status.into_response();
-        response.extensions_mut().insert(PendingError(std::sync::Arc::new(std::sync::Mutex::new(Some(self)))));
+        response
+            .extensions_mut()
+            .insert(PendingError(std::sync::Arc::new(std::sync::Mutex::new(
+                Some(self),
+            ))));
         response
     }
 }

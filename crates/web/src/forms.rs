@@ -20,10 +20,50 @@ impl FieldErrors {
     }
 
     pub fn add_message(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_owned()).or_insert_with(|| message.into());
+        self.0
+            .entry(field.to_owned())
+            .or_insert_with(|| message.into());
     }
 
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
+    }
+}
+
+/// How a form page is shown: first view, refused input (422, errors beside fields), or saved.
+pub struct Outcome {
+    pub errors: FieldErrors,
+    pub notice: Option<String>,
+    pub status: axum::http::StatusCode,
+}
+
+impl Outcome {
+    pub fn fresh() -> Self {
+        Outcome {
+            errors: FieldErrors::default(),
+            notice: None,
+            status: axum::http::StatusCode::OK,
+        }
+    }
+
+    pub fn invalid(errors: FieldErrors) -> Self {
+        Outcome {
+            errors,
+            notice: None,
+            status: axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        }
+    }
+
+    pub fn done(notice: impl Into<String>) -> Self {
+        Outcome {
+            notice: Some(notice.into()),
+            ..Outcome::fresh()
+        }
+    }
+
+    /// The page with this outcome's status.
+    pub fn respond(&self, html: axum::response::Html<String>) -> axum::response::Response {
+        use axum::response::IntoResponse;
+        (self.status, html).into_response()
     }
 }

@@ -42,8 +42,16 @@ impl Default for Metrics {
         let requests = Family::<RequestLabels, Counter>::default();
         let latency: LatencyFamily = Family::new_with_constructor(latency_histogram);
         registry.register("http_requests", "HTTP requests answered", requests.clone());
-        registry.register("http_request_duration_seconds", "Time to answer HTTP requests", latency.clone());
-        Metrics { registry, requests, latency }
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer HTTP requests",
+            latency.clone(),
+        );
+        Metrics {
+            registry,
+            requests,
+            latency,
+        }
     }
 }
 
@@ -69,9 +77,22 @@ pub async fn track(State(state): State<AppState>, req: Request, next: Next) -> R
     let started = Instant::now();
     let response = next.run(req).await;
     let status = response.status().as_u16();
-    state.metrics.latency
-        .get_or_create(&RouteLabels { method: method.clone(), route: route.clone() })
+    state
+        .metrics
+        .latency
+        .get_or_create(&RouteLabels {
+            method: method.clone(),
+            route: route.clone(),
+        })
         .observe(started.elapsed().as_secs_f64());
-    state.metrics.requests.get_or_create(&RequestLabels { method, route, status }).inc();
+    state
+        .metrics
+        .requests
+        .get_or_create(&RequestLabels {
+            method,
+            route,
+            status,
+        })
+        .inc();
     response
 }

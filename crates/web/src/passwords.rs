@@ -1,7 +1,9 @@
 //! Argon2id password hashes (OWASP parameters: the crate's defaults), computed off the
 //! async workers because each takes tens of milliseconds of CPU by design.
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use std::sync::OnceLock;
 
@@ -36,7 +38,11 @@ pub async fn verify(password: &str, stored: Option<String>) -> bool {
                 .clone()
         });
         let ok = PasswordHash::new(&phc)
-            .map(|parsed| Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok())
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
             .unwrap_or(false);
         real && ok
     })

@@ -20,7 +20,9 @@ fn per_minute(n: u32) -> Quota {
 impl LoginLimiter {
     pub fn new(config: &WebConfig) -> Self {
         LoginLimiter {
-            per_ip: DefaultKeyedRateLimiter::keyed(per_minute(config.login_attempts_per_ip_per_minute)),
+            per_ip: DefaultKeyedRateLimiter::keyed(per_minute(
+                config.login_attempts_per_ip_per_minute,
+            )),
             per_account: DefaultKeyedRateLimiter::keyed(per_minute(
                 config.login_attempts_per_account_per_minute,
             )),
@@ -34,7 +36,9 @@ impl LoginLimiter {
             not_until.wait_time_from(self.clock.now()).as_secs().max(1)
         };
         self.per_ip.check_key(&ip).map_err(wait)?;
-        self.per_account.check_key(&account.to_lowercase()).map_err(wait)?;
+        self.per_account
+            .check_key(&account.to_lowercase())
+            .map_err(wait)?;
         Ok(())
     }
 

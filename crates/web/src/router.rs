@@ -41,9 +41,18 @@ pub fn router(state: AppState) -> Router {
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-        .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
         .with_state(state)
 }
 
@@ -63,13 +72,13 @@ async fn not_found() -> AppError {
 async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let json = wants_json(req.headers(), req.uri().path());
     let response = next.run(req).await;
-    let pending = response
-        .extensions()
-        .get::<PendingError>()
-        .and_then(|p| p.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take());
+    let pending = response.extensions().get::<PendingError>().and_then(|p| {
+        p.0.lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take()
+    });
     match pending {
         Some(error) => error.render(Some(&state), json),
         None => response,
     }
 }
-

@@ -4,12 +4,11 @@
 
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{AppError, AppResult};
-use crate::forms::FieldErrors;
+use crate::forms::{FieldErrors, Outcome};
 use crate::state::AppState;
 use crate::templates::page;
 use crate::{auth, passwords, paths};
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
 use domain::text::{DisplayName, Email, NewPassword, Slug};
@@ -56,9 +55,19 @@ impl NewOrgForm {
             errors.add("confirm", FieldError::Mismatch);
         }
         match (org_name, org_slug, admin_name, admin_email, password) {
-            (Some(org_name), Some(org_slug), Some(admin_name), Some(admin_email), Some(password)) if errors.is_empty() => {
-                Ok(ParsedNewOrg { org_name, org_slug, admin_name, admin_email, password })
-            }
+            (
+                Some(org_name),
+                Some(org_slug),
+                Some(admin_name),
+                Some(admin_email),
+                Some(password),
+            ) if errors.is_empty() => Ok(ParsedNewOrg {
+                org_name,
+                org_slug,
+                admin_name,
+                admin_email,
+                password,
+            }),
             _ => Err(errors),
         }
     }
@@ -67,7 +76,10 @@ impl NewOrgForm {
 impl ParsedNewOrg {
     /// The rows to insert, given the hashed password.
     pub fn records<'a>(&'a self, password_hash: &'a str) -> (NewOrganization<'a>, NewUser<'a>) {
-        let org = NewOrganization { name: &self.org_name, slug: &self.org_slug };
+        let org = NewOrganization {
+            name: &self.org_name,
+            slug: &self.org_slug,
+        };
         let admin = NewUser {
             email: &self.admin_email,
             display_name: &self.admin_name,
@@ -85,7 +97,11 @@ pub fn conflict_errors(err: store::StoreError) -> AppResult<FieldErrors> {
     match err {
         store::StoreError::Conflict(what) => {
             let mut errors = FieldErrors::default();
-            let field = if what.contains("email") { "admin_email" } else { "org_slug" };
+            let field = if what.contains("email") {
+                "admin_email"
+            } else {
+                "org_slug"
+            };
             errors.add(field, FieldError::Taken);
             Ok(errors)
         }
@@ -102,18 +118,41 @@ pub struct TokenQuery {
 async fn token_usable(state: &AppState, token: &str) -> AppResult<bool> {
     Ok(!token.is_empty()
         && state.store.count_organizations().await? == 0
-        && state.store.setup_token_valid(&domain::secret::token_digest(token)).await?)
+        && state
+            .store
+            .setup_token_valid(&domain::secret::token_digest(token))
+            .await?)
 }
 
-fn setup_form(state: &AppState, csrf: &str, token: &str, form: &NewOrgForm, errors: &FieldErrors, status: StatusCode) -> AppResult<Response> {
-    Ok((status, page(state, "setup.html", context! { csrf, token, form, errors })?).into_response())
+fn setup_form(
+    state: &AppState,
+    csrf: &str,
+    token: &str,
+    form: &NewOrgForm,
+    outcome: Outcome,
+) -> AppResult<Response> {
+    Ok(outcome.respond(page(
+        state,
+        "setup.html",
+        context! { csrf, token, form, errors => &outcome.errors },
+    )?))
 }
 
-pub async fn setup_page(State(state): State<AppState>, CsrfToken(csrf): CsrfToken, Query(q): Query<TokenQuery>) -> AppResult<Response> {
+pub async fn setup_page(
+    State(state): State<AppState>,
+    CsrfToken(csrf): CsrfToken,
+    Query(q): Query<TokenQuery>,
+) -> AppResult<Response> {
     if !token_usable(&state, &q.token).await? {
         return Err(AppError::NotFound);
     }
-    setup_form(&state, &csrf, &q.token, &NewOrgForm::default(), &FieldErrors::default(), StatusCode::OK)
+    setup_form(
+        &state,
+        &csrf,
+        &q.token,
+        &NewOrgForm::default(),
+        Outcome::fresh(),
+    )
 }
 
 #[derive(Deserialize)]
@@ -124,30 +163,55 @@ pub struct SetupForm {
     org: NewOrgForm,
 }
 
-pub async fn setup(State(state): State<AppState>, CsrfToken(csrf): CsrfToken, jar: CookieJar, form: CsrfForm<SetupForm>) -> AppResult<Response> {
+pub async fn setup(
+    State(state): State<AppState>,
+    CsrfToken(csrf): CsrfToken,
+    jar: CookieJar,
+    form: CsrfForm<SetupForm>,
+) -> AppResult<Response> {
     let SetupForm { token, org: typed } = form.value;
     if !token_usable(&state, &token).await? {
         return Err(AppError::NotFound);
     }
     let parsed = match typed.parse() {
         Ok(parsed) => parsed,
-        Err(errors) => return setup_form(&state, &csrf, &token, &typed, &errors, StatusCode::UNPROCESSABLE_ENTITY),
+        Err(errors) => return setup_form(&state, &csrf, &token, &typed, Outcome::invalid(errors)),
     };
     let now = state.now();
     let hash = passwords::hash(parsed.password.expose()).await?;
     let (org, admin) = parsed.records(&hash);
-    let operator = NewUser { is_instance_admin: true, ..admin };
+    let operator = NewUser {
+        is_instance_admin: true,
+        ..admin
+    };
     let digest = domain::secret::token_digest(&token);
-    let (org_id, admin_id) = match state.store.complete_setup(&digest, &org, &operator, now).await {
+    let (org_id, admin_id) = match state
+        .store
+        .complete_setup(&digest, &org, &operator, now)
+        .await
+    {
         Ok(Some(ids)) => ids,
         Ok(None) => return Err(AppError::NotFound),
         Err(err) => {
             let errors = conflict_errors(err)?;
-            return setup_form(&state, &csrf, &token, &typed, &errors, StatusCode::UNPROCESSABLE_ENTITY);
+            return setup_form(&state, &csrf, &token, &typed, Outcome::invalid(errors));
         }
     };
-    state.store.record_audit(Some(org_id), Some(admin_id), "setup.completed", parsed.org_slug.as_str(), now).await?;
-    let admin = state.store.user(org_id, admin_id).await?.ok_or(AppError::NotFound)?;
+    state
+        .store
+        .record_audit(
+            Some(org_id),
+            Some(admin_id),
+            "setup.completed",
+            parsed.org_slug.as_str(),
+            now,
+        )
+        .await?;
+    let admin = state
+        .store
+        .user(org_id, admin_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let jar = auth::sign_in(&state, jar, &admin).await?;
     Ok((jar, Redirect::to(paths::ADMIN)).into_response())
 }

@@ -10,7 +10,13 @@ async fn adding_a_rep_with_bad_input_keeps_what_was_typed(backend: Backend) {
     let (acme, _) = app.org_with_admin("acme").await;
     app.login("admin@acme.test", PASSWORD).await;
 
-    let typed = [("display_name", "<b>Bobby</b> Tables"), ("email", "bobby at acme"), ("role", "rep"), ("session_limit", "99"), ("password", "short")];
+    let typed = [
+        ("display_name", "<b>Bobby</b> Tables"),
+        ("email", "bobby at acme"),
+        ("role", "rep"),
+        ("session_limit", "99"),
+        ("password", "short"),
+    ];
     let response = app.submit("/admin/reps", "/admin/reps", &typed).await;
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
@@ -18,25 +24,55 @@ async fn adding_a_rep_with_bad_input_keeps_what_was_typed(backend: Backend) {
     assert!(page.contains("Enter a number from 1 to 50."));
     assert!(page.contains("At least 10 characters."));
     assert!(page.contains("value=\"bobby at acme\""), "email kept");
-    assert!(page.contains("&lt;b&gt;Bobby&lt;&#x2f;b&gt; Tables"), "HTML typed is kept as text");
+    assert!(
+        page.contains("&lt;b&gt;Bobby&lt;&#x2f;b&gt; Tables"),
+        "HTML typed is kept as text"
+    );
     assert!(!page.contains("<b>Bobby</b>"));
-    assert!(!page.contains("value=\"short\""), "passwords are never echoed");
-    assert_eq!(app.store.users(acme).await.unwrap().len(), 1, "nothing created");
+    assert!(
+        !page.contains("value=\"short\""),
+        "passwords are never echoed"
+    );
+    assert_eq!(
+        app.store.users(acme).await.unwrap().len(),
+        1,
+        "nothing created"
+    );
 
-    let good = [("display_name", "<b>Bobby</b> Tables"), ("email", "Bobby@Acme.test"), ("role", "rep"), ("session_limit", "4"), ("password", "a long enough one")];
+    let good = [
+        ("display_name", "<b>Bobby</b> Tables"),
+        ("email", "Bobby@Acme.test"),
+        ("role", "rep"),
+        ("session_limit", "4"),
+        ("password", "a long enough one"),
+    ];
     let response = app.submit("/admin/reps", "/admin/reps", &good).await;
     assert_eq!(response.status(), 303);
     let rep_page = location(&response);
     let (_, page) = app.get_text(&rep_page).await;
     assert!(page.contains("bobby@acme.test"));
-    assert!(page.contains("&lt;b&gt;Bobby"), "shown as text on its own page too");
+    assert!(
+        page.contains("&lt;b&gt;Bobby"),
+        "shown as text on its own page too"
+    );
 
     let response = app.submit("/admin/reps", "/admin/reps", &good).await;
     assert_eq!(response.status(), 422);
-    assert!(response.text().await.unwrap().contains("This is already in use."), "duplicate email beside the field");
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("This is already in use."),
+        "duplicate email beside the field"
+    );
 
     let rep = app.other_browser();
-    assert_eq!(location(&rep.login("bobby@acme.test", "a long enough one").await), "/account", "the new rep can sign in");
+    assert_eq!(
+        location(&rep.login("bobby@acme.test", "a long enough one").await),
+        "/account",
+        "the new rep can sign in"
+    );
 }
 
 async fn an_admin_edits_a_rep_teams_and_deactivates_them(backend: Backend) {
@@ -45,11 +81,22 @@ async fn an_admin_edits_a_rep_teams_and_deactivates_them(backend: Backend) {
     let rep = app.add_rep(acme, "rep@acme.test").await;
     app.login("admin@acme.test", PASSWORD).await;
     for name in ["Support", "Billing"] {
-        assert_eq!(app.submit("/admin/teams", "/admin/teams", &[("name", name)]).await.status(), 303);
+        assert_eq!(
+            app.submit("/admin/teams", "/admin/teams", &[("name", name)])
+                .await
+                .status(),
+            303
+        );
     }
-    let response = app.submit("/admin/teams", "/admin/teams", &[("name", "Support")]).await;
+    let response = app
+        .submit("/admin/teams", "/admin/teams", &[("name", "Support")])
+        .await;
     assert_eq!(response.status(), 422);
-    assert!(response.text().await.unwrap().contains("This is already in use."));
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("This is already in use."));
     let teams = app.store.teams(acme).await.unwrap();
     let support = teams.iter().find(|t| t.name == "Support").unwrap().id;
 
@@ -57,17 +104,50 @@ async fn an_admin_edits_a_rep_teams_and_deactivates_them(backend: Backend) {
     rep_browser.login("rep@acme.test", PASSWORD).await;
     let page = format!("/admin/reps/{rep}");
     let support_id = support.to_string();
-    let response = app.submit(&page, &page, &[("display_name", "Robin R."), ("title", "Tier 2"), ("role", "rep"), ("session_limit", "5"), ("teams", &support_id)]).await;
+    let response = app
+        .submit(
+            &page,
+            &page,
+            &[
+                ("display_name", "Robin R."),
+                ("title", "Tier 2"),
+                ("role", "rep"),
+                ("session_limit", "5"),
+                ("teams", &support_id),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), 200);
     assert!(response.text().await.unwrap().contains("Saved."));
     let saved = app.store.user(acme, rep).await.unwrap().unwrap();
-    assert_eq!((saved.display_name.as_str(), saved.title.as_deref(), saved.session_limit, saved.active), ("Robin R.", Some("Tier 2"), 5, false));
-    assert_eq!(app.store.user_team_ids(acme, rep).await.unwrap(), vec![support]);
-    assert_eq!(rep_browser.get("/account").await.status(), 303, "deactivation ends the rep's sign-in");
-    assert_eq!(rep_browser.login("rep@acme.test", PASSWORD).await.status(), 403);
+    assert_eq!(
+        (
+            saved.display_name.as_str(),
+            saved.title.as_deref(),
+            saved.session_limit,
+            saved.active
+        ),
+        ("Robin R.", Some("Tier 2"), 5, false)
+    );
+    assert_eq!(
+        app.store.user_team_ids(acme, rep).await.unwrap(),
+        vec![support]
+    );
+    assert_eq!(
+        rep_browser.get("/account").await.status(),
+        303,
+        "deactivation ends the rep's sign-in"
+    );
+    assert_eq!(
+        rep_browser.login("rep@acme.test", PASSWORD).await.status(),
+        403
+    );
 
     let (_, team_page) = app.get_text(&format!("/admin/teams/{support}")).await;
-    assert!(team_page.contains("Robin R."), "the team page lists its members");
+    assert!(
+        team_page.contains("Robin R."),
+        "the team page lists its members"
+    );
 }
 
 async fn the_last_admin_cannot_be_demoted_or_deactivated(backend: Backend) {
@@ -75,42 +155,107 @@ async fn the_last_admin_cannot_be_demoted_or_deactivated(backend: Backend) {
     let (acme, admin) = app.org_with_admin("acme").await;
     app.login("admin@acme.test", PASSWORD).await;
     let page = format!("/admin/reps/{admin}");
-    let response = app.submit(&page, &page, &[("display_name", "Boss"), ("role", "rep"), ("session_limit", "3"), ("active", "on")]).await;
+    let response = app
+        .submit(
+            &page,
+            &page,
+            &[
+                ("display_name", "Boss"),
+                ("role", "rep"),
+                ("session_limit", "3"),
+                ("active", "on"),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), 422);
     let html = response.text().await.unwrap();
     assert!(html.contains("at least one active admin"));
     assert!(html.contains("value=\"Boss\""), "typed name kept");
-    let response = app.submit(&page, &page, &[("display_name", "Boss"), ("role", "admin"), ("session_limit", "3")]).await;
-    assert!(response.text().await.unwrap().contains("You cannot deactivate your own account."));
-    assert_eq!(app.store.user(acme, admin).await.unwrap().unwrap().role, Role::Admin);
+    let response = app
+        .submit(
+            &page,
+            &page,
+            &[
+                ("display_name", "Boss"),
+                ("role", "admin"),
+                ("session_limit", "3"),
+            ],
+        )
+        .await;
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("You cannot deactivate your own account."));
+    assert_eq!(
+        app.store.user(acme, admin).await.unwrap().unwrap().role,
+        Role::Admin
+    );
 }
 
 async fn organization_settings_teams_and_the_audit_log(backend: Backend) {
     let app = spawn_app(backend).await;
     let (acme, _) = app.org_with_admin("acme").await;
     app.login("admin@acme.test", PASSWORD).await;
-    let response = app.submit("/admin/organization", "/admin/organization", &[("name", ""), ("default_session_limit", "x")]).await;
+    let response = app
+        .submit(
+            "/admin/organization",
+            "/admin/organization",
+            &[("name", ""), ("default_session_limit", "x")],
+        )
+        .await;
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
     assert!(page.contains("This field is required.") && page.contains("Enter a whole number."));
-    let response = app.submit("/admin/organization", "/admin/organization", &[("name", "Acme & Sons"), ("default_session_limit", "4")]).await;
+    let response = app
+        .submit(
+            "/admin/organization",
+            "/admin/organization",
+            &[("name", "Acme & Sons"), ("default_session_limit", "4")],
+        )
+        .await;
     assert!(response.text().await.unwrap().contains("Settings saved."));
     let org = app.store.organization(acme).await.unwrap().unwrap();
-    assert_eq!((org.name.as_str(), org.default_session_limit), ("Acme & Sons", 4));
-    assert!(app.get_text("/admin/reps").await.1.contains("value=\"4\""), "new reps default to the organization's limit");
+    assert_eq!(
+        (org.name.as_str(), org.default_session_limit),
+        ("Acme & Sons", 4)
+    );
+    assert!(
+        app.get_text("/admin/reps").await.1.contains("value=\"4\""),
+        "new reps default to the organization's limit"
+    );
 
-    let response = app.submit("/admin/teams", "/admin/teams", &[("name", "Support")]).await;
+    let response = app
+        .submit("/admin/teams", "/admin/teams", &[("name", "Support")])
+        .await;
     let team_page = location(&response);
-    let response = app.submit(&team_page, &team_page, &[("name", "Customer Care")]).await;
-    assert!(response.text().await.unwrap().contains("value=\"Customer Care\""));
-    let response = app.submit(&team_page, &format!("{team_page}/delete"), &[]).await;
+    let response = app
+        .submit(&team_page, &team_page, &[("name", "Customer Care")])
+        .await;
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("value=\"Customer Care\""));
+    let response = app
+        .submit(&team_page, &format!("{team_page}/delete"), &[])
+        .await;
     assert_eq!(location(&response), "/admin/teams");
     assert!(app.store.teams(acme).await.unwrap().is_empty());
     assert_eq!(app.get(&team_page).await.status(), 404);
 
     let (_, audit) = app.get_text("/admin/audit").await;
-    for action in ["login", "organization.updated", "team.created", "team.renamed", "team.deleted"] {
-        assert!(audit.contains(&format!("<code>{action}</code>")), "{action} recorded");
+    for action in [
+        "login",
+        "organization.updated",
+        "team.created",
+        "team.renamed",
+        "team.deleted",
+    ] {
+        assert!(
+            audit.contains(&format!("<code>{action}</code>")),
+            "{action} recorded"
+        );
     }
 }
 
@@ -121,21 +266,53 @@ async fn the_instance_admin_creates_an_organization(backend: Backend) {
     let hash = crate::helpers::hash(PASSWORD).await;
     let email = domain::text::Email::parse("root@acme.test").unwrap();
     let name = domain::text::DisplayName::parse("Root").unwrap();
-    app.store.create_user(acme, &store::users::NewUser { email: &email, display_name: &name, role: Role::Admin, password_hash: &hash, is_instance_admin: true, session_limit: 3 }, crate::helpers::now()).await.unwrap();
+    app.store
+        .create_user(
+            acme,
+            &store::users::NewUser {
+                email: &email,
+                display_name: &name,
+                role: Role::Admin,
+                password_hash: &hash,
+                is_instance_admin: true,
+                session_limit: 3,
+            },
+            crate::helpers::now(),
+        )
+        .await
+        .unwrap();
     app.login("root@acme.test", PASSWORD).await;
 
-    let fields = [("org_name", "Globex"), ("org_slug", "acme"), ("admin_name", "Gina"), ("admin_email", "gina@globex.test"), ("password", "globex password"), ("confirm", "globex password")];
-    let response = app.submit("/admin/organizations", "/admin/organizations", &fields).await;
+    let fields = [
+        ("org_name", "Globex"),
+        ("org_slug", "acme"),
+        ("admin_name", "Gina"),
+        ("admin_email", "gina@globex.test"),
+        ("password", "globex password"),
+        ("confirm", "globex password"),
+    ];
+    let response = app
+        .submit("/admin/organizations", "/admin/organizations", &fields)
+        .await;
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
     assert!(page.contains("This is already in use.") && page.contains("value=\"Globex\""));
 
     let mut fields = fields;
     fields[1] = ("org_slug", "globex");
-    let response = app.submit("/admin/organizations", "/admin/organizations", &fields).await;
-    assert!(response.text().await.unwrap().contains("Organization Globex created"));
+    let response = app
+        .submit("/admin/organizations", "/admin/organizations", &fields)
+        .await;
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Organization Globex created"));
     let gina = app.other_browser();
-    assert_eq!(location(&gina.login("gina@globex.test", "globex password").await), "/admin");
+    assert_eq!(
+        location(&gina.login("gina@globex.test", "globex password").await),
+        "/admin"
+    );
     assert!(gina.get_text("/admin").await.1.contains("Globex"));
 }
 

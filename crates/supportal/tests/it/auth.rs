@@ -11,18 +11,37 @@ async fn an_admin_signs_in_sees_the_admin_page_and_signs_out(backend: Backend) {
     let (status, page) = app.get_text("/admin").await;
     assert_eq!(status, 303, "signed-out visitors are sent to sign in");
     assert!(page.is_empty());
-    assert_eq!(location(&app.get("/admin/teams").await), "/login?next=%2Fadmin%2Fteams");
+    assert_eq!(
+        location(&app.get("/admin/teams").await),
+        "/login?next=%2Fadmin%2Fteams"
+    );
 
     let response = app.login("admin@acme.test", PASSWORD).await;
     assert_eq!(response.status(), 303);
     assert_eq!(location(&response), "/admin");
-    let cookie = response.headers().get_all("set-cookie").iter().map(|c| c.to_str().unwrap()).find(|c| c.starts_with("supportal_session=")).unwrap().to_owned();
-    assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"), "{cookie}");
-    assert!(!cookie.contains("Secure"), "plain-http public URL: no Secure flag");
+    let cookie = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap())
+        .find(|c| c.starts_with("supportal_session="))
+        .unwrap()
+        .to_owned();
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain-http public URL: no Secure flag"
+    );
 
     let (status, page) = app.get_text("/admin").await;
     assert_eq!(status, 200);
-    assert!(page.contains("Org acme"), "the admin page shows the organization");
+    assert!(
+        page.contains("Org acme"),
+        "the admin page shows the organization"
+    );
 
     let response = app.submit("/admin", "/logout", &[]).await;
     assert_eq!(location(&response), "/login");
@@ -32,13 +51,23 @@ async fn an_admin_signs_in_sees_the_admin_page_and_signs_out(backend: Backend) {
 async fn a_wrong_password_is_refused_and_the_email_kept(backend: Backend) {
     let app = spawn_app(backend).await;
     app.org_with_admin("acme").await;
-    for (email, password) in [("admin@acme.test", "not the password"), ("nobody@acme.test", PASSWORD), ("not an email", "x")] {
+    for (email, password) in [
+        ("admin@acme.test", "not the password"),
+        ("nobody@acme.test", PASSWORD),
+        ("not an email", "x"),
+    ] {
         let response = app.login(email, password).await;
         assert_eq!(response.status(), 401);
         let page = response.text().await.unwrap();
         assert!(page.contains("data-testid=\"login-error\""), "error shown");
-        assert!(page.contains("Email or password is wrong."), "same message whether or not the account exists");
-        assert!(page.contains(&format!("value=\"{email}\"")), "what was typed is kept");
+        assert!(
+            page.contains("Email or password is wrong."),
+            "same message whether or not the account exists"
+        );
+        assert!(
+            page.contains(&format!("value=\"{email}\"")),
+            "what was typed is kept"
+        );
     }
     assert_eq!(app.get("/admin").await.status(), 303, "still signed out");
 }
@@ -48,34 +77,75 @@ async fn a_form_without_its_csrf_token_is_refused(backend: Backend) {
     app.org_with_admin("acme").await;
     app.get("/login").await; // the browser has its CSRF cookie, but the form omits the field
     let form = [("email", "admin@acme.test"), ("password", PASSWORD)];
-    let response = app.client.post(app.url("/login")).form(&form).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 403);
     assert!(response.text().await.unwrap().contains("Form expired"));
 
     let fake = "x".repeat(43);
-    let forged = [("email", "admin@acme.test"), ("password", PASSWORD), ("csrf", fake.as_str())];
-    let response = app.client.post(app.url("/login")).form(&forged).send().await.unwrap();
+    let forged = [
+        ("email", "admin@acme.test"),
+        ("password", PASSWORD),
+        ("csrf", fake.as_str()),
+    ];
+    let response = app
+        .client
+        .post(app.url("/login"))
+        .form(&forged)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 403, "a token that is not this browser's");
 
     // Signed in, a state-changing admin form is refused the same way.
     app.login("admin@acme.test", PASSWORD).await;
-    let response = app.client.post(app.url("/admin/teams")).form(&[("name", "Sneaky")]).send().await.unwrap();
+    let response = app
+        .client
+        .post(app.url("/admin/teams"))
+        .form(&[("name", "Sneaky")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(response.status(), 403);
     assert!(!app.get_text("/admin/teams").await.1.contains("Sneaky"));
 }
 
 async fn repeated_sign_in_attempts_are_slowed_down(backend: Backend) {
-    let app = spawn_app_with(backend, |c| c.security.login_attempts_per_account_per_minute = 3).await;
+    let app = spawn_app_with(backend, |c| {
+        c.security.login_attempts_per_account_per_minute = 3
+    })
+    .await;
     app.org_with_admin("acme").await;
     for _ in 0..3 {
-        assert_eq!(app.login("admin@acme.test", "wrong password!").await.status(), 401);
+        assert_eq!(
+            app.login("admin@acme.test", "wrong password!")
+                .await
+                .status(),
+            401
+        );
     }
     let response = app.login("admin@acme.test", PASSWORD).await;
-    assert_eq!(response.status(), 429, "even the right password waits its turn");
-    let retry: u64 = response.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert_eq!(
+        response.status(),
+        429,
+        "even the right password waits its turn"
+    );
+    let retry: u64 = response.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!((1..=20).contains(&retry), "{retry}");
     let page = response.text().await.unwrap();
-    assert!(page.contains(&format!("Try again in {retry} seconds.")), "the message says when");
+    assert!(
+        page.contains(&format!("Try again in {retry} seconds.")),
+        "the message says when"
+    );
 
     // Another account from the same address is not locked out by this one.
     app.org_with_admin("globex").await;
@@ -90,33 +160,87 @@ async fn a_user_changes_their_password_and_other_sign_ins_end(backend: Backend) 
     laptop.login("admin@acme.test", PASSWORD).await;
     assert_eq!(laptop.get("/account").await.status(), 200);
 
-    let response = app.submit("/account", "/account/password", &[("current", "wrong"), ("new", "short"), ("confirm", "")]).await;
+    let response = app
+        .submit(
+            "/account",
+            "/account/password",
+            &[("current", "wrong"), ("new", "short"), ("confirm", "")],
+        )
+        .await;
     assert_eq!(response.status(), 422);
     let page = response.text().await.unwrap();
     assert!(page.contains("That is not your current password."));
     assert!(page.contains("At least 10 characters."));
 
     let new = "a much better passphrase";
-    let response = app.submit("/account", "/account/password", &[("current", PASSWORD), ("new", new), ("confirm", new)]).await;
+    let response = app
+        .submit(
+            "/account",
+            "/account/password",
+            &[("current", PASSWORD), ("new", new), ("confirm", new)],
+        )
+        .await;
     assert_eq!(response.status(), 200);
-    assert!(response.text().await.unwrap().contains("Your password was changed."));
-    assert_eq!(app.get("/account").await.status(), 200, "this sign-in continues");
-    assert_eq!(laptop.get("/account").await.status(), 303, "the other one ended");
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Your password was changed."));
+    assert_eq!(
+        app.get("/account").await.status(),
+        200,
+        "this sign-in continues"
+    );
+    assert_eq!(
+        laptop.get("/account").await.status(),
+        303,
+        "the other one ended"
+    );
 
     let fresh = app.other_browser();
     assert_eq!(fresh.login("admin@acme.test", PASSWORD).await.status(), 401);
-    assert_eq!(fresh.other_browser().login("admin@acme.test", new).await.status(), 303);
+    assert_eq!(
+        fresh
+            .other_browser()
+            .login("admin@acme.test", new)
+            .await
+            .status(),
+        303
+    );
 }
 
 async fn sign_in_follows_only_local_next_links(backend: Backend) {
     let app = spawn_app(backend).await;
     app.org_with_admin("acme").await;
     let (_, page) = app.get_text("/login?next=%2Fadmin%2Fteams").await;
-    assert!(page.contains("name=\"next\" value=\"&#x2f;admin&#x2f;teams\""), "{page}");
-    let response = app.submit("/login", "/login", &[("email", "admin@acme.test"), ("password", PASSWORD), ("next", "/admin/teams")]).await;
+    assert!(
+        page.contains("name=\"next\" value=\"&#x2f;admin&#x2f;teams\""),
+        "{page}"
+    );
+    let response = app
+        .submit(
+            "/login",
+            "/login",
+            &[
+                ("email", "admin@acme.test"),
+                ("password", PASSWORD),
+                ("next", "/admin/teams"),
+            ],
+        )
+        .await;
     assert_eq!(location(&response), "/admin/teams");
     let other = app.other_browser();
-    let response = other.submit("/login", "/login", &[("email", "admin@acme.test"), ("password", PASSWORD), ("next", "https://evil.test/")]).await;
+    let response = other
+        .submit(
+            "/login",
+            "/login",
+            &[
+                ("email", "admin@acme.test"),
+                ("password", PASSWORD),
+                ("next", "https://evil.test/"),
+            ],
+        )
+        .await;
     assert_eq!(location(&response), "/admin");
 }
 

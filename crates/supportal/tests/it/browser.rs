@@ -17,7 +17,11 @@ pub struct Browser {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 impl Browser {
@@ -30,12 +34,22 @@ impl Browser {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| panic!("cannot start {driver_bin} ({e}): run scripts/test, which installs it"));
-        let profile = std::env::temp_dir().join(format!("supportal-chromium-{:x}", rand::random::<u64>()));
+            .unwrap_or_else(|e| {
+                panic!("cannot start {driver_bin} ({e}): run scripts/test, which installs it")
+            });
+        let profile =
+            std::env::temp_dir().join(format!("supportal-chromium-{:x}", rand::random::<u64>()));
         let args = [
-            "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync",
-            "--disable-dev-shm-usage", "--window-size=1280,900",
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,900",
         ];
         let mut chrome_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
         chrome_args.push(format!("--user-data-dir={}", profile.display()));
@@ -48,8 +62,18 @@ impl Browser {
         let url = format!("http://127.0.0.1:{port}");
         let mut last_error = None;
         for _ in 0..100 {
-            match ClientBuilder::native().capabilities(caps.clone()).connect(&url).await {
-                Ok(client) => return Browser { client, driver, profile },
+            match ClientBuilder::native()
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Browser {
+                        client,
+                        driver,
+                        profile,
+                    }
+                }
                 Err(e) => last_error = Some(e),
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
@@ -74,15 +98,36 @@ impl Browser {
     }
 
     pub async fn click(&self, testid: &str) {
-        self.wait_for(&format!("[data-testid='{testid}']")).await.click().await.unwrap();
+        self.wait_for(&format!("[data-testid='{testid}']"))
+            .await
+            .click()
+            .await
+            .unwrap();
     }
 
     pub async fn text_of(&self, testid: &str) -> String {
-        self.wait_for(&format!("[data-testid='{testid}']")).await.text().await.unwrap()
+        self.wait_for(&format!("[data-testid='{testid}']"))
+            .await
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// With `SUPPORTAL_SCREENSHOTS=<dir>` set, save what the browser shows as `<dir>/<name>.png`
+    /// (how the README's pictures are made).
+    pub async fn screenshot(&self, name: &str) {
+        if let Ok(dir) = std::env::var("SUPPORTAL_SCREENSHOTS") {
+            let png = self.client.screenshot().await.unwrap();
+            std::fs::write(std::path::Path::new(&dir).join(format!("{name}.png")), png).unwrap();
+        }
     }
 
     pub async fn close(self) {
-        let Browser { client, mut driver, profile } = self;
+        let Browser {
+            client,
+            mut driver,
+            profile,
+        } = self;
         let _ = client.close().await;
         let _ = driver.kill();
         let _ = driver.wait();
@@ -93,7 +138,11 @@ impl Browser {
 async fn demo_app() -> TestApp {
     let app = spawn_app(Backend::Sqlite).await;
     let hash = crate::helpers::hash(DEMO_PASSWORD).await;
-    assert!(supportal::demo::seed(&app.store, &hash, crate::helpers::now()).await.unwrap());
+    assert!(
+        supportal::demo::seed(&app.store, &hash, crate::helpers::now())
+            .await
+            .unwrap()
+    );
     app
 }
 
@@ -103,21 +152,46 @@ async fn the_demo_admin_signs_in_and_sees_the_admin_page() {
     let browser = Browser::start().await;
     browser.client.goto(&app.url("/admin")).await.unwrap();
     // Sent to sign in first, then back to the page asked for.
-    browser.fill("login-email", supportal::demo::ADMIN_EMAIL).await;
+    browser
+        .fill("login-email", supportal::demo::ADMIN_EMAIL)
+        .await;
+    browser.screenshot("login").await;
     browser.fill("login-password", "not the password").await;
     browser.click("login-submit").await;
-    assert_eq!(browser.text_of("login-error").await, "Email or password is wrong.");
-    let kept = browser.wait_for("[data-testid='login-email']").await.prop("value").await.unwrap();
-    assert_eq!(kept.as_deref(), Some(supportal::demo::ADMIN_EMAIL), "the email stays typed");
+    assert_eq!(
+        browser.text_of("login-error").await,
+        "Email or password is wrong."
+    );
+    let kept = browser
+        .wait_for("[data-testid='login-email']")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(
+        kept.as_deref(),
+        Some(supportal::demo::ADMIN_EMAIL),
+        "the email stays typed"
+    );
 
     browser.fill("login-password", DEMO_PASSWORD).await;
     browser.click("login-submit").await;
     assert_eq!(browser.text_of("admin-heading").await, "Demo");
-    assert!(browser.client.current_url().await.unwrap().path().ends_with("/admin"));
+    assert!(browser
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .ends_with("/admin"));
     let page = browser.client.source().await.unwrap();
     for expected in ["Support", "Billing", "Question about an invoice", "/p/demo"] {
-        assert!(page.contains(expected), "the demo data is shown: {expected}");
+        assert!(
+            page.contains(expected),
+            "the demo data is shown: {expected}"
+        );
     }
+    browser.screenshot("admin").await;
 
     browser.click("logout").await;
     browser.wait_for("[data-testid='login-submit']").await;

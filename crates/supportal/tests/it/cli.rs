@@ -7,7 +7,9 @@ const BIN: &str = env!("CARGO_BIN_EXE_supportal");
 
 fn supportal(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     let mut cmd = Command::new(BIN);
-    cmd.args(args).current_dir(dir).env("SUPPORTAL_DATA_DIR", dir.join("data"));
+    cmd.args(args)
+        .current_dir(dir)
+        .env("SUPPORTAL_DATA_DIR", dir.join("data"));
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -15,7 +17,8 @@ fn supportal(dir: &std::path::Path, args: &[&str], env: &[(&str, &str)]) -> Outp
 }
 
 fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("supportal-cli-{name}-{:x}", rand::random::<u64>()));
+    let dir =
+        std::env::temp_dir().join(format!("supportal-cli-{name}-{:x}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
@@ -27,15 +30,29 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn config_check_shows_effective_values_without_secrets() {
     let dir = temp_dir("check");
-    std::fs::write(dir.join("supportal.toml"), "[server]\nbind = \"127.0.0.1:9999\"\n").unwrap();
-    let out = supportal(&dir, &["config", "check"], &[
-        ("SUPPORTAL_DATABASE__URL", "postgres://supportal:hunter2@db.internal/supportal"),
-        ("SUPPORTAL_LOG__FORMAT", "json"),
-        ("SUPPORTAL_ADMIN_PASSWORD", "not configuration"),
-    ]);
+    std::fs::write(
+        dir.join("supportal.toml"),
+        "[server]\nbind = \"127.0.0.1:9999\"\n",
+    )
+    .unwrap();
+    let out = supportal(
+        &dir,
+        &["config", "check"],
+        &[
+            (
+                "SUPPORTAL_DATABASE__URL",
+                "postgres://supportal:hunter2@db.internal/supportal",
+            ),
+            ("SUPPORTAL_LOG__FORMAT", "json"),
+            ("SUPPORTAL_ADMIN_PASSWORD", "not configuration"),
+        ],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let shown = text(&out.stdout);
-    assert!(shown.contains("bind = \"127.0.0.1:9999\""), "file applied: {shown}");
+    assert!(
+        shown.contains("bind = \"127.0.0.1:9999\""),
+        "file applied: {shown}"
+    );
     assert!(shown.contains("format = \"json\""), "environment applied");
     assert!(shown.contains("postgres://supportal:***@db.internal/supportal"));
     assert!(!shown.contains("hunter2"), "secrets never printed");
@@ -47,12 +64,37 @@ fn config_check_shows_effective_values_without_secrets() {
 #[test]
 fn operator_mistakes_give_one_clear_line_and_a_failure_code() {
     let dir = temp_dir("mistakes");
-    let cases: [(&[&str], &[(&str, &str)], &str); 5] = [
-        (&["config", "check"], &[("SUPPORTAL_SERVER__BIND", "everywhere")], "config server.bind: 'everywhere' is not an address"),
-        (&["config", "check"], &[("SUPPORTAL_LOG__FORMAT", "xml")], "config log.format"),
-        (&["config", "check"], &[("SUPPORTAL_SERVER__BNID", "x")], "unknown field"),
-        (&["migrate"], &[("SUPPORTAL_DATABASE__URL", "postgres://postgres@127.0.0.1:1/nothing")], "cannot reach the database at postgres://postgres@127.0.0.1:1/nothing"),
-        (&["--config", "missing.toml", "config", "check"], &[], "config --config: no file at missing.toml"),
+    /// Arguments, environment, and what the one line of error must say.
+    type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 5] = [
+        (
+            &["config", "check"],
+            &[("SUPPORTAL_SERVER__BIND", "everywhere")],
+            "config server.bind: 'everywhere' is not an address",
+        ),
+        (
+            &["config", "check"],
+            &[("SUPPORTAL_LOG__FORMAT", "xml")],
+            "config log.format",
+        ),
+        (
+            &["config", "check"],
+            &[("SUPPORTAL_SERVER__BNID", "x")],
+            "unknown field",
+        ),
+        (
+            &["migrate"],
+            &[(
+                "SUPPORTAL_DATABASE__URL",
+                "postgres://postgres@127.0.0.1:1/nothing",
+            )],
+            "cannot reach the database at postgres://postgres@127.0.0.1:1/nothing",
+        ),
+        (
+            &["--config", "missing.toml", "config", "check"],
+            &[],
+            "config --config: no file at missing.toml",
+        ),
     ];
     for (args, env, expected) in cases {
         let out = supportal(&dir, args, env);
@@ -68,37 +110,98 @@ fn operator_mistakes_give_one_clear_line_and_a_failure_code() {
     let out = supportal(&dir, &["serve", "--bind", &addr], &[]);
     let err = text(&out.stderr);
     assert!(!out.status.success());
-    assert!(err.contains(&format!("cannot listen on {addr} (server.bind)")), "{err}");
+    assert!(
+        err.contains(&format!("cannot listen on {addr} (server.bind)")),
+        "{err}"
+    );
 }
 
 #[test]
 fn admin_create_takes_the_password_from_the_environment_or_stdin() {
     let dir = temp_dir("admin");
-    let out = supportal(&dir, &["admin", "create", "--email", "ops@acme.test", "--name", "Ops", "--org", "acme", "--instance-admin"], &[("SUPPORTAL_ADMIN_PASSWORD", "a strong password")]);
+    let out = supportal(
+        &dir,
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@acme.test",
+            "--name",
+            "Ops",
+            "--org",
+            "acme",
+            "--instance-admin",
+        ],
+        &[("SUPPORTAL_ADMIN_PASSWORD", "a strong password")],
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Created organization acme with admin ops@acme.test."));
 
     let mut child = Command::new(BIN)
-        .args(["admin", "create", "--email", "second@acme.test", "--name", "Second"])
-        .current_dir(&dir).env("SUPPORTAL_DATA_DIR", dir.join("data"))
-        .stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped())
-        .spawn().unwrap();
-    child.stdin.take().unwrap().write_all(b"another strong one\n").unwrap();
+        .args([
+            "admin",
+            "create",
+            "--email",
+            "second@acme.test",
+            "--name",
+            "Second",
+        ])
+        .current_dir(&dir)
+        .env("SUPPORTAL_DATA_DIR", dir.join("data"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"another strong one\n")
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("Created admin second@acme.test in organization acme."));
 
-    let again = supportal(&dir, &["admin", "create", "--email", "ops@acme.test", "--name", "Ops"], &[("SUPPORTAL_ADMIN_PASSWORD", "a strong password")]);
+    let again = supportal(
+        &dir,
+        &[
+            "admin",
+            "create",
+            "--email",
+            "ops@acme.test",
+            "--name",
+            "Ops",
+        ],
+        &[("SUPPORTAL_ADMIN_PASSWORD", "a strong password")],
+    );
     assert!(text(&again.stderr).contains("--email: an account with ops@acme.test already exists"));
-    let weak = supportal(&dir, &["admin", "create", "--email", "x@acme.test", "--name", "X"], &[("SUPPORTAL_ADMIN_PASSWORD", "weak")]);
+    let weak = supportal(
+        &dir,
+        &["admin", "create", "--email", "x@acme.test", "--name", "X"],
+        &[("SUPPORTAL_ADMIN_PASSWORD", "weak")],
+    );
     assert!(text(&weak.stderr).contains("At least 10 characters."));
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let store = store::Store::connect(&format!("sqlite://{}", dir.join("data/supportal.db").display())).await.unwrap();
-        let (user, _) = store.credentials(&domain::text::Email::parse("ops@acme.test").unwrap()).await.unwrap().unwrap();
+        let store = store::Store::connect(&format!(
+            "sqlite://{}",
+            dir.join("data/supportal.db").display()
+        ))
+        .await
+        .unwrap();
+        let (user, _) = store
+            .credentials(&domain::text::Email::parse("ops@acme.test").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         assert!(user.is_instance_admin && user.role == domain::Role::Admin);
-        let (second, _) = store.credentials(&domain::text::Email::parse("second@acme.test").unwrap()).await.unwrap().unwrap();
+        let (second, _) = store
+            .credentials(&domain::text::Email::parse("second@acme.test").unwrap())
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(second.org_id, user.org_id);
     });
 }
@@ -108,9 +211,12 @@ fn first_start_prints_a_setup_link_and_sigterm_stops_the_server_gracefully() {
     let dir = temp_dir("serve");
     let mut child = Command::new(BIN)
         .args(["serve", "--bind", "127.0.0.1:0"])
-        .current_dir(&dir).env("SUPPORTAL_DATA_DIR", dir.join("data"))
-        .stdout(Stdio::piped()).stderr(Stdio::null())
-        .spawn().unwrap();
+        .current_dir(&dir)
+        .env("SUPPORTAL_DATA_DIR", dir.join("data"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let mut link = None;
     for line in lines.by_ref() {
@@ -125,12 +231,21 @@ fn first_start_prints_a_setup_link_and_sigterm_stops_the_server_gracefully() {
         }
     }
     let link = link.expect("a setup link is printed");
-    assert!(!link.contains(":0/"), "the link names the real port: {link}");
+    assert!(
+        !link.contains(":0/"),
+        "the link names the real port: {link}"
+    );
     let status = reqwest::blocking_get(&link);
     assert_eq!(status, 200, "the printed link opens the setup page");
-    assert!(dir.join("data/supportal.db").exists(), "SQLite database created in the data directory");
+    assert!(
+        dir.join("data/supportal.db").exists(),
+        "SQLite database created in the data directory"
+    );
 
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let exit = child.wait().unwrap();
     assert!(exit.success(), "graceful shutdown exits cleanly: {exit:?}");
 }

@@ -52,13 +52,20 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     config.database.url = Some(store::testing::fresh_database_url(backend).await.unwrap());
     adjust(&mut config);
     let store = supportal::startup::open_store(&config).await.unwrap();
-    let app = Application::build(&config, store.clone(), Arc::new(SystemClock)).await.unwrap();
+    let app = Application::build(&config, store.clone(), Arc::new(SystemClock))
+        .await
+        .unwrap();
     let address = format!("http://{}", app.local_addr().unwrap());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async move {
         let _ = rx.await;
     }));
-    TestApp { address, store, client: client(), _shutdown: tx }
+    TestApp {
+        address,
+        store,
+        client: client(),
+        _shutdown: tx,
+    }
 }
 
 /// The hidden CSRF field's value in a page.
@@ -87,22 +94,42 @@ impl TestApp {
     }
 
     /// Fetch `form_page` for its CSRF token, then POST `fields` (plus the token) to `action`.
-    pub async fn submit(&self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+    pub async fn submit(
+        &self,
+        form_page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> reqwest::Response {
         let (_, html) = self.get_text(form_page).await;
         let csrf = csrf_in(&html);
         let mut body: Vec<(&str, &str)> = fields.to_vec();
         body.push(("csrf", &csrf));
-        self.client.post(self.url(action)).form(&body).send().await.unwrap()
+        self.client
+            .post(self.url(action))
+            .form(&body)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.submit("/login", "/login", &[("email", email), ("password", password)]).await
+        self.submit(
+            "/login",
+            "/login",
+            &[("email", email), ("password", password)],
+        )
+        .await
     }
 
     /// A fresh client (no cookies) against the same app: a second person.
     pub fn other_browser(&self) -> TestApp {
         let (tx, _rx) = tokio::sync::oneshot::channel();
-        TestApp { address: self.address.clone(), store: self.store.clone(), client: client(), _shutdown: tx }
+        TestApp {
+            address: self.address.clone(),
+            store: self.store.clone(),
+            client: client(),
+            _shutdown: tx,
+        }
     }
 
     /// An organization with an admin `admin@<slug>.test` whose password is PASSWORD.
@@ -112,9 +139,23 @@ impl TestApp {
         let name = DisplayName::parse(&format!("{slug} admin")).unwrap();
         let org_name = DisplayName::parse(&format!("Org {slug}")).unwrap();
         let slug = Slug::parse(slug).unwrap();
-        let admin = NewUser { email: &email, display_name: &name, role: Role::Admin, password_hash: &hash, is_instance_admin: false, session_limit: 3 };
+        let admin = NewUser {
+            email: &email,
+            display_name: &name,
+            role: Role::Admin,
+            password_hash: &hash,
+            is_instance_admin: false,
+            session_limit: 3,
+        };
         self.store
-            .create_organization(&NewOrganization { name: &org_name, slug: &slug }, &admin, now())
+            .create_organization(
+                &NewOrganization {
+                    name: &org_name,
+                    slug: &slug,
+                },
+                &admin,
+                now(),
+            )
             .await
             .unwrap()
     }
@@ -123,7 +164,14 @@ impl TestApp {
         let hash = hash(PASSWORD).await;
         let email = Email::parse(email).unwrap();
         let name = DisplayName::parse("Robin Rep").unwrap();
-        let rep = NewUser { email: &email, display_name: &name, role: Role::Rep, password_hash: &hash, is_instance_admin: false, session_limit: 3 };
+        let rep = NewUser {
+            email: &email,
+            display_name: &name,
+            role: Role::Rep,
+            password_hash: &hash,
+            is_instance_admin: false,
+            session_limit: 3,
+        };
         self.store.create_user(org, &rep, now()).await.unwrap()
     }
 }
@@ -134,5 +182,9 @@ pub fn now() -> domain::Timestamp {
 }
 
 pub fn location(response: &reqwest::Response) -> String {
-    response.headers().get("location").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default()
+    response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default()
 }

@@ -1,6 +1,8 @@
 //! The one integration-test binary: the real application on port 0, against SQLite and
 //! PostgreSQL, driven over HTTP, from the command line, and in headless Chromium.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a failed unwrap is a failed test
+
 mod helpers;
 
 mod admin_pages;

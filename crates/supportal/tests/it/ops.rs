@@ -12,12 +12,21 @@ async fn health_readiness_and_metrics(backend: Backend) {
     app.get("/nowhere").await;
     let (status, metrics) = app.get_text("/metrics").await;
     assert_eq!(status, 200);
-    assert!(metrics.contains(r#"supportal_http_requests_total{method="GET",route="/login",status="200"} 1"#), "{metrics}");
+    assert!(
+        metrics.contains(
+            r#"supportal_http_requests_total{method="GET",route="/login",status="200"} 1"#
+        ),
+        "{metrics}"
+    );
     assert!(metrics.contains(r#"route="unmatched",status="404""#));
     assert!(metrics.contains("supportal_http_request_duration_seconds_bucket"));
 
     app.store.close().await;
-    assert_eq!(app.get("/readyz").await.status(), 503, "not ready without its database");
+    assert_eq!(
+        app.get("/readyz").await.status(),
+        503,
+        "not ready without its database"
+    );
 }
 
 async fn pages_carry_security_headers_and_errors_are_pages(backend: Backend) {
@@ -31,10 +40,22 @@ async fn pages_carry_security_headers_and_errors_are_pages(backend: Backend) {
     let (status, page) = app.get_text("/no/such/page").await;
     assert_eq!(status, 404);
     assert!(page.contains("data-testid=\"error-page\"") && page.contains("Page not found"));
-    let json = app.client.get(app.url("/nope")).header("accept", "application/json").send().await.unwrap();
-    assert_eq!(json.json::<serde_json::Value>().await.unwrap()["error"], "Page not found");
+    let json = app
+        .client
+        .get(app.url("/nope"))
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        json.json::<serde_json::Value>().await.unwrap()["error"],
+        "Page not found"
+    );
     let css = app.get("/static/app.css").await;
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 }
 
-on_both_backends!(health_readiness_and_metrics, pages_carry_security_headers_and_errors_are_pages);
+on_both_backends!(
+    health_readiness_and_metrics,
+    pages_carry_security_headers_and_errors_are_pages
+);

@@ -4,12 +4,11 @@ use super::reps::parse_id;
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{AppError, AppResult};
 use crate::extract::AdminUser;
-use crate::forms::FieldErrors;
+use crate::forms::{FieldErrors, Outcome};
+use crate::paths;
 use crate::state::AppState;
 use crate::templates::page;
-use crate::paths;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::text::DisplayName;
 use domain::{FieldError, TeamId};
@@ -23,18 +22,36 @@ pub struct TeamForm {
     name: String,
 }
 
-async fn render_list(state: &AppState, me: &AdminUser, csrf: &str, form: &TeamForm, errors: &FieldErrors, status: StatusCode) -> AppResult<Response> {
+async fn render_list(
+    state: &AppState,
+    me: &AdminUser,
+    csrf: &str,
+    form: &TeamForm,
+    outcome: Outcome,
+) -> AppResult<Response> {
     let teams = state.store.teams(me.0.user.org_id).await?;
-    let html = page(state, "admin/teams.html", context! { me => &me.0.user, csrf, section => "teams", teams, form, errors })?;
-    Ok((status, html).into_response())
+    let html = page(
+        state,
+        "admin/teams.html",
+        context! { me => &me.0.user, csrf, section => "teams", teams, form, errors => &outcome.errors },
+    )?;
+    Ok(outcome.respond(html))
 }
 
-pub async fn list(State(state): State<AppState>, me: AdminUser, CsrfToken(csrf): CsrfToken) -> AppResult<Response> {
-    render_list(&state, &me, &csrf, &TeamForm::default(), &FieldErrors::default(), StatusCode::OK).await
+pub async fn list(
+    State(state): State<AppState>,
+    me: AdminUser,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Response> {
+    render_list(&state, &me, &csrf, &TeamForm::default(), Outcome::fresh()).await
 }
 
 /// Parse a team name; a name already used in the organization is an error beside the field.
-async fn save_name<F, Fut>(errors: &mut FieldErrors, raw: &str, save: F) -> AppResult<Option<TeamId>>
+async fn save_name<F, Fut>(
+    errors: &mut FieldErrors,
+    raw: &str,
+    save: F,
+) -> AppResult<Option<TeamId>>
 where
     F: FnOnce(DisplayName) -> Fut,
     Fut: std::future::Future<Output = store::StoreResult<TeamId>>,
@@ -52,63 +69,152 @@ where
     }
 }
 
-pub async fn create(State(state): State<AppState>, me: AdminUser, CsrfToken(csrf): CsrfToken, form: CsrfForm<TeamForm>) -> AppResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    me: AdminUser,
+    CsrfToken(csrf): CsrfToken,
+    form: CsrfForm<TeamForm>,
+) -> AppResult<Response> {
     let org = me.0.user.org_id;
     let mut errors = FieldErrors::default();
     let now = state.now();
     let store = state.store.clone();
-    let created = save_name(&mut errors, &form.value.name, |name| async move { store.create_team(org, &name, now).await }).await?;
+    let created = save_name(&mut errors, &form.value.name, |name| async move {
+        store.create_team(org, &name, now).await
+    })
+    .await?;
     match created {
         Some(id) => {
-            state.store.record_audit(Some(org), Some(me.0.user.id), "team.created", form.value.name.trim(), now).await?;
+            state
+                .store
+                .record_audit(
+                    Some(org),
+                    Some(me.0.user.id),
+                    "team.created",
+                    form.value.name.trim(),
+                    now,
+                )
+                .await?;
             Ok(Redirect::to(&paths::admin_team(id)).into_response())
         }
-        None => render_list(&state, &me, &csrf, &form.value, &errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+        None => render_list(&state, &me, &csrf, &form.value, Outcome::invalid(errors)).await,
     }
 }
 
-async fn render_team(state: &AppState, me: &AdminUser, csrf: &str, team: &Team, form: &TeamForm, errors: &FieldErrors, notice: Option<&str>, status: StatusCode) -> AppResult<Response> {
+async fn render_team(
+    state: &AppState,
+    me: &AdminUser,
+    csrf: &str,
+    team: &Team,
+    form: &TeamForm,
+    outcome: Outcome,
+) -> AppResult<Response> {
     let members = state.store.team_members(me.0.user.org_id, team.id).await?;
-    let html = page(state, "admin/team.html", context! {
-        me => &me.0.user, csrf, section => "teams", team, members, form, errors, notice,
-    })?;
-    Ok((status, html).into_response())
+    let html = page(
+        state,
+        "admin/team.html",
+        context! {
+            me => &me.0.user, csrf, section => "teams", team, members, form, errors => &outcome.errors, notice => &outcome.notice,
+        },
+    )?;
+    Ok(outcome.respond(html))
 }
 
 async fn find(state: &AppState, me: &AdminUser, id: &str) -> AppResult<Team> {
-    state.store.team(me.0.user.org_id, parse_id(id)?).await?.ok_or(AppError::NotFound)
+    state
+        .store
+        .team(me.0.user.org_id, parse_id(id)?)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
-pub async fn show(State(state): State<AppState>, me: AdminUser, CsrfToken(csrf): CsrfToken, Path(id): Path<String>) -> AppResult<Response> {
+pub async fn show(
+    State(state): State<AppState>,
+    me: AdminUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
     let team = find(&state, &me, &id).await?;
-    let form = TeamForm { name: team.name.clone() };
-    render_team(&state, &me, &csrf, &team, &form, &FieldErrors::default(), None, StatusCode::OK).await
+    let form = TeamForm {
+        name: team.name.clone(),
+    };
+    render_team(&state, &me, &csrf, &team, &form, Outcome::fresh()).await
 }
 
-pub async fn rename(State(state): State<AppState>, me: AdminUser, CsrfToken(csrf): CsrfToken, Path(id): Path<String>, form: CsrfForm<TeamForm>) -> AppResult<Response> {
+pub async fn rename(
+    State(state): State<AppState>,
+    me: AdminUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    form: CsrfForm<TeamForm>,
+) -> AppResult<Response> {
     let team = find(&state, &me, &id).await?;
     let org = me.0.user.org_id;
     let mut errors = FieldErrors::default();
     let store = state.store.clone();
     let renamed = save_name(&mut errors, &form.value.name, |name| async move {
-        store.rename_team(org, team.id, &name).await.map(|_| team.id)
+        store
+            .rename_team(org, team.id, &name)
+            .await
+            .map(|_| team.id)
     })
     .await?;
     if renamed.is_none() {
-        return render_team(&state, &me, &csrf, &team, &form.value, &errors, None, StatusCode::UNPROCESSABLE_ENTITY).await;
+        return render_team(
+            &state,
+            &me,
+            &csrf,
+            &team,
+            &form.value,
+            Outcome::invalid(errors),
+        )
+        .await;
     }
-    state.store.record_audit(Some(org), Some(me.0.user.id), "team.renamed", form.value.name.trim(), state.now()).await?;
+    state
+        .store
+        .record_audit(
+            Some(org),
+            Some(me.0.user.id),
+            "team.renamed",
+            form.value.name.trim(),
+            state.now(),
+        )
+        .await?;
     let team = find(&state, &me, &id).await?;
-    render_team(&state, &me, &csrf, &team, &TeamForm { name: team.name.clone() }, &errors, Some("Saved."), StatusCode::OK).await
+    render_team(
+        &state,
+        &me,
+        &csrf,
+        &team,
+        &TeamForm {
+            name: team.name.clone(),
+        },
+        Outcome::done("Saved."),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
 pub struct Empty {}
 
-pub async fn delete(State(state): State<AppState>, me: AdminUser, Path(id): Path<String>, _form: CsrfForm<Empty>) -> AppResult<Response> {
+pub async fn delete(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path(id): Path<String>,
+    _form: CsrfForm<Empty>,
+) -> AppResult<Response> {
     let team = find(&state, &me, &id).await?;
     let org = me.0.user.org_id;
     state.store.delete_team(org, team.id).await?;
-    state.store.record_audit(Some(org), Some(me.0.user.id), "team.deleted", &team.name, state.now()).await?;
+    state
+        .store
+        .record_audit(
+            Some(org),
+            Some(me.0.user.id),
+            "team.deleted",
+            &team.name,
+            state.now(),
+        )
+        .await?;
     Ok(Redirect::to(paths::ADMIN_TEAMS).into_response())
 }

@@ -19,10 +19,17 @@ pub struct CurrentUser {
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = Response;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
         let to_login = || {
-            let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let here = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
             let next: String = url::form_urlencoded::byte_serialize(here.as_bytes()).collect();
             Redirect::to(&format!("{}?next={next}", paths::LOGIN)).into_response()
         };
@@ -31,7 +38,10 @@ impl FromRequestParts<AppState> for CurrentUser {
         };
         let digest = domain::secret::token_digest(token.value());
         match state.store.signed_in_user(&digest, state.now()).await {
-            Ok(Some(user)) => Ok(CurrentUser { user, session_digest: digest }),
+            Ok(Some(user)) => Ok(CurrentUser {
+                user,
+                session_digest: digest,
+            }),
             Ok(None) => Err(to_login()),
             Err(err) => Err(AppError::from(err).into_response()),
         }
@@ -43,7 +53,10 @@ pub struct AdminUser(pub CurrentUser);
 
 impl FromRequestParts<AppState> for AdminUser {
     type Rejection = Response;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let current = CurrentUser::from_request_parts(parts, state).await?;
         if current.user.role == domain::Role::Admin {
             Ok(AdminUser(current))
@@ -58,7 +71,10 @@ pub struct InstanceAdmin(pub CurrentUser);
 
 impl FromRequestParts<AppState> for InstanceAdmin {
     type Rejection = Response;
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let current = CurrentUser::from_request_parts(parts, state).await?;
         if current.user.is_instance_admin {
             Ok(InstanceAdmin(current))
