@@ -1,6 +1,6 @@
 //! Signing in and out, and a user's own account (password change).
 
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::{CsrfForm, CsrfToken, NoFields};
 use crate::error::AppResult;
 use crate::extract::{ClientIp, CurrentUser, SESSION_COOKIE};
 use crate::forms::{FieldErrors, Outcome};
@@ -156,13 +156,10 @@ pub async fn login(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Empty {}
-
 pub async fn logout(
     State(state): State<AppState>,
     jar: CookieJar,
-    _form: CsrfForm<Empty>,
+    _form: CsrfForm<NoFields>,
 ) -> AppResult<Response> {
     if let Some(token) = jar.get(SESSION_COOKIE) {
         state

@@ -72,6 +72,10 @@ pub struct CsrfForm<T> {
     pub pairs: Vec<(String, String)>,
 }
 
+/// A form whose only field is its CSRF token (a button: sign out, delete).
+#[derive(serde::Deserialize)]
+pub struct NoFields {}
+
 impl<T> CsrfForm<T> {
     /// Every value sent under `name` (e.g. all checked boxes).
     pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {

@@ -106,7 +106,9 @@ mod tests {
             if name.starts_with("components/") {
                 continue; // macros only, rendered through the pages that import them
             }
-            let html = templates.render(name, sample()).unwrap_or_else(|e| panic!("{name}: {e:#}"));
+            let html = templates
+                .render(name, sample())
+                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
             assert!(html.contains("</html>"), "{name} is a whole page");
             assert!(!html.contains("<script>"), "{name} must escape typed HTML");
         }

@@ -1,21 +1,20 @@
-use crate::csrf::CsrfToken;
+use super::admin_page;
 use crate::error::AppResult;
 use crate::extract::AdminUser;
+use crate::forms::Outcome;
 use crate::state::AppState;
-use crate::templates::page;
 use axum::extract::State;
-use axum::response::Html;
+use axum::response::Response;
 use minijinja::context;
 
-pub async fn list(
-    State(state): State<AppState>,
-    AdminUser(me): AdminUser,
-    CsrfToken(csrf): CsrfToken,
-) -> AppResult<Html<String>> {
-    let entries = state.store.audit_entries(me.user.org_id, 200).await?;
-    page(
+pub async fn list(State(state): State<AppState>, me: AdminUser) -> AppResult<Response> {
+    let entries = state.store.audit_entries(me.org_id(), 200).await?;
+    admin_page(
         &state,
+        &me,
+        "audit",
         "admin/audit.html",
-        context! { me => &me.user, csrf, section => "audit", entries },
+        Outcome::fresh(),
+        context! { entries },
     )
 }

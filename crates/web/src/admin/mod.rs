@@ -9,10 +9,11 @@ mod teams;
 
 use crate::error::AppResult;
 use crate::extract::AdminUser;
+use crate::forms::Outcome;
 use crate::state::AppState;
 use crate::templates::page;
 use axum::extract::State;
-use axum::response::Html;
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use minijinja::context;
@@ -36,24 +37,52 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-async fn overview(
-    State(state): State<AppState>,
-    AdminUser(me): AdminUser,
-    csrf: crate::csrf::CsrfToken,
-) -> AppResult<Html<String>> {
-    let org_id = me.user.org_id;
-    let org = state.store.organization(org_id).await?;
-    let users = state.store.users(org_id).await?;
-    let teams = state.store.teams(org_id).await?;
-    let sites = state.store.sites(org_id).await?;
-    let issue_types = state.store.issue_types(org_id).await?;
+async fn overview(State(state): State<AppState>, me: AdminUser) -> AppResult<Response> {
+    let org = own_organization(&state, &me).await?;
+    let users = state.store.users(org.id).await?;
+    let teams = state.store.teams(org.id).await?;
+    let sites = state.store.sites(org.id).await?;
+    let issue_types = state.store.issue_types(org.id).await?;
     let active_reps = users.iter().filter(|u| u.active).count();
-    page(
+    let extra = context! { org, user_count => users.len(), active_reps, teams, sites, issue_types };
+    admin_page(
         &state,
+        &me,
+        "overview",
         "admin/index.html",
-        context! {
-            me => &me.user, csrf => csrf.0, section => "overview", org,
-            user_count => users.len(), active_reps, teams, sites, issue_types,
-        },
+        Outcome::fresh(),
+        extra,
     )
+}
+
+/// Render an admin page: the layout's context (who, CSRF token, section, form outcome) plus `extra`.
+pub(crate) fn admin_page(
+    state: &AppState,
+    me: &AdminUser,
+    section: &str,
+    template: &str,
+    outcome: crate::forms::Outcome,
+    extra: minijinja::Value,
+) -> AppResult<axum::response::Response> {
+    let csrf = &me.csrf;
+    let html = page(
+        state,
+        template,
+        context! {
+            me => &me.current.user, csrf, section, errors => &outcome.errors, notice => &outcome.notice, ..extra
+        },
+    )?;
+    Ok(outcome.respond(html))
+}
+
+/// The admin's own organization (every admin page is about it).
+pub(crate) async fn own_organization(
+    state: &AppState,
+    me: &AdminUser,
+) -> AppResult<store::orgs::Organization> {
+    state
+        .store
+        .organization(me.org_id())
+        .await?
+        .ok_or(crate::error::AppError::NotFound)
 }

@@ -1,9 +1,9 @@
-use crate::csrf::{CsrfForm, CsrfToken};
-use crate::error::{AppError, AppResult};
+use super::{admin_page, own_organization};
+use crate::csrf::CsrfForm;
+use crate::error::AppResult;
 use crate::extract::AdminUser;
 use crate::forms::{FieldErrors, Outcome};
 use crate::state::AppState;
-use crate::templates::page;
 use axum::extract::State;
 use axum::response::Response;
 use domain::text::DisplayName;
@@ -22,49 +22,35 @@ pub struct OrgForm {
 fn render(
     state: &AppState,
     me: &AdminUser,
-    csrf: &str,
     form: &OrgForm,
     slug: &str,
     outcome: Outcome,
 ) -> AppResult<Response> {
-    let html = page(
+    admin_page(
         state,
+        me,
+        "organization",
         "admin/organization.html",
-        context! {
-            me => &me.0.user, csrf, section => "organization", form, slug, errors => &outcome.errors, notice => &outcome.notice,
-        },
-    )?;
-    Ok(outcome.respond(html))
+        outcome,
+        context! { form, slug },
+    )
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    me: AdminUser,
-    CsrfToken(csrf): CsrfToken,
-) -> AppResult<Response> {
-    let org = state
-        .store
-        .organization(me.0.user.org_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+pub async fn show(State(state): State<AppState>, me: AdminUser) -> AppResult<Response> {
+    let org = own_organization(&state, &me).await?;
     let form = OrgForm {
         name: org.name,
         default_session_limit: org.default_session_limit.to_string(),
     };
-    render(&state, &me, &csrf, &form, &org.slug, Outcome::fresh())
+    render(&state, &me, &form, &org.slug, Outcome::fresh())
 }
 
 pub async fn update(
     State(state): State<AppState>,
     me: AdminUser,
-    CsrfToken(csrf): CsrfToken,
     form: CsrfForm<OrgForm>,
 ) -> AppResult<Response> {
-    let org = state
-        .store
-        .organization(me.0.user.org_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let org = own_organization(&state, &me).await?;
     let f = form.value;
     let mut errors = FieldErrors::default();
     let name = errors.check("name", DisplayName::parse(&f.name));
@@ -73,28 +59,13 @@ pub async fn update(
         SessionLimit::parse(&f.default_session_limit),
     );
     let (Some(name), Some(limit)) = (name, limit) else {
-        return render(&state, &me, &csrf, &f, &org.slug, Outcome::invalid(errors));
+        return render(&state, &me, &f, &org.slug, Outcome::invalid(errors));
     };
     state
         .store
         .update_organization(org.id, &name, limit.get())
         .await?;
-    state
-        .store
-        .record_audit(
-            Some(org.id),
-            Some(me.0.user.id),
-            "organization.updated",
-            name.as_str(),
-            state.now(),
-        )
+    me.audit(&state, "organization.updated", name.as_str())
         .await?;
-    render(
-        &state,
-        &me,
-        &csrf,
-        &f,
-        &org.slug,
-        Outcome::done("Settings saved."),
-    )
+    render(&state, &me, &f, &org.slug, Outcome::done("Settings saved."))
 }

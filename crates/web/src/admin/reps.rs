@@ -1,11 +1,11 @@
 //! Reps and admins: create, edit (role, session limit, teams), deactivate, reset a password.
 
-use crate::csrf::{CsrfForm, CsrfToken};
+use super::{admin_page, own_organization};
+use crate::csrf::CsrfForm;
 use crate::error::{AppError, AppResult};
 use crate::extract::AdminUser;
 use crate::forms::{FieldErrors, Outcome};
 use crate::state::AppState;
-use crate::templates::page;
 use crate::{passwords, paths};
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -34,43 +34,33 @@ pub struct NewRepForm {
 async fn render_list(
     state: &AppState,
     me: &AdminUser,
-    csrf: &str,
     form: &NewRepForm,
     outcome: Outcome,
 ) -> AppResult<Response> {
-    let users = state.store.users(me.0.user.org_id).await?;
-    let html = page(
+    let users = state.store.users(me.org_id()).await?;
+    admin_page(
         state,
+        me,
+        "reps",
         "admin/reps.html",
-        context! {
-            me => &me.0.user, csrf, section => "reps", users, form, errors => &outcome.errors, roles => ROLES,
-        },
-    )?;
-    Ok(outcome.respond(html))
+        outcome,
+        context! { users, form, roles => ROLES },
+    )
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    me: AdminUser,
-    CsrfToken(csrf): CsrfToken,
-) -> AppResult<Response> {
-    let org = state
-        .store
-        .organization(me.0.user.org_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
+pub async fn list(State(state): State<AppState>, me: AdminUser) -> AppResult<Response> {
+    let org = own_organization(&state, &me).await?;
     let form = NewRepForm {
         role: "rep".into(),
         session_limit: org.default_session_limit.to_string(),
         ..Default::default()
     };
-    render_list(&state, &me, &csrf, &form, Outcome::fresh()).await
+    render_list(&state, &me, &form, Outcome::fresh()).await
 }
 
 pub async fn create(
     State(state): State<AppState>,
     me: AdminUser,
-    CsrfToken(csrf): CsrfToken,
     form: CsrfForm<NewRepForm>,
 ) -> AppResult<Response> {
     let f = form.value;
@@ -83,7 +73,7 @@ pub async fn create(
     let (Some(name), Some(email), Some(role), Some(limit), Some(password)) =
         (name, email, role, limit, password)
     else {
-        return render_list(&state, &me, &csrf, &f, Outcome::invalid(errors)).await;
+        return render_list(&state, &me, &f, Outcome::invalid(errors)).await;
     };
     let hash = passwords::hash(password.expose()).await?;
     let new = NewUser {
@@ -94,24 +84,18 @@ pub async fn create(
         is_instance_admin: false,
         session_limit: limit.get(),
     };
-    let org = me.0.user.org_id;
-    match state.store.create_user(org, &new, state.now()).await {
+    match state
+        .store
+        .create_user(me.org_id(), &new, state.now())
+        .await
+    {
         Ok(id) => {
-            state
-                .store
-                .record_audit(
-                    Some(org),
-                    Some(me.0.user.id),
-                    "user.created",
-                    email.as_str(),
-                    state.now(),
-                )
-                .await?;
+            me.audit(&state, "user.created", email.as_str()).await?;
             Ok(Redirect::to(&paths::admin_rep(id)).into_response())
         }
         Err(store::StoreError::Conflict(_)) => {
             errors.add("email", FieldError::Taken);
-            render_list(&state, &me, &csrf, &f, Outcome::invalid(errors)).await
+            render_list(&state, &me, &f, Outcome::invalid(errors)).await
         }
         Err(err) => Err(err.into()),
     }
@@ -150,65 +134,58 @@ pub(super) fn parse_id<T: std::str::FromStr>(raw: &str) -> AppResult<T> {
     raw.parse().map_err(|_| AppError::NotFound)
 }
 
+async fn find(state: &AppState, me: &AdminUser, id: UserId) -> AppResult<User> {
+    state
+        .store
+        .user(me.org_id(), id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// The rep's page showing `form` (as typed, after refused input) or, with None, what is stored.
 async fn render_rep(
     state: &AppState,
     me: &AdminUser,
-    csrf: &str,
     user: &User,
-    form: &RepForm,
-    member_of: &[TeamId],
+    typed: Option<(&RepForm, &[TeamId])>,
     outcome: Outcome,
 ) -> AppResult<Response> {
-    let teams = state.store.teams(me.0.user.org_id).await?;
+    let teams = state.store.teams(me.org_id()).await?;
+    let (form, member_of) = match typed {
+        Some((form, member_of)) => (minijinja::Value::from_serialize(form), member_of.to_vec()),
+        None => (
+            minijinja::Value::from_serialize(RepForm::of(user)),
+            state.store.user_team_ids(me.org_id(), user.id).await?,
+        ),
+    };
     let member_of: Vec<i64> = member_of.iter().map(|t| t.0).collect();
-    let html = page(
+    admin_page(
         state,
+        me,
+        "reps",
         "admin/rep.html",
-        context! {
-            me => &me.0.user, csrf, section => "reps", user, form, teams, member_of, errors => &outcome.errors, notice => &outcome.notice, roles => ROLES,
-        },
-    )?;
-    Ok(outcome.respond(html))
+        outcome,
+        context! { user, form, teams, member_of, roles => ROLES },
+    )
 }
 
 pub async fn show(
     State(state): State<AppState>,
     me: AdminUser,
-    CsrfToken(csrf): CsrfToken,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let org = me.0.user.org_id;
-    let user = state
-        .store
-        .user(org, parse_id(&id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let member_of = state.store.user_team_ids(org, user.id).await?;
-    render_rep(
-        &state,
-        &me,
-        &csrf,
-        &user,
-        &RepForm::of(&user),
-        &member_of,
-        Outcome::fresh(),
-    )
-    .await
+    let user = find(&state, &me, parse_id(&id)?).await?;
+    render_rep(&state, &me, &user, None, Outcome::fresh()).await
 }
 
 pub async fn update(
     State(state): State<AppState>,
     me: AdminUser,
-    CsrfToken(csrf): CsrfToken,
     Path(id): Path<String>,
     form: CsrfForm<RepForm>,
 ) -> AppResult<Response> {
-    let org = me.0.user.org_id;
-    let user = state
-        .store
-        .user(org, parse_id::<UserId>(&id)?)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let org = me.org_id();
+    let user = find(&state, &me, parse_id(&id)?).await?;
     let member_of: Vec<TeamId> = form.all("teams").filter_map(|t| t.parse().ok()).collect();
     let f = &form.value;
     let mut errors = FieldErrors::default();
@@ -237,17 +214,15 @@ pub async fn update(
             "The organization needs at least one active admin: make someone else admin first.",
         );
     }
-    if user.id == me.0.user.id && !active {
+    if user.id == me.id() && !active {
         errors.add_message("active", "You cannot deactivate your own account.");
     }
     let (Some(name), Some(role), Some(limit), true) = (name, role, limit, errors.is_empty()) else {
         return render_rep(
             &state,
             &me,
-            &csrf,
             &user,
-            f,
-            &member_of,
+            Some((f, &member_of)),
             Outcome::invalid(errors),
         )
         .await;
@@ -268,41 +243,23 @@ pub async fn update(
             .await?;
     }
     if !active || password.is_some() {
-        // A deactivated account or a reset password ends every sign-in of that user.
-        let keep = (user.id == me.0.user.id).then_some(me.0.session_digest.as_str());
+        // A deactivated account or a reset password ends every sign-in of that user (but this one).
+        let keep = (user.id == me.id()).then_some(me.current.session_digest.as_str());
         state.store.delete_other_web_sessions(user.id, keep).await?;
     }
-    let now = state.now();
+    let reset = if password.is_some() {
+        " password reset"
+    } else {
+        ""
+    };
     let detail = format!(
-        "{} role={} active={active} limit={} teams={}{}",
+        "{} role={} active={active} limit={} teams={}{reset}",
         user.email,
         role.as_str(),
         limit.get(),
-        member_of.len(),
-        if password.is_some() {
-            " password reset"
-        } else {
-            ""
-        }
+        member_of.len()
     );
-    state
-        .store
-        .record_audit(Some(org), Some(me.0.user.id), "user.updated", &detail, now)
-        .await?;
-    let user = state
-        .store
-        .user(org, user.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let member_of = state.store.user_team_ids(org, user.id).await?;
-    render_rep(
-        &state,
-        &me,
-        &csrf,
-        &user,
-        &RepForm::of(&user),
-        &member_of,
-        Outcome::done("Saved."),
-    )
-    .await
+    me.audit(&state, "user.updated", &detail).await?;
+    let user = find(&state, &me, user.id).await?;
+    render_rep(&state, &me, &user, None, Outcome::done("Saved.")).await
 }

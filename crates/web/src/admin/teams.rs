@@ -1,13 +1,13 @@
 //! Teams: each has a shared queue (later issues) and members (edited on a rep's page).
 
+use super::admin_page;
 use super::reps::parse_id;
-use crate::csrf::{CsrfForm, CsrfToken};
+use crate::csrf::{CsrfForm, NoFields};
 use crate::error::{AppError, AppResult};
 use crate::extract::AdminUser;
 use crate::forms::{FieldErrors, Outcome};
 use crate::paths;
 use crate::state::AppState;
-use crate::templates::page;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use domain::text::DisplayName;
@@ -25,105 +25,95 @@ pub struct TeamForm {
 async fn render_list(
     state: &AppState,
     me: &AdminUser,
-    csrf: &str,
     form: &TeamForm,
     outcome: Outcome,
 ) -> AppResult<Response> {
-    let teams = state.store.teams(me.0.user.org_id).await?;
-    let html = page(
+    let teams = state.store.teams(me.org_id()).await?;
+    admin_page(
         state,
+        me,
+        "teams",
         "admin/teams.html",
-        context! { me => &me.0.user, csrf, section => "teams", teams, form, errors => &outcome.errors },
-    )?;
-    Ok(outcome.respond(html))
+        outcome,
+        context! { teams, form },
+    )
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    me: AdminUser,
-    CsrfToken(csrf): CsrfToken,
-) -> AppResult<Response> {
-    render_list(&state, &me, &csrf, &TeamForm::default(), Outcome::fresh()).await
+pub async fn list(State(state): State<AppState>, me: AdminUser) -> AppResult<Response> {
+    render_list(&state, &me, &TeamForm::default(), Outcome::fresh()).await
 }
 
-/// Parse a team name; a name already used in the organization is an error beside the field.
-async fn save_name<F, Fut>(
-    errors: &mut FieldErrors,
-    raw: &str,
-    save: F,
-) -> AppResult<Option<TeamId>>
-where
-    F: FnOnce(DisplayName) -> Fut,
-    Fut: std::future::Future<Output = store::StoreResult<TeamId>>,
-{
-    let Some(name) = errors.check("name", DisplayName::parse(raw)) else {
-        return Ok(None);
-    };
-    match save(name).await {
-        Ok(id) => Ok(Some(id)),
-        Err(store::StoreError::Conflict(_)) => {
+/// Parse a team name; a name the organization already uses is an error beside the field.
+fn parse_name(raw: &str) -> Result<DisplayName, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    errors.check("name", DisplayName::parse(raw)).ok_or(errors)
+}
+
+fn taken_or_fail(err: store::StoreError) -> AppResult<FieldErrors> {
+    match err {
+        store::StoreError::Conflict(_) => {
+            let mut errors = FieldErrors::default();
             errors.add("name", FieldError::Taken);
-            Ok(None)
+            Ok(errors)
         }
-        Err(err) => Err(err.into()),
+        other => Err(other.into()),
     }
 }
 
 pub async fn create(
     State(state): State<AppState>,
     me: AdminUser,
-    CsrfToken(csrf): CsrfToken,
     form: CsrfForm<TeamForm>,
 ) -> AppResult<Response> {
-    let org = me.0.user.org_id;
-    let mut errors = FieldErrors::default();
-    let now = state.now();
-    let store = state.store.clone();
-    let created = save_name(&mut errors, &form.value.name, |name| async move {
-        store.create_team(org, &name, now).await
-    })
-    .await?;
-    match created {
-        Some(id) => {
-            state
-                .store
-                .record_audit(
-                    Some(org),
-                    Some(me.0.user.id),
-                    "team.created",
-                    form.value.name.trim(),
-                    now,
-                )
-                .await?;
+    let name = match parse_name(&form.value.name) {
+        Ok(name) => name,
+        Err(errors) => {
+            return render_list(&state, &me, &form.value, Outcome::invalid(errors)).await
+        }
+    };
+    match state
+        .store
+        .create_team(me.org_id(), &name, state.now())
+        .await
+    {
+        Ok(id) => {
+            me.audit(&state, "team.created", name.as_str()).await?;
             Ok(Redirect::to(&paths::admin_team(id)).into_response())
         }
-        None => render_list(&state, &me, &csrf, &form.value, Outcome::invalid(errors)).await,
+        Err(err) => {
+            render_list(
+                &state,
+                &me,
+                &form.value,
+                Outcome::invalid(taken_or_fail(err)?),
+            )
+            .await
+        }
     }
 }
 
 async fn render_team(
     state: &AppState,
     me: &AdminUser,
-    csrf: &str,
     team: &Team,
     form: &TeamForm,
     outcome: Outcome,
 ) -> AppResult<Response> {
-    let members = state.store.team_members(me.0.user.org_id, team.id).await?;
-    let html = page(
+    let members = state.store.team_members(me.org_id(), team.id).await?;
+    admin_page(
         state,
+        me,
+        "teams",
         "admin/team.html",
-        context! {
-            me => &me.0.user, csrf, section => "teams", team, members, form, errors => &outcome.errors, notice => &outcome.notice,
-        },
-    )?;
-    Ok(outcome.respond(html))
+        outcome,
+        context! { team, members, form },
+    )
 }
 
-async fn find(state: &AppState, me: &AdminUser, id: &str) -> AppResult<Team> {
+async fn find(state: &AppState, me: &AdminUser, id: TeamId) -> AppResult<Team> {
     state
         .store
-        .team(me.0.user.org_id, parse_id(id)?)
+        .team(me.org_id(), id)
         .await?
         .ok_or(AppError::NotFound)
 }
@@ -131,90 +121,61 @@ async fn find(state: &AppState, me: &AdminUser, id: &str) -> AppResult<Team> {
 pub async fn show(
     State(state): State<AppState>,
     me: AdminUser,
-    CsrfToken(csrf): CsrfToken,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    let team = find(&state, &me, &id).await?;
+    let team = find(&state, &me, parse_id(&id)?).await?;
     let form = TeamForm {
         name: team.name.clone(),
     };
-    render_team(&state, &me, &csrf, &team, &form, Outcome::fresh()).await
+    render_team(&state, &me, &team, &form, Outcome::fresh()).await
 }
 
 pub async fn rename(
     State(state): State<AppState>,
     me: AdminUser,
-    CsrfToken(csrf): CsrfToken,
     Path(id): Path<String>,
     form: CsrfForm<TeamForm>,
 ) -> AppResult<Response> {
-    let team = find(&state, &me, &id).await?;
-    let org = me.0.user.org_id;
-    let mut errors = FieldErrors::default();
-    let store = state.store.clone();
-    let renamed = save_name(&mut errors, &form.value.name, |name| async move {
-        store
-            .rename_team(org, team.id, &name)
+    let team = find(&state, &me, parse_id(&id)?).await?;
+    let renamed = match parse_name(&form.value.name) {
+        Ok(name) => state
+            .store
+            .rename_team(me.org_id(), team.id, &name)
             .await
-            .map(|_| team.id)
-    })
-    .await?;
-    if renamed.is_none() {
-        return render_team(
-            &state,
-            &me,
-            &csrf,
-            &team,
-            &form.value,
-            Outcome::invalid(errors),
-        )
-        .await;
-    }
-    state
-        .store
-        .record_audit(
-            Some(org),
-            Some(me.0.user.id),
-            "team.renamed",
-            form.value.name.trim(),
-            state.now(),
-        )
-        .await?;
-    let team = find(&state, &me, &id).await?;
-    render_team(
-        &state,
-        &me,
-        &csrf,
-        &team,
-        &TeamForm {
-            name: team.name.clone(),
-        },
-        Outcome::done("Saved."),
-    )
-    .await
+            .map(|_| name),
+        Err(errors) => {
+            return render_team(&state, &me, &team, &form.value, Outcome::invalid(errors)).await
+        }
+    };
+    let name = match renamed {
+        Ok(name) => name,
+        Err(err) => {
+            return render_team(
+                &state,
+                &me,
+                &team,
+                &form.value,
+                Outcome::invalid(taken_or_fail(err)?),
+            )
+            .await
+        }
+    };
+    me.audit(&state, "team.renamed", name.as_str()).await?;
+    let team = find(&state, &me, team.id).await?;
+    let form = TeamForm {
+        name: team.name.clone(),
+    };
+    render_team(&state, &me, &team, &form, Outcome::done("Saved.")).await
 }
-
-#[derive(Deserialize)]
-pub struct Empty {}
 
 pub async fn delete(
     State(state): State<AppState>,
     me: AdminUser,
     Path(id): Path<String>,
-    _form: CsrfForm<Empty>,
+    _form: CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    let team = find(&state, &me, &id).await?;
-    let org = me.0.user.org_id;
-    state.store.delete_team(org, team.id).await?;
-    state
-        .store
-        .record_audit(
-            Some(org),
-            Some(me.0.user.id),
-            "team.deleted",
-            &team.name,
-            state.now(),
-        )
-        .await?;
+    let team = find(&state, &me, parse_id(&id)?).await?;
+    state.store.delete_team(me.org_id(), team.id).await?;
+    me.audit(&state, "team.deleted", &team.name).await?;
     Ok(Redirect::to(paths::ADMIN_TEAMS).into_response())
 }

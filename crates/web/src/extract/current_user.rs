@@ -1,3 +1,4 @@
+use crate::csrf::CsrfToken;
 use crate::error::AppError;
 use crate::paths;
 use crate::state::AppState;
@@ -5,6 +6,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum_extra::extract::cookie::CookieJar;
+use domain::{OrgId, Role, UserId};
 use store::users::User;
 
 pub const SESSION_COOKIE: &str = "supportal_session";
@@ -48,8 +50,54 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// An organization admin (instance admins are admins of their own organization too).
-pub struct AdminUser(pub CurrentUser);
+/// An organization admin, with the CSRF token their forms carry.
+pub struct AdminUser {
+    pub current: CurrentUser,
+    pub csrf: String,
+}
+
+impl AdminUser {
+    pub fn user(&self) -> &User {
+        &self.current.user
+    }
+    pub fn org_id(&self) -> OrgId {
+        self.current.user.org_id
+    }
+    pub fn id(&self) -> UserId {
+        self.current.user.id
+    }
+
+    /// Record in the organization's audit log that this admin did `action`.
+    pub async fn audit(
+        &self,
+        state: &AppState,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), AppError> {
+        let now = state.now();
+        state
+            .store
+            .record_audit(Some(self.org_id()), Some(self.id()), action, detail, now)
+            .await?;
+        Ok(())
+    }
+}
+
+/// The signed-in admin, if `allowed` says their account may pass; 403 otherwise.
+async fn admin_where(
+    parts: &mut Parts,
+    state: &AppState,
+    allowed: fn(&User) -> bool,
+) -> Result<AdminUser, Response> {
+    let current = CurrentUser::from_request_parts(parts, state).await?;
+    if current.user.role != Role::Admin || !allowed(&current.user) {
+        return Err(AppError::Forbidden.into_response());
+    }
+    let CsrfToken(csrf) = CsrfToken::from_request_parts(parts, state)
+        .await
+        .map_err(IntoResponse::into_response)?;
+    Ok(AdminUser { current, csrf })
+}
 
 impl FromRequestParts<AppState> for AdminUser {
     type Rejection = Response;
@@ -57,17 +105,12 @@ impl FromRequestParts<AppState> for AdminUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let current = CurrentUser::from_request_parts(parts, state).await?;
-        if current.user.role == domain::Role::Admin {
-            Ok(AdminUser(current))
-        } else {
-            Err(AppError::Forbidden.into_response())
-        }
+        admin_where(parts, state, |_| true).await
     }
 }
 
-/// The operator of this Supportal instance: may create organizations.
-pub struct InstanceAdmin(pub CurrentUser);
+/// The operator of this Supportal instance (an admin of their own organization): may create organizations.
+pub struct InstanceAdmin(pub AdminUser);
 
 impl FromRequestParts<AppState> for InstanceAdmin {
     type Rejection = Response;
@@ -75,11 +118,8 @@ impl FromRequestParts<AppState> for InstanceAdmin {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let current = CurrentUser::from_request_parts(parts, state).await?;
-        if current.user.is_instance_admin {
-            Ok(InstanceAdmin(current))
-        } else {
-            Err(AppError::Forbidden.into_response())
-        }
+        admin_where(parts, state, |user| user.is_instance_admin)
+            .await
+            .map(InstanceAdmin)
     }
 }
