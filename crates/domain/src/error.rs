@@ -28,6 +28,18 @@ pub enum FieldError {
     Mismatch,
     #[error("wrong_password")]
     WrongPassword,
+    #[error("invalid_time_range")]
+    InvalidTimeRange,
+    #[error("invalid_date")]
+    InvalidDate,
+    #[error("invalid_time_zone")]
+    InvalidTimeZone,
+    #[error("invalid_datetime")]
+    InvalidDateTime,
+    #[error("invalid_colour")]
+    InvalidColour,
+    #[error("too_many")]
+    TooMany { max: usize },
 }
 
 impl FieldError {
@@ -46,6 +58,12 @@ impl FieldError {
             FieldError::Taken => "taken",
             FieldError::Mismatch => "mismatch",
             FieldError::WrongPassword => "wrong_password",
+            FieldError::InvalidTimeRange => "invalid_time_range",
+            FieldError::InvalidDate => "invalid_date",
+            FieldError::InvalidTimeZone => "invalid_time_zone",
+            FieldError::InvalidDateTime => "invalid_datetime",
+            FieldError::InvalidColour => "invalid_colour",
+            FieldError::TooMany { .. } => "too_many",
         }
     }
 
@@ -66,6 +84,16 @@ impl FieldError {
             FieldError::Taken => "This is already in use.".into(),
             FieldError::Mismatch => "The two entries do not match.".into(),
             FieldError::WrongPassword => "That is not your current password.".into(),
+            FieldError::InvalidTimeRange => {
+                "Write times like 09:00-17:00, several separated by commas.".into()
+            }
+            FieldError::InvalidDate => "Write dates like 2026-12-24.".into(),
+            FieldError::InvalidTimeZone => {
+                "Use a time zone name like Europe/Berlin or America/New_York.".into()
+            }
+            FieldError::InvalidDateTime => "Write a date and time like 2026-12-24 18:00.".into(),
+            FieldError::InvalidColour => "Write a colour like #1d4ed8.".into(),
+            FieldError::TooMany { max } => format!("At most {max}."),
         }
     }
 }

@@ -3,14 +3,22 @@
 
 pub mod error;
 pub mod ids;
+pub mod intake;
+pub mod language;
+pub mod notice;
 pub mod role;
+pub mod routing;
+pub mod schedule;
 pub mod secret;
 pub mod session;
+pub mod session_key;
+pub mod site;
 pub mod text;
 pub mod time;
 
 pub use error::FieldError;
 pub use ids::*;
+pub use language::Language;
 pub use role::Role;
 pub use text::SessionLimit;
 pub use time::{Clock, Timestamp};

@@ -1,0 +1,136 @@
+//! Session keys: short numeric codes a rep hands out (by phone, mail). One use, expiring.
+//! The same codes open a presentation or unlock a private iOS profile; what a key opens is
+//! stored beside it.
+
+use crate::Timestamp;
+use rand::Rng;
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct SessionKey(String);
+
+pub const MIN_DIGITS: usize = 6;
+pub const MAX_DIGITS: usize = 12;
+pub const DEFAULT_DIGITS: usize = 9;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("empty")]
+    Empty,
+    #[error("malformed")]
+    Malformed,
+}
+
+impl SessionKey {
+    /// `digits` random digits (clamped to 6–12).
+    pub fn generate(rng: &mut impl Rng, digits: usize) -> SessionKey {
+        let n = digits.clamp(MIN_DIGITS, MAX_DIGITS);
+        SessionKey(
+            (0..n)
+                .map(|_| char::from(b'0' + rng.gen_range(0..10u8)))
+                .collect(),
+        )
+    }
+
+    /// What a person typed: spaces and dashes are ignored ("123 456 789", "123-456-789").
+    pub fn parse(raw: &str) -> Result<SessionKey, KeyError> {
+        let digits: String = raw
+            .chars()
+            .filter(|c| !c.is_whitespace() && *c != '-')
+            .collect();
+        if digits.is_empty() {
+            return Err(KeyError::Empty);
+        }
+        if !(MIN_DIGITS..=MAX_DIGITS).contains(&digits.len())
+            || !digits.chars().all(|c| c.is_ascii_digit())
+        {
+            return Err(KeyError::Malformed);
+        }
+        Ok(SessionKey(digits))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Grouped in threes for reading aloud: "123 456 789".
+    pub fn spaced(&self) -> String {
+        let mut out = String::new();
+        for (i, c) in self.0.chars().enumerate() {
+            if i > 0 && i % 3 == 0 {
+                out.push(' ');
+            }
+            out.push(c);
+        }
+        out
+    }
+}
+
+/// Why a stored key can or cannot be used now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeyState {
+    Live,
+    Expired,
+    Used,
+    Revoked,
+}
+
+pub fn key_state(
+    expires_at: Timestamp,
+    used_at: Option<Timestamp>,
+    revoked_at: Option<Timestamp>,
+    now: Timestamp,
+) -> KeyState {
+    if revoked_at.is_some() {
+        KeyState::Revoked
+    } else if used_at.is_some() {
+        KeyState::Used
+    } else if now >= expires_at {
+        KeyState::Expired
+    } else {
+        KeyState::Live
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use rand::{rngs::StdRng, SeedableRng};
+
+    #[test]
+    fn typed_keys_are_forgiving_about_spacing_only() {
+        assert_eq!(
+            SessionKey::parse(" 123 456-789 ").unwrap().as_str(),
+            "123456789"
+        );
+        assert_eq!(SessionKey::parse(""), Err(KeyError::Empty));
+        for bad in ["12345", "1234567890123", "12345a789", "１２３４５６"] {
+            assert_eq!(SessionKey::parse(bad), Err(KeyError::Malformed), "{bad}");
+        }
+        assert_eq!(
+            SessionKey::parse("123456789").unwrap().spaced(),
+            "123 456 789"
+        );
+    }
+
+    #[test]
+    fn key_states_in_priority_order() {
+        let (t, later) = (Timestamp(1_000), Timestamp(2_000));
+        assert_eq!(key_state(later, None, None, t), KeyState::Live);
+        assert_eq!(key_state(later, None, None, later), KeyState::Expired);
+        assert_eq!(key_state(later, Some(t), None, t), KeyState::Used);
+        assert_eq!(key_state(later, Some(t), Some(t), t), KeyState::Revoked);
+    }
+
+    proptest! {
+        #[test]
+        fn generated_keys_parse_back(seed: u64, digits in 0usize..20) {
+            let key = SessionKey::generate(&mut StdRng::seed_from_u64(seed), digits);
+            prop_assert_eq!(key.as_str().len(), digits.clamp(MIN_DIGITS, MAX_DIGITS));
+            prop_assert_eq!(SessionKey::parse(&key.spaced()), Ok(key.clone()));
+        }
+    }
+}
