@@ -9,8 +9,11 @@ mod pool;
 
 pub mod audit;
 pub mod directory;
+pub mod extras;
+pub mod keys;
 pub mod orgs;
 pub mod setup;
+pub mod sites;
 pub mod support;
 pub mod users;
 pub mod web_sessions;

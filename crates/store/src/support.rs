@@ -39,6 +39,8 @@ pub struct SupportSession {
     pub queue_user_id: Option<i64>,
     pub queue_team_id: Option<i64>,
     pub owner_user_id: Option<i64>,
+    pub site_id: Option<i64>,
+    pub priority: i64,
     pub customer_name: String,
     pub customer_company: Option<String>,
     pub description: Option<String>,
@@ -47,6 +49,7 @@ pub struct SupportSession {
     pub outcome: Option<String>,
     #[sqlx(try_from = "i64")]
     pub queued_at: Timestamp,
+    pub accepted_at: Option<i64>,
 }
 
 impl SupportSession {
@@ -131,8 +134,44 @@ macro_rules! append_event {
 }
 
 const SESSION_COLUMNS: &str = "id, org_id, state, start_method, queue_kind, queue_user_id, \
-     queue_team_id, owner_user_id, customer_name, customer_company, description, language, \
-     verified, outcome, queued_at";
+     queue_team_id, owner_user_id, site_id, priority, customer_name, customer_company, description, \
+     language, verified, outcome, queued_at, accepted_at";
+
+/// Rows in the same queue as `$n`, `$n+1`, `$n+2` (kind, rep, team).
+fn same_queue(first: usize) -> String {
+    format!(
+        "queue_kind = ${} AND COALESCE(queue_user_id, 0) = COALESCE(${}, 0) \
+         AND COALESCE(queue_team_id, 0) = COALESCE(${}, 0)",
+        first,
+        first + 1,
+        first + 2
+    )
+}
+
+/// Insert a waiting session and its `queued` event in transaction `$tx`; evaluates to (id, seq).
+macro_rules! insert_session {
+    ($tx:expr, $org:expr, $new:expr, $now:expr) => {{
+        let (kind, queue_user, queue_team) = queue_columns($new.queue);
+        let event = SessionEvent::Queued { queue: $new.queue, reason: $new.routing_reason.to_owned() };
+        let fields = serde_json::to_string($new.fields)?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO support_sessions (org_id, site_id, state, start_method, queue_kind, \
+             queue_user_id, queue_team_id, issue_type_id, customer_name, customer_company, \
+             company_code, description, fields, language, verified, capability_digest, \
+             created_at, queued_at) \
+             VALUES ($1, $2, 'waiting', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
+             RETURNING id",
+        )
+        .bind($org.0).bind($new.site.map(|s| s.0)).bind($new.start_method.as_str()).bind(kind)
+        .bind(queue_user).bind(queue_team).bind($new.issue_type.map(|i| i.0))
+        .bind($new.customer_name).bind($new.company).bind($new.company_code).bind($new.description)
+        .bind(&fields).bind($new.language).bind($new.verified).bind($new.capability_digest)
+        .bind($now.millis())
+        .fetch_one(&mut *$tx).await?;
+        let seq = append_event!($tx, $org, SessionId(id), &event, $now);
+        (SessionId(id), seq)
+    }};
+}
 
 impl Store {
     /// Queue a new support session; returns its id and the sequence number of its `queued` event.
@@ -142,32 +181,77 @@ impl Store {
         new: &NewSupportSession<'_>,
         now: Timestamp,
     ) -> StoreResult<(SessionId, i64)> {
-        let (kind, queue_user, queue_team) = queue_columns(new.queue);
-        let event = SessionEvent::Queued {
-            queue: new.queue,
-            reason: new.routing_reason.to_owned(),
-        };
-        let fields = serde_json::to_string(new.fields)?;
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO support_sessions (org_id, site_id, state, start_method, queue_kind, \
-                 queue_user_id, queue_team_id, issue_type_id, customer_name, customer_company, \
-                 company_code, description, fields, language, verified, capability_digest, \
-                 created_at, queued_at) \
-                 VALUES ($1, $2, 'waiting', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
-                 RETURNING id",
-            )
-            .bind(org.0).bind(new.site.map(|s| s.0)).bind(new.start_method.as_str()).bind(kind)
-            .bind(queue_user).bind(queue_team).bind(new.issue_type.map(|i| i.0))
-            .bind(new.customer_name).bind(new.company).bind(new.company_code).bind(new.description)
-            .bind(&fields).bind(new.language).bind(new.verified).bind(new.capability_digest)
-            .bind(now.millis())
-            .fetch_one(&mut *tx).await?;
-            let seq = append_event!(tx, org, SessionId(id), &event, now);
+            let created = insert_session!(tx, org, new, now);
             tx.commit().await?;
-            Ok((SessionId(id), seq))
+            Ok(created)
         })
+    }
+
+    /// Use session key `key_id` and queue the session it opens, in one transaction:
+    /// None (and nothing queued) when the key is no longer live.
+    pub async fn create_support_session_with_key(
+        &self,
+        org: OrgId,
+        key_id: i64,
+        new: &NewSupportSession<'_>,
+        now: Timestamp,
+    ) -> StoreResult<Option<(SessionId, i64)>> {
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let used = sqlx::query(
+                "UPDATE session_keys SET used_at = $1 WHERE id = $2 AND org_id = $3 \
+                 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+            )
+            .bind(now.millis()).bind(key_id).bind(org.0)
+            .execute(&mut *tx).await?.rows_affected() == 1;
+            if !used {
+                return Ok(None);
+            }
+            let (id, seq) = insert_session!(tx, org, new, now);
+            sqlx::query("UPDATE session_keys SET session_id = $1 WHERE id = $2")
+                .bind(id.0).bind(key_id).execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(Some((id, seq)))
+        })
+    }
+
+    /// The session a customer holds the capability for (its token's digest), in any organization.
+    pub async fn session_by_capability(&self, digest: &str) -> StoreResult<Option<SupportSession>> {
+        let sql =
+            format!("SELECT {SESSION_COLUMNS} FROM support_sessions WHERE capability_digest = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(digest).fetch_optional(p).await)?)
+    }
+
+    /// 1 for the first in line. Order: priority, then arrival, then id.
+    pub async fn queue_position(&self, session: &SupportSession) -> StoreResult<i64> {
+        let sql = format!(
+            "SELECT COUNT(*) FROM support_sessions WHERE org_id = $1 AND state = 'waiting' AND {} \
+             AND (priority > $5 OR (priority = $5 AND (queued_at < $6 OR (queued_at = $6 AND id < $7))))",
+            same_queue(2)
+        );
+        let ahead: i64 = on_pool!(self, p => sqlx::query_scalar(&sql)
+            .bind(session.org_id.0).bind(&session.queue_kind).bind(session.queue_user_id).bind(session.queue_team_id)
+            .bind(session.priority).bind(session.queued_at.millis()).bind(session.id.0)
+            .fetch_one(p).await)?;
+        Ok(ahead + 1)
+    }
+
+    /// How long the last `limit` accepted sessions of this queue waited (ms), newest first.
+    pub async fn recent_waits(
+        &self,
+        session: &SupportSession,
+        limit: i64,
+    ) -> StoreResult<Vec<i64>> {
+        let sql = format!(
+            "SELECT accepted_at - queued_at FROM support_sessions WHERE org_id = $1 \
+             AND accepted_at IS NOT NULL AND {} ORDER BY accepted_at DESC LIMIT $5",
+            same_queue(2)
+        );
+        Ok(on_pool!(self, p => sqlx::query_scalar(&sql)
+            .bind(session.org_id.0).bind(&session.queue_kind).bind(session.queue_user_id).bind(session.queue_team_id)
+            .bind(limit).fetch_all(p).await)?)
     }
 
     pub async fn support_session(
@@ -197,8 +281,8 @@ impl Store {
             // The conditional update is the claim: it is also the transaction's first statement,
             // so SQLite takes its write lock here instead of failing a later lock upgrade.
             let won = sqlx::query(
-                "UPDATE support_sessions SET state = 'active', owner_user_id = $1, accepted_at = $2, \
-                 queue_kind = NULL, queue_user_id = NULL, queue_team_id = NULL \
+                // The queue columns stay: where it came from (wait statistics, fallback).
+                "UPDATE support_sessions SET state = 'active', owner_user_id = $1, accepted_at = $2 \
                  WHERE id = $3 AND org_id = $4 AND state = 'waiting'",
             )
             .bind(rep.0).bind(now.millis()).bind(id.0).bind(org.0)

@@ -2,6 +2,7 @@
 
 use crate::pool::on_pool;
 use crate::{Store, StoreResult};
+use domain::rep::Presence;
 use domain::text::{DisplayName, Email};
 use domain::{OrgId, Role, TeamId, Timestamp, UserId};
 
@@ -19,12 +20,14 @@ pub struct User {
     pub is_instance_admin: bool,
     pub active: bool,
     pub session_limit: i64,
+    #[sqlx(try_from = "String")]
+    pub presence: Presence,
     #[sqlx(try_from = "i64")]
     pub created_at: Timestamp,
 }
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.display_name, u.title, u.role, \
-     u.is_instance_admin, u.active, u.session_limit, u.created_at";
+     u.is_instance_admin, u.active, u.session_limit, u.presence, u.created_at";
 
 pub struct NewUser<'a> {
     pub email: &'a Email,
@@ -165,5 +168,43 @@ impl Store {
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    pub async fn set_presence(
+        &self,
+        org: OrgId,
+        user: UserId,
+        presence: Presence,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let sql = "UPDATE users SET presence = $1, presence_at = $2 WHERE org_id = $3 AND id = $4";
+        let done = on_pool!(self, p => sqlx::query(sql)
+            .bind(presence.as_str()).bind(now.millis()).bind(org.0).bind(user.0)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Active reps marked available who belong to one of `teams` (to any team when empty).
+    pub async fn available_reps(&self, org: OrgId, teams: &[TeamId]) -> StoreResult<Vec<User>> {
+        let team_filter = if teams.is_empty() {
+            String::new()
+        } else {
+            let placeholders: Vec<String> =
+                (0..teams.len()).map(|i| format!("${}", i + 2)).collect();
+            format!("AND t.id IN ({})", placeholders.join(", "))
+        };
+        let sql = format!(
+            "SELECT {USER_COLUMNS} FROM users u WHERE u.org_id = $1 AND u.active = TRUE \
+             AND u.presence = 'available' AND EXISTS (SELECT 1 FROM team_members m \
+             JOIN teams t ON t.id = m.team_id WHERE m.user_id = u.id AND t.org_id = $1 {team_filter}) \
+             ORDER BY u.display_name, u.id"
+        );
+        Ok(on_pool!(self, p => {
+            let mut query = sqlx::query_as(&sql).bind(org.0);
+            for team in teams {
+                query = query.bind(team.0);
+            }
+            query.fetch_all(p).await
+        })?)
     }
 }

@@ -551,6 +551,451 @@ async fn migrations_are_idempotent_and_the_database_answers(backend: Backend) {
     assert_eq!(store.backend(), backend);
 }
 
+async fn sites_keep_settings_hostnames_logo_fields_schedule_and_notices(backend: Backend) {
+    use domain::intake::{CustomField, FieldKind};
+    use domain::notice::Severity;
+    use domain::schedule::Schedule;
+    use domain::site::{Method, SiteSettings};
+    use domain::Language;
+    use store::sites::NewNotice;
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let (globex, _) = org_with_admin(&store, "globex").await;
+    let site = store
+        .create_site(acme, &name("Acme Help"), &Slug::parse("help").unwrap(), T0)
+        .await
+        .unwrap();
+    let other = store
+        .create_site(globex, &name("Globex"), &Slug::parse("globex").unwrap(), T0)
+        .await
+        .unwrap();
+
+    let record = store.site_by_slug("help").await.unwrap().unwrap();
+    assert_eq!(
+        (record.id, record.org_id, record.org_name.as_str()),
+        (site, acme, "acme")
+    );
+    assert_eq!(
+        record.settings,
+        SiteSettings::default(),
+        "a new site offers every method"
+    );
+    let mut settings = SiteSettings::default();
+    settings.methods = [Method::SessionKey].into_iter().collect();
+    assert!(!store
+        .update_site(
+            globex,
+            site,
+            &name("X"),
+            &Slug::parse("xx").unwrap(),
+            &settings
+        )
+        .await
+        .unwrap());
+    assert!(store
+        .update_site(
+            acme,
+            site,
+            &name("Acme Support"),
+            &Slug::parse("support").unwrap(),
+            &settings
+        )
+        .await
+        .unwrap());
+    assert!(store.site_by_slug("help").await.unwrap().is_none());
+    assert_eq!(
+        store
+            .site_by_slug("support")
+            .await
+            .unwrap()
+            .unwrap()
+            .settings,
+        settings
+    );
+    assert!(store.site(globex, site).await.unwrap().is_none());
+    assert_eq!(store.first_site(acme).await.unwrap().unwrap().id, site);
+
+    store
+        .set_site_hostnames(
+            acme,
+            site,
+            &["help.acme.test".into(), "support.acme.test".into()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .site_by_hostname("help.acme.test")
+            .await
+            .unwrap()
+            .unwrap()
+            .id,
+        site
+    );
+    assert!(matches!(
+        store
+            .set_site_hostnames(globex, other, &["help.acme.test".into()])
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .set_site_hostnames(acme, site, &["support.acme.test".into()])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.site_hostnames(site).await.unwrap(),
+        vec!["support.acme.test".to_owned()]
+    );
+    assert!(store
+        .site_by_hostname("help.acme.test")
+        .await
+        .unwrap()
+        .is_none());
+
+    store
+        .set_site_logo(acme, site, "image/png", &[1, 2, 3])
+        .await
+        .unwrap();
+    store
+        .set_site_logo(acme, site, "image/svg+xml", b"<svg/>")
+        .await
+        .unwrap();
+    store
+        .set_site_logo(globex, site, "image/png", &[9])
+        .await
+        .unwrap();
+    assert_eq!(
+        store.site_logo(site).await.unwrap(),
+        Some(("image/svg+xml".into(), b"<svg/>".to_vec()))
+    );
+
+    let field = |key: &str| CustomField {
+        key: key.into(),
+        kind: FieldKind::Select,
+        required: true,
+        labels: [
+            (Language::En, "Device".to_owned()),
+            (Language::De, "Gerät".to_owned()),
+        ]
+        .into(),
+        options: vec!["Phone".into(), "PC".into()],
+    };
+    store
+        .add_custom_field(acme, site, &field("device"))
+        .await
+        .unwrap();
+    store
+        .add_custom_field(acme, site, &field("order_no"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.add_custom_field(acme, site, &field("device")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let fields = store.custom_fields(site).await.unwrap();
+    assert_eq!(
+        fields.iter().map(|f| f.key.as_str()).collect::<Vec<_>>(),
+        vec!["device", "order_no"]
+    );
+    assert_eq!(fields[0], field("device"));
+    assert!(!store
+        .delete_custom_field(globex, site, "device")
+        .await
+        .unwrap());
+    assert!(store
+        .delete_custom_field(acme, site, "device")
+        .await
+        .unwrap());
+
+    assert_eq!(store.schedule(site).await.unwrap(), None);
+    let mut schedule = Schedule::always_open("Europe/Berlin");
+    schedule
+        .holidays
+        .push(domain::schedule::Holiday::parse("2026-12-25 closed").unwrap());
+    store
+        .set_schedule(acme, site, Some(&schedule))
+        .await
+        .unwrap();
+    assert_eq!(store.schedule(site).await.unwrap(), Some(schedule));
+    store.set_schedule(acme, site, None).await.unwrap();
+    assert_eq!(store.schedule(site).await.unwrap(), None);
+
+    let texts = [(Language::En, "Outage".to_owned())].into();
+    let notice = NewNotice {
+        name: &name("Mail down"),
+        severity: Severity::Outage,
+        texts: &texts,
+        starts_at: Some(T0),
+        ends_at: None,
+    };
+    assert!(
+        store
+            .create_notice(globex, site, &notice, T0)
+            .await
+            .unwrap()
+            .is_none(),
+        "not their site"
+    );
+    let id = store
+        .create_notice(acme, site, &notice, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let notices = store.notices(site).await.unwrap();
+    assert_eq!(
+        (
+            notices.len(),
+            notices[0].severity,
+            notices[0].starts_at,
+            notices[0].texts.clone()
+        ),
+        (1, Severity::Outage, Some(T0), texts)
+    );
+    assert!(!store.delete_notice(globex, id).await.unwrap());
+    assert!(store.delete_notice(acme, id).await.unwrap());
+}
+
+async fn available_reps_follow_presence_activity_and_teams(backend: Backend) {
+    use domain::rep::Presence;
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let support = store.create_team(acme, &name("Support"), T0).await.unwrap();
+    let billing = store.create_team(acme, &name("Billing"), T0).await.unwrap();
+    let a = add_rep(&store, acme, "a@acme.test").await;
+    let b = add_rep(&store, acme, "b@acme.test").await;
+    let loner = add_rep(&store, acme, "c@acme.test").await;
+    store.set_user_teams(acme, a, &[support]).await.unwrap();
+    store.set_user_teams(acme, b, &[billing]).await.unwrap();
+    assert!(
+        store.available_reps(acme, &[]).await.unwrap().is_empty(),
+        "everyone starts offline"
+    );
+    for rep in [a, b, loner] {
+        store
+            .set_presence(acme, rep, Presence::Available, T0)
+            .await
+            .unwrap();
+    }
+    let ids = |reps: Vec<store::users::User>| reps.into_iter().map(|u| u.id).collect::<Vec<_>>();
+    assert_eq!(
+        ids(store.available_reps(acme, &[]).await.unwrap()).len(),
+        2,
+        "only reps in a team serve customers"
+    );
+    assert_eq!(
+        ids(store.available_reps(acme, &[billing]).await.unwrap()),
+        vec![b]
+    );
+    assert_eq!(
+        ids(store
+            .available_reps(acme, &[support, billing])
+            .await
+            .unwrap())
+        .len(),
+        2
+    );
+    store
+        .set_presence(acme, a, Presence::Away, T0)
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(store.available_reps(acme, &[support]).await.unwrap()),
+        Vec::<UserId>::new()
+    );
+    assert_eq!(
+        store.user(acme, a).await.unwrap().unwrap().presence,
+        Presence::Away
+    );
+}
+
+async fn a_key_opens_one_session_once(backend: Backend) {
+    use domain::session_key::{KeyState, SessionKey};
+    use store::keys::{KeyTarget, NewKey};
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let rep = add_rep(&store, acme, "rep@acme.test").await;
+    let key = SessionKey::parse("123456789").unwrap();
+    let new = NewKey {
+        org: acme,
+        rep,
+        site: None,
+        key: &key,
+        target: KeyTarget::Support,
+        expires_at: T0.plus_seconds(900),
+    };
+    let id = store.create_key(&new, T0).await.unwrap();
+    assert!(
+        matches!(
+            store.create_key(&new, T0).await,
+            Err(StoreError::Conflict(_))
+        ),
+        "live keys are unique"
+    );
+    let found = store.find_key(&key).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            found.id,
+            found.rep_name.as_str(),
+            found.org_name.as_str(),
+            found.target()
+        ),
+        (id, "Rep", "acme", KeyTarget::Support)
+    );
+    assert_eq!(found.state(T0), KeyState::Live);
+    assert_eq!(found.state(T0.plus_seconds(900)), KeyState::Expired);
+    assert_eq!(store.live_keys(acme, rep, T0).await.unwrap().len(), 1);
+
+    let customers: Vec<_> = (0..10)
+        .map(|i| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                let capability = format!("cap{i}");
+                let mut session = waiting_in(Queue::Personal(rep), &capability);
+                session.start_method = StartMethod::SessionKey;
+                store
+                    .create_support_session_with_key(acme, id, &session, T0)
+                    .await
+            })
+        })
+        .collect();
+    let opened: Vec<_> = futures::future::join_all(customers)
+        .await
+        .into_iter()
+        .filter_map(|r| r.unwrap().unwrap())
+        .collect();
+    assert_eq!(opened.len(), 1, "a key opens exactly one session");
+    assert_eq!(
+        store.find_key(&key).await.unwrap().unwrap().state(T0),
+        KeyState::Used
+    );
+    assert!(store.live_keys(acme, rep, T0).await.unwrap().is_empty());
+    // The digits are free again for a new key once the old one is used.
+    let again = store.create_key(&new, T0).await.unwrap();
+    assert!(store.revoke_key(acme, rep, again, T0).await.unwrap());
+    assert_eq!(
+        store.find_key(&key).await.unwrap().unwrap().state(T0),
+        KeyState::Revoked
+    );
+    assert!(
+        !store.use_key(again, T0).await.unwrap(),
+        "a revoked key cannot be used"
+    );
+}
+
+async fn queue_positions_and_recent_waits(backend: Backend) {
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let rep = add_rep(&store, acme, "rep@acme.test").await;
+    let team = store.create_team(acme, &name("Support"), T0).await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let (id, _) = store
+            .create_support_session(
+                acme,
+                &waiting_in(Queue::Team(team), &format!("t{i}")),
+                T0.plus_seconds(i),
+            )
+            .await
+            .unwrap();
+        ids.push(id);
+    }
+    store
+        .create_support_session(acme, &waiting_in(Queue::General, "g"), T0)
+        .await
+        .unwrap();
+    let position = |id| {
+        let store = store.clone();
+        async move {
+            let s = store.support_session(acme, id).await.unwrap().unwrap();
+            store.queue_position(&s).await.unwrap()
+        }
+    };
+    assert_eq!(
+        (
+            position(ids[0]).await,
+            position(ids[1]).await,
+            position(ids[2]).await
+        ),
+        (1, 2, 3)
+    );
+    store
+        .claim_session(acme, ids[0], rep, T0.plus_seconds(60))
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .end_session(acme, ids[1], Outcome::Abandoned, None, T0.plus_seconds(61))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        position(ids[2]).await,
+        1,
+        "accepted and cancelled sessions leave the line"
+    );
+    let third = store.support_session(acme, ids[2]).await.unwrap().unwrap();
+    assert_eq!(
+        store.recent_waits(&third, 20).await.unwrap(),
+        vec![60_000],
+        "the accepted one waited a minute"
+    );
+    let by_capability = store.session_by_capability("t2").await.unwrap().unwrap();
+    assert_eq!(by_capability.id, ids[2]);
+}
+
+async fn presentations_and_ios_profiles(backend: Backend) {
+    use store::extras::NewIosProfile;
+    let store = store(backend).await;
+    let (acme, admin) = org_with_admin(&store, "acme").await;
+    let (globex, _) = org_with_admin(&store, "globex").await;
+    let site = store
+        .create_site(acme, &name("Help"), &Slug::parse("help").unwrap(), T0)
+        .await
+        .unwrap();
+    let p = store
+        .create_presentation(acme, admin, "Quarterly demo", T0)
+        .await
+        .unwrap();
+    let found = store.presentation(p).await.unwrap().unwrap();
+    assert_eq!(
+        (
+            found.title.as_str(),
+            found.presenter_name.as_str(),
+            found.state.as_str()
+        ),
+        ("Quarterly demo", "Admin", "live")
+    );
+
+    let profile = NewIosProfile {
+        name: "Wi-Fi",
+        description: "Office network",
+        public: true,
+        content: b"<plist/>",
+    };
+    assert!(store
+        .add_ios_profile(globex, site, &profile, T0)
+        .await
+        .unwrap()
+        .is_none());
+    let id = store
+        .add_ios_profile(acme, site, &profile, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    let listed = store.ios_profiles(site).await.unwrap();
+    assert_eq!(
+        (listed.len(), listed[0].size, listed[0].is_public()),
+        (1, 8, true)
+    );
+    assert_eq!(
+        store.ios_profile_content(id).await.unwrap(),
+        Some(b"<plist/>".to_vec())
+    );
+    assert_eq!(store.ios_profile(id).await.unwrap().unwrap().1, site.0);
+    assert!(!store.delete_ios_profile(globex, id).await.unwrap());
+    assert!(store.delete_ios_profile(acme, id).await.unwrap());
+}
+
 macro_rules! on_both_backends {
     ($($story:ident),* $(,)?) => {
         mod sqlite {
@@ -574,4 +1019,9 @@ on_both_backends!(
     the_event_log_is_ordered_and_resumable,
     the_audit_log_keeps_who_did_what,
     migrations_are_idempotent_and_the_database_answers,
+    sites_keep_settings_hostnames_logo_fields_schedule_and_notices,
+    available_reps_follow_presence_activity_and_teams,
+    a_key_opens_one_session_once,
+    queue_positions_and_recent_waits,
+    presentations_and_ios_profiles,
 );

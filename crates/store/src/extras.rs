@@ -1,0 +1,112 @@
+//! Presentations (a rep shows their screen to many) and iOS configuration profiles.
+
+use crate::pool::on_pool;
+use crate::{Store, StoreResult};
+use domain::{OrgId, SiteId, Timestamp, UserId};
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct Presentation {
+    pub id: i64,
+    #[sqlx(try_from = "i64")]
+    pub org_id: OrgId,
+    pub title: String,
+    pub state: String,
+    pub presenter_name: String,
+    pub org_name: String,
+}
+
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct IosProfile {
+    pub id: i64,
+    pub name: String,
+    pub description: String,
+    pub visibility: String,
+    pub size: i64,
+}
+
+impl IosProfile {
+    pub fn is_public(&self) -> bool {
+        self.visibility == "public"
+    }
+}
+
+pub struct NewIosProfile<'a> {
+    pub name: &'a str,
+    pub description: &'a str,
+    pub public: bool,
+    pub content: &'a [u8],
+}
+
+impl Store {
+    pub async fn create_presentation(
+        &self,
+        org: OrgId,
+        rep: UserId,
+        title: &str,
+        now: Timestamp,
+    ) -> StoreResult<i64> {
+        let sql = "INSERT INTO presentations (org_id, user_id, title, state, created_at) \
+                   VALUES ($1, $2, $3, 'live', $4) RETURNING id";
+        Ok(
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(org.0).bind(rep.0).bind(title).bind(now.millis()).fetch_one(p).await)?,
+        )
+    }
+
+    pub async fn presentation(&self, id: i64) -> StoreResult<Option<Presentation>> {
+        let sql = "SELECT p.id, p.org_id, p.title, p.state, u.display_name AS presenter_name, o.name AS org_name \
+                   FROM presentations p JOIN users u ON u.id = p.user_id JOIN organizations o ON o.id = p.org_id \
+                   WHERE p.id = $1";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?)
+    }
+
+    pub async fn add_ios_profile(
+        &self,
+        org: OrgId,
+        site: SiteId,
+        profile: &NewIosProfile<'_>,
+        now: Timestamp,
+    ) -> StoreResult<Option<i64>> {
+        let sql = "INSERT INTO ios_profiles (org_id, site_id, name, description, visibility, content, size, created_at) \
+                   SELECT org_id, id, $1, $2, $3, $4, $5, $6 FROM sites WHERE id = $7 AND org_id = $8 RETURNING id";
+        let visibility = if profile.public { "public" } else { "private" };
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(profile.name).bind(profile.description).bind(visibility).bind(profile.content)
+            .bind(profile.content.len() as i64).bind(now.millis()).bind(site.0).bind(org.0)
+            .fetch_optional(p).await)?)
+    }
+
+    pub async fn ios_profiles(&self, site: SiteId) -> StoreResult<Vec<IosProfile>> {
+        let sql = "SELECT id, name, description, visibility, size FROM ios_profiles WHERE site_id = $1 ORDER BY name, id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(site.0).fetch_all(p).await)?)
+    }
+
+    /// Any organization's profile by id (access keys may name a profile of another site).
+    pub async fn ios_profile(&self, id: i64) -> StoreResult<Option<(IosProfile, i64)>> {
+        let sql = "SELECT id, name, description, visibility, size, site_id FROM ios_profiles WHERE id = $1";
+        let row: Option<(i64, String, String, String, i64, i64)> =
+            on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?;
+        Ok(row.map(|(id, name, description, visibility, size, site)| {
+            (
+                IosProfile {
+                    id,
+                    name,
+                    description,
+                    visibility,
+                    size,
+                },
+                site,
+            )
+        }))
+    }
+
+    pub async fn ios_profile_content(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
+        let sql = "SELECT content FROM ios_profiles WHERE id = $1";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(id).fetch_optional(p).await)?)
+    }
+
+    pub async fn delete_ios_profile(&self, org: OrgId, id: i64) -> StoreResult<bool> {
+        let sql = "DELETE FROM ios_profiles WHERE org_id = $1 AND id = $2";
+        let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+}

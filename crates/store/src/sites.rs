@@ -1,0 +1,330 @@
+//! A site's configuration: settings, hostnames, logo, custom fields, schedule, notices.
+
+use crate::pool::on_pool;
+use crate::{Store, StoreError, StoreResult};
+use domain::intake::{CustomField, FieldKind};
+use domain::notice::Severity;
+use domain::schedule::Schedule;
+use domain::site::{SiteSettings, Texts};
+use domain::text::{DisplayName, Slug};
+use domain::{NoticeId, OrgId, SiteId, Timestamp};
+
+/// A site with its organization's name and parsed settings.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct SiteRecord {
+    pub id: SiteId,
+    pub org_id: OrgId,
+    pub org_name: String,
+    pub name: String,
+    pub slug: String,
+    pub settings: SiteSettings,
+}
+
+#[derive(sqlx::FromRow)]
+struct SiteRow {
+    id: i64,
+    org_id: i64,
+    org_name: String,
+    name: String,
+    slug: String,
+    settings: String,
+}
+
+impl SiteRow {
+    fn record(self) -> StoreResult<SiteRecord> {
+        Ok(SiteRecord {
+            id: SiteId(self.id),
+            org_id: OrgId(self.org_id),
+            org_name: self.org_name,
+            name: self.name,
+            slug: self.slug,
+            settings: serde_json::from_str(&self.settings)?,
+        })
+    }
+}
+
+const SITE_SELECT: &str = "SELECT s.id, s.org_id, o.name AS org_name, s.name, s.slug, s.settings \
+     FROM sites s JOIN organizations o ON o.id = s.org_id";
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct NoticeRecord {
+    pub id: NoticeId,
+    pub name: String,
+    pub severity: Severity,
+    pub texts: Texts,
+    pub starts_at: Option<Timestamp>,
+    pub ends_at: Option<Timestamp>,
+}
+
+pub struct NewNotice<'a> {
+    pub name: &'a DisplayName,
+    pub severity: Severity,
+    pub texts: &'a Texts,
+    pub starts_at: Option<Timestamp>,
+    pub ends_at: Option<Timestamp>,
+}
+
+impl Store {
+    async fn one_site(
+        &self,
+        filter: &str,
+        bind: either::Bind<'_>,
+    ) -> StoreResult<Option<SiteRecord>> {
+        let sql = format!("{SITE_SELECT} WHERE {filter}");
+        let row: Option<SiteRow> = on_pool!(self, p => match bind {
+            either::Bind::Text(t) => sqlx::query_as(&sql).bind(t).fetch_optional(p).await,
+            either::Bind::Ids(a, b) => sqlx::query_as(&sql).bind(a).bind(b).fetch_optional(p).await,
+        })?;
+        row.map(SiteRow::record).transpose()
+    }
+
+    /// The site at `/p/{slug}`, whatever its organization (the portal is public).
+    pub async fn site_by_slug(&self, slug: &str) -> StoreResult<Option<SiteRecord>> {
+        self.one_site("s.slug = $1", either::Bind::Text(slug)).await
+    }
+
+    /// The site bound to this request hostname.
+    pub async fn site_by_hostname(&self, host: &str) -> StoreResult<Option<SiteRecord>> {
+        self.one_site(
+            "s.id = (SELECT site_id FROM site_hostnames WHERE hostname = $1)",
+            either::Bind::Text(host),
+        )
+        .await
+    }
+
+    pub async fn site(&self, org: OrgId, id: SiteId) -> StoreResult<Option<SiteRecord>> {
+        self.one_site(
+            "s.org_id = $1 AND s.id = $2",
+            either::Bind::Ids(org.0, id.0),
+        )
+        .await
+    }
+
+    /// The organization's first site (where a key entered on the global page lands).
+    pub async fn first_site(&self, org: OrgId) -> StoreResult<Option<SiteRecord>> {
+        self.one_site(
+            "s.id = (SELECT MIN(id) FROM sites WHERE org_id = $1) AND s.org_id = $2",
+            either::Bind::Ids(org.0, org.0),
+        )
+        .await
+    }
+
+    pub async fn update_site(
+        &self,
+        org: OrgId,
+        id: SiteId,
+        name: &DisplayName,
+        slug: &Slug,
+        settings: &SiteSettings,
+    ) -> StoreResult<bool> {
+        let sql =
+            "UPDATE sites SET name = $1, slug = $2, settings = $3 WHERE org_id = $4 AND id = $5";
+        let settings = serde_json::to_string(settings)?;
+        let done = on_pool!(self, p => sqlx::query(sql)
+            .bind(name.as_str()).bind(slug.as_str()).bind(&settings).bind(org.0).bind(id.0)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    pub async fn delete_site(&self, org: OrgId, id: SiteId) -> StoreResult<bool> {
+        let sql = "DELETE FROM sites WHERE org_id = $1 AND id = $2";
+        let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    pub async fn site_hostnames(&self, site: SiteId) -> StoreResult<Vec<String>> {
+        let sql = "SELECT hostname FROM site_hostnames WHERE site_id = $1 ORDER BY hostname";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(site.0).fetch_all(p).await)?)
+    }
+
+    /// Replace the site's hostnames. Conflict when another site already answers on one.
+    pub async fn set_site_hostnames(
+        &self,
+        org: OrgId,
+        site: SiteId,
+        hostnames: &[String],
+    ) -> StoreResult<()> {
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM site_hostnames WHERE site_id = $1 AND org_id = $2")
+                .bind(site.0).bind(org.0).execute(&mut *tx).await?;
+            for host in hostnames {
+                sqlx::query("INSERT INTO site_hostnames (hostname, org_id, site_id) \
+                             SELECT $1, org_id, id FROM sites WHERE id = $2 AND org_id = $3")
+                    .bind(host).bind(site.0).bind(org.0).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn set_site_logo(
+        &self,
+        org: OrgId,
+        site: SiteId,
+        content_type: &str,
+        content: &[u8],
+    ) -> StoreResult<()> {
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM site_logos WHERE site_id = (SELECT id FROM sites WHERE id = $1 AND org_id = $2)")
+                .bind(site.0).bind(org.0).execute(&mut *tx).await?;
+            sqlx::query("INSERT INTO site_logos (site_id, content_type, content) \
+                         SELECT id, $1, $2 FROM sites WHERE id = $3 AND org_id = $4")
+                .bind(content_type).bind(content).bind(site.0).bind(org.0).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    pub async fn site_logo(&self, site: SiteId) -> StoreResult<Option<(String, Vec<u8>)>> {
+        let sql = "SELECT content_type, content FROM site_logos WHERE site_id = $1";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(site.0).fetch_optional(p).await)?)
+    }
+
+    pub async fn custom_fields(&self, site: SiteId) -> StoreResult<Vec<CustomField>> {
+        let sql = "SELECT field_key, kind, required, labels, options FROM custom_fields \
+                   WHERE site_id = $1 ORDER BY position, id";
+        let rows: Vec<(String, String, bool, String, String)> =
+            on_pool!(self, p => sqlx::query_as(sql).bind(site.0).fetch_all(p).await)?;
+        rows.into_iter()
+            .map(|(key, kind, required, labels, options)| {
+                Ok(CustomField {
+                    kind: FieldKind::parse(&kind)
+                        .map_err(|_| StoreError::Corrupt(format!("field kind {kind}")))?,
+                    key,
+                    required,
+                    labels: serde_json::from_str(&labels)?,
+                    options: serde_json::from_str(&options)?,
+                })
+            })
+            .collect()
+    }
+
+    /// Append a custom field to the site's form. Conflict when the key is taken.
+    pub async fn add_custom_field(
+        &self,
+        org: OrgId,
+        site: SiteId,
+        field: &CustomField,
+    ) -> StoreResult<()> {
+        let sql = "INSERT INTO custom_fields (org_id, site_id, field_key, kind, required, labels, options, position) \
+                   SELECT org_id, id, $1, $2, $3, $4, $5, \
+                     (SELECT COUNT(*) FROM custom_fields f WHERE f.site_id = $6) \
+                   FROM sites WHERE id = $6 AND org_id = $7";
+        let (labels, options) = (
+            serde_json::to_string(&field.labels)?,
+            serde_json::to_string(&field.options)?,
+        );
+        on_pool!(self, p => sqlx::query(sql)
+            .bind(&field.key).bind(field.kind.as_str()).bind(field.required).bind(&labels).bind(&options)
+            .bind(site.0).bind(org.0).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn delete_custom_field(
+        &self,
+        org: OrgId,
+        site: SiteId,
+        key: &str,
+    ) -> StoreResult<bool> {
+        let sql = "DELETE FROM custom_fields WHERE org_id = $1 AND site_id = $2 AND field_key = $3";
+        let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(site.0).bind(key)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    pub async fn schedule(&self, site: SiteId) -> StoreResult<Option<Schedule>> {
+        let sql = "SELECT time_zone, weekly, holidays FROM schedules WHERE site_id = $1";
+        let row: Option<(String, String, String)> =
+            on_pool!(self, p => sqlx::query_as(sql).bind(site.0).fetch_optional(p).await)?;
+        row.map(|(time_zone, weekly, holidays)| {
+            Ok(Schedule {
+                time_zone,
+                weekly: serde_json::from_str(&weekly)?,
+                holidays: serde_json::from_str(&holidays)?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Set the site's schedule, or with None remove it (always open).
+    pub async fn set_schedule(
+        &self,
+        org: OrgId,
+        site: SiteId,
+        schedule: Option<&Schedule>,
+    ) -> StoreResult<()> {
+        let encoded = match schedule {
+            Some(s) => Some((
+                s.time_zone.clone(),
+                serde_json::to_string(&s.weekly)?,
+                serde_json::to_string(&s.holidays)?,
+            )),
+            None => None,
+        };
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            sqlx::query("DELETE FROM schedules WHERE site_id = $1 AND org_id = $2")
+                .bind(site.0).bind(org.0).execute(&mut *tx).await?;
+            if let Some((zone, weekly, holidays)) = &encoded {
+                sqlx::query("INSERT INTO schedules (org_id, site_id, time_zone, weekly, holidays) \
+                             SELECT org_id, id, $1, $2, $3 FROM sites WHERE id = $4 AND org_id = $5")
+                    .bind(zone).bind(weekly).bind(holidays).bind(site.0).bind(org.0).execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// All of a site's notices (in and out of their window), oldest first.
+    pub async fn notices(&self, site: SiteId) -> StoreResult<Vec<NoticeRecord>> {
+        let sql = "SELECT id, name, severity, texts, starts_at, ends_at FROM notices WHERE site_id = $1 ORDER BY id";
+        let rows: Vec<(i64, String, String, String, Option<i64>, Option<i64>)> =
+            on_pool!(self, p => sqlx::query_as(sql).bind(site.0).fetch_all(p).await)?;
+        rows.into_iter()
+            .map(|(id, name, severity, texts, starts_at, ends_at)| {
+                Ok(NoticeRecord {
+                    id: NoticeId(id),
+                    name,
+                    severity: Severity::parse(&severity)
+                        .map_err(|_| StoreError::Corrupt(format!("severity {severity}")))?,
+                    texts: serde_json::from_str(&texts)?,
+                    starts_at: starts_at.map(Timestamp),
+                    ends_at: ends_at.map(Timestamp),
+                })
+            })
+            .collect()
+    }
+
+    pub async fn create_notice(
+        &self,
+        org: OrgId,
+        site: SiteId,
+        notice: &NewNotice<'_>,
+        now: Timestamp,
+    ) -> StoreResult<Option<NoticeId>> {
+        let sql = "INSERT INTO notices (org_id, site_id, name, severity, texts, starts_at, ends_at, created_at) \
+                   SELECT org_id, id, $1, $2, $3, $4, $5, $6 FROM sites WHERE id = $7 AND org_id = $8 RETURNING id";
+        let texts = serde_json::to_string(notice.texts)?;
+        let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(notice.name.as_str()).bind(notice.severity.as_str()).bind(&texts)
+            .bind(notice.starts_at.map(|t| t.0)).bind(notice.ends_at.map(|t| t.0)).bind(now.millis())
+            .bind(site.0).bind(org.0).fetch_optional(p).await)?;
+        Ok(id.map(NoticeId))
+    }
+
+    pub async fn delete_notice(&self, org: OrgId, id: NoticeId) -> StoreResult<bool> {
+        let sql = "DELETE FROM notices WHERE org_id = $1 AND id = $2";
+        let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+}
+
+mod either {
+    /// The two shapes of parameters a site lookup binds.
+    pub enum Bind<'a> {
+        Text(&'a str),
+        Ids(i64, i64),
+    }
+}
