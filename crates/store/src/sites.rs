@@ -56,6 +56,16 @@ pub struct NoticeRecord {
     pub ends_at: Option<Timestamp>,
 }
 
+#[derive(sqlx::FromRow)]
+struct NoticeRow {
+    id: i64,
+    name: String,
+    severity: String,
+    texts: String,
+    starts_at: Option<i64>,
+    ends_at: Option<i64>,
+}
+
 pub struct NewNotice<'a> {
     pub name: &'a DisplayName,
     pub severity: Severity,
@@ -280,18 +290,18 @@ impl Store {
     /// All of a site's notices (in and out of their window), oldest first.
     pub async fn notices(&self, site: SiteId) -> StoreResult<Vec<NoticeRecord>> {
         let sql = "SELECT id, name, severity, texts, starts_at, ends_at FROM notices WHERE site_id = $1 ORDER BY id";
-        let rows: Vec<(i64, String, String, String, Option<i64>, Option<i64>)> =
+        let rows: Vec<NoticeRow> =
             on_pool!(self, p => sqlx::query_as(sql).bind(site.0).fetch_all(p).await)?;
         rows.into_iter()
-            .map(|(id, name, severity, texts, starts_at, ends_at)| {
+            .map(|row| {
                 Ok(NoticeRecord {
-                    id: NoticeId(id),
-                    name,
-                    severity: Severity::parse(&severity)
-                        .map_err(|_| StoreError::Corrupt(format!("severity {severity}")))?,
-                    texts: serde_json::from_str(&texts)?,
-                    starts_at: starts_at.map(Timestamp),
-                    ends_at: ends_at.map(Timestamp),
+                    id: NoticeId(row.id),
+                    severity: Severity::parse(&row.severity)
+                        .map_err(|_| StoreError::Corrupt(format!("severity {}", row.severity)))?,
+                    name: row.name,
+                    texts: serde_json::from_str(&row.texts)?,
+                    starts_at: row.starts_at.map(Timestamp),
+                    ends_at: row.ends_at.map(Timestamp),
                 })
             })
             .collect()
