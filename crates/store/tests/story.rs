@@ -580,8 +580,10 @@ async fn sites_keep_settings_hostnames_logo_fields_schedule_and_notices(backend:
         SiteSettings::default(),
         "a new site offers every method"
     );
-    let mut settings = SiteSettings::default();
-    settings.methods = [Method::SessionKey].into_iter().collect();
+    let settings = SiteSettings {
+        methods: [Method::SessionKey].into_iter().collect(),
+        ..Default::default()
+    };
     assert!(!store
         .update_site(
             globex,
