@@ -6,6 +6,7 @@ pub mod ids;
 pub mod intake;
 pub mod language;
 pub mod notice;
+pub mod queue;
 pub mod rep;
 pub mod role;
 pub mod routing;

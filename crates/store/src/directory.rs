@@ -130,4 +130,10 @@ impl Store {
                    ORDER BY position, id";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(org.0).fetch_all(p).await)?)
     }
+
+    pub async fn delete_issue_type(&self, org: OrgId, id: IssueTypeId) -> StoreResult<bool> {
+        let sql = "DELETE FROM issue_types WHERE org_id = $1 AND id = $2";
+        let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
 }

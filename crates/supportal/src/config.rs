@@ -52,6 +52,7 @@ pub struct LogConfig {
 pub struct SecurityConfig {
     pub login_attempts_per_ip_per_minute: u32,
     pub login_attempts_per_account_per_minute: u32,
+    pub key_attempts_per_ip_per_minute: u32,
 }
 
 impl Default for Config {
@@ -93,6 +94,7 @@ impl Default for SecurityConfig {
         SecurityConfig {
             login_attempts_per_ip_per_minute: web.login_attempts_per_ip_per_minute,
             login_attempts_per_account_per_minute: web.login_attempts_per_account_per_minute,
+            key_attempts_per_ip_per_minute: web.key_attempts_per_ip_per_minute,
         }
     }
 }
@@ -174,6 +176,7 @@ impl Config {
         }
         if self.security.login_attempts_per_ip_per_minute == 0
             || self.security.login_attempts_per_account_per_minute == 0
+            || self.security.key_attempts_per_ip_per_minute == 0
         {
             return Err(bad("security", "login attempt limits must be at least 1"));
         }
@@ -222,6 +225,7 @@ impl Config {
             login_attempts_per_account_per_minute: self
                 .security
                 .login_attempts_per_account_per_minute,
+            key_attempts_per_ip_per_minute: self.security.key_attempts_per_ip_per_minute,
         }
     }
 

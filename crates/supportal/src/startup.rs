@@ -78,6 +78,7 @@ async fn housekeeping(state: AppState) {
             tracing::warn!(error = %err, "could not delete expired sign-ins");
         }
         state.login_limiter.forget_recovered();
+        state.key_limiter.forget_recovered();
     }
 }
 

@@ -4,11 +4,18 @@ use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-const FILES: &[(&str, &str, &str)] = &[(
-    "app.css",
-    "text/css; charset=utf-8",
-    include_str!("../static/css/app.css"),
-)];
+const FILES: &[(&str, &str, &str)] = &[
+    (
+        "app.css",
+        "text/css; charset=utf-8",
+        include_str!("../static/css/app.css"),
+    ),
+    (
+        "waiting.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/js/waiting.js"),
+    ),
+];
 
 pub async fn serve(Path(name): Path<String>) -> Response {
     match FILES.iter().find(|(file, _, _)| *file == name) {

@@ -110,3 +110,71 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
         Ok(CsrfForm { value, pairs })
     }
 }
+
+/// One part of a multipart upload.
+pub struct Part {
+    pub name: String,
+    pub file_name: Option<String>,
+    pub content_type: Option<String>,
+    pub bytes: axum::body::Bytes,
+}
+
+/// A multipart form (file uploads) whose `csrf` part matched the browser's cookie.
+pub struct CsrfMultipart {
+    pub parts: Vec<Part>,
+}
+
+impl CsrfMultipart {
+    /// A text part's value ("" when absent).
+    pub fn text(&self, name: &str) -> String {
+        self.parts
+            .iter()
+            .find(|p| p.name == name && p.file_name.is_none())
+            .map(|p| String::from_utf8_lossy(&p.bytes).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The uploaded file under `name`, if one was chosen.
+    pub fn file(&self, name: &str) -> Option<&Part> {
+        self.parts
+            .iter()
+            .find(|p| p.name == name && p.file_name.as_deref().is_some_and(|f| !f.is_empty()))
+    }
+}
+
+impl FromRequest<AppState> for CsrfMultipart {
+    type Rejection = AppError;
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let jar = CookieJar::from_headers(req.headers());
+        let expected = jar.get(COOKIE).map(|c| c.value().to_owned());
+        let mut multipart = axum::extract::Multipart::from_request(req, state)
+            .await
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let mut parts = Vec::new();
+        while let Some(field) = multipart
+            .next_field()
+            .await
+            .map_err(|e| AppError::BadRequest(e.to_string()))?
+        {
+            let name = field.name().unwrap_or_default().to_owned();
+            let file_name = field.file_name().map(str::to_owned);
+            let content_type = field.content_type().map(str::to_owned);
+            let bytes = field
+                .bytes()
+                .await
+                .map_err(|e| AppError::BadRequest(e.to_string()))?;
+            parts.push(Part {
+                name,
+                file_name,
+                content_type,
+                bytes,
+            });
+        }
+        let upload = CsrfMultipart { parts };
+        let sent = upload.text("csrf");
+        match expected {
+            Some(expected) if bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) => Ok(upload),
+            _ => Err(AppError::Csrf),
+        }
+    }
+}

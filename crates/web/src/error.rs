@@ -4,6 +4,7 @@
 use crate::state::AppState;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use domain::Language;
 use minijinja::context;
 
 #[derive(Debug, thiserror::Error)]
@@ -48,25 +49,40 @@ impl AppError {
         }
     }
 
-    fn title_and_text(&self) -> (&'static str, String) {
+    /// Catalogue keys of the page's title and text, and the text's arguments.
+    fn texts(&self) -> (&'static str, &'static str, Vec<(&'static str, String)>) {
         match self {
-            AppError::NotFound => ("Page not found", "There is nothing at this address.".into()),
-            AppError::Forbidden => ("Not allowed", "Your account may not open this page.".into()),
-            AppError::Csrf => (
-                "Form expired",
-                "This form was open too long or was sent from another site. Go back, reload the page and try again.".into(),
+            AppError::NotFound => (
+                "errorpage.not_found_title",
+                "errorpage.not_found_text",
+                vec![],
             ),
-            AppError::BadRequest(why) => ("Bad request", format!("The request could not be read: {why}.")),
+            AppError::Forbidden => (
+                "errorpage.forbidden_title",
+                "errorpage.forbidden_text",
+                vec![],
+            ),
+            AppError::Csrf => ("errorpage.csrf_title", "errorpage.csrf_text", vec![]),
+            AppError::BadRequest(_) => (
+                "errorpage.bad_request_title",
+                "errorpage.bad_request_text",
+                vec![],
+            ),
             AppError::RateLimited(secs) => (
-                "Too many attempts",
-                format!("Please wait {secs} seconds before trying again."),
+                "errorpage.rate_limited_title",
+                "errorpage.rate_limited_text",
+                vec![("seconds", secs.to_string())],
             ),
-            AppError::Internal(_) => ("Something went wrong", "The server could not finish this request.".into()),
+            AppError::Internal(_) => (
+                "errorpage.internal_title",
+                "errorpage.internal_text",
+                vec![],
+            ),
         }
     }
 
-    /// Render with the state's templates; used by the fallback and by `IntoResponse`.
-    pub fn render(self, state: Option<&AppState>, wants_json: bool) -> Response {
+    /// The page (or JSON) for this error, in `lang`.
+    pub fn render(self, state: &AppState, wants_json: bool, lang: Language) -> Response {
         let status = self.status();
         let reference = match &self {
             AppError::Internal(err) => {
@@ -74,24 +90,32 @@ impl AppError {
                 tracing::error!(reference, error = %format!("{err:#}"), "request failed");
                 Some(reference)
             }
+            AppError::BadRequest(why) => {
+                tracing::debug!(why, "bad request");
+                None
+            }
             _ => None,
         };
-        let (title, text) = self.title_and_text();
+        let (title_key, text_key, args) = self.texts();
+        let title = state
+            .catalog
+            .text(lang, title_key, &[])
+            .unwrap_or_else(|| title_key.into());
+        let text = state
+            .catalog
+            .text(lang, text_key, &args)
+            .unwrap_or_else(|| text_key.into());
         let mut response = if wants_json {
             let body =
                 serde_json::json!({ "error": title, "message": text, "reference": reference });
             (status, axum::Json(body)).into_response()
         } else {
+            let ctx =
+                context! { lang => lang.code(), status => status.as_u16(), title, text, reference };
             let html = state
-                .and_then(|s| {
-                    s.templates
-                        .render(
-                            "errors/error.html",
-                            context! { status => status.as_u16(), title, text, reference },
-                        )
-                        .ok()
-                })
-                .unwrap_or_else(|| {
+                .templates
+                .render("errors/error.html", ctx)
+                .unwrap_or_else(|_| {
                     format!("<!doctype html><title>{title}</title><h1>{title}</h1><p>{text}</p>")
                 });
             (status, Html(html)).into_response()

@@ -1,3 +1,4 @@
+#![recursion_limit = "512"] // the template test's sample data is one large json! literal
 //! How Supportal reaches people: HTTP routers per area, server-rendered pages, static assets.
 
 pub mod admin;
@@ -7,10 +8,12 @@ pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod forms;
+pub mod i18n;
 pub mod metrics;
 pub mod ops;
 pub mod passwords;
 pub mod paths;
+pub mod portal;
 pub mod rate_limit;
 pub mod router;
 pub mod setup;

@@ -26,6 +26,11 @@ pub fn admin_team_delete(id: TeamId) -> String {
     format!("/admin/teams/{id}/delete")
 }
 
+/// A customer's waiting page: reachable only with the capability token in its address.
+pub fn waiting(capability: &str) -> String {
+    format!("/s/{capability}")
+}
+
 /// Where a user lands after signing in: admins configure, reps see their account.
 pub fn home_for(role: domain::Role) -> &'static str {
     match role {

@@ -1,13 +1,12 @@
 //! The whole HTTP surface: each area's routes, then the layers every request passes.
 
 use crate::error::{wants_json, AppError, PendingError};
-use crate::extract::CurrentUser;
 use crate::state::AppState;
-use crate::{admin, assets, auth, csrf, metrics, ops, paths, setup};
+use crate::{admin, assets, auth, csrf, i18n, metrics, ops, paths, portal, setup};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{from_fn_with_state, Next};
-use axum::response::{Redirect, Response};
+use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -20,13 +19,13 @@ const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; st
 
 pub fn router(state: AppState) -> Router {
     Router::new()
-        .route("/", get(home))
         .route(paths::LOGIN, get(auth::login_page).post(auth::login))
         .route(paths::LOGOUT, post(auth::logout))
         .route(paths::ACCOUNT, get(auth::account))
         .route(paths::ACCOUNT_PASSWORD, post(auth::change_password))
         .route(paths::SETUP, get(setup::setup_page).post(setup::setup))
         .merge(admin::router())
+        .merge(portal::router())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -34,6 +33,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(not_found)
         .layer(from_fn_with_state(state.clone(), render_errors))
         .layer(from_fn_with_state(state.clone(), csrf::ensure_cookie))
+        .layer(axum::middleware::from_fn(i18n::choose_language))
         .layer(from_fn_with_state(state.clone(), metrics::track))
         .layer(TraceLayer::new_for_http())
         .layer(RequestBodyLimitLayer::new(1024 * 1024))
@@ -56,14 +56,6 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Signed in: your home page. Otherwise: the sign-in page.
-async fn home(me: Result<CurrentUser, Response>) -> Redirect {
-    match me {
-        Ok(me) => Redirect::to(paths::home_for(me.user.role)),
-        Err(_) => Redirect::to(paths::LOGIN),
-    }
-}
-
 async fn not_found() -> AppError {
     AppError::NotFound
 }
@@ -71,6 +63,10 @@ async fn not_found() -> AppError {
 /// Turn an `AppError` a handler returned into its page (or JSON), with the state at hand.
 async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let json = wants_json(req.headers(), req.uri().path());
+    let lang = req
+        .extensions()
+        .get::<i18n::Lang>()
+        .map_or(domain::Language::DEFAULT, |l| l.0);
     let response = next.run(req).await;
     let pending = response.extensions().get::<PendingError>().and_then(|p| {
         p.0.lock()
@@ -78,7 +74,7 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
             .take()
     });
     match pending {
-        Some(error) => error.render(Some(&state), json),
+        Some(error) => error.render(&state, json, lang),
         None => response,
     }
 }

@@ -1,7 +1,8 @@
 //! One application state, shared by every router; handlers take the parts they need.
 
+use crate::i18n::Catalog;
 use crate::metrics::Metrics;
-use crate::rate_limit::LoginLimiter;
+use crate::rate_limit::{Limiter, LoginLimiter};
 use crate::templates::Templates;
 use domain::{Clock, Timestamp};
 use std::sync::Arc;
@@ -20,6 +21,8 @@ pub struct WebConfig {
     pub session_hours: i64,
     pub login_attempts_per_ip_per_minute: u32,
     pub login_attempts_per_account_per_minute: u32,
+    /// Session, presentation and profile keys typed per client address per minute.
+    pub key_attempts_per_ip_per_minute: u32,
 }
 
 impl Default for WebConfig {
@@ -31,6 +34,7 @@ impl Default for WebConfig {
             session_hours: 12,
             login_attempts_per_ip_per_minute: 20,
             login_attempts_per_account_per_minute: 5,
+            key_attempts_per_ip_per_minute: 10,
         }
     }
 }
@@ -42,17 +46,22 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub templates: Arc<Templates>,
     pub login_limiter: Arc<LoginLimiter>,
+    pub key_limiter: Arc<Limiter<std::net::IpAddr>>,
+    pub catalog: Arc<Catalog>,
     pub metrics: Arc<Metrics>,
 }
 
 impl AppState {
     pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> anyhow::Result<Self> {
+        let catalog = Arc::new(Catalog::load()?);
         Ok(AppState {
             login_limiter: Arc::new(LoginLimiter::new(&config)),
+            key_limiter: Arc::new(Limiter::per_minute(config.key_attempts_per_ip_per_minute)),
             store,
             clock,
             config: Arc::new(config),
-            templates: Arc::new(Templates::load()?),
+            templates: Arc::new(Templates::load(catalog.clone())?),
+            catalog,
             metrics: Arc::new(Metrics::default()),
         })
     }

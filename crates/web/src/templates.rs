@@ -26,6 +26,21 @@ pub const TEMPLATES: &[(&str, &str)] = embedded_templates!(
     "admin/team.html",
     "admin/audit.html",
     "admin/organizations.html",
+    "admin/site_nav.html",
+    "admin/sites.html",
+    "admin/site.html",
+    "admin/site_fields.html",
+    "admin/site_notices.html",
+    "admin/site_schedule.html",
+    "admin/site_profiles.html",
+    "admin/issue_types.html",
+    "portal/layout.html",
+    "portal/fields.html",
+    "portal/home.html",
+    "portal/request.html",
+    "portal/waiting.html",
+    "portal/global.html",
+    "portal/presentation.html",
 );
 
 pub struct Templates {
@@ -40,8 +55,32 @@ fn datetime(ms: i64) -> String {
 }
 
 impl Templates {
-    pub fn load() -> Result<Templates, minijinja::Error> {
+    pub fn load(
+        catalog: std::sync::Arc<crate::i18n::Catalog>,
+    ) -> Result<Templates, minijinja::Error> {
         let mut env = Environment::new();
+        // `t("key", name=value)`: the text in the page's `lang` (English when a page sets none).
+        env.add_function(
+            "t",
+            move |state: &minijinja::State, key: &str, kwargs: minijinja::value::Kwargs| {
+                let language = state
+                    .lookup("lang")
+                    .and_then(|v| v.as_str().and_then(domain::Language::parse))
+                    .unwrap_or(domain::Language::DEFAULT);
+                let mut args = Vec::new();
+                for name in kwargs.args() {
+                    let value: Value = kwargs.get(name)?;
+                    args.push((name, value.to_string()));
+                }
+                kwargs.assert_all_used()?;
+                catalog.text(language, key, &args).ok_or_else(|| {
+                    minijinja::Error::new(
+                        minijinja::ErrorKind::UndefinedError,
+                        format!("no translation for {key}"),
+                    )
+                })
+            },
+        );
         env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
         env.add_filter("datetime", datetime);
         for (name, source) in TEMPLATES {
@@ -71,26 +110,54 @@ mod tests {
 
     /// Sample data covering every variable any template prints. SemiStrict undefined
     /// behaviour makes printing a missing one an error, so this catches typos in templates.
-    fn sample() -> Value {
+    fn sample(lang: &str) -> Value {
         let user = json!({
             "id": 7, "org_id": 1, "email": "ada@example.test", "display_name": "Ada <script>",
             "title": "Tier 2", "role": "admin", "is_instance_admin": true, "active": true,
-            "session_limit": 3, "created_at": 1_700_000_000_000_i64,
+            "session_limit": 3, "presence": "available", "created_at": 1_700_000_000_000_i64,
         });
         let team = json!({ "id": 3, "name": "Support", "member_count": 2 });
+        let site =
+            json!({ "id": 1, "org_id": 1, "name": "Demo <b>", "slug": "demo", "org_name": "Acme" });
+        let field = json!({ "key": "device", "input": "field_device", "kind": "select", "required": true, "label": "Device",
+            "labels": { "en": "Device" }, "choices": [{ "value": "PC", "label": "PC" }], "options": ["PC"] });
+        let notice = json!({ "id": 1, "name": "Mail", "severity": "outage", "text": "Mail is down <script>",
+            "texts": { "en": "Mail is down" }, "starts": "", "ends": "", "shown_now": true });
+        let issue = json!({ "id": 1, "team_id": 3, "name": "Printers", "code_name": "printers", "value": "1", "label": "Printers" });
         Value::from_serialize(json!({
-            "me": user, "user": user, "csrf": "token", "section": "reps", "slug": "acme", "token": "t",
+            "lang": lang, "me": user, "user": user, "csrf": "token", "section": "reps", "slug": "acme", "token": "t",
             "org": { "id": 1, "name": "Acme", "slug": "acme", "default_session_limit": 3, "created_at": 0 },
+            "org_name": "Acme",
             "organizations": [{ "id": 1, "name": "Acme", "slug": "acme", "default_session_limit": 3, "created_at": 0 }],
-            "users": [user], "members": [user], "teams": [team], "team": team, "member_of": [3],
-            "sites": [{ "id": 1, "org_id": 1, "name": "Demo", "slug": "demo" }],
-            "issue_types": [{ "id": 1, "team_id": 3, "name": "Printers", "code_name": "printers" }],
+            "users": [user], "members": [user], "reps": [user], "teams": [team], "team": team, "member_of": [3],
+            "site": site, "sites": [site], "has_logo": true,
+            "issue_types": [issue], "rep_choices": [], "fields": [field], "notices": [notice], "kinds": ["text", "select"],
+            "severities": ["info"], "zone": "UTC", "max": 10, "weekdays": ["monday"], "open_now": true, "next_change": 0,
+            "profiles": [{ "id": 1, "name": "Wi-Fi", "description": "Office", "visibility": "private", "size": 10 }],
+            "profiles_first": false,
             "entries": [{ "id": 1, "actor_name": "Ada", "action": "login", "detail": "", "created_at": 0 }],
             "roles": [["rep", "Representative"], ["admin", "Organization admin"]],
+            "languages": [["en", "English"], ["de", "Deutsch"]],
+            "method_choices": [["rep_list", "Representative list"]], "checked_methods": ["rep_list"],
+            "checked_teams": [3], "checked_issue_types": [1], "text_fields": ["welcome"],
+            "modes": [["hidden", "Hidden"]],
+            "methods": { "rep_list": true, "issue_form": true, "contact_button": true, "session_key": true, "presentation": true },
+            "contact_asks_name": true, "closed": true, "closed_message": "Closed <script>", "nobody_available": false,
+            "no_rep_message": "", "welcome": "Welcome <script>",
+            "mode": "key", "action": "/p/demo/key/confirm", "rep": { "name": "Riley <script>", "title": "Tier 1", "org_name": "Acme" },
+            "hidden": [["key", "123456789"]], "company": "optional", "company_code": "required", "description": "optional",
+            "wait": { "state": "waiting", "position": 2, "estimated_minutes": 3, "rep_name": null, "outcome": null, "notices": [] },
+            "capability": "cap", "customer_name": "Cleo <script>", "cancelled": false,
+            "presentation": { "id": 1, "title": "Demo <script>", "presenter_name": "Riley", "org_name": "Acme", "state": "live" },
             "form": {
                 "name": "Acme", "default_session_limit": "3", "display_name": "Ada", "email": "ada@example.test",
                 "role": "rep", "session_limit": "3", "title": "", "active": "on", "org_name": "Acme",
-                "org_slug": "acme", "admin_name": "Ada", "admin_email": "ada@example.test",
+                "org_slug": "acme", "admin_name": "Ada", "admin_email": "ada@example.test", "slug": "demo",
+                "hostnames": "", "start_as": "web_chat", "ask_for": "issue_type", "company": "optional",
+                "company_code": "hidden", "description": "optional", "contact_asks_name": "on",
+                "accept_when_unavailable": "on", "accent_colour": "#1d4ed8", "welcome_en": "", "key": "",
+                "customer_name": "", "enabled": "on", "time_zone": "UTC", "holidays": "", "days": { "monday": "" },
+                "code_name": "x", "team": "3", "visibility": "public",
             },
             "errors": { "name": "This field is required." }, "notice": "Saved.",
             "email": "ada@example.test", "next": "/admin", "error": "Email or password is wrong.",
@@ -101,16 +168,23 @@ mod tests {
 
     #[test]
     fn every_template_renders_with_sample_data_and_escapes_what_people_typed() {
-        let templates = Templates::load().unwrap();
-        for (name, _) in TEMPLATES {
-            if name.starts_with("components/") {
-                continue; // macros only, rendered through the pages that import them
+        let catalog = std::sync::Arc::new(crate::i18n::Catalog::load().unwrap());
+        let templates = Templates::load(catalog).unwrap();
+        for lang in ["en", "de"] {
+            for (name, _) in TEMPLATES {
+                // Macros and includes render through the pages that use them.
+                if name.starts_with("components/")
+                    || name.ends_with("/fields.html")
+                    || name.ends_with("_nav.html")
+                {
+                    continue;
+                }
+                let html = templates
+                    .render(name, sample(lang))
+                    .unwrap_or_else(|e| panic!("{name} ({lang}): {e:#}"));
+                assert!(html.contains("</html>"), "{name} is a whole page");
+                assert!(!html.contains("<script>"), "{name} must escape typed HTML");
             }
-            let html = templates
-                .render(name, sample())
-                .unwrap_or_else(|e| panic!("{name}: {e:#}"));
-            assert!(html.contains("</html>"), "{name} is a whole page");
-            assert!(!html.contains("<script>"), "{name} must escape typed HTML");
         }
     }
 }

@@ -2,9 +2,12 @@
 //! Every lookup is scoped to the admin's own organization; another's ids are simply not found.
 
 mod audit;
+mod issue_types;
 mod organization;
 mod organizations;
 mod reps;
+mod site_parts;
+mod sites;
 mod teams;
 
 use crate::error::AppResult;
@@ -31,6 +34,42 @@ pub fn router() -> Router<AppState> {
         .route("/admin/teams/{id}", get(teams::show).post(teams::rename))
         .route("/admin/teams/{id}/delete", post(teams::delete))
         .route("/admin/audit", get(audit::list))
+        .route(
+            "/admin/issue-types",
+            get(issue_types::list).post(issue_types::create),
+        )
+        .route("/admin/issue-types/{id}/delete", post(issue_types::delete))
+        .route("/admin/sites", get(sites::list).post(sites::create))
+        .route("/admin/sites/{id}", get(sites::show).post(sites::update))
+        .route("/admin/sites/{id}/logo", post(sites::upload_logo))
+        .route(
+            "/admin/sites/{id}/fields",
+            get(site_parts::fields).post(site_parts::add_field),
+        )
+        .route(
+            "/admin/sites/{id}/fields/{key}/delete",
+            post(site_parts::delete_field),
+        )
+        .route(
+            "/admin/sites/{id}/notices",
+            get(site_parts::notices).post(site_parts::add_notice),
+        )
+        .route(
+            "/admin/sites/{id}/notices/{notice}/delete",
+            post(site_parts::delete_notice),
+        )
+        .route(
+            "/admin/sites/{id}/schedule",
+            get(site_parts::schedule).post(site_parts::save_schedule),
+        )
+        .route(
+            "/admin/sites/{id}/profiles",
+            get(site_parts::profiles).post(site_parts::add_profile),
+        )
+        .route(
+            "/admin/sites/{id}/profiles/{profile}/delete",
+            post(site_parts::delete_profile),
+        )
         .route(
             "/admin/organizations",
             get(organizations::list).post(organizations::create),

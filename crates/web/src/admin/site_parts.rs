@@ -1,0 +1,633 @@
+//! A site's custom fields, notices, schedule and iOS profiles.
+
+use super::admin_page;
+use super::reps::parse_id;
+use crate::csrf::{CsrfForm, CsrfMultipart, NoFields};
+use crate::error::{AppError, AppResult};
+use crate::extract::AdminUser;
+use crate::forms::{FieldErrors, Outcome};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::intake::{parse_field_key, CustomField, FieldKind};
+use domain::notice::{self, Severity};
+use domain::schedule::{format_ranges, parse_ranges, parse_time_zone, Holiday, Schedule, WEEKDAYS};
+use domain::site::Texts;
+use domain::text::DisplayName;
+use domain::{FieldError, Language, NoticeId, SiteId, Timestamp};
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use store::sites::{NewNotice, SiteRecord};
+
+async fn find(state: &AppState, me: &AdminUser, id: &str) -> AppResult<SiteRecord> {
+    state
+        .store
+        .site(me.org_id(), parse_id::<SiteId>(id)?)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+fn languages() -> Vec<(&'static str, &'static str)> {
+    Language::ALL
+        .iter()
+        .map(|l| (l.code(), l.native_name()))
+        .collect()
+}
+
+/// `{prefix}_en`, `{prefix}_de`, … from a typed form into per-language texts.
+fn texts_of(typed: &BTreeMap<String, String>, prefix: &str) -> Texts {
+    Language::ALL
+        .into_iter()
+        .filter_map(|l| {
+            typed
+                .get(&format!("{prefix}_{}", l.code()))
+                .map(|v| (l, v.clone()))
+        })
+        .collect()
+}
+
+// ---- custom fields ----
+
+async fn render_fields(
+    state: &AppState,
+    me: &AdminUser,
+    site: &SiteRecord,
+    form: &BTreeMap<String, String>,
+    outcome: Outcome,
+) -> AppResult<Response> {
+    let fields = state.store.custom_fields(site.id).await?;
+    let kinds: Vec<&str> = FieldKind::ALL.iter().map(|k| k.as_str()).collect();
+    admin_page(
+        state,
+        me,
+        "sites",
+        "admin/site_fields.html",
+        outcome,
+        context! { site, fields, form, kinds, languages => languages() },
+    )
+}
+
+pub async fn fields(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    render_fields(&state, &me, &site, &BTreeMap::new(), Outcome::fresh()).await
+}
+
+pub async fn add_field(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path(id): Path<String>,
+    form: CsrfForm<BTreeMap<String, String>>,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    let typed = &form.value;
+    let get = |k: &str| typed.get(k).map(|s| s.trim()).unwrap_or("");
+    let mut errors = FieldErrors::default();
+    let key = errors.check("key", parse_field_key(get("key")));
+    let kind = errors.check("kind", FieldKind::parse(get("kind")));
+    let labels: Texts = texts_of(typed, "label")
+        .into_iter()
+        .filter(|(_, v)| !v.trim().is_empty())
+        .map(|(l, v)| (l, v.trim().to_owned()))
+        .collect();
+    if labels.is_empty() {
+        errors.add("label_en", FieldError::Required);
+    }
+    if labels
+        .values()
+        .any(|l| l.chars().count() > DisplayName::MAX)
+    {
+        errors.add(
+            "label_en",
+            FieldError::TooLong {
+                max: DisplayName::MAX,
+            },
+        );
+    }
+    let options: Vec<String> = get("options")
+        .lines()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    if kind == Some(FieldKind::Select) && options.is_empty() {
+        errors.add_message(
+            "options",
+            "A choice field needs at least one option, one per line.",
+        );
+    }
+    let (Some(key), Some(kind), true) = (key, kind, errors.is_empty()) else {
+        return render_fields(&state, &me, &site, typed, Outcome::invalid(errors)).await;
+    };
+    let field = CustomField {
+        key,
+        kind,
+        required: typed.contains_key("required"),
+        labels,
+        options,
+    };
+    match state
+        .store
+        .add_custom_field(me.org_id(), site.id, &field)
+        .await
+    {
+        Ok(()) => {
+            me.audit(
+                &state,
+                "site.field_added",
+                &format!("{} {}", site.slug, field.key),
+            )
+            .await?;
+            render_fields(
+                &state,
+                &me,
+                &site,
+                &BTreeMap::new(),
+                Outcome::done("Field added."),
+            )
+            .await
+        }
+        Err(store::StoreError::Conflict(_)) => {
+            errors.add("key", FieldError::Taken);
+            render_fields(&state, &me, &site, typed, Outcome::invalid(errors)).await
+        }
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn delete_field(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path((id, key)): Path<(String, String)>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    if !state
+        .store
+        .delete_custom_field(me.org_id(), site.id, &key)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    me.audit(
+        &state,
+        "site.field_deleted",
+        &format!("{} {key}", site.slug),
+    )
+    .await?;
+    Ok(Redirect::to(&format!("/admin/sites/{}/fields", site.id)).into_response())
+}
+
+// ---- notices ----
+
+/// The zone notice times are typed in: the site's schedule's, else UTC.
+async fn site_zone(state: &AppState, site: &SiteRecord) -> AppResult<String> {
+    Ok(state
+        .store
+        .schedule(site.id)
+        .await?
+        .map_or_else(|| "UTC".to_owned(), |s| s.time_zone))
+}
+
+/// `2026-12-24T18:00` (a datetime-local input) in `zone`; empty means no bound.
+fn parse_local(raw: &str, zone: &str) -> Result<Option<Timestamp>, FieldError> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let local: jiff::civil::DateTime = raw
+        .replace(' ', "T")
+        .parse()
+        .map_err(|_| FieldError::InvalidDateTime)?;
+    let zoned = local.in_tz(zone).map_err(|_| FieldError::InvalidDateTime)?;
+    Ok(Some(Timestamp(zoned.timestamp().as_millisecond())))
+}
+
+fn format_local(at: Option<Timestamp>, zone: &str) -> String {
+    at.and_then(|t| jiff::Timestamp::from_millisecond(t.0).ok())
+        .and_then(|t| {
+            jiff::tz::TimeZone::get(zone)
+                .ok()
+                .map(|z| t.to_zoned(z).strftime("%Y-%m-%d %H:%M").to_string())
+        })
+        .unwrap_or_default()
+}
+
+#[derive(Serialize)]
+struct NoticeRow {
+    id: i64,
+    name: String,
+    severity: &'static str,
+    texts: Texts,
+    starts: String,
+    ends: String,
+    shown_now: bool,
+}
+
+async fn render_notices(
+    state: &AppState,
+    me: &AdminUser,
+    site: &SiteRecord,
+    form: &BTreeMap<String, String>,
+    outcome: Outcome,
+) -> AppResult<Response> {
+    let zone = site_zone(state, site).await?;
+    let now = state.now();
+    let notices: Vec<NoticeRow> = state
+        .store
+        .notices(site.id)
+        .await?
+        .into_iter()
+        .map(|n| NoticeRow {
+            id: n.id.0,
+            shown_now: notice::is_shown(n.starts_at, n.ends_at, now),
+            starts: format_local(n.starts_at, &zone),
+            ends: format_local(n.ends_at, &zone),
+            name: n.name,
+            severity: n.severity.as_str(),
+            texts: n.texts,
+        })
+        .collect();
+    let severities: Vec<&str> = Severity::ALL.iter().map(|s| s.as_str()).collect();
+    admin_page(
+        state,
+        me,
+        "sites",
+        "admin/site_notices.html",
+        outcome,
+        context! {
+            site, notices, form, severities, zone, languages => languages(), max => notice::MAX_PER_SITE,
+        },
+    )
+}
+
+pub async fn notices(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    render_notices(&state, &me, &site, &BTreeMap::new(), Outcome::fresh()).await
+}
+
+pub async fn add_notice(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path(id): Path<String>,
+    form: CsrfForm<BTreeMap<String, String>>,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    let typed = &form.value;
+    let get = |k: &str| typed.get(k).map(String::as_str).unwrap_or("");
+    let zone = site_zone(&state, &site).await?;
+    let mut errors = FieldErrors::default();
+    if state.store.notices(site.id).await?.len() >= notice::MAX_PER_SITE {
+        errors.add_message(
+            "name",
+            format!(
+                "A site shows at most {} notices: delete one first.",
+                notice::MAX_PER_SITE
+            ),
+        );
+    }
+    let name = errors.check("name", DisplayName::parse(get("name")));
+    let severity = errors.check("severity", Severity::parse(get("severity")));
+    let texts = errors.check("text_en", notice::parse_texts(&texts_of(typed, "text")));
+    let starts = errors.check("starts", parse_local(get("starts"), &zone));
+    let ends = errors.check("ends", parse_local(get("ends"), &zone));
+    if let (Some(Some(s)), Some(Some(e))) = (starts, ends) {
+        if e <= s {
+            errors.add_message("ends", "The end must come after the start.");
+        }
+    }
+    let (Some(name), Some(severity), Some(texts), Some(starts_at), Some(ends_at), true) =
+        (name, severity, texts, starts, ends, errors.is_empty())
+    else {
+        return render_notices(&state, &me, &site, typed, Outcome::invalid(errors)).await;
+    };
+    let notice = NewNotice {
+        name: &name,
+        severity,
+        texts: &texts,
+        starts_at,
+        ends_at,
+    };
+    state
+        .store
+        .create_notice(me.org_id(), site.id, &notice, state.now())
+        .await?;
+    me.audit(&state, "site.notice_added", name.as_str()).await?;
+    render_notices(
+        &state,
+        &me,
+        &site,
+        &BTreeMap::new(),
+        Outcome::done("Notice saved."),
+    )
+    .await
+}
+
+pub async fn delete_notice(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path((id, notice)): Path<(String, String)>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    if !state
+        .store
+        .delete_notice(me.org_id(), parse_id::<NoticeId>(&notice)?)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    me.audit(&state, "site.notice_deleted", &site.slug).await?;
+    Ok(Redirect::to(&format!("/admin/sites/{}/notices", site.id)).into_response())
+}
+
+// ---- schedule ----
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct ScheduleForm {
+    #[serde(default)]
+    enabled: Option<String>,
+    #[serde(default)]
+    time_zone: String,
+    #[serde(default)]
+    holidays: String,
+    #[serde(flatten)]
+    days: BTreeMap<String, String>,
+}
+
+impl ScheduleForm {
+    fn of(schedule: Option<&Schedule>) -> ScheduleForm {
+        let shown = schedule.cloned().unwrap_or_else(|| {
+            let mut s = Schedule::always_open("Europe/Berlin");
+            let office = parse_ranges("09:00-17:00").unwrap_or_default();
+            s.weekly = std::array::from_fn(|i| if i < 5 { office.clone() } else { Vec::new() });
+            s
+        });
+        ScheduleForm {
+            enabled: schedule.map(|_| "on".into()),
+            time_zone: shown.time_zone.clone(),
+            holidays: shown
+                .holidays
+                .iter()
+                .map(Holiday::format)
+                .collect::<Vec<_>>()
+                .join("\n"),
+            days: WEEKDAYS
+                .iter()
+                .zip(shown.weekly.iter())
+                .map(|(d, r)| (d.to_string(), format_ranges(r)))
+                .collect(),
+        }
+    }
+}
+
+async fn render_schedule(
+    state: &AppState,
+    me: &AdminUser,
+    site: &SiteRecord,
+    form: &ScheduleForm,
+    outcome: Outcome,
+) -> AppResult<Response> {
+    let schedule = state.store.schedule(site.id).await?;
+    let now = state.now();
+    let open_now = schedule.as_ref().is_none_or(|s| s.is_open(now));
+    let next_change = schedule
+        .as_ref()
+        .and_then(|s| s.next_change(now))
+        .map(|t| t.0);
+    admin_page(
+        state,
+        me,
+        "sites",
+        "admin/site_schedule.html",
+        outcome,
+        context! {
+            site, form, weekdays => WEEKDAYS, open_now, next_change,
+        },
+    )
+}
+
+pub async fn schedule(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    let current = state.store.schedule(site.id).await?;
+    render_schedule(
+        &state,
+        &me,
+        &site,
+        &ScheduleForm::of(current.as_ref()),
+        Outcome::fresh(),
+    )
+    .await
+}
+
+pub async fn save_schedule(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path(id): Path<String>,
+    form: CsrfForm<ScheduleForm>,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    let f = &form.value;
+    if f.enabled.is_none() {
+        state.store.set_schedule(me.org_id(), site.id, None).await?;
+        me.audit(&state, "site.schedule_removed", &site.slug)
+            .await?;
+        return render_schedule(
+            &state,
+            &me,
+            &site,
+            &ScheduleForm::of(None),
+            Outcome::done("The site is now always open."),
+        )
+        .await;
+    }
+    let mut errors = FieldErrors::default();
+    let time_zone = errors.check("time_zone", parse_time_zone(&f.time_zone));
+    let weekly: [Vec<domain::schedule::Range>; 7] = std::array::from_fn(|i| {
+        let day = WEEKDAYS[i];
+        errors
+            .check(
+                day,
+                parse_ranges(f.days.get(day).map(String::as_str).unwrap_or("")),
+            )
+            .unwrap_or_default()
+    });
+    let mut holidays = Vec::new();
+    for line in f.holidays.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match Holiday::parse(line) {
+            Ok(h) => holidays.push(h),
+            Err(_) => errors.add_message(
+                "holidays",
+                format!(
+                    "Cannot read “{line}”: write 2026-12-25 closed, or 2026-12-24 09:00-12:00."
+                ),
+            ),
+        }
+    }
+    let (Some(time_zone), true) = (time_zone, errors.is_empty()) else {
+        return render_schedule(&state, &me, &site, f, Outcome::invalid(errors)).await;
+    };
+    let schedule = Schedule {
+        time_zone,
+        weekly,
+        holidays,
+    };
+    state
+        .store
+        .set_schedule(me.org_id(), site.id, Some(&schedule))
+        .await?;
+    me.audit(&state, "site.schedule_saved", &site.slug).await?;
+    render_schedule(
+        &state,
+        &me,
+        &site,
+        &ScheduleForm::of(Some(&schedule)),
+        Outcome::done("Schedule saved."),
+    )
+    .await
+}
+
+// ---- iOS profiles ----
+
+pub const MAX_PROFILE_BYTES: usize = 512 * 1024;
+
+/// A configuration profile: an XML property list, or one signed (CMS, DER: starts with a SEQUENCE).
+fn looks_like_profile(bytes: &[u8]) -> bool {
+    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).to_ascii_lowercase();
+    let xml = head.contains("<?xml") || head.contains("<plist");
+    let plist = xml && String::from_utf8_lossy(bytes).contains("PayloadContent");
+    let signed = bytes.len() > 4 && bytes[0] == 0x30 && matches!(bytes[1], 0x80..=0x84);
+    plist || signed
+}
+
+async fn render_profiles(
+    state: &AppState,
+    me: &AdminUser,
+    site: &SiteRecord,
+    form: &BTreeMap<String, String>,
+    outcome: Outcome,
+) -> AppResult<Response> {
+    let profiles = state.store.ios_profiles(site.id).await?;
+    admin_page(
+        state,
+        me,
+        "sites",
+        "admin/site_profiles.html",
+        outcome,
+        context! { site, profiles, form },
+    )
+}
+
+pub async fn profiles(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    render_profiles(&state, &me, &site, &BTreeMap::new(), Outcome::fresh()).await
+}
+
+pub async fn add_profile(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path(id): Path<String>,
+    upload: CsrfMultipart,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    let typed: BTreeMap<String, String> = ["name", "description", "visibility"]
+        .iter()
+        .map(|k| (k.to_string(), upload.text(k)))
+        .collect();
+    let mut errors = FieldErrors::default();
+    let name = errors.check("name", DisplayName::parse(&typed["name"]));
+    let description = typed["description"].trim().to_owned();
+    if description.chars().count() > 500 {
+        errors.add("description", FieldError::TooLong { max: 500 });
+    }
+    let public = match typed["visibility"].as_str() {
+        "public" => Some(true),
+        "private" => Some(false),
+        _ => {
+            errors.add("visibility", FieldError::InvalidChoice);
+            None
+        }
+    };
+    let file = upload.file("file");
+    match file {
+        None => errors.add("file", FieldError::Required),
+        Some(f)
+            if !f
+                .file_name
+                .as_deref()
+                .unwrap_or("")
+                .to_ascii_lowercase()
+                .ends_with(".mobileconfig") =>
+        {
+            errors.add_message(
+                "file",
+                "Upload a .mobileconfig file (exported from Apple Configurator).",
+            )
+        }
+        Some(f) if f.bytes.len() > MAX_PROFILE_BYTES => {
+            errors.add_message("file", "A profile may be at most 512 KiB.")
+        }
+        Some(f) if !looks_like_profile(&f.bytes) => {
+            errors.add_message("file", "This file is not a configuration profile.")
+        }
+        Some(_) => {}
+    }
+    let (Some(name), Some(public), Some(file), true) = (name, public, file, errors.is_empty())
+    else {
+        return render_profiles(&state, &me, &site, &typed, Outcome::invalid(errors)).await;
+    };
+    let profile = store::extras::NewIosProfile {
+        name: name.as_str(),
+        description: &description,
+        public,
+        content: &file.bytes,
+    };
+    state
+        .store
+        .add_ios_profile(me.org_id(), site.id, &profile, state.now())
+        .await?;
+    me.audit(&state, "site.profile_added", name.as_str())
+        .await?;
+    render_profiles(
+        &state,
+        &me,
+        &site,
+        &BTreeMap::new(),
+        Outcome::done("Profile uploaded."),
+    )
+    .await
+}
+
+pub async fn delete_profile(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path((id, profile)): Path<(String, String)>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    if !state
+        .store
+        .delete_ios_profile(me.org_id(), parse_id(&profile)?)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    me.audit(&state, "site.profile_deleted", &site.slug).await?;
+    Ok(Redirect::to(&format!("/admin/sites/{}/profiles", site.id)).into_response())
+}

@@ -1,0 +1,114 @@
+//! `/` and `/join`: enter a key from any organization. A hostname bound to a site shows that
+//! site's portal at `/` instead.
+
+use super::keys::{follow_key, live_key};
+use super::requests::{render_home, Typed};
+use super::{is_ios, Portal};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::{AppError, AppResult};
+use crate::extract::ClientIp;
+use crate::forms::Outcome;
+use crate::i18n::Lang;
+use crate::state::AppState;
+use crate::templates::page;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap};
+use axum::response::Response;
+use domain::session_key::SessionKey;
+use domain::Language;
+use minijinja::context;
+
+fn render_global(
+    state: &AppState,
+    lang: Language,
+    csrf: &str,
+    typed: &Typed,
+    outcome: Outcome,
+) -> AppResult<Response> {
+    let languages = super::site::languages();
+    let ctx =
+        context! { lang => lang.code(), languages, csrf, form => typed, errors => &outcome.errors };
+    Ok(outcome.respond(page(state, "portal/global.html", ctx)?))
+}
+
+/// The request's hostname, without port.
+fn request_host(headers: &HeaderMap) -> Option<String> {
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let name = host.rsplit_once(':').map_or(host, |(name, port)| {
+        if port.chars().all(|c| c.is_ascii_digit()) {
+            name
+        } else {
+            host
+        }
+    });
+    Some(name.to_ascii_lowercase())
+}
+
+pub async fn root(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    headers: HeaderMap,
+) -> AppResult<Response> {
+    if let Some(host) = request_host(&headers) {
+        if let Some(site) = state.store.site_by_hostname(&host).await? {
+            let portal = Portal::of(&state, site, lang).await?;
+            return render_home(
+                &state,
+                &portal,
+                &csrf,
+                is_ios(&headers),
+                &Typed::new(),
+                Outcome::fresh(),
+            )
+            .await;
+        }
+    }
+    render_global(&state, lang, &csrf, &Typed::new(), Outcome::fresh())
+}
+
+pub async fn join_page(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Response> {
+    render_global(&state, lang, &csrf, &Typed::new(), Outcome::fresh())
+}
+
+pub async fn enter(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    ClientIp(ip): ClientIp,
+    form: CsrfForm<Typed>,
+) -> AppResult<Response> {
+    let raw = form.value.get("key").cloned().unwrap_or_default();
+    let refusal = match live_key(&state, ip, lang, &raw).await? {
+        Ok(record) => match follow_key(&state, record, None, lang, &csrf).await? {
+            Ok(response) => return Ok(response),
+            Err(refusal) => refusal,
+        },
+        Err(refusal) => refusal,
+    };
+    render_global(&state, lang, &csrf, &form.value, refusal.outcome("key"))
+}
+
+/// A join link a rep sent: `/join/123456789`.
+pub async fn join_link(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    ClientIp(ip): ClientIp,
+    Path(key): Path<String>,
+) -> AppResult<Response> {
+    SessionKey::parse(&key).map_err(|_| AppError::NotFound)?;
+    let typed = Typed::from([("key".to_owned(), key.clone())]);
+    let refusal = match live_key(&state, ip, lang, &key).await? {
+        Ok(record) => match follow_key(&state, record, None, lang, &csrf).await? {
+            Ok(response) => return Ok(response),
+            Err(refusal) => refusal,
+        },
+        Err(refusal) => refusal,
+    };
+    render_global(&state, lang, &csrf, &typed, refusal.outcome("key"))
+}

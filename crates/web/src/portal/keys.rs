@@ -1,0 +1,361 @@
+//! Keys typed by customers: a session key (straight to the rep who issued it, after showing
+//! who that is), a presentation key, and the same on the global key page.
+
+use super::requests::{render_home, render_request, RequestPage, Typed};
+use super::{is_ios, queue_customer, translated, Arrival, Portal};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::{AppError, AppResult};
+use crate::extract::ClientIp;
+use crate::forms::{FieldErrors, Outcome};
+use crate::i18n::Lang;
+use crate::state::AppState;
+use crate::templates::page;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use domain::intake::{self, Questions};
+use domain::routing::{route, Request};
+use domain::session_key::{KeyError, KeyState, SessionKey};
+use domain::{Language, SiteId};
+use minijinja::context;
+use std::net::IpAddr;
+use store::keys::{KeyRecord, KeyTarget};
+
+/// Why a typed key cannot be used, in the visitor's language, with the status to answer.
+pub struct KeyRefusal {
+    pub message: String,
+    pub status: StatusCode,
+}
+
+impl KeyRefusal {
+    /// The page re-shown with this message beside `field`.
+    pub fn outcome(self, field: &str) -> Outcome {
+        let mut errors = FieldErrors::default();
+        errors.add_message(field, self.message);
+        Outcome {
+            errors,
+            notice: None,
+            status: self.status,
+        }
+    }
+}
+
+/// Look up a typed key (counted against the address's key attempts). Ok only when it can be used now.
+pub async fn live_key(
+    state: &AppState,
+    ip: IpAddr,
+    lang: Language,
+    raw: &str,
+) -> AppResult<Result<KeyRecord, KeyRefusal>> {
+    let refuse = |key: &str, args: &[(&str, String)], status| {
+        Ok(Err(KeyRefusal {
+            message: state
+                .catalog
+                .text(lang, key, args)
+                .unwrap_or_else(|| key.into()),
+            status,
+        }))
+    };
+    if let Err(secs) = state.key_limiter.check(&ip) {
+        return refuse(
+            "key.too_many",
+            &[("seconds", secs.to_string())],
+            StatusCode::TOO_MANY_REQUESTS,
+        );
+    }
+    let key = match SessionKey::parse(raw) {
+        Ok(key) => key,
+        Err(KeyError::Empty) => return refuse("key.empty", &[], StatusCode::UNPROCESSABLE_ENTITY),
+        Err(KeyError::Malformed) => {
+            return refuse("key.malformed", &[], StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    };
+    let Some(record) = state.store.find_key(&key).await? else {
+        return refuse("key.unknown", &[], StatusCode::UNPROCESSABLE_ENTITY);
+    };
+    match record.state(state.now()) {
+        KeyState::Live => Ok(Ok(record)),
+        KeyState::Expired => refuse("key.expired", &[], StatusCode::UNPROCESSABLE_ENTITY),
+        KeyState::Used => refuse("key.used", &[], StatusCode::UNPROCESSABLE_ENTITY),
+        KeyState::Revoked => refuse("key.revoked", &[], StatusCode::UNPROCESSABLE_ENTITY),
+    }
+}
+
+/// The portal a key's customer continues on: this one for its own organization's keys, else
+/// the key's site (or its organization's first), as the global key page would.
+pub async fn portal_for_key(
+    state: &AppState,
+    record: &KeyRecord,
+    current: Option<Portal>,
+    lang: Language,
+) -> AppResult<Portal> {
+    if let Some(portal) = current.filter(|p| p.site.org_id == record.org_id) {
+        return Ok(portal);
+    }
+    let site = match record.site_id {
+        Some(id) => state.store.site(record.org_id, SiteId(id)).await?,
+        None => None,
+    };
+    let site = match site {
+        Some(site) => site,
+        None => state
+            .store
+            .first_site(record.org_id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+    };
+    Portal::of(state, site, lang).await
+}
+
+fn confirm_page<'a>(
+    portal: &Portal,
+    record: &KeyRecord,
+    typed: &'a Typed,
+    outcome: Outcome,
+) -> RequestPage<'a> {
+    RequestPage {
+        mode: "key",
+        action: format!("/p/{}/key/confirm", portal.site.slug),
+        rep: Some(
+            context! { name => &record.rep_name, title => &record.rep_title, org_name => &record.org_name },
+        ),
+        questions: Questions::NAME_ONLY,
+        hidden: vec![("key", record.key_value.clone())],
+        typed,
+        outcome,
+    }
+}
+
+/// Where a usable key leads: the confirmation (support), the lobby (presentation).
+pub async fn follow_key(
+    state: &AppState,
+    record: KeyRecord,
+    current: Option<Portal>,
+    lang: Language,
+    csrf: &str,
+) -> AppResult<Result<Response, KeyRefusal>> {
+    match record.target() {
+        KeyTarget::Support => {
+            let portal = portal_for_key(state, &record, current, lang).await?;
+            Ok(Ok(render_request(
+                state,
+                &portal,
+                csrf,
+                confirm_page(&portal, &record, &Typed::new(), Outcome::fresh()),
+            )
+            .await?))
+        }
+        KeyTarget::Presentation(_) => Ok(Ok(Redirect::to(&format!(
+            "/presentations/{}",
+            record.key_value
+        ))
+        .into_response())),
+        KeyTarget::Profile(_) => Ok(Err(KeyRefusal {
+            message: state
+                .catalog
+                .text(lang, "key.profile_key", &[])
+                .unwrap_or_default(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        })),
+    }
+}
+
+/// A session key typed on a site's home page.
+pub async fn enter(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    form: CsrfForm<Typed>,
+) -> AppResult<Response> {
+    let portal = Portal::load(&state, &slug, lang).await?;
+    let raw = form.value.get("key").cloned().unwrap_or_default();
+    let refusal = match live_key(&state, ip, lang, &raw).await? {
+        Ok(record) => match follow_key(&state, record, Some(portal), lang, &csrf).await? {
+            Ok(response) => return Ok(response),
+            Err(refusal) => {
+                let portal = Portal::load(&state, &slug, lang).await?;
+                return render_home(
+                    &state,
+                    &portal,
+                    &csrf,
+                    is_ios(&headers),
+                    &form.value,
+                    refusal.outcome("key"),
+                )
+                .await;
+            }
+        },
+        Err(refusal) => refusal,
+    };
+    render_home(
+        &state,
+        &portal,
+        &csrf,
+        is_ios(&headers),
+        &form.value,
+        refusal.outcome("key"),
+    )
+    .await
+}
+
+/// The customer confirms the rep the key named, with their name (and the site's fields).
+pub async fn confirm(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    form: CsrfForm<Typed>,
+) -> AppResult<Response> {
+    let portal = Portal::load(&state, &slug, lang).await?;
+    let raw = form.value.get("key").cloned().unwrap_or_default();
+    let record = match live_key(&state, ip, lang, &raw).await? {
+        Ok(record) if record.target() == KeyTarget::Support => record,
+        Ok(_) => return Err(AppError::NotFound),
+        Err(refusal) => {
+            return render_home(
+                &state,
+                &portal,
+                &csrf,
+                is_ios(&headers),
+                &form.value,
+                refusal.outcome("key"),
+            )
+            .await
+        }
+    };
+    let portal = portal_for_key(&state, &record, Some(portal), lang).await?;
+    let typed: domain::intake::Answers = form
+        .pairs
+        .iter()
+        .filter(|(k, _)| k != "csrf" && k != "key")
+        .cloned()
+        .collect();
+    let intake = match intake::parse(&typed, Questions::NAME_ONLY, &portal.fields) {
+        Ok(intake) => intake,
+        Err(errors) => {
+            let outcome = Outcome::invalid(translated(&state.catalog, lang, &errors));
+            return render_request(
+                &state,
+                &portal,
+                &csrf,
+                confirm_page(&portal, &record, &form.value, outcome),
+            )
+            .await;
+        }
+    };
+    let routed = route(&Request::SessionKey {
+        rep: record.user_id,
+        rep_name: &record.rep_name,
+    });
+    let arrival = Arrival {
+        org: record.org_id,
+        site: Some(portal.site.id),
+        routed: &routed,
+        intake: &intake,
+        issue_type: None,
+        lang,
+    };
+    match queue_customer(&state, &arrival, Some(record.id)).await? {
+        Some(response) => Ok(response),
+        None => {
+            let refusal = KeyRefusal {
+                message: state
+                    .catalog
+                    .text(lang, "key.used", &[])
+                    .unwrap_or_default(),
+                status: StatusCode::CONFLICT,
+            };
+            render_home(
+                &state,
+                &portal,
+                &csrf,
+                is_ios(&headers),
+                &form.value,
+                refusal.outcome("key"),
+            )
+            .await
+        }
+    }
+}
+
+/// A presentation key typed on a site's home page.
+pub async fn presentation(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    form: CsrfForm<Typed>,
+) -> AppResult<Response> {
+    let portal = Portal::load(&state, &slug, lang).await?;
+    let raw = form
+        .value
+        .get("presentation_key")
+        .cloned()
+        .unwrap_or_default();
+    let refusal = match live_key(&state, ip, lang, &raw).await? {
+        Ok(record) if matches!(record.target(), KeyTarget::Presentation(_)) => {
+            return Ok(
+                Redirect::to(&format!("/presentations/{}", record.key_value)).into_response(),
+            );
+        }
+        Ok(_) => KeyRefusal {
+            message: state
+                .catalog
+                .text(lang, "key.not_presentation", &[])
+                .unwrap_or_default(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        },
+        Err(refusal) => refusal,
+    };
+    render_home(
+        &state,
+        &portal,
+        &csrf,
+        is_ios(&headers),
+        &form.value,
+        refusal.outcome("presentation_key"),
+    )
+    .await
+}
+
+/// The attendee's page of a live presentation, reached by its key or link.
+pub async fn presentation_lobby(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    Path(key): Path<String>,
+) -> AppResult<Response> {
+    let key = SessionKey::parse(&key).map_err(|_| AppError::NotFound)?;
+    let record = state
+        .store
+        .find_key(&key)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let KeyTarget::Presentation(id) = record.target() else {
+        return Err(AppError::NotFound);
+    };
+    let presentation = state
+        .store
+        .presentation(id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let live = presentation.state == "live"
+        && record.state(state.now()) != KeyState::Revoked
+        && record.state(state.now()) != KeyState::Expired;
+    if !live {
+        return Err(AppError::NotFound);
+    }
+    let languages = super::site::languages();
+    let html = page(
+        &state,
+        "portal/presentation.html",
+        context! { lang => lang.code(), languages, presentation },
+    )?;
+    Ok(html.into_response())
+}

@@ -1,0 +1,48 @@
+//! A site's look: its accent colour as a stylesheet (no inline styles under our CSP), its logo.
+
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+pub async fn theme(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Response> {
+    let site = state
+        .store
+        .site_by_slug(&slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    // Stored colours were parsed on save; parse again so nothing else can reach the stylesheet.
+    let accent = domain::site::parse_colour(&site.settings.accent_colour)
+        .unwrap_or_else(|_| "#1d4ed8".into());
+    let css = format!(":root {{ --brand: {accent}; --brand-dark: {accent}; }}\n");
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "no-cache"),
+        ],
+        css,
+    )
+        .into_response())
+}
+
+pub async fn logo(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Response> {
+    let site = state
+        .store
+        .site_by_slug(&slug)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (content_type, bytes) = state
+        .store
+        .site_logo(site.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type),
+            (header::CACHE_CONTROL, "no-cache".into()),
+        ],
+        bytes,
+    )
+        .into_response())
+}

@@ -1,0 +1,140 @@
+//! The public portal: what customers see. Works without JavaScript; scripts add live updates.
+
+mod global;
+mod keys;
+mod look;
+mod profiles;
+mod requests;
+mod site;
+mod waiting;
+
+pub use site::Portal;
+
+use crate::error::AppResult;
+use crate::forms::FieldErrors;
+use crate::i18n::Catalog;
+use crate::state::AppState;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use domain::routing::Routed;
+use domain::{FieldError, Language, OrgId, SiteId};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/", get(global::root))
+        .route("/join", get(global::join_page).post(global::enter))
+        .route("/join/{key}", get(global::join_link))
+        .route("/presentations/{key}", get(keys::presentation_lobby))
+        .route("/p/{slug}", get(requests::home))
+        .route("/p/{slug}/theme.css", get(look::theme))
+        .route("/p/{slug}/logo", get(look::logo))
+        .route(
+            "/p/{slug}/rep/{rep}",
+            get(requests::rep_form).post(requests::rep_submit),
+        )
+        .route(
+            "/p/{slug}/request",
+            get(requests::issue_form).post(requests::issue_submit),
+        )
+        .route("/p/{slug}/contact", post(requests::contact))
+        .route("/p/{slug}/key", post(keys::enter))
+        .route("/p/{slug}/key/confirm", post(keys::confirm))
+        .route("/p/{slug}/presentation", post(keys::presentation))
+        .route(
+            "/p/{slug}/profiles/{id}",
+            get(profiles::download).post(profiles::unlock),
+        )
+        .route("/s/{capability}", get(waiting::show))
+        .route("/s/{capability}/status", get(waiting::status))
+        .route("/s/{capability}/cancel", post(waiting::cancel))
+}
+
+/// A field error in the visitor's language.
+pub fn error_text(catalog: &Catalog, lang: Language, err: FieldError) -> String {
+    let args = match err {
+        FieldError::TooLong { max } | FieldError::TooMany { max } => vec![("max", max.to_string())],
+        FieldError::TooShort { min } => vec![("min", min.to_string())],
+        FieldError::OutOfRange { min, max } => {
+            vec![("min", min.to_string()), ("max", max.to_string())]
+        }
+        _ => vec![],
+    };
+    catalog
+        .text(lang, &format!("error.{}", err.code()), &args)
+        .unwrap_or_else(|| err.message())
+}
+
+/// Errors by field, each in the visitor's language.
+pub fn translated(
+    catalog: &Catalog,
+    lang: Language,
+    errors: &[(String, FieldError)],
+) -> FieldErrors {
+    let mut out = FieldErrors::default();
+    for (field, err) in errors {
+        out.add_message(field, error_text(catalog, lang, *err));
+    }
+    out
+}
+
+/// Visitors on iPhone or iPad see configuration profiles first.
+pub fn is_ios(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ua| ua.contains("iPhone") || ua.contains("iPad"))
+}
+
+/// What to queue, where it came from.
+pub struct Arrival<'a> {
+    pub org: OrgId,
+    pub site: Option<SiteId>,
+    pub routed: &'a Routed,
+    pub intake: &'a domain::intake::Intake,
+    pub issue_type: Option<domain::IssueTypeId>,
+    pub lang: Language,
+}
+
+/// Queue the customer and send them to their waiting page. With `key`, the key is used in the
+/// same transaction; None when somebody else used it first.
+pub async fn queue_customer(
+    state: &AppState,
+    arrival: &Arrival<'_>,
+    key: Option<i64>,
+) -> AppResult<Option<Response>> {
+    let capability = domain::secret::random_token(&mut rand::rngs::OsRng);
+    let fields = serde_json::to_value(&arrival.intake.fields).map_err(anyhow::Error::from)?;
+    let new = store::support::NewSupportSession {
+        site: arrival.site,
+        start_method: arrival.routed.start_method,
+        queue: arrival.routed.queue,
+        issue_type: arrival.issue_type,
+        customer_name: arrival.intake.name.as_str(),
+        company: arrival.intake.company.as_deref(),
+        company_code: arrival.intake.company_code.as_deref(),
+        description: arrival.intake.description.as_deref(),
+        fields: &fields,
+        language: arrival.lang.code(),
+        verified: false,
+        capability_digest: &domain::secret::token_digest(&capability),
+        routing_reason: &arrival.routed.reason,
+    };
+    let now = state.now();
+    let created = match key {
+        Some(key) => {
+            state
+                .store
+                .create_support_session_with_key(arrival.org, key, &new, now)
+                .await?
+        }
+        None => Some(
+            state
+                .store
+                .create_support_session(arrival.org, &new, now)
+                .await?,
+        ),
+    };
+    Ok(created.map(|_| Redirect::to(&crate::paths::waiting(&capability)).into_response()))
+}

@@ -1,0 +1,419 @@
+//! The doors into a queue: the home page, a chosen rep, the issue form, the contact button.
+
+use super::{is_ios, queue_customer, translated, Arrival, Portal};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::{AppError, AppResult};
+use crate::forms::Outcome;
+use crate::i18n::Lang;
+use crate::state::AppState;
+use crate::templates::page;
+use axum::extract::{Path, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use domain::intake::{self, Answers, Questions};
+use domain::routing::{route, Request};
+use domain::site::{AskFor, FieldMode, Method};
+use domain::{IssueTypeId, UserId};
+use minijinja::{context, Value};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use store::users::User;
+
+pub type Typed = BTreeMap<String, String>;
+
+/// The site's home page, optionally re-shown with errors beside a field.
+pub async fn render_home(
+    state: &AppState,
+    portal: &Portal,
+    csrf: &str,
+    ios: bool,
+    typed: &Typed,
+    outcome: Outcome,
+) -> AppResult<Response> {
+    let ctx = context! { form => typed, errors => &outcome.errors, ..portal.context(csrf, ios) };
+    Ok(outcome.respond(page(state, "portal/home.html", ctx)?))
+}
+
+pub async fn home(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let portal = Portal::load(&state, &slug, lang).await?;
+    render_home(
+        &state,
+        &portal,
+        &csrf,
+        is_ios(&headers),
+        &Typed::new(),
+        Outcome::fresh(),
+    )
+    .await
+}
+
+fn answers(form: &CsrfForm<Typed>) -> Answers {
+    form.pairs
+        .iter()
+        .filter(|(k, _)| k != "csrf")
+        .cloned()
+        .collect()
+}
+
+/// The questions the issue form asks on this site.
+fn form_questions(portal: &Portal) -> Questions {
+    let form = &portal.site.settings.issue_form;
+    Questions {
+        company: form.company,
+        company_code: form.company_code,
+        description: form.description,
+    }
+}
+
+/// A rep who serves this site: active, in one of its teams; available unless the site queues anyway.
+async fn serving_rep(state: &AppState, portal: &Portal, rep: UserId) -> AppResult<Option<User>> {
+    if let Some(available) = portal.reps.iter().find(|r| r.id == rep) {
+        return Ok(Some(available.clone()));
+    }
+    if !portal.site.settings.accept_when_unavailable {
+        return Ok(None);
+    }
+    let Some(user) = state
+        .store
+        .user(portal.site.org_id, rep)
+        .await?
+        .filter(|u| u.active)
+    else {
+        return Ok(None);
+    };
+    let teams = state.store.user_team_ids(portal.site.org_id, rep).await?;
+    let site_teams = &portal.site.settings.teams;
+    let serves = !teams.is_empty()
+        && (site_teams.is_empty() || teams.iter().any(|t| site_teams.contains(t)));
+    Ok(serves.then_some(user))
+}
+
+#[derive(Serialize)]
+struct Choice {
+    value: String,
+    label: String,
+}
+
+/// The request form page, for one of: a chosen rep, the issue form, a session key's rep.
+pub struct RequestPage<'a> {
+    pub mode: &'static str,
+    pub action: String,
+    pub rep: Option<Value>,
+    pub questions: Questions,
+    pub hidden: Vec<(&'static str, String)>,
+    pub typed: &'a Typed,
+    pub outcome: Outcome,
+}
+
+pub async fn render_request(
+    state: &AppState,
+    portal: &Portal,
+    csrf: &str,
+    view: RequestPage<'_>,
+) -> AppResult<Response> {
+    let settings = &portal.site.settings.issue_form;
+    let mut issue_types = Vec::new();
+    let mut rep_choices = Vec::new();
+    if view.mode == "issue" {
+        if settings.ask_for == AskFor::Rep {
+            rep_choices = portal
+                .reps
+                .iter()
+                .map(|r| Choice {
+                    value: r.id.to_string(),
+                    label: r.display_name.clone(),
+                })
+                .collect();
+        } else {
+            issue_types = offered_issue_types(state, portal)
+                .await?
+                .into_iter()
+                .map(|i| Choice {
+                    value: i.id.to_string(),
+                    label: i.name,
+                })
+                .collect();
+        }
+    }
+    let mode_of = |m: FieldMode| match m {
+        FieldMode::Hidden => "hidden",
+        FieldMode::Optional => "optional",
+        FieldMode::Required => "required",
+    };
+    let ctx = context! {
+        mode => view.mode, action => view.action, rep => view.rep, hidden => view.hidden,
+        company => mode_of(view.questions.company), company_code => mode_of(view.questions.company_code),
+        description => mode_of(view.questions.description),
+        issue_types, rep_choices, form => view.typed, errors => &view.outcome.errors,
+        ..portal.context(csrf, false)
+    };
+    Ok(view
+        .outcome
+        .respond(page(state, "portal/request.html", ctx)?))
+}
+
+async fn offered_issue_types(
+    state: &AppState,
+    portal: &Portal,
+) -> AppResult<Vec<store::directory::IssueType>> {
+    let offered = &portal.site.settings.issue_form.issue_types;
+    Ok(state
+        .store
+        .issue_types(portal.site.org_id)
+        .await?
+        .into_iter()
+        .filter(|i| offered.is_empty() || offered.contains(&i.id))
+        .collect())
+}
+
+fn rep_view(rep: &User, org_name: &str) -> Value {
+    context! { name => &rep.display_name, title => &rep.title, org_name }
+}
+
+async fn chosen_rep(state: &AppState, portal: &Portal, rep: &str) -> AppResult<User> {
+    if !portal.offers(Method::RepList) {
+        return Err(AppError::NotFound);
+    }
+    let id: UserId = rep.parse().map_err(|_| AppError::NotFound)?;
+    serving_rep(state, portal, id)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn rep_form(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    Path((slug, rep)): Path<(String, String)>,
+) -> AppResult<Response> {
+    let portal = Portal::load(&state, &slug, lang).await?;
+    let rep = chosen_rep(&state, &portal, &rep).await?;
+    let view = RequestPage {
+        mode: "rep",
+        action: format!("/p/{}/rep/{}", portal.site.slug, rep.id),
+        rep: Some(rep_view(&rep, &portal.site.org_name)),
+        questions: Questions::NAME_ONLY,
+        hidden: vec![],
+        typed: &Typed::new(),
+        outcome: Outcome::fresh(),
+    };
+    render_request(&state, &portal, &csrf, view).await
+}
+
+pub async fn rep_submit(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    Path((slug, rep)): Path<(String, String)>,
+    form: CsrfForm<Typed>,
+) -> AppResult<Response> {
+    let portal = Portal::load(&state, &slug, lang).await?;
+    let rep = chosen_rep(&state, &portal, &rep).await?;
+    match intake::parse(&answers(&form), Questions::NAME_ONLY, &portal.fields) {
+        Ok(intake) => {
+            let routed = route(&Request::ChoseRep {
+                rep: rep.id,
+                rep_name: &rep.display_name,
+            });
+            let arrival = Arrival {
+                org: portal.site.org_id,
+                site: Some(portal.site.id),
+                routed: &routed,
+                intake: &intake,
+                issue_type: None,
+                lang,
+            };
+            queue_customer(&state, &arrival, None)
+                .await?
+                .ok_or(AppError::NotFound)
+        }
+        Err(errors) => {
+            let view = RequestPage {
+                mode: "rep",
+                action: format!("/p/{}/rep/{}", portal.site.slug, rep.id),
+                rep: Some(rep_view(&rep, &portal.site.org_name)),
+                questions: Questions::NAME_ONLY,
+                hidden: vec![],
+                typed: &form.value,
+                outcome: Outcome::invalid(translated(&state.catalog, lang, &errors)),
+            };
+            render_request(&state, &portal, &csrf, view).await
+        }
+    }
+}
+
+fn issue_page<'a>(portal: &Portal, typed: &'a Typed, outcome: Outcome) -> RequestPage<'a> {
+    RequestPage {
+        mode: "issue",
+        action: format!("/p/{}/request", portal.site.slug),
+        rep: None,
+        questions: form_questions(portal),
+        hidden: vec![],
+        typed,
+        outcome,
+    }
+}
+
+pub async fn issue_form(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    Path(slug): Path<String>,
+) -> AppResult<Response> {
+    let portal = Portal::load(&state, &slug, lang).await?;
+    if !portal.offers(Method::IssueForm) {
+        return Err(AppError::NotFound);
+    }
+    render_request(
+        &state,
+        &portal,
+        &csrf,
+        issue_page(&portal, &Typed::new(), Outcome::fresh()),
+    )
+    .await
+}
+
+pub async fn issue_submit(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    Path(slug): Path<String>,
+    form: CsrfForm<Typed>,
+) -> AppResult<Response> {
+    let portal = Portal::load(&state, &slug, lang).await?;
+    if !portal.offers(Method::IssueForm) {
+        return Err(AppError::NotFound);
+    }
+    let parsed = intake::parse(&answers(&form), form_questions(&portal), &portal.fields);
+    let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
+    let choice = form.value.get("issue_type").map(|s| s.trim()).unwrap_or("");
+    let issue_types = offered_issue_types(&state, &portal).await?;
+    let teams = state.store.teams(portal.site.org_id).await?;
+    let mut chosen_rep = None;
+    let mut chosen_issue = None;
+    if portal.site.settings.issue_form.ask_for == AskFor::Rep {
+        match choice
+            .parse::<UserId>()
+            .ok()
+            .and_then(|id| portal.reps.iter().find(|r| r.id == id))
+        {
+            Some(rep) => chosen_rep = Some(rep.clone()),
+            None if portal.reps.is_empty() => {}
+            None => errors.push(("issue_type".into(), domain::FieldError::Required)),
+        }
+    } else if !issue_types.is_empty() {
+        match choice
+            .parse::<IssueTypeId>()
+            .ok()
+            .and_then(|id| issue_types.iter().find(|i| i.id == id))
+        {
+            Some(issue) => chosen_issue = Some(issue.clone()),
+            None => errors.push(("issue_type".into(), domain::FieldError::Required)),
+        }
+    }
+    let intake = match parsed {
+        Ok(intake) if errors.is_empty() => intake,
+        _ => {
+            let outcome = Outcome::invalid(translated(&state.catalog, lang, &errors));
+            return render_request(
+                &state,
+                &portal,
+                &csrf,
+                issue_page(&portal, &form.value, outcome),
+            )
+            .await;
+        }
+    };
+    let team_name = |id| {
+        teams
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.name.clone())
+            .unwrap_or_default()
+    };
+    let routed = match (&chosen_rep, &chosen_issue) {
+        (Some(rep), _) => route(&Request::IssueFormRep {
+            rep: rep.id,
+            rep_name: &rep.display_name,
+        }),
+        (None, Some(issue)) => {
+            let team = team_name(issue.team_id);
+            route(&Request::IssueType {
+                issue_type: issue.id,
+                issue_name: &issue.name,
+                team: issue.team_id,
+                team_name: &team,
+            })
+        }
+        (None, None) => route(&Request::IssueFormGeneral),
+    };
+    let arrival = Arrival {
+        org: portal.site.org_id,
+        site: Some(portal.site.id),
+        routed: &routed,
+        intake: &intake,
+        issue_type: chosen_issue.map(|i| i.id),
+        lang,
+    };
+    queue_customer(&state, &arrival, None)
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+pub async fn contact(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    form: CsrfForm<Typed>,
+) -> AppResult<Response> {
+    let portal = Portal::load(&state, &slug, lang).await?;
+    if !portal.offers(Method::ContactButton) {
+        return Err(AppError::NotFound);
+    }
+    let mut typed = answers(&form);
+    if !portal.site.settings.contact_asks_name {
+        typed.insert(
+            "customer_name".into(),
+            state
+                .catalog
+                .text(lang, "contact.anonymous", &[])
+                .unwrap_or_else(|| "Customer".into()),
+        );
+    }
+    match intake::parse(&typed, Questions::NAME_ONLY, &[]) {
+        Ok(intake) => {
+            let routed = route(&Request::ContactButton);
+            let arrival = Arrival {
+                org: portal.site.org_id,
+                site: Some(portal.site.id),
+                routed: &routed,
+                intake: &intake,
+                issue_type: None,
+                lang,
+            };
+            queue_customer(&state, &arrival, None)
+                .await?
+                .ok_or(AppError::NotFound)
+        }
+        Err(errors) => {
+            let outcome = Outcome::invalid(translated(&state.catalog, lang, &errors));
+            render_home(
+                &state,
+                &portal,
+                &csrf,
+                is_ios(&headers),
+                &form.value,
+                outcome,
+            )
+            .await
+        }
+    }
+}

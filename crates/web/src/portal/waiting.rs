@@ -1,0 +1,144 @@
+//! The waiting page: position and estimated wait, live; cancel; who took the request.
+
+use super::site::{shown_notices, ShownNotice};
+use super::Portal;
+use crate::csrf::{CsrfForm, CsrfToken, NoFields};
+use crate::error::{AppError, AppResult};
+use crate::i18n::Lang;
+use crate::state::AppState;
+use crate::templates::page;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use domain::session::Outcome;
+use domain::{Language, SiteId};
+use minijinja::context;
+use serde::Serialize;
+use store::support::SupportSession;
+
+/// What the customer is told now; the page renders it, the script polls it.
+#[derive(Serialize)]
+pub struct WaitView {
+    state: String,
+    position: Option<i64>,
+    estimated_minutes: Option<i64>,
+    rep_name: Option<String>,
+    outcome: Option<String>,
+    notices: Vec<ShownNotice>,
+}
+
+async fn session_for(state: &AppState, capability: &str) -> AppResult<SupportSession> {
+    state
+        .store
+        .session_by_capability(&domain::secret::token_digest(capability))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+async fn wait_view(
+    state: &AppState,
+    session: &SupportSession,
+    lang: Language,
+) -> AppResult<WaitView> {
+    let now = state.now();
+    let (mut position, mut estimated_minutes, mut rep_name) = (None, None, None);
+    match session.state.as_str() {
+        "waiting" => {
+            position = Some(state.store.queue_position(session).await?);
+            let recent = state.store.recent_waits(session, 20).await?;
+            estimated_minutes = domain::queue::estimated_wait_minutes(
+                &recent,
+                now.millis() - session.queued_at.millis(),
+            );
+        }
+        "active" => {
+            if let Some(owner) = session.owner_user_id {
+                rep_name = state
+                    .store
+                    .user(session.org_id, domain::UserId(owner))
+                    .await?
+                    .map(|u| u.display_name);
+            }
+        }
+        _ => {}
+    }
+    let notices = match session.site_id {
+        Some(site) => shown_notices(&state.store.notices(SiteId(site)).await?, lang, now),
+        None => Vec::new(),
+    };
+    Ok(WaitView {
+        state: session.state.clone(),
+        position,
+        estimated_minutes,
+        rep_name,
+        outcome: session.outcome.clone(),
+        notices,
+    })
+}
+
+/// The site the session came through, for its look; its organization's first site otherwise.
+async fn portal_of(
+    state: &AppState,
+    session: &SupportSession,
+    lang: Language,
+) -> AppResult<Portal> {
+    let site = match session.site_id {
+        Some(id) => state.store.site(session.org_id, SiteId(id)).await?,
+        None => None,
+    };
+    let site = match site {
+        Some(site) => site,
+        None => state
+            .store
+            .first_site(session.org_id)
+            .await?
+            .ok_or(AppError::NotFound)?,
+    };
+    Portal::of(state, site, lang).await
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    Path(capability): Path<String>,
+) -> AppResult<Response> {
+    let session = session_for(&state, &capability).await?;
+    let portal = portal_of(&state, &session, lang).await?;
+    let view = wait_view(&state, &session, lang).await?;
+    let ctx = context! {
+        wait => &view, capability, customer_name => &session.customer_name,
+        cancelled => session.outcome.as_deref() == Some(Outcome::Abandoned.as_str()),
+        ..portal.context(&csrf, false)
+    };
+    Ok(page(&state, "portal/waiting.html", ctx)?.into_response())
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    Path(capability): Path<String>,
+) -> AppResult<Json<WaitView>> {
+    let session = session_for(&state, &capability).await?;
+    Ok(Json(wait_view(&state, &session, lang).await?))
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    Path(capability): Path<String>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    let session = session_for(&state, &capability).await?;
+    // Already taken or ended: nothing to cancel; the page shows how things stand.
+    state
+        .store
+        .end_session(
+            session.org_id,
+            session.id,
+            Outcome::Abandoned,
+            None,
+            state.now(),
+        )
+        .await?;
+    Ok(Redirect::to(&crate::paths::waiting(&capability)).into_response())
+}
