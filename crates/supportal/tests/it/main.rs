@@ -11,4 +11,5 @@ mod browser;
 mod cli;
 mod isolation;
 mod ops;
+mod portal;
 mod setup;

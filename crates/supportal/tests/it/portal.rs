@@ -1,0 +1,898 @@
+//! The public portal over HTTP: every start method into the right queue, closed sites, notices,
+//! keys and their errors, rate limits, profiles, languages, bad input.
+
+use crate::helpers::{location, now, spawn_app, spawn_app_with, TestApp};
+use crate::on_both_backends;
+use domain::intake::{CustomField, FieldKind};
+use domain::rep::Presence;
+use domain::session::{Queue, SessionState};
+use domain::session_key::SessionKey;
+use domain::site::SiteSettings;
+use domain::text::{DisplayName, Slug};
+use domain::{IssueTypeId, Language, OrgId, SiteId, TeamId, UserId};
+use store::keys::{KeyTarget, NewKey};
+use store::support::SupportSession;
+use store::Backend;
+
+pub struct Portal {
+    pub app: TestApp,
+    pub org: OrgId,
+    pub site: SiteId,
+    pub team: TeamId,
+    pub rep: UserId,
+    pub issue: IssueTypeId,
+}
+
+fn name(s: &str) -> DisplayName {
+    DisplayName::parse(s).unwrap()
+}
+
+/// Organization "acme" with site "help", team Support, an available rep Riley, issue type Printers
+/// and a required custom field "device".
+pub async fn portal_app(app: TestApp) -> Portal {
+    let (org, _) = app.org_with_admin("acme").await;
+    let site = app
+        .store
+        .create_site(
+            org,
+            &name("Acme Help"),
+            &Slug::parse("help").unwrap(),
+            now(),
+        )
+        .await
+        .unwrap();
+    let team = app
+        .store
+        .create_team(org, &name("Support"), now())
+        .await
+        .unwrap();
+    let rep = app.add_rep(org, "riley@acme.test").await;
+    app.store.set_user_teams(org, rep, &[team]).await.unwrap();
+    app.store
+        .set_presence(org, rep, Presence::Available, now())
+        .await
+        .unwrap();
+    let issue = app
+        .store
+        .create_issue_type(
+            org,
+            team,
+            &name("Printers"),
+            &Slug::parse("printers").unwrap(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let device = CustomField {
+        key: "device".into(),
+        kind: FieldKind::Select,
+        required: true,
+        labels: [
+            (Language::En, "Device".to_owned()),
+            (Language::De, "Gerät".to_owned()),
+        ]
+        .into(),
+        options: vec!["Laptop".into(), "Phone".into()],
+    };
+    app.store
+        .add_custom_field(org, site, &device)
+        .await
+        .unwrap();
+    Portal {
+        app,
+        org,
+        site,
+        team,
+        rep,
+        issue,
+    }
+}
+
+impl Portal {
+    async fn session_at(&self, waiting_page: &str) -> SupportSession {
+        let capability = waiting_page
+            .strip_prefix("/s/")
+            .expect("a waiting page address");
+        self.app
+            .store
+            .session_by_capability(&domain::secret::token_digest(capability))
+            .await
+            .unwrap()
+            .expect("the session exists")
+    }
+
+    async fn key(&self, digits: &str, target: KeyTarget, valid_secs: i64) -> i64 {
+        let key = SessionKey::parse(digits).unwrap();
+        let new = NewKey {
+            org: self.org,
+            rep: self.rep,
+            site: Some(self.site),
+            key: &key,
+            target,
+            expires_at: now().plus_seconds(valid_secs),
+        };
+        self.app.store.create_key(&new, now()).await.unwrap()
+    }
+
+    async fn settings(&self, change: impl FnOnce(&mut SiteSettings)) {
+        let site = self
+            .app
+            .store
+            .site(self.org, self.site)
+            .await
+            .unwrap()
+            .unwrap();
+        let mut settings = site.settings;
+        change(&mut settings);
+        self.app
+            .store
+            .update_site(
+                self.org,
+                self.site,
+                &name(&site.name),
+                &Slug::parse(&site.slug).unwrap(),
+                &settings,
+            )
+            .await
+            .unwrap();
+    }
+}
+
+async fn each_start_method_queues_the_customer_where_it_should(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    let (status, home) = app.get_text("/p/help").await;
+    assert_eq!(status, 200);
+    for hook in [
+        "rep-option",
+        "open-issue-form",
+        "contact-button",
+        "session-key-input",
+        "presentation-key-input",
+    ] {
+        assert!(
+            home.contains(&format!("data-testid=\"{hook}\"")),
+            "home offers {hook}"
+        );
+    }
+    assert!(
+        home.contains("Robin Rep"),
+        "the available rep is listed by name"
+    );
+
+    // Representative list → that rep's personal queue, with the custom field answered.
+    let rep_page = format!("/p/help/rep/{}", p.rep);
+    let response = app
+        .submit(
+            &rep_page,
+            &rep_page,
+            &[("customer_name", "Cleo"), ("field_device", "Laptop")],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+    let session = p.session_at(&location(&response)).await;
+    assert_eq!(
+        (
+            session.org_id,
+            session.start_method.as_str(),
+            session.customer_name.as_str()
+        ),
+        (p.org, "rep_list", "Cleo")
+    );
+    assert_eq!(
+        session.session_state().unwrap(),
+        SessionState::Waiting {
+            queue: Queue::Personal(p.rep)
+        }
+    );
+    let log = app.store.session_events(p.org, session.id).await.unwrap();
+    assert!(
+        log[0].payload.contains("chose Robin Rep"),
+        "the routing reason is recorded: {}",
+        log[0].payload
+    );
+
+    // Issue form → the issue type's team queue, with company and description.
+    let fields = [
+        ("customer_name", "Dan"),
+        ("company", "Initech"),
+        ("issue_type", &p.issue.to_string()),
+        ("description", "Paper jam"),
+        ("field_device", "Phone"),
+    ];
+    let response = app
+        .submit("/p/help/request", "/p/help/request", &fields)
+        .await;
+    let session = p.session_at(&location(&response)).await;
+    assert_eq!(
+        session.session_state().unwrap(),
+        SessionState::Waiting {
+            queue: Queue::Team(p.team)
+        }
+    );
+    assert_eq!(
+        (
+            session.customer_company.as_deref(),
+            session.description.as_deref()
+        ),
+        (Some("Initech"), Some("Paper jam"))
+    );
+
+    // Contact button → the general queue.
+    let response = app
+        .submit("/p/help", "/p/help/contact", &[("customer_name", "Eve")])
+        .await;
+    let session = p.session_at(&location(&response)).await;
+    assert_eq!(
+        (
+            session.start_method.as_str(),
+            session.session_state().unwrap()
+        ),
+        (
+            "contact_button",
+            SessionState::Waiting {
+                queue: Queue::General
+            }
+        )
+    );
+
+    // Session key → shows who issued it, then straight to that rep; the key is then used up.
+    p.key("123456789", KeyTarget::Support, 900).await;
+    let response = app
+        .submit("/p/help", "/p/help/key", &[("key", "123 456 789")])
+        .await;
+    assert_eq!(response.status(), 200);
+    let confirm = response.text().await.unwrap();
+    assert!(
+        confirm.contains("data-testid=\"rep-name\">Robin Rep") && confirm.contains("Org acme"),
+        "rep and organization shown before confirming"
+    );
+    let response = app
+        .submit(
+            "/p/help",
+            "/p/help/key/confirm",
+            &[
+                ("key", "123456789"),
+                ("customer_name", "Fay"),
+                ("field_device", "Laptop"),
+            ],
+        )
+        .await;
+    let session = p.session_at(&location(&response)).await;
+    assert_eq!(
+        (
+            session.start_method.as_str(),
+            session.session_state().unwrap()
+        ),
+        (
+            "session_key",
+            SessionState::Waiting {
+                queue: Queue::Personal(p.rep)
+            }
+        )
+    );
+    let again = app
+        .submit("/p/help", "/p/help/key", &[("key", "123456789")])
+        .await;
+    assert!(again.text().await.unwrap().contains("already been used"));
+
+    // Presentation key → its lobby.
+    let presentation = app
+        .store
+        .create_presentation(p.org, p.rep, "Release walkthrough", now())
+        .await
+        .unwrap();
+    p.key("555000111", KeyTarget::Presentation(presentation), 3600)
+        .await;
+    let response = app
+        .submit(
+            "/p/help",
+            "/p/help/presentation",
+            &[("presentation_key", "555000111")],
+        )
+        .await;
+    assert_eq!(location(&response), "/presentations/555000111");
+    let (status, lobby) = app.get_text("/presentations/555000111").await;
+    assert_eq!(status, 200);
+    assert!(lobby.contains("Release walkthrough") && lobby.contains("Robin Rep"));
+    assert_eq!(
+        location(&app.get("/join/555000111").await),
+        "/presentations/555000111",
+        "join by link"
+    );
+}
+
+async fn the_waiting_page_shows_position_and_lets_the_customer_cancel(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    let first = location(
+        &app.submit("/p/help", "/p/help/contact", &[("customer_name", "First")])
+            .await,
+    );
+    let second = location(
+        &app.submit("/p/help", "/p/help/contact", &[("customer_name", "Second")])
+            .await,
+    );
+    let (status, page) = app.get_text(&second).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("Your position in the queue: 2"), "{page}");
+    assert!(
+        page.contains("data-testid=\"estimated-wait\"") && page.contains("as soon as possible"),
+        "no history: no number promised"
+    );
+    let status: serde_json::Value = app
+        .get(&format!("{second}/status"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (status["state"].as_str(), status["position"].as_i64()),
+        (Some("waiting"), Some(2))
+    );
+
+    let response = app.submit(&first, &format!("{first}/cancel"), &[]).await;
+    assert_eq!(location(&response), first);
+    assert!(app
+        .get_text(&first)
+        .await
+        .1
+        .contains("Your request was cancelled."));
+    let status: serde_json::Value = app
+        .get(&format!("{second}/status"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        status["position"].as_i64(),
+        Some(1),
+        "the one behind moves up"
+    );
+
+    // Taken by a rep: the page says who.
+    let session = p.session_at(&second).await;
+    app.store
+        .claim_session(p.org, session.id, p.rep, now())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(app
+        .get_text(&second)
+        .await
+        .1
+        .contains("Robin Rep is now helping you."));
+    assert_eq!(app.get("/s/not-a-capability").await.status(), 404);
+}
+
+async fn bad_input_comes_back_beside_the_field_with_everything_kept(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    let fields = [
+        ("customer_name", ""),
+        ("company", "<b>Evil</b> Corp"),
+        ("issue_type", ""),
+        ("description", "Line one\nline two"),
+        ("field_device", "Toaster"),
+    ];
+    let response = app
+        .submit("/p/help/request", "/p/help/request", &fields)
+        .await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("f-customer_name-error") && page.contains("This field is required."));
+    assert!(page.contains("f-issue_type-error") && page.contains("f-field_device-error"));
+    assert!(
+        page.contains("&lt;b&gt;Evil&lt;&#x2f;b&gt; Corp"),
+        "typed HTML kept, as text"
+    );
+    assert!(
+        page.contains("Line one\nline two"),
+        "the description is kept"
+    );
+    let long = "x".repeat(101);
+    let response = app
+        .submit(
+            "/p/help/request",
+            "/p/help/request",
+            &[("customer_name", &long)],
+        )
+        .await;
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("At most 100 characters."));
+    assert!(
+        app.store
+            .events_after(p.org, 0, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "nothing was queued"
+    );
+}
+
+async fn a_closed_site_offers_only_key_entry(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    let closed = domain::schedule::Schedule {
+        time_zone: "Europe/Berlin".into(),
+        weekly: Default::default(),
+        holidays: vec![],
+    };
+    app.store
+        .set_schedule(p.org, p.site, Some(&closed))
+        .await
+        .unwrap();
+    p.settings(|s| s.closed_message = [(Language::En, "Back on Monday at 9.".to_owned())].into())
+        .await;
+    let (_, home) = app.get_text("/p/help").await;
+    assert!(
+        home.contains("data-testid=\"portal-closed\"") && home.contains("Back on Monday at 9.")
+    );
+    assert!(
+        home.contains("data-testid=\"session-key-input\"")
+            && home.contains("data-testid=\"presentation-key-input\"")
+    );
+    for gone in ["rep-option", "open-issue-form", "contact-button"] {
+        assert!(
+            !home.contains(&format!("data-testid=\"{gone}\"")),
+            "{gone} hidden while closed"
+        );
+    }
+    assert_eq!(
+        app.submit("/p/help", "/p/help/contact", &[("customer_name", "Late")])
+            .await
+            .status(),
+        404
+    );
+    assert_eq!(app.get("/p/help/request").await.status(), 404);
+    // Keys still work while closed.
+    p.key("222333444", KeyTarget::Support, 900).await;
+    let response = app
+        .submit(
+            "/p/help",
+            "/p/help/key/confirm",
+            &[
+                ("key", "222333444"),
+                ("customer_name", "Night"),
+                ("field_device", "Phone"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 303);
+
+    // Nobody available and the site does not queue anyway: also only keys, with its message.
+    app.store.set_schedule(p.org, p.site, None).await.unwrap();
+    app.store
+        .set_presence(p.org, p.rep, Presence::Away, now())
+        .await
+        .unwrap();
+    p.settings(|s| {
+        s.accept_when_unavailable = false;
+        s.no_rep_message = [(Language::En, "Everyone is on a call.".to_owned())].into();
+    })
+    .await;
+    let (_, home) = app.get_text("/p/help").await;
+    assert!(
+        home.contains("Everyone is on a call.") && !home.contains("data-testid=\"contact-button\"")
+    );
+}
+
+async fn notices_show_inside_their_window_only(backend: Backend) {
+    use domain::notice::Severity;
+    use store::sites::NewNotice;
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    let texts = |en: &str, de: &str| -> domain::site::Texts {
+        [(Language::En, en.to_owned()), (Language::De, de.to_owned())].into()
+    };
+    let current = texts("Mail is down.", "E-Mail ist gestört.");
+    let past = texts("Old outage.", "Alte Störung.");
+    let future = texts("Planned maintenance.", "Geplante Wartung.");
+    let t = now();
+    for (label, texts, starts, ends) in [
+        (
+            "now",
+            &current,
+            Some(t.plus_seconds(-60)),
+            Some(t.plus_seconds(3600)),
+        ),
+        ("past", &past, None, Some(t.plus_seconds(-1))),
+        ("future", &future, Some(t.plus_seconds(3600)), None),
+    ] {
+        let notice = NewNotice {
+            name: &name(label),
+            severity: Severity::Outage,
+            texts,
+            starts_at: starts,
+            ends_at: ends,
+        };
+        app.store
+            .create_notice(p.org, p.site, &notice, t)
+            .await
+            .unwrap();
+    }
+    let (_, home) = app.get_text("/p/help").await;
+    assert_eq!(home.matches("data-testid=\"notice\"").count(), 1);
+    assert!(
+        home.contains("Mail is down.")
+            && !home.contains("Old outage.")
+            && !home.contains("Planned maintenance.")
+    );
+    let german = app
+        .client
+        .get(app.url("/p/help"))
+        .header("accept-language", "de-DE,de;q=0.9")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(german.contains("E-Mail ist gestört.") && german.contains("Wichtiger Hinweis"));
+    // Customers already waiting get notices with their status updates.
+    let waiting = location(
+        &app.submit("/p/help", "/p/help/contact", &[("customer_name", "Gus")])
+            .await,
+    );
+    let status: serde_json::Value = app
+        .get(&format!("{waiting}/status"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["notices"][0]["text"], "Mail is down.");
+}
+
+async fn every_key_problem_has_its_own_message(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    p.key("100000001", KeyTarget::Support, -1).await;
+    let revoked = p.key("100000002", KeyTarget::Support, 900).await;
+    app.store
+        .revoke_key(p.org, p.rep, revoked, now())
+        .await
+        .unwrap();
+    let cases = [
+        ("", "Enter the key your representative gave you."),
+        ("12ab", "A key has 6 to 12 digits."),
+        ("999999999", "No session matches this key."),
+        ("100000001", "This key has expired."),
+        ("100000002", "This key was withdrawn"),
+    ];
+    for (typed, message) in cases {
+        let response = app
+            .submit("/p/help", "/p/help/key", &[("key", typed)])
+            .await;
+        assert_eq!(response.status(), 422, "{typed}");
+        let page = response.text().await.unwrap();
+        assert!(page.contains(message), "{typed}: {message}");
+        assert!(
+            page.contains(&format!("value=\"{typed}\"")),
+            "what was typed stays"
+        );
+    }
+}
+
+async fn key_entry_is_rate_limited_per_address(backend: Backend) {
+    let p = portal_app(
+        spawn_app_with(backend, |c| c.security.key_attempts_per_ip_per_minute = 3).await,
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(
+            p.app
+                .submit("/p/help", "/p/help/key", &[("key", "987654321")])
+                .await
+                .status(),
+            422
+        );
+    }
+    let response = p
+        .app
+        .submit("/p/help", "/p/help/key", &[("key", "987654321")])
+        .await;
+    assert_eq!(response.status(), 429);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Too many attempts. Try again in"),
+        "says when to retry"
+    );
+    let response = p.app.submit("/", "/join", &[("key", "987654321")]).await;
+    assert_eq!(
+        response.status(),
+        429,
+        "the global page counts against the same limit"
+    );
+}
+
+async fn a_key_of_another_organization_is_handled_like_the_global_page(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    let (globex, _) = app.org_with_admin("globex").await;
+    app.store
+        .create_site(
+            globex,
+            &name("Globex Care"),
+            &Slug::parse("care").unwrap(),
+            now(),
+        )
+        .await
+        .unwrap();
+    let gina = app.add_rep(globex, "gina@globex.test").await;
+    let key = SessionKey::parse("777888999").unwrap();
+    app.store
+        .create_key(
+            &NewKey {
+                org: globex,
+                rep: gina,
+                site: None,
+                key: &key,
+                target: KeyTarget::Support,
+                expires_at: now().plus_seconds(600),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+
+    let response = app
+        .submit("/p/help", "/p/help/key", &[("key", "777888999")])
+        .await;
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("Org globex"),
+        "the customer sees whose key it is"
+    );
+    assert!(
+        page.contains("action=\"&#x2f;p&#x2f;care&#x2f;key&#x2f;confirm\""),
+        "continues on the key's organization's site"
+    );
+    let response = app
+        .submit(
+            "/p/care",
+            "/p/care/key/confirm",
+            &[("key", "777888999"), ("customer_name", "Hal")],
+        )
+        .await;
+    let session = p.session_at(&location(&response)).await;
+    assert_eq!(
+        (session.org_id, session.session_state().unwrap()),
+        (
+            globex,
+            SessionState::Waiting {
+                queue: Queue::Personal(gina)
+            }
+        )
+    );
+
+    // The global page: same key kinds, any organization.
+    let (status, global) = app.get_text("/").await;
+    assert_eq!(status, 200);
+    assert!(global.contains("data-testid=\"session-key-input\""));
+    app.store
+        .create_key(
+            &NewKey {
+                org: globex,
+                rep: gina,
+                site: None,
+                key: &SessionKey::parse("121212121").unwrap(),
+                target: KeyTarget::Support,
+                expires_at: now().plus_seconds(600),
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    let response = app.submit("/join", "/join", &[("key", "121212121")]).await;
+    assert!(response.text().await.unwrap().contains("Org globex"));
+    assert!(app
+        .submit("/join", "/join", &[("key", "000000000")])
+        .await
+        .text()
+        .await
+        .unwrap()
+        .contains("No session matches this key."));
+}
+
+async fn profiles_download_publicly_or_with_a_one_time_key(backend: Backend) {
+    use store::extras::NewIosProfile;
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    let plist = b"<?xml version=\"1.0\"?><plist><dict><key>PayloadContent</key></dict></plist>";
+    let public = app
+        .store
+        .add_ios_profile(
+            p.org,
+            p.site,
+            &NewIosProfile {
+                name: "Wi-Fi",
+                description: "Office",
+                public: true,
+                content: plist,
+            },
+            now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    let private = app
+        .store
+        .add_ios_profile(
+            p.org,
+            p.site,
+            &NewIosProfile {
+                name: "VPN",
+                description: "",
+                public: false,
+                content: plist,
+            },
+            now(),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+
+    let (_, home) = app.get_text("/p/help").await;
+    assert_eq!(home.matches("data-testid=\"profile-link\"").count(), 2);
+    assert!(home.contains("data-testid=\"profile-key-input\""));
+    let response = app.get(&format!("/p/help/profiles/{public}")).await;
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/x-apple-aspen-config"
+    );
+    assert!(response.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .contains("Wi-Fi.mobileconfig"));
+    assert_eq!(response.bytes().await.unwrap().as_ref(), plist);
+    assert_eq!(
+        app.get(&format!("/p/help/profiles/{private}"))
+            .await
+            .status(),
+        404,
+        "private needs a key"
+    );
+
+    let action = format!("/p/help/profiles/{private}");
+    let response = app
+        .submit("/p/help", &action, &[("access_key", "314159265")])
+        .await;
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("No session matches this key."));
+    p.key("314159265", KeyTarget::Profile(private), 900).await;
+    let response = app
+        .submit("/p/help", &action, &[("access_key", "314159265")])
+        .await;
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/x-apple-aspen-config"
+    );
+    let response = app
+        .submit("/p/help", &action, &[("access_key", "314159265")])
+        .await;
+    assert!(
+        response.text().await.unwrap().contains("already been used"),
+        "one use"
+    );
+}
+
+async fn pages_follow_the_visitors_language_and_unknown_sites_are_404(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    let german = app
+        .client
+        .get(app.url("/p/help"))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        german.contains("<html lang=\"de\">")
+            && german.contains("Wie können wir helfen?")
+            && !german.contains("Gerät")
+    );
+    let rep_form = app
+        .client
+        .get(app.url(&format!("/p/help/rep/{}", p.rep)))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        rep_form.contains("Gerät"),
+        "custom field labels in the visitor's language"
+    );
+    // An explicit choice wins over the browser's and is remembered.
+    let english = app
+        .client
+        .get(app.url("/p/help?lang=en"))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(english.contains("How can we help?"));
+    let still = app
+        .client
+        .get(app.url("/p/help"))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        still.contains("How can we help?"),
+        "the cookie remembers the switch"
+    );
+
+    let fresh = app.other_browser();
+    let response = fresh
+        .client
+        .get(fresh.url("/p/nowhere"))
+        .header("accept-language", "de")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Seite nicht gefunden"));
+}
+
+async fn a_bound_hostname_serves_its_site_at_the_root(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    app.store
+        .set_site_hostnames(p.org, p.site, &["help.acme.test".into()])
+        .await
+        .unwrap();
+    let port = app.address.rsplit(':').next().unwrap();
+    let page = app
+        .client
+        .get(app.url("/"))
+        .header("host", format!("help.acme.test:{port}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Acme Help") && page.contains("data-testid=\"rep-option\""));
+    let global = app.get_text("/").await.1;
+    assert!(
+        !global.contains("data-testid=\"rep-option\""),
+        "other hosts get the global key page"
+    );
+}
+
+on_both_backends!(
+    each_start_method_queues_the_customer_where_it_should,
+    the_waiting_page_shows_position_and_lets_the_customer_cancel,
+    bad_input_comes_back_beside_the_field_with_everything_kept,
+    a_closed_site_offers_only_key_entry,
+    notices_show_inside_their_window_only,
+    every_key_problem_has_its_own_message,
+    key_entry_is_rate_limited_per_address,
+    a_key_of_another_organization_is_handled_like_the_global_page,
+    profiles_download_publicly_or_with_a_one_time_key,
+    pages_follow_the_visitors_language_and_unknown_sites_are_404,
+    a_bound_hostname_serves_its_site_at_the_root,
+);
