@@ -1,7 +1,9 @@
 //! The demo organization `serve --demo` creates in an empty database: enough to click through.
 
+use domain::rep::Presence;
+use domain::site::SiteSettings;
 use domain::text::{DisplayName, Email, Slug};
-use domain::{Role, SessionLimit, TeamId, Timestamp};
+use domain::{Language, Role, SessionLimit, TeamId, Timestamp};
 use store::orgs::NewOrganization;
 use store::users::NewUser;
 use store::{Store, StoreResult};
@@ -45,12 +47,18 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> StoreRe
 
     let support = store.create_team(org, &name("Support")?, now).await?;
     let billing = store.create_team(org, &name("Billing")?, now).await?;
-    let reps: [(&str, &str, &[TeamId]); 3] = [
-        (REP_EMAILS[0], "Riley Rep", &[support]),
-        (REP_EMAILS[1], "Sam Rep", &[support, billing]),
-        (REP_EMAILS[2], "Taylor Rep", &[billing]),
+    // Riley and Sam are available, so the demo portal lists them; Taylor is away.
+    let reps: [(&str, &str, &[TeamId], Presence); 3] = [
+        (REP_EMAILS[0], "Riley Rep", &[support], Presence::Available),
+        (
+            REP_EMAILS[1],
+            "Sam Rep",
+            &[support, billing],
+            Presence::Available,
+        ),
+        (REP_EMAILS[2], "Taylor Rep", &[billing], Presence::Away),
     ];
-    for (email, display, teams) in reps {
+    for (email, display, teams, presence) in reps {
         let (email, display) = (parsed(Email::parse(email), "email")?, name(display)?);
         let rep = NewUser {
             email: &email,
@@ -62,10 +70,26 @@ pub async fn seed(store: &Store, password_hash: &str, now: Timestamp) -> StoreRe
         };
         let id = store.create_user(org, &rep, now).await?;
         store.set_user_teams(org, id, teams).await?;
+        store.set_presence(org, id, presence, now).await?;
     }
 
-    store
+    // Every start method is offered (the default), with a welcome text in both languages.
+    let site = store
         .create_site(org, &name("Demo Support")?, &slug, now)
+        .await?;
+    let welcome = [
+        (Language::En, "Welcome to the Demo help desk. Pick a representative, describe your issue, or enter the key we gave you."),
+        (Language::De, "Willkommen beim Demo-Helpdesk. Wählen Sie eine Ansprechperson, beschreiben Sie Ihr Anliegen oder geben Sie Ihren Schlüssel ein."),
+    ];
+    let settings = SiteSettings {
+        welcome: welcome
+            .into_iter()
+            .map(|(l, t)| (l, t.to_owned()))
+            .collect(),
+        ..SiteSettings::default()
+    };
+    store
+        .update_site(org, site, &name("Demo Support")?, &slug, &settings)
         .await?;
     let issues = [
         (support, "I cannot sign in", "sign-in"),

@@ -189,11 +189,14 @@ async fn account_page(
         .into_iter()
         .filter(|t| team_ids.contains(&t.id))
         .collect();
-    let html = page(
-        state,
-        "account.html",
-        context! { me => &me.user, org, teams, csrf, errors => &outcome.errors, notice => &outcome.notice },
-    )?;
+    let presences = [
+        ("available", "Available: customers can pick me"),
+        ("away", "Away"),
+        ("busy", "Busy"),
+        ("offline", "Offline"),
+    ];
+    let ctx = context! { me => &me.user, org, teams, csrf, presences, errors => &outcome.errors, notice => &outcome.notice };
+    let html = page(state, "account.html", ctx)?;
     Ok(outcome.respond(html))
 }
 
@@ -259,6 +262,45 @@ pub async fn change_password(
         &me,
         &csrf,
         Outcome::done("Your password was changed. Your other sign-ins were ended."),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+pub struct PresenceForm {
+    #[serde(default)]
+    presence: String,
+}
+
+/// A rep says whether customers may pick them now (the live console takes this over later).
+pub async fn set_presence(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    form: CsrfForm<PresenceForm>,
+) -> AppResult<Response> {
+    let Ok(presence) = domain::rep::Presence::parse(&form.value.presence) else {
+        let mut errors = FieldErrors::default();
+        errors.add("presence", FieldError::InvalidChoice);
+        return account_page(&state, &me, &csrf, Outcome::invalid(errors)).await;
+    };
+    state
+        .store
+        .set_presence(me.user.org_id, me.user.id, presence, state.now())
+        .await?;
+    let me = CurrentUser {
+        user: state
+            .store
+            .user(me.user.org_id, me.user.id)
+            .await?
+            .unwrap_or(me.user),
+        session_digest: me.session_digest,
+    };
+    account_page(
+        &state,
+        &me,
+        &csrf,
+        Outcome::done("Your status was changed."),
     )
     .await
 }

@@ -23,6 +23,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::LOGOUT, post(auth::logout))
         .route(paths::ACCOUNT, get(auth::account))
         .route(paths::ACCOUNT_PASSWORD, post(auth::change_password))
+        .route("/account/presence", post(auth::set_presence))
         .route(paths::SETUP, get(setup::setup_page).post(setup::setup))
         .merge(admin::router())
         .merge(portal::router())

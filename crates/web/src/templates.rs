@@ -135,6 +135,7 @@ mod tests {
             "severities": ["info"], "zone": "UTC", "max": 10, "weekdays": ["monday"], "open_now": true, "next_change": 0,
             "profiles": [{ "id": 1, "name": "Wi-Fi", "description": "Office", "visibility": "private", "size": 10 }],
             "profiles_first": false,
+            "presences": [["available", "Available"]],
             "entries": [{ "id": 1, "actor_name": "Ada", "action": "login", "detail": "", "created_at": 0 }],
             "roles": [["rep", "Representative"], ["admin", "Organization admin"]],
             "languages": [["en", "English"], ["de", "Deutsch"]],

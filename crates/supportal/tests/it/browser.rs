@@ -193,6 +193,25 @@ async fn the_demo_admin_signs_in_and_sees_the_admin_page() {
     }
     browser.screenshot("admin").await;
 
+    // The demo site offers every start method, with the available demo reps listed.
+    browser.client.goto(&app.url("/p/demo")).await.unwrap();
+    let reps = browser
+        .client
+        .find_all(Locator::Css("[data-testid='rep-option']"))
+        .await
+        .unwrap();
+    assert_eq!(reps.len(), 2, "Riley and Sam are available");
+    for hook in [
+        "open-issue-form",
+        "contact-button",
+        "session-key-input",
+        "presentation-key-input",
+    ] {
+        browser.wait_for(&format!("[data-testid='{hook}']")).await;
+    }
+    browser.screenshot("demo-portal").await;
+    browser.client.goto(&app.url("/admin")).await.unwrap();
+
     browser.click("logout").await;
     browser.wait_for("[data-testid='login-submit']").await;
     browser.client.goto(&app.url("/admin")).await.unwrap();

@@ -12,4 +12,5 @@ mod cli;
 mod isolation;
 mod ops;
 mod portal;
+mod portal_browser;
 mod setup;

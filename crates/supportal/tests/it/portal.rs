@@ -883,7 +883,51 @@ async fn a_bound_hostname_serves_its_site_at_the_root(backend: Backend) {
     );
 }
 
+async fn a_reps_status_decides_whether_customers_can_pick_them(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    let rep = app.other_browser();
+    rep.login("riley@acme.test", crate::helpers::PASSWORD).await;
+    let response = rep
+        .submit("/account", "/account/presence", &[("presence", "away")])
+        .await;
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Your status was changed."));
+    assert!(
+        !app.get_text("/p/help")
+            .await
+            .1
+            .contains("data-testid=\"rep-option\""),
+        "away: not listed"
+    );
+    rep.submit(
+        "/account",
+        "/account/presence",
+        &[("presence", "available")],
+    )
+    .await;
+    assert!(
+        app.get_text("/p/help")
+            .await
+            .1
+            .contains("data-testid=\"rep-option\""),
+        "available: listed"
+    );
+    let response = rep
+        .submit(
+            "/account",
+            "/account/presence",
+            &[("presence", "invisible")],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+}
+
 on_both_backends!(
+    a_reps_status_decides_whether_customers_can_pick_them,
     each_start_method_queues_the_customer_where_it_should,
     the_waiting_page_shows_position_and_lets_the_customer_cancel,
     bad_input_comes_back_beside_the_field_with_everything_kept,

@@ -1,0 +1,392 @@
+//! The portal in headless Chromium: every start method clicked through to the waiting page,
+//! live updates, both languages, and an axe-core accessibility scan of every portal page.
+
+use crate::browser::Browser;
+use crate::helpers::{now, spawn_app};
+use crate::portal::{portal_app, Portal};
+use domain::session_key::SessionKey;
+use fantoccini::Locator;
+use std::time::Duration;
+use store::keys::{KeyTarget, NewKey};
+use store::Backend;
+
+async fn portal() -> Portal {
+    portal_app(spawn_app(Backend::Sqlite).await).await
+}
+
+async fn issue_key(p: &Portal, digits: &str, target: KeyTarget) {
+    let key = SessionKey::parse(digits).unwrap();
+    let new = NewKey {
+        org: p.org,
+        rep: p.rep,
+        site: Some(p.site),
+        key: &key,
+        target,
+        expires_at: now().plus_seconds(900),
+    };
+    p.app.store.create_key(&new, now()).await.unwrap();
+}
+
+async fn choose(browser: &Browser, testid: &str, value: &str) {
+    browser
+        .wait_for(&format!("[data-testid='{testid}']"))
+        .await
+        .select_by_value(value)
+        .await
+        .unwrap();
+}
+
+async fn position_shown(browser: &Browser) -> String {
+    browser.text_of("queue-position").await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_start_method_clicked_through_to_the_waiting_page() {
+    let p = portal().await;
+    let browser = Browser::start().await;
+    let home = p.app.url("/p/help");
+
+    browser.client.goto(&home).await.unwrap();
+    browser.screenshot("portal").await;
+    browser.click("rep-option").await;
+    browser.fill("customer-name", "Cleo").await;
+    choose(&browser, "custom-field-device", "Laptop").await;
+    browser.click("submit-request").await;
+    assert_eq!(
+        position_shown(&browser).await,
+        "Your position in the queue: 1"
+    );
+
+    browser.client.goto(&home).await.unwrap();
+    browser.click("open-issue-form").await;
+    browser.fill("customer-name", "Dan").await;
+    browser.fill("company", "Initech").await;
+    choose(&browser, "issue-type", &p.issue.to_string()).await;
+    browser.fill("description", "The printer jams").await;
+    choose(&browser, "custom-field-device", "Phone").await;
+    browser.click("submit-request").await;
+    assert_eq!(
+        position_shown(&browser).await,
+        "Your position in the queue: 1",
+        "first in the team queue"
+    );
+
+    browser.client.goto(&home).await.unwrap();
+    browser.fill("customer-name", "Eve").await;
+    browser.click("contact-button").await;
+    assert_eq!(
+        position_shown(&browser).await,
+        "Your position in the queue: 1",
+        "first in the general queue"
+    );
+    browser.click("cancel-request").await;
+    browser.wait_for("[data-testid='session-ended']").await;
+
+    issue_key(&p, "123456789", KeyTarget::Support).await;
+    browser.client.goto(&home).await.unwrap();
+    browser.fill("session-key-input", "123 456 789").await;
+    browser.click("session-key-submit").await;
+    assert_eq!(
+        browser.text_of("rep-name").await,
+        "Robin Rep",
+        "who issued the key, before confirming"
+    );
+    assert_eq!(browser.text_of("rep-organization").await, "Org acme");
+    browser.fill("customer-name", "Fay").await;
+    choose(&browser, "custom-field-device", "Laptop").await;
+    browser.click("submit-request").await;
+    assert_eq!(
+        position_shown(&browser).await,
+        "Your position in the queue: 2",
+        "behind Cleo in Robin's queue"
+    );
+
+    let presentation = p
+        .app
+        .store
+        .create_presentation(p.org, p.rep, "Release walkthrough", now())
+        .await
+        .unwrap();
+    issue_key(&p, "555000111", KeyTarget::Presentation(presentation)).await;
+    browser.client.goto(&home).await.unwrap();
+    browser.fill("presentation-key-input", "555000111").await;
+    browser.click("presentation-key-submit").await;
+    let lobby = browser
+        .wait_for("[data-testid='presentation-lobby']")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(lobby.contains("Release walkthrough"));
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_waiting_page_updates_live_and_moves_on_when_a_rep_takes_it() {
+    use domain::notice::Severity;
+    use store::sites::NewNotice;
+    let p = portal().await;
+    let browser = Browser::start().await;
+    browser.client.goto(&p.app.url("/p/help")).await.unwrap();
+    browser.fill("customer-name", "Gus").await;
+    browser.click("contact-button").await;
+    assert_eq!(
+        position_shown(&browser).await,
+        "Your position in the queue: 1"
+    );
+    browser.screenshot("waiting").await;
+    let waiting_page = browser.client.current_url().await.unwrap();
+    let capability = waiting_page.path().trim_start_matches("/s/").to_owned();
+
+    // A notice published now reaches the customer who is already waiting, without a reload.
+    let texts = [(
+        domain::Language::En,
+        "Phones are down; we answer here.".to_owned(),
+    )]
+    .into();
+    let notice = NewNotice {
+        name: &domain::text::DisplayName::parse("Phones").unwrap(),
+        severity: Severity::Warning,
+        texts: &texts,
+        starts_at: None,
+        ends_at: None,
+    };
+    p.app
+        .store
+        .create_notice(p.org, p.site, &notice, now())
+        .await
+        .unwrap();
+    let banner = browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid='notice']"))
+        .await
+        .unwrap();
+    assert!(banner.text().await.unwrap().contains("Phones are down"));
+
+    let session = p
+        .app
+        .store
+        .session_by_capability(&domain::secret::token_digest(&capability))
+        .await
+        .unwrap()
+        .unwrap();
+    p.app
+        .store
+        .claim_session(p.org, session.id, p.rep, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let taken = browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid='session-taken']"))
+        .await
+        .unwrap();
+    assert_eq!(taken.text().await.unwrap(), "Robin Rep is now helping you.");
+    browser.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_portal_in_english_and_german() {
+    let p = portal().await;
+    let browser = Browser::start().await;
+    browser.client.goto(&p.app.url("/p/help")).await.unwrap();
+    assert_eq!(
+        browser
+            .client
+            .find(Locator::Css("h1"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap(),
+        "How can we help?"
+    );
+    browser
+        .wait_for("[data-testid='language-switch'][hreflang='de']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let heading = browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath("//h1[text()='Wie können wir helfen?']"))
+        .await;
+    assert!(heading.is_ok(), "German after switching");
+    browser.click("open-issue-form").await;
+    let label = browser
+        .client
+        .find(Locator::Css("label[for='f-field_device']"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(label, "Gerät", "custom field labels follow the language");
+    browser.click("submit-request").await;
+    let error = browser
+        .client
+        .find(Locator::Css("#f-customer_name-error"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(error, "Dieses Feld ist erforderlich.", "errors too");
+    browser.screenshot("portal-de").await;
+    browser
+        .wait_for("[data-testid='language-switch'][hreflang='en']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    assert!(browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(5))
+        .for_element(Locator::XPath("//h1[text()='Ask for help']"))
+        .await
+        .is_ok());
+    browser.close().await;
+}
+
+fn axe_source() -> String {
+    let path = std::env::var("AXE_CORE_JS").unwrap_or_else(|_| {
+        format!(
+            "{}/../../target/e2e/node_modules/axe-core/axe.min.js",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("axe-core not found at {path} ({e}): run scripts/test, which installs it")
+    })
+}
+
+/// Run axe-core on the current page; the violations, described for a failure message.
+async fn accessibility_violations(browser: &Browser, axe: &str) -> Vec<String> {
+    browser
+        .client
+        .execute(&format!("{axe}\nreturn true;"), vec![])
+        .await
+        .unwrap();
+    let script = "const done = arguments[arguments.length - 1];
+        axe.run(document, { resultTypes: ['violations'] })
+          .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' @ ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+          .catch(e => done(['axe failed: ' + e]));";
+    let found = browser.client.execute_async(script, vec![]).await.unwrap();
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_portal_page_passes_an_accessibility_scan() {
+    use domain::notice::Severity;
+    use store::sites::NewNotice;
+    let axe = axe_source();
+    let p = portal().await;
+    let texts = [
+        (domain::Language::En, "Maintenance tonight.".to_owned()),
+        (domain::Language::De, "Wartung heute Nacht.".to_owned()),
+    ]
+    .into();
+    let notice = NewNotice {
+        name: &domain::text::DisplayName::parse("Maint").unwrap(),
+        severity: Severity::Info,
+        texts: &texts,
+        starts_at: None,
+        ends_at: None,
+    };
+    p.app
+        .store
+        .create_notice(p.org, p.site, &notice, now())
+        .await
+        .unwrap();
+    let presentation = p
+        .app
+        .store
+        .create_presentation(p.org, p.rep, "Walkthrough", now())
+        .await
+        .unwrap();
+    issue_key(&p, "555000111", KeyTarget::Presentation(presentation)).await;
+    issue_key(&p, "123456789", KeyTarget::Support).await;
+
+    let browser = Browser::start().await;
+    let mut report = Vec::new();
+    let mut scan = |name: &'static str, found: Vec<String>| {
+        if !found.is_empty() {
+            report.push(format!("{name}:\n  {}", found.join("\n  ")));
+        }
+    };
+    for (name, path) in [
+        ("home", "/p/help".to_owned()),
+        ("home (de)", "/p/help?lang=de".to_owned()),
+        ("issue form", "/p/help/request?lang=en".to_owned()),
+        ("rep form", format!("/p/help/rep/{}", p.rep)),
+        ("global key page", "/".to_owned()),
+        ("presentation lobby", "/presentations/555000111".to_owned()),
+        ("not found", "/p/nowhere".to_owned()),
+    ] {
+        browser.client.goto(&p.app.url(&path)).await.unwrap();
+        browser.wait_for("main").await;
+        scan(name, accessibility_violations(&browser, &axe).await);
+    }
+    // Pages reached by submitting: an error beside a field, the key confirmation, the waiting page.
+    browser
+        .client
+        .goto(&p.app.url("/p/help/request"))
+        .await
+        .unwrap();
+    browser.click("submit-request").await;
+    browser.wait_for("#f-customer_name-error").await;
+    scan(
+        "issue form with errors",
+        accessibility_violations(&browser, &axe).await,
+    );
+    browser.client.goto(&p.app.url("/p/help")).await.unwrap();
+    browser.fill("session-key-input", "123456789").await;
+    browser.click("session-key-submit").await;
+    browser.wait_for("[data-testid='rep-name']").await;
+    scan(
+        "key confirmation",
+        accessibility_violations(&browser, &axe).await,
+    );
+    browser.fill("customer-name", "Ada").await;
+    choose(&browser, "custom-field-device", "Laptop").await;
+    browser.click("submit-request").await;
+    browser.wait_for("[data-testid='queue-position']").await;
+    scan(
+        "waiting page",
+        accessibility_violations(&browser, &axe).await,
+    );
+    let closed = domain::schedule::Schedule {
+        time_zone: "UTC".into(),
+        weekly: Default::default(),
+        holidays: vec![],
+    };
+    p.app
+        .store
+        .set_schedule(p.org, p.site, Some(&closed))
+        .await
+        .unwrap();
+    browser.client.goto(&p.app.url("/p/help")).await.unwrap();
+    browser.wait_for("[data-testid='portal-closed']").await;
+    scan(
+        "closed home",
+        accessibility_violations(&browser, &axe).await,
+    );
+    browser.close().await;
+    assert!(
+        report.is_empty(),
+        "accessibility violations:\n{}",
+        report.join("\n")
+    );
+}
