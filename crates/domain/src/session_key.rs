@@ -13,6 +13,36 @@ pub struct SessionKey(String);
 pub const MIN_DIGITS: usize = 6;
 pub const MAX_DIGITS: usize = 12;
 pub const DEFAULT_DIGITS: usize = 9;
+/// A rep holds at most this many live keys at once.
+pub const MAX_LIVE_PER_REP: usize = 8;
+
+/// How long a new key stays usable: the choices offered, in minutes (the first is the default).
+pub const VALIDITY_MINUTES: [i64; 6] = [15, 5, 30, 60, 240, 1440];
+
+/// A validity the rep picked from the list; anything else is refused.
+pub fn parse_validity(raw: &str) -> Result<i64, crate::FieldError> {
+    raw.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|m| VALIDITY_MINUTES.contains(m))
+        .ok_or(crate::FieldError::InvalidChoice)
+}
+
+/// The number of digits an organization's keys have (6–12).
+pub fn parse_digits(raw: &str) -> Result<usize, crate::FieldError> {
+    let n: i64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| crate::FieldError::InvalidNumber)?;
+    if (MIN_DIGITS as i64..=MAX_DIGITS as i64).contains(&n) {
+        Ok(n as usize)
+    } else {
+        Err(crate::FieldError::OutOfRange {
+            min: MIN_DIGITS as i64,
+            max: MAX_DIGITS as i64,
+        })
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
@@ -114,6 +144,18 @@ mod tests {
             SessionKey::parse("123456789").unwrap().spaced(),
             "123 456 789"
         );
+    }
+
+    #[test]
+    fn validity_and_digits_come_from_their_lists() {
+        assert_eq!(parse_validity("15"), Ok(15));
+        assert_eq!(parse_validity("16"), Err(crate::FieldError::InvalidChoice));
+        assert_eq!(parse_digits("9"), Ok(9));
+        assert_eq!(
+            parse_digits("13"),
+            Err(crate::FieldError::OutOfRange { min: 6, max: 12 })
+        );
+        assert_eq!(parse_digits("nine"), Err(crate::FieldError::InvalidNumber));
     }
 
     #[test]

@@ -109,4 +109,11 @@ impl Store {
         let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)
     }
+
+    /// The organization's private profiles on any of its sites (what a rep may issue access keys for).
+    pub async fn private_ios_profiles(&self, org: OrgId) -> StoreResult<Vec<IosProfile>> {
+        let sql = "SELECT id, name, description, visibility, size FROM ios_profiles \
+                   WHERE org_id = $1 AND visibility = 'private' ORDER BY name, id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(org.0).fetch_all(p).await)?)
+    }
 }

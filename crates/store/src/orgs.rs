@@ -13,11 +13,12 @@ pub struct Organization {
     pub name: String,
     pub slug: String,
     pub default_session_limit: i64,
+    pub key_digits: i64,
     #[sqlx(try_from = "i64")]
     pub created_at: Timestamp,
 }
 
-const COLUMNS: &str = "id, name, slug, default_session_limit, created_at";
+const COLUMNS: &str = "id, name, slug, default_session_limit, key_digits, created_at";
 
 pub struct NewOrganization<'a> {
     pub name: &'a DisplayName,
@@ -78,10 +79,11 @@ impl Store {
         id: OrgId,
         name: &DisplayName,
         default_session_limit: i64,
+        key_digits: i64,
     ) -> StoreResult<bool> {
-        let sql = "UPDATE organizations SET name = $1, default_session_limit = $2 WHERE id = $3";
+        let sql = "UPDATE organizations SET name = $1, default_session_limit = $2, key_digits = $3 WHERE id = $4";
         let done = on_pool!(self, p => sqlx::query(sql)
-            .bind(name.as_str()).bind(default_session_limit).bind(id.0)
+            .bind(name.as_str()).bind(default_session_limit).bind(key_digits).bind(id.0)
             .execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)
     }

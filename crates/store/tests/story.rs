@@ -142,13 +142,17 @@ async fn organizations_and_their_first_admin(backend: Backend) {
     assert!(matches!(dup, Err(StoreError::Conflict(_))));
 
     assert!(store
-        .update_organization(org, &name("Acme Inc"), 5)
+        .update_organization(org, &name("Acme Inc"), 5, 7)
         .await
         .unwrap());
     let acme = store.organization(org).await.unwrap().unwrap();
     assert_eq!(
-        (acme.name.as_str(), acme.default_session_limit),
-        ("Acme Inc", 5)
+        (
+            acme.name.as_str(),
+            acme.default_session_limit,
+            acme.key_digits
+        ),
+        ("Acme Inc", 5, 7)
     );
     assert_eq!(store.organizations().await.unwrap().len(), 2);
 }

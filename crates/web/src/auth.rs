@@ -195,7 +195,27 @@ async fn account_page(
         ("busy", "Busy"),
         ("offline", "Offline"),
     ];
-    let ctx = context! { me => &me.user, org, teams, csrf, presences, errors => &outcome.errors, notice => &outcome.notice };
+    let keys = crate::rep_keys::live_keys(state, me).await?;
+    let profiles = state.store.private_ios_profiles(me.user.org_id).await?;
+    let validities: Vec<(i64, String)> = domain::session_key::VALIDITY_MINUTES
+        .iter()
+        .map(|m| {
+            (
+                *m,
+                if *m < 60 {
+                    format!("{m} minutes")
+                } else if *m < 1440 {
+                    format!("{} hours", m / 60)
+                } else {
+                    "1 day".into()
+                },
+            )
+        })
+        .collect();
+    let ctx = context! {
+        me => &me.user, org, teams, csrf, presences, keys, profiles, validities,
+        errors => &outcome.errors, notice => &outcome.notice,
+    };
     let html = page(state, "account.html", ctx)?;
     Ok(outcome.respond(html))
 }
@@ -303,4 +323,35 @@ pub async fn set_presence(
         Outcome::done("Your status was changed."),
     )
     .await
+}
+
+/// Generate a session key or a profile access key.
+pub async fn generate_key(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    form: CsrfForm<crate::rep_keys::NewKeyForm>,
+) -> AppResult<Response> {
+    match crate::rep_keys::generate(&state, &me, &form.value).await? {
+        Ok(()) => {
+            account_page(
+                &state,
+                &me,
+                &csrf,
+                Outcome::done("Key generated: read it out or send the message below."),
+            )
+            .await
+        }
+        Err(errors) => account_page(&state, &me, &csrf, Outcome::invalid(errors)).await,
+    }
+}
+
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    crate::rep_keys::revoke(&state, &me, &id).await?;
+    Ok(Redirect::to(paths::ACCOUNT).into_response())
 }

@@ -15,6 +15,7 @@ pub mod passwords;
 pub mod paths;
 pub mod portal;
 pub mod rate_limit;
+pub mod rep_keys;
 pub mod router;
 pub mod setup;
 pub mod state;

@@ -135,7 +135,8 @@ mod tests {
             "severities": ["info"], "zone": "UTC", "max": 10, "weekdays": ["monday"], "open_now": true, "next_change": 0,
             "profiles": [{ "id": 1, "name": "Wi-Fi", "description": "Office", "visibility": "private", "size": 10 }],
             "profiles_first": false,
-            "presences": [["available", "Available"]],
+            "presences": [["available", "Available"]], "validities": [[15, "15 minutes"]],
+            "keys": [{ "id": 1, "spaced": "123 456 789", "purpose": "Session key", "link": "http://x/join/123456789", "message": "Open <script>", "expires_at": 0 }],
             "entries": [{ "id": 1, "actor_name": "Ada", "action": "login", "detail": "", "created_at": 0 }],
             "roles": [["rep", "Representative"], ["admin", "Organization admin"]],
             "languages": [["en", "English"], ["de", "Deutsch"]],
@@ -151,7 +152,7 @@ mod tests {
             "capability": "cap", "customer_name": "Cleo <script>", "cancelled": false,
             "presentation": { "id": 1, "title": "Demo <script>", "presenter_name": "Riley", "org_name": "Acme", "state": "live" },
             "form": {
-                "name": "Acme", "default_session_limit": "3", "display_name": "Ada", "email": "ada@example.test",
+                "name": "Acme", "default_session_limit": "3", "key_digits": "9", "display_name": "Ada", "email": "ada@example.test",
                 "role": "rep", "session_limit": "3", "title": "", "active": "on", "org_name": "Acme",
                 "org_slug": "acme", "admin_name": "Ada", "admin_email": "ada@example.test", "slug": "demo",
                 "hostnames": "", "start_as": "web_chat", "ask_for": "issue_type", "company": "optional",

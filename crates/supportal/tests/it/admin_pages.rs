@@ -211,14 +211,18 @@ async fn organization_settings_teams_and_the_audit_log(backend: Backend) {
         .submit(
             "/admin/organization",
             "/admin/organization",
-            &[("name", "Acme & Sons"), ("default_session_limit", "4")],
+            &[
+                ("name", "Acme & Sons"),
+                ("default_session_limit", "4"),
+                ("key_digits", "7"),
+            ],
         )
         .await;
     assert!(response.text().await.unwrap().contains("Settings saved."));
     let org = app.store.organization(acme).await.unwrap().unwrap();
     assert_eq!(
-        (org.name.as_str(), org.default_session_limit),
-        ("Acme & Sons", 4)
+        (org.name.as_str(), org.default_session_limit, org.key_digits),
+        ("Acme & Sons", 4, 7)
     );
     assert!(
         app.get_text("/admin/reps").await.1.contains("value=\"4\""),

@@ -13,4 +13,5 @@ mod isolation;
 mod ops;
 mod portal;
 mod portal_browser;
+mod rep_keys;
 mod setup;

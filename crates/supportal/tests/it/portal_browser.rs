@@ -230,10 +230,8 @@ async fn the_portal_in_english_and_german() {
     assert_eq!(label, "Gerät", "custom field labels follow the language");
     browser.click("submit-request").await;
     let error = browser
-        .client
-        .find(Locator::Css("#f-customer_name-error"))
+        .wait_for("#f-customer_name-error")
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

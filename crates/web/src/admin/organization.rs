@@ -17,6 +17,8 @@ pub struct OrgForm {
     name: String,
     #[serde(default)]
     default_session_limit: String,
+    #[serde(default)]
+    key_digits: String,
 }
 
 fn render(
@@ -41,6 +43,7 @@ pub async fn show(State(state): State<AppState>, me: AdminUser) -> AppResult<Res
     let form = OrgForm {
         name: org.name,
         default_session_limit: org.default_session_limit.to_string(),
+        key_digits: org.key_digits.to_string(),
     };
     render(&state, &me, &form, &org.slug, Outcome::fresh())
 }
@@ -58,12 +61,16 @@ pub async fn update(
         "default_session_limit",
         SessionLimit::parse(&f.default_session_limit),
     );
-    let (Some(name), Some(limit)) = (name, limit) else {
+    let digits = errors.check(
+        "key_digits",
+        domain::session_key::parse_digits(&f.key_digits),
+    );
+    let (Some(name), Some(limit), Some(digits)) = (name, limit, digits) else {
         return render(&state, &me, &f, &org.slug, Outcome::invalid(errors));
     };
     state
         .store
-        .update_organization(org.id, &name, limit.get())
+        .update_organization(org.id, &name, limit.get(), digits as i64)
         .await?;
     me.audit(&state, "organization.updated", name.as_str())
         .await?;

@@ -1,0 +1,239 @@
+//! Reps hand out keys: a session key leads a customer straight to them; a profile access key
+//! unlocks one download. Digits per organization, at most 8 live, revocable.
+
+use crate::helpers::{location, now, spawn_app, PASSWORD};
+use crate::on_both_backends;
+use crate::portal::portal_app;
+use domain::session::{Queue, SessionState};
+use store::Backend;
+
+/// The digits of every key shown on a page, newest first.
+fn keys_on(page: &str) -> Vec<String> {
+    page.split("data-testid=\"session-key\">")
+        .skip(1)
+        .map(|rest| rest.split('<').next().unwrap().replace(' ', ""))
+        .collect()
+}
+
+async fn a_rep_issues_a_session_key_that_leads_a_customer_to_them(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let rep = p.app.other_browser();
+    rep.login("riley@acme.test", PASSWORD).await;
+    let response = rep
+        .submit(
+            "/account",
+            "/account/keys",
+            &[("purpose", "support"), ("validity", "15")],
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let page = response.text().await.unwrap();
+    let keys = keys_on(&page);
+    assert_eq!(keys.len(), 1);
+    let key = &keys[0];
+    assert_eq!(key.len(), 9, "9 digits by default");
+    assert!(
+        page.contains(&format!("&#x2f;join&#x2f;{key}")),
+        "a join link"
+    );
+    assert!(
+        page.contains("To connect with Robin Rep of Org acme"),
+        "a message ready to copy"
+    );
+
+    let customer = &p.app;
+    let response = customer.get(&format!("/join/{key}")).await;
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("data-testid=\"rep-name\">Robin Rep"),
+        "the link opens the confirmation"
+    );
+    let response = customer
+        .submit(
+            "/p/help",
+            "/p/help/key/confirm",
+            &[
+                ("key", key),
+                ("customer_name", "Ivy"),
+                ("field_device", "Phone"),
+            ],
+        )
+        .await;
+    let capability = location(&response).trim_start_matches("/s/").to_owned();
+    let session = customer
+        .store
+        .session_by_capability(&domain::secret::token_digest(&capability))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        session.session_state().unwrap(),
+        SessionState::Waiting {
+            queue: Queue::Personal(p.rep)
+        }
+    );
+    assert!(
+        keys_on(&rep.get_text("/account").await.1).is_empty(),
+        "a used key is no longer live"
+    );
+}
+
+async fn key_digits_limits_and_revoking(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let org = p.app.store.organization(p.org).await.unwrap().unwrap();
+    p.app
+        .store
+        .update_organization(
+            p.org,
+            &domain::text::DisplayName::parse(&org.name).unwrap(),
+            3,
+            6,
+        )
+        .await
+        .unwrap();
+    let rep = p.app.other_browser();
+    rep.login("riley@acme.test", PASSWORD).await;
+    for _ in 0..8 {
+        rep.submit(
+            "/account",
+            "/account/keys",
+            &[("purpose", "support"), ("validity", "5")],
+        )
+        .await;
+    }
+    let page = rep.get_text("/account").await.1;
+    let keys = keys_on(&page);
+    assert_eq!(keys.len(), 8);
+    assert!(
+        keys.iter().all(|k| k.len() == 6),
+        "the organization's digit count"
+    );
+    let response = rep
+        .submit(
+            "/account",
+            "/account/keys",
+            &[("purpose", "support"), ("validity", "5")],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("You already have 8 live keys"));
+    let response = rep
+        .submit(
+            "/account",
+            "/account/keys",
+            &[("purpose", "support"), ("validity", "16")],
+        )
+        .await;
+    assert_eq!(response.status(), 422, "validity only from the list");
+
+    let revoke_action = page
+        .split("action=\"/account/keys/")
+        .nth(1)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let response = rep
+        .submit(
+            "/account",
+            &format!("/account/keys/{revoke_action}/revoke"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&response), "/account");
+    assert_eq!(keys_on(&rep.get_text("/account").await.1).len(), 7);
+    let revoked = &keys[0];
+    let response = p
+        .app
+        .submit("/p/help", "/p/help/key", &[("key", revoked)])
+        .await;
+    assert!(
+        response.text().await.unwrap().contains("withdrawn"),
+        "the customer is told"
+    );
+    // Another rep cannot revoke Riley's keys.
+    p.app.add_rep(p.org, "other@acme.test").await;
+    let intruder = p.app.other_browser();
+    intruder.login("other@acme.test", PASSWORD).await;
+    let second = page
+        .split("action=\"/account/keys/")
+        .nth(2)
+        .unwrap()
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        intruder
+            .submit("/account", &format!("/account/keys/{second}/revoke"), &[])
+            .await
+            .status(),
+        404
+    );
+}
+
+async fn a_profile_access_key_unlocks_one_download(backend: Backend) {
+    use store::extras::NewIosProfile;
+    let p = portal_app(spawn_app(backend).await).await;
+    let plist = b"<?xml version=\"1.0\"?><plist><dict><key>PayloadContent</key></dict></plist>";
+    let profile = NewIosProfile {
+        name: "VPN",
+        description: "",
+        public: false,
+        content: plist,
+    };
+    let id = p
+        .app
+        .store
+        .add_ios_profile(p.org, p.site, &profile, now())
+        .await
+        .unwrap()
+        .unwrap();
+    let rep = p.app.other_browser();
+    rep.login("riley@acme.test", PASSWORD).await;
+    let response = rep
+        .submit(
+            "/account",
+            "/account/keys",
+            &[("purpose", &format!("profile:{id}")), ("validity", "60")],
+        )
+        .await;
+    let page = response.text().await.unwrap();
+    assert!(page.contains("Access key for profile VPN"));
+    let key = keys_on(&page).remove(0);
+    let action = format!("/p/help/profiles/{id}");
+    let response = p
+        .app
+        .submit("/p/help", &action, &[("access_key", &key)])
+        .await;
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/x-apple-aspen-config"
+    );
+    let response = rep
+        .submit(
+            "/account",
+            "/account/keys",
+            &[("purpose", "profile:999999"), ("validity", "60")],
+        )
+        .await;
+    assert_eq!(
+        response.status(),
+        422,
+        "only the organization's private profiles"
+    );
+}
+
+on_both_backends!(
+    a_rep_issues_a_session_key_that_leads_a_customer_to_them,
+    key_digits_limits_and_revoking,
+    a_profile_access_key_unlocks_one_download,
+);

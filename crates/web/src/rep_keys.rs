@@ -1,0 +1,185 @@
+//! Keys a rep hands out: a session key (the customer lands straight in the rep's queue) or a
+//! one-time access key for a private iOS profile. Shown with a join link and a message ready to
+//! copy; at most 8 live at once; revocable.
+
+use crate::error::{AppError, AppResult};
+use crate::extract::CurrentUser;
+use crate::forms::FieldErrors;
+use crate::state::AppState;
+use domain::session_key::{self, SessionKey, MAX_LIVE_PER_REP};
+use domain::FieldError;
+use serde::{Deserialize, Serialize};
+use store::keys::{KeyRecord, KeyTarget, NewKey};
+
+#[derive(Serialize)]
+pub struct LiveKey {
+    id: i64,
+    spaced: String,
+    purpose: String,
+    link: String,
+    message: String,
+    expires_at: i64,
+}
+
+/// The rep's live keys, described for their account page.
+pub async fn live_keys(state: &AppState, me: &CurrentUser) -> AppResult<Vec<LiveKey>> {
+    let keys = state
+        .store
+        .live_keys(me.user.org_id, me.user.id, state.now())
+        .await?;
+    let mut shown = Vec::new();
+    for key in keys {
+        shown.push(describe(state, &key).await?);
+    }
+    Ok(shown)
+}
+
+async fn describe(state: &AppState, key: &KeyRecord) -> AppResult<LiveKey> {
+    let spaced = SessionKey::parse(&key.key_value)
+        .map(|k| k.spaced())
+        .unwrap_or_else(|_| key.key_value.clone());
+    let base = &state.config.public_url;
+    let (purpose, link, message) = match key.target() {
+        KeyTarget::Profile(id) => {
+            let name = state
+                .store
+                .ios_profile(id)
+                .await?
+                .map(|(p, _)| p.name)
+                .unwrap_or_default();
+            let message = format!("To install the configuration profile \u{201c}{name}\u{201d}, open {base}/ on your iPhone or iPad and enter the access key {spaced} beside it.");
+            (
+                format!("Access key for profile {name}"),
+                format!("{base}/"),
+                message,
+            )
+        }
+        _ => {
+            let link = format!("{base}/join/{}", key.key_value);
+            let message = format!("To connect with {} of {}, open {link} or enter the session key {spaced} at {base}/.", key.rep_name, key.org_name);
+            ("Session key".to_owned(), link, message)
+        }
+    };
+    Ok(LiveKey {
+        id: key.id,
+        spaced,
+        purpose,
+        link,
+        message,
+        expires_at: key.expires_at,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct NewKeyForm {
+    #[serde(default)]
+    purpose: String,
+    #[serde(default)]
+    validity: String,
+}
+
+/// Generate a key; Err(errors) to show beside the form.
+pub async fn generate(
+    state: &AppState,
+    me: &CurrentUser,
+    form: &NewKeyForm,
+) -> AppResult<Result<(), FieldErrors>> {
+    let mut errors = FieldErrors::default();
+    let minutes = errors.check("validity", session_key::parse_validity(&form.validity));
+    let target = match form.purpose.as_str() {
+        "support" => Some(KeyTarget::Support),
+        other => match other
+            .strip_prefix("profile:")
+            .and_then(|id| id.parse::<i64>().ok())
+        {
+            Some(id)
+                if state
+                    .store
+                    .private_ios_profiles(me.user.org_id)
+                    .await?
+                    .iter()
+                    .any(|p| p.id == id) =>
+            {
+                Some(KeyTarget::Profile(id))
+            }
+            _ => {
+                errors.add("purpose", FieldError::InvalidChoice);
+                None
+            }
+        },
+    };
+    let live = state
+        .store
+        .live_keys(me.user.org_id, me.user.id, state.now())
+        .await?
+        .len();
+    if live >= MAX_LIVE_PER_REP {
+        errors.add_message(
+            "purpose",
+            format!("You already have {MAX_LIVE_PER_REP} live keys: revoke one first."),
+        );
+    }
+    let (Some(minutes), Some(target), true) = (minutes, target, errors.is_empty()) else {
+        return Ok(Err(errors));
+    };
+    let org = state
+        .store
+        .organization(me.user.org_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = state.now();
+    // Digits collide with another live key now and then: draw again (a few times is plenty).
+    for _ in 0..5 {
+        let key = SessionKey::generate(&mut rand::rngs::OsRng, org.key_digits as usize);
+        let new = NewKey {
+            org: org.id,
+            rep: me.user.id,
+            site: None,
+            key: &key,
+            target,
+            expires_at: now.plus_seconds(minutes * 60),
+        };
+        match state.store.create_key(&new, now).await {
+            Ok(_) => {
+                state
+                    .store
+                    .record_audit(
+                        Some(org.id),
+                        Some(me.user.id),
+                        "key.issued",
+                        &format!("{minutes} min"),
+                        now,
+                    )
+                    .await?;
+                return Ok(Ok(()));
+            }
+            Err(store::StoreError::Conflict(_)) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(AppError::Internal(anyhow::anyhow!(
+        "no free key after 5 draws"
+    )))
+}
+
+pub async fn revoke(state: &AppState, me: &CurrentUser, id: &str) -> AppResult<()> {
+    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    if !state
+        .store
+        .revoke_key(me.user.org_id, me.user.id, id, state.now())
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    state
+        .store
+        .record_audit(
+            Some(me.user.org_id),
+            Some(me.user.id),
+            "key.revoked",
+            "",
+            state.now(),
+        )
+        .await?;
+    Ok(())
+}
