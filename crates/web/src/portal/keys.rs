@@ -28,6 +28,17 @@ pub struct KeyRefusal {
 }
 
 impl KeyRefusal {
+    /// The refusal with catalogue text `key` in `lang`.
+    pub fn new(state: &AppState, lang: Language, key: &str, status: StatusCode) -> KeyRefusal {
+        KeyRefusal {
+            message: state
+                .catalog
+                .text(lang, key, &[])
+                .unwrap_or_else(|| key.to_owned()),
+            status,
+        }
+    }
+
     /// The page re-shown with this message beside `field`.
     pub fn outcome(self, field: &str) -> Outcome {
         let mut errors = FieldErrors::default();
@@ -150,13 +161,12 @@ pub async fn follow_key(
             record.key_value
         ))
         .into_response())),
-        KeyTarget::Profile(_) => Ok(Err(KeyRefusal {
-            message: state
-                .catalog
-                .text(lang, "key.profile_key", &[])
-                .unwrap_or_default(),
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-        })),
+        KeyTarget::Profile(_) => Ok(Err(KeyRefusal::new(
+            state,
+            lang,
+            "key.profile_key",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ))),
     }
 }
 
@@ -263,13 +273,7 @@ pub async fn confirm(
     match queue_customer(&state, &arrival, Some(record.id)).await? {
         Some(response) => Ok(response),
         None => {
-            let refusal = KeyRefusal {
-                message: state
-                    .catalog
-                    .text(lang, "key.used", &[])
-                    .unwrap_or_default(),
-                status: StatusCode::CONFLICT,
-            };
+            let refusal = KeyRefusal::new(&state, lang, "key.used", StatusCode::CONFLICT);
             render_home(
                 &state,
                 &portal,
@@ -305,13 +309,12 @@ pub async fn presentation(
                 Redirect::to(&format!("/presentations/{}", record.key_value)).into_response(),
             );
         }
-        Ok(_) => KeyRefusal {
-            message: state
-                .catalog
-                .text(lang, "key.not_presentation", &[])
-                .unwrap_or_default(),
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-        },
+        Ok(_) => KeyRefusal::new(
+            &state,
+            lang,
+            "key.not_presentation",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(refusal) => refusal,
     };
     render_home(

@@ -83,21 +83,14 @@ pub async fn unlock(
             if state.store.use_key(record.id, state.now()).await? {
                 return send(&state, &profile).await;
             }
-            KeyRefusal {
-                message: state
-                    .catalog
-                    .text(lang, "key.used", &[])
-                    .unwrap_or_default(),
-                status: StatusCode::CONFLICT,
-            }
+            KeyRefusal::new(&state, lang, "key.used", StatusCode::CONFLICT)
         }
-        Ok(_) => KeyRefusal {
-            message: state
-                .catalog
-                .text(lang, "key.not_this_profile", &[])
-                .unwrap_or_default(),
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-        },
+        Ok(_) => KeyRefusal::new(
+            &state,
+            lang,
+            "key.not_this_profile",
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
         Err(refusal) => refusal,
     };
     let field = format!("profile_{}", profile.id);
