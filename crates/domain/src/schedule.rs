@@ -189,8 +189,9 @@ impl Schedule {
         today || from_yesterday
     }
 
-    /// The local wall-clock minute on `date` as an instant (a minute skipped by DST resolves
-    /// to the first instant after the gap).
+    /// The local wall-clock minute on `date` as an instant. A minute skipped by a DST change
+    /// resolves to an instant after the gap, so it is only a candidate: `next_change` bisects
+    /// back to the exact instant the state changed.
     fn instant(&self, date: Date, minute: u16) -> Option<Timestamp> {
         let (date, minute) = if minute >= DAY {
             (date.tomorrow().ok()?, minute - DAY)
@@ -211,6 +212,7 @@ impl Schedule {
             .to_zoned(self.zone())
             .date();
         let mut date = start.yesterday().ok()?;
+        let mut unchanged_until = at;
         for _ in 0..400 {
             let mut boundaries: Vec<Timestamp> = self
                 .hours_on(date)
@@ -227,15 +229,38 @@ impl Schedule {
                 .filter(|b| *b > at)
                 .collect();
             boundaries.sort();
-            if let Some(change) = boundaries
-                .into_iter()
-                .find(|b| self.is_open(*b) != open_now)
-            {
-                return Some(change);
+            for boundary in boundaries {
+                if boundary <= unchanged_until {
+                    continue;
+                }
+                if self.is_open(boundary) == open_now {
+                    unchanged_until = boundary;
+                } else {
+                    return Some(self.first_flip(unchanged_until, boundary, open_now));
+                }
             }
             date = date.tomorrow().ok()?;
         }
         None
+    }
+
+    /// The first instant in `(unchanged, changed]` whose state differs from `open` (bisection to
+    /// the millisecond: exact even when a DST gap moved the wall-clock boundary).
+    fn first_flip(
+        &self,
+        mut unchanged: Timestamp,
+        mut changed: Timestamp,
+        open: bool,
+    ) -> Timestamp {
+        while changed.0 - unchanged.0 > 1 {
+            let middle = Timestamp(unchanged.0 + (changed.0 - unchanged.0) / 2);
+            if self.is_open(middle) == open {
+                unchanged = middle;
+            } else {
+                changed = middle;
+            }
+        }
+        changed
     }
 }
 
