@@ -116,6 +116,11 @@ pub enum SessionEvent {
         outcome: Outcome,
         by: Option<UserId>,
     },
+    /// Another rep was invited into the session as a participant.
+    Invited {
+        rep: UserId,
+        by: UserId,
+    },
 }
 
 impl SessionEvent {
@@ -125,6 +130,7 @@ impl SessionEvent {
             SessionEvent::Accepted { .. } => "accepted",
             SessionEvent::Requeued { .. } => "requeued",
             SessionEvent::Ended { .. } => "ended",
+            SessionEvent::Invited { .. } => "invited",
         }
     }
 }

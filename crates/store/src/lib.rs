@@ -8,6 +8,7 @@ mod error;
 mod pool;
 
 pub mod audit;
+pub mod console;
 pub mod directory;
 pub mod extras;
 pub mod keys;

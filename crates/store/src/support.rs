@@ -50,6 +50,9 @@ pub struct SupportSession {
     #[sqlx(try_from = "i64")]
     pub queued_at: Timestamp,
     pub accepted_at: Option<i64>,
+    pub company_code: Option<String>,
+    pub fields: String,
+    pub notes: Option<String>,
 }
 
 impl SupportSession {
@@ -99,7 +102,7 @@ impl StoredEvent {
     }
 }
 
-fn queue_columns(queue: Queue) -> (&'static str, Option<i64>, Option<i64>) {
+pub(crate) fn queue_columns(queue: Queue) -> (&'static str, Option<i64>, Option<i64>) {
     match queue {
         Queue::Personal(rep) => ("personal", Some(rep.0), None),
         Queue::Team(team) => ("team", None, Some(team.0)),
@@ -108,7 +111,7 @@ fn queue_columns(queue: Queue) -> (&'static str, Option<i64>, Option<i64>) {
 }
 
 /// Append `$event` for `$session` inside transaction `$tx`; evaluates to its sequence number.
-macro_rules! append_event {
+macro_rules! append_event_impl {
     ($tx:expr, $org:expr, $session:expr, $event:expr, $now:expr) => {{
         let seq: i64 = sqlx::query_scalar(
             "UPDATE organizations SET last_event_seq = last_event_seq + 1 WHERE id = $1 \
@@ -132,10 +135,11 @@ macro_rules! append_event {
         seq
     }};
 }
+pub(crate) use append_event_impl as append_event;
 
-const SESSION_COLUMNS: &str = "id, org_id, state, start_method, queue_kind, queue_user_id, \
+pub(crate) const SESSION_COLUMNS: &str = "id, org_id, state, start_method, queue_kind, queue_user_id, \
      queue_team_id, owner_user_id, site_id, priority, customer_name, customer_company, description, \
-     language, verified, outcome, queued_at, accepted_at";
+     language, verified, outcome, queued_at, accepted_at, company_code, fields, notes";
 
 /// Rows in the same queue as `$n`, `$n+1`, `$n+2` (kind, rep, team).
 fn same_queue(first: usize) -> String {
@@ -304,6 +308,7 @@ impl Store {
         id: SessionId,
         outcome: Outcome,
         by: Option<UserId>,
+        notes: Option<&str>,
         now: Timestamp,
     ) -> StoreResult<Option<i64>> {
         let Some(current) = self.support_session(org, id).await? else {
@@ -316,12 +321,12 @@ impl Store {
             let mut tx = p.begin().await?;
             // Conditional on the state we decided from, so a concurrent change makes this a no-op.
             let done = sqlx::query(
-                "UPDATE support_sessions SET state = 'ended', outcome = $1, ended_at = $2 \
+                "UPDATE support_sessions SET state = 'ended', outcome = $1, ended_at = $2, notes = $7 \
                  WHERE id = $3 AND org_id = $4 AND state = $5 \
                  AND COALESCE(owner_user_id, 0) = COALESCE($6, 0)",
             )
             .bind(outcome.as_str()).bind(now.millis()).bind(id.0).bind(org.0)
-            .bind(&current.state).bind(current.owner_user_id)
+            .bind(&current.state).bind(current.owner_user_id).bind(notes)
             .execute(&mut *tx).await?.rows_affected() == 1;
             if !done {
                 return Ok(None);

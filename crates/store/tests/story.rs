@@ -454,25 +454,32 @@ async fn the_event_log_is_ordered_and_resumable(backend: Backend) {
         .unwrap();
     assert!(
         store
-            .end_session(acme, a, Outcome::Resolved, Some(UserId(9_999)), T0)
+            .end_session(acme, a, Outcome::Resolved, Some(UserId(9_999)), None, T0)
             .await
             .unwrap()
             .is_none(),
         "not the owner"
     );
     let ended = store
-        .end_session(acme, a, Outcome::Resolved, Some(rep), T0.plus_seconds(60))
+        .end_session(
+            acme,
+            a,
+            Outcome::Resolved,
+            Some(rep),
+            Some("fixed"),
+            T0.plus_seconds(60),
+        )
         .await
         .unwrap()
         .unwrap();
     let cancelled = store
-        .end_session(acme, b, Outcome::Abandoned, None, T0)
+        .end_session(acme, b, Outcome::Abandoned, None, None, T0)
         .await
         .unwrap()
         .unwrap();
     assert!(
         store
-            .end_session(acme, b, Outcome::Abandoned, None, T0)
+            .end_session(acme, b, Outcome::Abandoned, None, None, T0)
             .await
             .unwrap()
             .is_none(),
@@ -930,7 +937,14 @@ async fn queue_positions_and_recent_waits(backend: Backend) {
         .unwrap()
         .unwrap();
     store
-        .end_session(acme, ids[1], Outcome::Abandoned, None, T0.plus_seconds(61))
+        .end_session(
+            acme,
+            ids[1],
+            Outcome::Abandoned,
+            None,
+            None,
+            T0.plus_seconds(61),
+        )
         .await
         .unwrap()
         .unwrap();
@@ -1002,6 +1016,135 @@ async fn presentations_and_ios_profiles(backend: Backend) {
     assert!(store.delete_ios_profile(acme, id).await.unwrap());
 }
 
+async fn a_reps_console_sees_their_queues_and_moves_sessions(backend: Backend) {
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let (globex, _) = org_with_admin(&store, "globex").await;
+    let support = store.create_team(acme, &name("Support"), T0).await.unwrap();
+    let billing = store.create_team(acme, &name("Billing"), T0).await.unwrap();
+    let ann = add_rep(&store, acme, "ann@acme.test").await;
+    let bob = add_rep(&store, acme, "bob@acme.test").await;
+    store.set_user_teams(acme, ann, &[support]).await.unwrap();
+    store.set_user_teams(acme, bob, &[billing]).await.unwrap();
+    let queued = |queue, cap: &'static str, secs| {
+        let store = store.clone();
+        async move {
+            store
+                .create_support_session(acme, &waiting_in(queue, cap), T0.plus_seconds(secs))
+                .await
+                .unwrap()
+                .0
+        }
+    };
+    let general = queued(Queue::General, "g", 1).await;
+    let team = queued(Queue::Team(support), "t", 2).await;
+    let personal_bob = queued(Queue::Personal(bob), "pb", 3).await;
+    let billing_one = queued(Queue::Team(billing), "b", 0).await;
+    store
+        .create_support_session(globex, &waiting_in(Queue::General, "x"), T0)
+        .await
+        .unwrap();
+
+    let ids = |items: Vec<store::console::QueueItem>| {
+        items
+            .into_iter()
+            .map(|i| SessionId(i.id))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        ids(store.visible_queue(acme, ann, &[support]).await.unwrap()),
+        vec![general, team],
+        "general + own team, in line order"
+    );
+    assert_eq!(
+        ids(store.visible_queue(acme, bob, &[billing]).await.unwrap()),
+        vec![billing_one, general, personal_bob]
+    );
+    assert_eq!(
+        store
+            .next_in_teams(acme, &[support, billing], 10)
+            .await
+            .unwrap(),
+        vec![billing_one, team],
+        "oldest team session first"
+    );
+    assert!(store.next_in_teams(acme, &[], 10).await.unwrap().is_empty());
+
+    store
+        .claim_session(acme, team, ann, T0.plus_seconds(10))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(store.owned_session_count(acme, ann).await.unwrap(), 1);
+    assert!(
+        store
+            .invite_participant(acme, team, bob, ann, T0)
+            .await
+            .unwrap()
+            .is_none(),
+        "only the owner invites"
+    );
+    assert!(store
+        .invite_participant(acme, team, ann, bob, T0)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(
+        store
+            .invite_participant(acme, team, ann, bob, T0)
+            .await
+            .unwrap()
+            .is_none(),
+        "once"
+    );
+    assert_eq!(
+        store.active_sessions_of(acme, bob).await.unwrap().len(),
+        1,
+        "participants see it too"
+    );
+    assert_eq!(store.participants(acme, team).await.unwrap()[0].id, bob);
+
+    // Transfer to billing: back in a queue, keeping its arrival time, so ahead of later arrivals.
+    assert!(
+        store
+            .requeue_session(acme, team, bob, Queue::Team(billing), "not mine", T0)
+            .await
+            .unwrap()
+            .is_none(),
+        "only the owner"
+    );
+    store
+        .requeue_session(
+            acme,
+            team,
+            ann,
+            Queue::Team(billing),
+            "Transferred to Billing: invoice",
+            T0.plus_seconds(20),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        store.next_in_teams(acme, &[billing], 10).await.unwrap(),
+        vec![billing_one, team]
+    );
+    assert!(
+        store
+            .active_sessions_of(acme, bob)
+            .await
+            .unwrap()
+            .is_empty(),
+        "participants leave with a transfer"
+    );
+    let log = store.session_events(acme, team).await.unwrap();
+    assert_eq!(
+        log.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
+        vec!["queued", "accepted", "invited", "requeued"]
+    );
+    assert!(log[3].payload.contains("Transferred to Billing"));
+}
+
 macro_rules! on_both_backends {
     ($($story:ident),* $(,)?) => {
         mod sqlite {
@@ -1030,4 +1173,5 @@ on_both_backends!(
     a_key_opens_one_session_once,
     queue_positions_and_recent_waits,
     presentations_and_ios_profiles,
+    a_reps_console_sees_their_queues_and_moves_sessions,
 );

@@ -137,6 +137,7 @@ pub async fn cancel(
             session.id,
             Outcome::Abandoned,
             None,
+            None,
             state.now(),
         )
         .await?;

@@ -1,0 +1,195 @@
+//! What a rep's console reads and does: the queues they may take from, their sessions,
+//! transfers, invitations.
+
+use crate::pool::on_pool;
+use crate::support::SupportSession;
+use crate::{Store, StoreResult};
+use domain::session::{self, Queue, SessionEvent};
+use domain::{OrgId, SessionId, TeamId, Timestamp, UserId};
+
+/// A waiting session as a rep's queue list shows it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct QueueItem {
+    pub id: i64,
+    pub customer_name: String,
+    pub customer_company: Option<String>,
+    pub start_method: String,
+    pub queue_kind: Option<String>,
+    pub queue_user_id: Option<i64>,
+    pub queue_team_id: Option<i64>,
+    pub team_name: Option<String>,
+    pub issue_name: Option<String>,
+    pub language: String,
+    pub verified: bool,
+    pub queued_at: i64,
+}
+
+/// Waiting sessions this rep may take: their personal queue, their teams' queues, the general
+/// queue. In line order (priority, then arrival).
+fn visible_filter(teams: &[TeamId], first: usize) -> String {
+    let team_clause = if teams.is_empty() {
+        String::new()
+    } else {
+        let placeholders: Vec<String> = (0..teams.len())
+            .map(|i| format!("${}", first + i))
+            .collect();
+        format!(
+            " OR (s.queue_kind = 'team' AND s.queue_team_id IN ({}))",
+            placeholders.join(", ")
+        )
+    };
+    format!("(s.queue_kind = 'general' OR (s.queue_kind = 'personal' AND s.queue_user_id = $2){team_clause})")
+}
+
+impl Store {
+    pub async fn visible_queue(
+        &self,
+        org: OrgId,
+        rep: UserId,
+        teams: &[TeamId],
+    ) -> StoreResult<Vec<QueueItem>> {
+        let sql = format!(
+            "SELECT s.id, s.customer_name, s.customer_company, s.start_method, s.queue_kind, s.queue_user_id, \
+             s.queue_team_id, t.name AS team_name, i.name AS issue_name, s.language, s.verified, s.queued_at \
+             FROM support_sessions s LEFT JOIN teams t ON t.id = s.queue_team_id \
+             LEFT JOIN issue_types i ON i.id = s.issue_type_id \
+             WHERE s.org_id = $1 AND s.state = 'waiting' AND {} \
+             ORDER BY s.priority DESC, s.queued_at, s.id",
+            visible_filter(teams, 3)
+        );
+        Ok(on_pool!(self, p => {
+            let mut query = sqlx::query_as(&sql).bind(org.0).bind(rep.0);
+            for team in teams {
+                query = query.bind(team.0);
+            }
+            query.fetch_all(p).await
+        })?)
+    }
+
+    /// The oldest waiting sessions of these team queues, first in line first ("Get Next").
+    pub async fn next_in_teams(
+        &self,
+        org: OrgId,
+        teams: &[TeamId],
+        limit: i64,
+    ) -> StoreResult<Vec<SessionId>> {
+        if teams.is_empty() {
+            return Ok(Vec::new());
+        }
+        let placeholders: Vec<String> = (0..teams.len()).map(|i| format!("${}", i + 3)).collect();
+        let sql = format!(
+            "SELECT id FROM support_sessions WHERE org_id = $1 AND state = 'waiting' AND queue_kind = 'team' \
+             AND queue_team_id IN ({}) ORDER BY priority DESC, queued_at, id LIMIT $2",
+            placeholders.join(", ")
+        );
+        let ids: Vec<i64> = on_pool!(self, p => {
+            let mut query = sqlx::query_scalar(&sql).bind(org.0).bind(limit);
+            for team in teams {
+                query = query.bind(team.0);
+            }
+            query.fetch_all(p).await
+        })?;
+        Ok(ids.into_iter().map(SessionId).collect())
+    }
+
+    /// Sessions the rep owns, or was invited into, that are still active.
+    pub async fn active_sessions_of(
+        &self,
+        org: OrgId,
+        rep: UserId,
+    ) -> StoreResult<Vec<SupportSession>> {
+        let sql = format!(
+            "SELECT {} FROM support_sessions WHERE org_id = $1 AND state = 'active' AND (owner_user_id = $2 \
+             OR id IN (SELECT session_id FROM session_participants WHERE user_id = $2)) ORDER BY accepted_at, id",
+            crate::support::SESSION_COLUMNS
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(org.0).bind(rep.0).fetch_all(p).await)?)
+    }
+
+    /// How many sessions the rep owns now (against their limit).
+    pub async fn owned_session_count(&self, org: OrgId, rep: UserId) -> StoreResult<i64> {
+        let sql = "SELECT COUNT(*) FROM support_sessions WHERE org_id = $1 AND state = 'active' AND owner_user_id = $2";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(org.0).bind(rep.0).fetch_one(p).await)?)
+    }
+
+    /// Put an active session owned by `by` back into `queue` (a transfer). Keeps its arrival
+    /// time, so its place in line. None when it is not `by`'s active session any more.
+    pub async fn requeue_session(
+        &self,
+        org: OrgId,
+        id: SessionId,
+        by: UserId,
+        queue: Queue,
+        reason: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<i64>> {
+        let Ok((_, event)) = session::requeue(
+            domain::session::SessionState::Active { owner: by },
+            queue,
+            reason,
+        ) else {
+            return Ok(None);
+        };
+        let (kind, queue_user, queue_team) = crate::support::queue_columns(queue);
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let moved = sqlx::query(
+                "UPDATE support_sessions SET state = 'waiting', owner_user_id = NULL, accepted_at = NULL, \
+                 queue_kind = $1, queue_user_id = $2, queue_team_id = $3 \
+                 WHERE id = $4 AND org_id = $5 AND state = 'active' AND owner_user_id = $6",
+            )
+            .bind(kind).bind(queue_user).bind(queue_team).bind(id.0).bind(org.0).bind(by.0)
+            .execute(&mut *tx).await?.rows_affected() == 1;
+            if !moved {
+                return Ok(None);
+            }
+            sqlx::query("DELETE FROM session_participants WHERE session_id = $1").bind(id.0).execute(&mut *tx).await?;
+            let seq = crate::support::append_event!(tx, org, id, &event, now);
+            tx.commit().await?;
+            Ok(Some(seq))
+        })
+    }
+
+    /// Invite another rep of the organization into an active session owned by `by`.
+    pub async fn invite_participant(
+        &self,
+        org: OrgId,
+        id: SessionId,
+        by: UserId,
+        rep: UserId,
+        now: Timestamp,
+    ) -> StoreResult<Option<i64>> {
+        let event = SessionEvent::Invited { rep, by };
+        on_pool!(self, p => {
+            let mut tx = p.begin().await?;
+            let added = sqlx::query(
+                "INSERT INTO session_participants (session_id, user_id, invited_by, created_at) \
+                 SELECT s.id, u.id, $1, $2 FROM support_sessions s JOIN users u ON u.org_id = s.org_id \
+                 WHERE s.id = $3 AND s.org_id = $4 AND s.state = 'active' AND s.owner_user_id = $1 \
+                 AND u.id = $5 AND u.id <> $1 AND u.active = TRUE \
+                 AND NOT EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = s.id AND x.user_id = u.id)",
+            )
+            .bind(by.0).bind(now.millis()).bind(id.0).bind(org.0).bind(rep.0)
+            .execute(&mut *tx).await?.rows_affected() == 1;
+            if !added {
+                return Ok(None);
+            }
+            let seq = crate::support::append_event!(tx, org, id, &event, now);
+            tx.commit().await?;
+            Ok(Some(seq))
+        })
+    }
+
+    pub async fn participants(
+        &self,
+        org: OrgId,
+        id: SessionId,
+    ) -> StoreResult<Vec<crate::users::User>> {
+        let sql = format!(
+            "SELECT {} FROM users u JOIN session_participants x ON x.user_id = u.id \
+             WHERE u.org_id = $1 AND x.session_id = $2 ORDER BY u.display_name",
+            crate::users::USER_COLUMNS
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(org.0).bind(id.0).fetch_all(p).await)?)
+    }
+}
