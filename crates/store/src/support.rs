@@ -356,4 +356,12 @@ impl Store {
                    WHERE org_id = $1 AND session_id = $2 ORDER BY seq";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(org.0).bind(id.0).fetch_all(p).await)?)
     }
+
+    /// The organization's newest event sequence number (0 before any event).
+    pub async fn latest_event_seq(&self, org: OrgId) -> StoreResult<i64> {
+        let sql = "SELECT last_event_seq FROM organizations WHERE id = $1";
+        let seq: Option<i64> =
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(org.0).fetch_optional(p).await)?;
+        Ok(seq.unwrap_or(0))
+    }
 }

@@ -16,6 +16,23 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub log: LogConfig,
     pub security: SecurityConfig,
+    pub console: ConsoleConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsoleConfig {
+    /// Seconds a rep's console may be disconnected before they go offline and their sessions
+    /// return to the queues they came from.
+    pub offline_grace_secs: u64,
+}
+
+impl Default for ConsoleConfig {
+    fn default() -> Self {
+        ConsoleConfig {
+            offline_grace_secs: web::WebConfig::default().offline_grace_secs,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -63,6 +80,7 @@ impl Default for Config {
             database: DatabaseConfig::default(),
             log: LogConfig::default(),
             security: SecurityConfig::default(),
+            console: ConsoleConfig::default(),
         }
     }
 }
@@ -114,7 +132,9 @@ fn bad(key: &str, problem: impl Into<String>) -> ConfigError {
     }
 }
 
-const SECTIONS: [&str; 5] = ["data_dir", "server", "database", "log", "security"];
+const SECTIONS: [&str; 6] = [
+    "data_dir", "server", "database", "log", "security", "console",
+];
 
 impl Config {
     /// Defaults, then the TOML file (if given or `./supportal.toml` exists), then the environment.
@@ -226,6 +246,7 @@ impl Config {
                 .security
                 .login_attempts_per_account_per_minute,
             key_attempts_per_ip_per_minute: self.security.key_attempts_per_ip_per_minute,
+            offline_grace_secs: self.console.offline_grace_secs,
         }
     }
 

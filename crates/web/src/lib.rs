@@ -4,6 +4,8 @@
 pub mod admin;
 pub mod assets;
 pub mod auth;
+pub mod bus;
+pub mod console;
 pub mod csrf;
 pub mod error;
 pub mod extract;

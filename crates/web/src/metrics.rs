@@ -30,6 +30,7 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: LatencyFamily,
+    websockets: prometheus_client::metrics::gauge::Gauge,
 }
 
 fn latency_histogram() -> Histogram {
@@ -47,15 +48,30 @@ impl Default for Metrics {
             "Time to answer HTTP requests",
             latency.clone(),
         );
+        let websockets = prometheus_client::metrics::gauge::Gauge::default();
+        registry.register(
+            "websockets_open",
+            "Open WebSocket connections",
+            websockets.clone(),
+        );
         Metrics {
             registry,
             requests,
             latency,
+            websockets,
         }
     }
 }
 
 impl Metrics {
+    pub fn websocket_opened(&self) {
+        self.websockets.inc();
+    }
+
+    pub fn websocket_closed(&self) {
+        self.websockets.dec();
+    }
+
     pub fn encode(&self) -> String {
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {

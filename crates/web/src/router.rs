@@ -2,7 +2,7 @@
 
 use crate::error::{wants_json, AppError, PendingError};
 use crate::state::AppState;
-use crate::{admin, assets, auth, csrf, i18n, metrics, ops, paths, portal, setup};
+use crate::{admin, assets, auth, console, csrf, i18n, metrics, ops, paths, portal, setup};
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue};
 use axum::middleware::{from_fn_with_state, Next};
@@ -29,6 +29,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::SETUP, get(setup::setup_page).post(setup::setup))
         .merge(admin::router())
         .merge(portal::router())
+        .merge(console::router())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -1,5 +1,6 @@
 //! One application state, shared by every router; handlers take the parts they need.
 
+use crate::bus::{Announcement, EventBus, InProcessBus};
 use crate::i18n::Catalog;
 use crate::metrics::Metrics;
 use crate::rate_limit::{Limiter, LoginLimiter};
@@ -23,6 +24,9 @@ pub struct WebConfig {
     pub login_attempts_per_account_per_minute: u32,
     /// Session, presentation and profile keys typed per client address per minute.
     pub key_attempts_per_ip_per_minute: u32,
+    /// How long a rep's console may be disconnected before they count as offline and their
+    /// sessions go back to the queues they came from.
+    pub offline_grace_secs: u64,
 }
 
 impl Default for WebConfig {
@@ -35,6 +39,7 @@ impl Default for WebConfig {
             login_attempts_per_ip_per_minute: 20,
             login_attempts_per_account_per_minute: 5,
             key_attempts_per_ip_per_minute: 10,
+            offline_grace_secs: 30,
         }
     }
 }
@@ -49,6 +54,8 @@ pub struct AppState {
     pub key_limiter: Arc<Limiter<std::net::IpAddr>>,
     pub catalog: Arc<Catalog>,
     pub metrics: Arc<Metrics>,
+    pub bus: Arc<dyn EventBus>,
+    pub connections: Arc<crate::console::presence::Connections>,
 }
 
 impl AppState {
@@ -63,10 +70,22 @@ impl AppState {
             templates: Arc::new(Templates::load(catalog.clone())?),
             catalog,
             metrics: Arc::new(Metrics::default()),
+            bus: Arc::new(InProcessBus::new(1024)),
+            connections: Arc::new(Default::default()),
         })
     }
 
     pub fn now(&self) -> Timestamp {
         self.clock.now()
+    }
+
+    /// Announce an event that was just committed (commit first, then announce).
+    pub fn announce(&self, org: domain::OrgId, seq: i64, kind: &str, session: domain::SessionId) {
+        self.bus.publish(Announcement {
+            org,
+            seq,
+            kind: kind.to_owned(),
+            session: Some(session.0),
+        });
     }
 }

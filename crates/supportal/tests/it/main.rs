@@ -9,6 +9,7 @@ mod admin_pages;
 mod auth;
 mod browser;
 mod cli;
+mod console;
 mod isolation;
 mod ops;
 mod portal;

@@ -136,5 +136,8 @@ pub async fn queue_customer(
                 .await?,
         ),
     };
-    Ok(created.map(|_| Redirect::to(&crate::paths::waiting(&capability)).into_response()))
+    Ok(created.map(|(id, seq)| {
+        state.announce(arrival.org, seq, "queued", id);
+        Redirect::to(&crate::paths::waiting(&capability)).into_response()
+    }))
 }

@@ -130,7 +130,7 @@ pub async fn cancel(
 ) -> AppResult<Response> {
     let session = session_for(&state, &capability).await?;
     // Already taken or ended: nothing to cancel; the page shows how things stand.
-    state
+    let ended = state
         .store
         .end_session(
             session.org_id,
@@ -141,5 +141,8 @@ pub async fn cancel(
             state.now(),
         )
         .await?;
+    if let Some(seq) = ended {
+        state.announce(session.org_id, seq, "ended", session.id);
+    }
     Ok(Redirect::to(&crate::paths::waiting(&capability)).into_response())
 }

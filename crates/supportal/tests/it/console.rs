@@ -1,0 +1,551 @@
+//! The representative console over HTTP and WebSocket: exactly-once accept under 50 reps,
+//! Get Next, transfer, invite, end, session limits, live events with resume, fallback when a
+//! rep's console stays disconnected.
+
+use crate::helpers::{csrf_in, location, now, spawn_app_with, TestApp, PASSWORD};
+use crate::on_both_backends;
+use crate::portal::{portal_app, Portal};
+use domain::session::{Queue, SessionState};
+use domain::SessionId;
+use futures::StreamExt;
+use std::time::Duration;
+use store::Backend;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+/// A customer asks for help with the contact button; the session's id.
+async fn customer_arrives(p: &Portal, name: &str) -> (SessionId, String) {
+    let customer = p.app.other_browser();
+    let waiting = location(
+        &customer
+            .submit("/p/help", "/p/help/contact", &[("customer_name", name)])
+            .await,
+    );
+    let capability = waiting.trim_start_matches("/s/").to_owned();
+    let session = p
+        .app
+        .store
+        .session_by_capability(&domain::secret::token_digest(&capability))
+        .await
+        .unwrap()
+        .unwrap();
+    (session.id, waiting)
+}
+
+async fn rep(app: &TestApp, email: &str) -> TestApp {
+    let browser = app.other_browser();
+    assert_eq!(
+        browser.login(email, PASSWORD).await.status(),
+        303,
+        "{email} signs in"
+    );
+    browser
+}
+
+async fn fifty_reps_pressing_accept_at_once_have_exactly_one_winner(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
+        c.security.login_attempts_per_ip_per_minute = 200
+    })
+    .await;
+    let p = portal_app(app).await;
+    let mut reps = Vec::new();
+    for i in 0..50 {
+        let email = format!("rep{i}@acme.test");
+        let id = p.app.add_rep(p.org, &email).await;
+        p.app
+            .store
+            .set_user_teams(p.org, id, &[p.team])
+            .await
+            .unwrap();
+        reps.push(rep(&p.app, &email).await);
+    }
+    let (session, waiting) = customer_arrives(&p, "Popular").await;
+    // Each rep has the console open (and so its CSRF token) before anyone presses.
+    let mut ready = Vec::new();
+    for rep in reps {
+        let (_, page) = rep.get_text("/console").await;
+        assert!(
+            page.contains(&format!("data-session-id=\"{session}\"")),
+            "every rep sees the customer"
+        );
+        ready.push((csrf_in(&page), rep));
+    }
+    // Then all press Accept at once.
+    let presses = ready.into_iter().map(|(csrf, rep)| {
+        tokio::spawn(async move {
+            let response = rep
+                .client
+                .post(rep.url(&format!("/console/sessions/{session}/accept")))
+                .form(&[("csrf", csrf)])
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    });
+    let results: Vec<(u16, String)> = futures::future::join_all(presses)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(
+        results.iter().filter(|(status, _)| *status == 303).count(),
+        1,
+        "exactly one winner"
+    );
+    let losers: Vec<_> = results
+        .iter()
+        .filter(|(status, _)| *status == 409)
+        .collect();
+    assert_eq!(losers.len(), 49);
+    assert!(
+        losers
+            .iter()
+            .all(|(_, page)| page.contains("Taken by Robin Rep.")),
+        "the others are told who took it"
+    );
+    let accepted = p
+        .app
+        .store
+        .session_events(p.org, session)
+        .await
+        .unwrap()
+        .iter()
+        .filter(|e| e.kind == "accepted")
+        .count();
+    assert_eq!(accepted, 1);
+    assert!(
+        p.app
+            .get_text(&waiting)
+            .await
+            .1
+            .contains("is now helping you"),
+        "the customer's page moves on"
+    );
+}
+
+async fn a_rep_works_sessions_from_the_console(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    let billing = p
+        .app
+        .store
+        .create_team(
+            p.org,
+            &domain::text::DisplayName::parse("Billing").unwrap(),
+            now(),
+        )
+        .await
+        .unwrap();
+    let sam_id = p.app.add_rep(p.org, "sam@acme.test").await;
+    p.app
+        .store
+        .set_user_teams(p.org, sam_id, &[p.team])
+        .await
+        .unwrap();
+    let riley = rep(&p.app, "riley@acme.test").await;
+    let sam = rep(&p.app, "sam@acme.test").await;
+
+    let (first, _) = customer_arrives(&p, "First").await;
+    let (second, second_page) = customer_arrives(&p, "Second").await;
+    let status: serde_json::Value = p
+        .app
+        .get(&format!("{second_page}/status"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["position"], 2);
+
+    let response = riley
+        .submit(
+            "/console",
+            &format!("/console/sessions/{first}/accept"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&response), format!("/console/sessions/{first}"));
+    let status: serde_json::Value = p
+        .app
+        .get(&format!("{second_page}/status"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["position"], 1, "positions move up when one is taken");
+    let (_, tab) = riley.get_text(&format!("/console/sessions/{first}")).await;
+    assert!(
+        tab.contains("data-testid=\"session-tab\"")
+            && tab.contains("data-testid=\"routing-reason\"")
+    );
+    assert!(
+        tab.contains("pressed the contact button: the general queue"),
+        "why it was routed there"
+    );
+    assert_eq!(
+        sam.get(&format!("/console/sessions/{first}"))
+            .await
+            .status(),
+        404,
+        "not Sam's session"
+    );
+
+    // Invite Sam: the session shows in his console too.
+    let response = riley
+        .submit(
+            "/console",
+            &format!("/console/sessions/{first}/invite"),
+            &[("rep", &sam_id.to_string())],
+        )
+        .await;
+    assert_eq!(location(&response), format!("/console/sessions/{first}"));
+    assert!(sam
+        .get_text("/console")
+        .await
+        .1
+        .contains(&format!("data-session-id=\"{}\" href", first)));
+
+    // Transfer to Billing with a note: back in a queue, for Billing, with the note as its reason.
+    let response = riley
+        .submit(
+            "/console",
+            &format!("/console/sessions/{first}/transfer"),
+            &[
+                ("target", &format!("team:{billing}")),
+                ("note", "invoice question"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/console");
+    let moved = p
+        .app
+        .store
+        .support_session(p.org, first)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        moved.session_state().unwrap(),
+        SessionState::Waiting {
+            queue: Queue::Team(billing)
+        }
+    );
+    let log = p.app.store.session_events(p.org, first).await.unwrap();
+    assert!(log
+        .last()
+        .unwrap()
+        .payload
+        .contains("Transferred by Robin Rep to team Billing: invoice question"));
+    assert!(
+        !riley
+            .get_text("/console")
+            .await
+            .1
+            .contains(&format!("data-session-id=\"{first}\"")),
+        "not in Riley's queues any more"
+    );
+
+    // Get Next takes the oldest session of Riley's team queues; Sam ends the other with notes.
+    let (team_session, _) = {
+        let customer = p.app.other_browser();
+        let fields = [
+            ("customer_name", "Teamed"),
+            ("issue_type", &p.issue.to_string()),
+            ("field_device", "Phone"),
+        ];
+        let waiting = location(
+            &customer
+                .submit("/p/help/request", "/p/help/request", &fields)
+                .await,
+        );
+        let cap = waiting.trim_start_matches("/s/").to_owned();
+        (
+            p.app
+                .store
+                .session_by_capability(&domain::secret::token_digest(&cap))
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            waiting,
+        )
+    };
+    let response = riley.submit("/console", "/console/next", &[]).await;
+    assert_eq!(
+        location(&response),
+        format!("/console/sessions/{team_session}")
+    );
+    let response = riley.submit("/console", "/console/next", &[]).await;
+    let page = response.text().await.unwrap();
+    let main = &page[page.find("<main").unwrap_or(0)..];
+    assert!(
+        main.contains("Nobody is waiting in your team queues."),
+        "{main}"
+    );
+
+    sam.submit(
+        "/console",
+        &format!("/console/sessions/{second}/accept"),
+        &[],
+    )
+    .await;
+    let response = sam
+        .submit(
+            "/console",
+            &format!("/console/sessions/{second}/end"),
+            &[("outcome", "finished"), ("notes", "")],
+        )
+        .await;
+    assert_eq!(response.status(), 422, "an outcome from the list");
+    let response = sam
+        .submit(
+            "/console",
+            &format!("/console/sessions/{second}/end"),
+            &[("outcome", "resolved"), ("notes", "Reset the router.")],
+        )
+        .await;
+    assert_eq!(location(&response), "/console");
+    let ended = p
+        .app
+        .store
+        .support_session(p.org, second)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (
+            ended.state.as_str(),
+            ended.outcome.as_deref(),
+            ended.notes.as_deref()
+        ),
+        ("ended", Some("resolved"), Some("Reset the router."))
+    );
+    assert!(p
+        .app
+        .get_text(&second_page)
+        .await
+        .1
+        .contains("This support session has ended."));
+}
+
+async fn a_rep_cannot_hold_more_sessions_than_their_limit(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    let riley = p.app.store.user(p.org, p.rep).await.unwrap().unwrap();
+    let update = store::users::UserUpdate {
+        display_name: &domain::text::DisplayName::parse(&riley.display_name).unwrap(),
+        title: None,
+        role: riley.role,
+        active: true,
+        session_limit: 1,
+    };
+    p.app
+        .store
+        .update_user(p.org, p.rep, &update)
+        .await
+        .unwrap();
+    let console = rep(&p.app, "riley@acme.test").await;
+    let (a, _) = customer_arrives(&p, "A").await;
+    let (b, _) = customer_arrives(&p, "B").await;
+    assert_eq!(
+        console
+            .submit("/console", &format!("/console/sessions/{a}/accept"), &[])
+            .await
+            .status(),
+        303
+    );
+    let response = console
+        .submit("/console", &format!("/console/sessions/{b}/accept"), &[])
+        .await;
+    assert_eq!(response.status(), 409);
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("You already hold 1 sessions, your limit."));
+}
+
+/// Sign in over plain HTTP and return the session cookie, for a WebSocket client.
+async fn session_cookie(app: &TestApp, email: &str) -> String {
+    let browser = app.other_browser();
+    let response = browser.login(email, PASSWORD).await;
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find(|c| c.starts_with("supportal_session="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .expect("a session cookie")
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn console_socket(app: &TestApp, cookie: &str, after: i64) -> Socket {
+    let url = format!(
+        "{}/console/ws?after={after}",
+        app.address.replace("http://", "ws://")
+    );
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the console socket opens")
+        .0
+}
+
+/// The next JSON message (skipping pings), within 10 s.
+async fn next_message(socket: &mut Socket) -> serde_json::Value {
+    loop {
+        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
+            .await
+            .expect("a message in time")
+            .unwrap()
+            .unwrap();
+        if let Message::Text(text) = message {
+            return serde_json::from_str(&text).unwrap();
+        }
+    }
+}
+
+async fn the_console_socket_pushes_events_and_resumes_after_the_last_one_seen(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let latest = p.app.store.latest_event_seq(p.org).await.unwrap();
+    let mut socket = console_socket(&p.app, &cookie, latest).await;
+    assert_eq!(
+        next_message(&mut socket).await,
+        serde_json::json!({ "type": "ready", "v": 1, "seq": latest })
+    );
+
+    let (first, _) = customer_arrives(&p, "Live").await;
+    let event = next_message(&mut socket).await;
+    assert_eq!(
+        (
+            event["type"].as_str(),
+            event["kind"].as_str(),
+            event["session"].as_i64()
+        ),
+        (Some("event"), Some("queued"), Some(first.0))
+    );
+    let seen = event["seq"].as_i64().unwrap();
+    socket.close(None).await.unwrap();
+
+    // While disconnected: another arrival, and the first is cancelled.
+    let (second, second_page) = customer_arrives(&p, "Missed").await;
+    let customer = p.app.other_browser();
+    customer
+        .submit(&second_page, &format!("{second_page}/cancel"), &[])
+        .await;
+
+    let mut socket = console_socket(&p.app, &cookie, seen).await;
+    let replayed: Vec<serde_json::Value> = vec![
+        next_message(&mut socket).await,
+        next_message(&mut socket).await,
+    ];
+    assert_eq!(
+        replayed
+            .iter()
+            .map(|e| (
+                e["kind"].as_str().unwrap().to_owned(),
+                e["session"].as_i64().unwrap()
+            ))
+            .collect::<Vec<_>>(),
+        vec![
+            ("queued".to_owned(), second.0),
+            ("ended".to_owned(), second.0)
+        ],
+        "exactly the missed events, in order"
+    );
+    assert_eq!(next_message(&mut socket).await["type"], "ready");
+
+    // A console sees only its own organization's events; without a sign-in there is no socket.
+    let url = format!("{}/console/ws", p.app.address.replace("http://", "ws://"));
+    assert!(
+        tokio_tungstenite::connect_async(url).await.is_err(),
+        "signed-out: refused"
+    );
+}
+
+async fn a_session_returns_to_its_queue_when_its_reps_console_stays_away(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |c| c.console.offline_grace_secs = 1).await).await;
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let console = rep(&p.app, "riley@acme.test").await;
+    let (session, _) = customer_arrives(&p, "Stranded").await;
+    let mut socket = console_socket(
+        &p.app,
+        &cookie,
+        p.app.store.latest_event_seq(p.org).await.unwrap(),
+    )
+    .await;
+    next_message(&mut socket).await;
+    console
+        .submit(
+            "/console",
+            &format!("/console/sessions/{session}/accept"),
+            &[],
+        )
+        .await;
+    drop(socket);
+
+    // Bounded wait for the grace period to pass and the fallback to run.
+    let mut state = String::new();
+    for _ in 0..50 {
+        state = p
+            .app
+            .store
+            .support_session(p.org, session)
+            .await
+            .unwrap()
+            .unwrap()
+            .state;
+        if state == "waiting" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(state, "waiting", "back in line after the grace period");
+    let back = p
+        .app
+        .store
+        .support_session(p.org, session)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        back.session_state().unwrap(),
+        SessionState::Waiting {
+            queue: Queue::General
+        },
+        "the queue it came from"
+    );
+    assert!(p
+        .app
+        .store
+        .session_events(p.org, session)
+        .await
+        .unwrap()
+        .last()
+        .unwrap()
+        .payload
+        .contains("Robin Rep was disconnected"));
+    assert_eq!(
+        p.app
+            .store
+            .user(p.org, p.rep)
+            .await
+            .unwrap()
+            .unwrap()
+            .presence,
+        domain::rep::Presence::Offline
+    );
+}
+
+on_both_backends!(
+    fifty_reps_pressing_accept_at_once_have_exactly_one_winner,
+    a_rep_works_sessions_from_the_console,
+    a_rep_cannot_hold_more_sessions_than_their_limit,
+    the_console_socket_pushes_events_and_resumes_after_the_last_one_seen,
+    a_session_returns_to_its_queue_when_its_reps_console_stays_away,
+);

@@ -1,0 +1,25 @@
+//! The representative console: live queues, accept exactly once, Get Next, several sessions in
+//! tabs, transfer, invite, end with an outcome and notes.
+
+mod actions;
+mod pages;
+pub mod presence;
+mod ws;
+
+use crate::state::AppState;
+use axum::routing::{get, post};
+use axum::Router;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(pages::index))
+        .route("/console/queue", get(pages::queue_fragment))
+        .route("/console/ws", get(ws::connect))
+        .route("/console/presence", post(actions::presence))
+        .route("/console/next", post(actions::next))
+        .route("/console/sessions/{id}", get(pages::session))
+        .route("/console/sessions/{id}/accept", post(actions::accept))
+        .route("/console/sessions/{id}/end", post(actions::end))
+        .route("/console/sessions/{id}/transfer", post(actions::transfer))
+        .route("/console/sessions/{id}/invite", post(actions::invite))
+}

@@ -1,0 +1,142 @@
+//! Console pages: the queue list (also served alone, for live refresh) and a session's tab.
+
+use super::presence::queue_of;
+use crate::csrf::CsrfToken;
+use crate::error::{AppError, AppResult};
+use crate::extract::CurrentUser;
+use crate::forms::Outcome;
+use crate::state::AppState;
+use crate::templates::page;
+use axum::extract::{Path, State};
+use axum::response::{Html, Response};
+use domain::{SessionId, UserId};
+use minijinja::{context, Value};
+use serde::Serialize;
+use store::support::SupportSession;
+
+#[derive(Serialize)]
+struct EventView {
+    seq: i64,
+    kind: String,
+    reason: Option<String>,
+    at: i64,
+}
+
+/// The rep's queue list and their sessions, for the console layout.
+pub async fn console_context(state: &AppState, me: &CurrentUser) -> AppResult<Value> {
+    let org = me.user.org_id;
+    let teams = state.store.user_team_ids(org, me.user.id).await?;
+    let queue = state.store.visible_queue(org, me.user.id, &teams).await?;
+    let sessions = state.store.active_sessions_of(org, me.user.id).await?;
+    // The page shows state as of this event; its script resumes live updates after it.
+    let last_seq = state.store.latest_event_seq(org).await?;
+    Ok(context! { me => &me.user, queue, sessions, last_seq, now => state.now().millis() })
+}
+
+pub async fn render_console(
+    state: &AppState,
+    me: &CurrentUser,
+    csrf: &str,
+    current: Option<Value>,
+    outcome: Outcome,
+) -> AppResult<Response> {
+    let base = console_context(state, me).await?;
+    let presences = [
+        ("available", "Available"),
+        ("busy", "Busy"),
+        ("away", "Away"),
+    ];
+    let ctx = context! { csrf, current, presences, errors => &outcome.errors, notice => &outcome.notice, ..base };
+    Ok(outcome.respond(page(state, "console/index.html", ctx)?))
+}
+
+pub async fn index(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Response> {
+    render_console(&state, &me, &csrf, None, Outcome::fresh()).await
+}
+
+pub async fn queue_fragment(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+) -> AppResult<Html<String>> {
+    let base = console_context(&state, &me).await?;
+    Ok(Html(
+        state
+            .templates
+            .render("console/queue.html", context! { csrf, ..base })?,
+    ))
+}
+
+/// A session the rep owns or takes part in, with its details and log.
+pub async fn current_session(
+    state: &AppState,
+    me: &CurrentUser,
+    id: SessionId,
+) -> AppResult<Value> {
+    let org = me.user.org_id;
+    let session: SupportSession = state
+        .store
+        .support_session(org, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let participants = state.store.participants(org, id).await?;
+    let mine = session.owner_user_id == Some(me.user.id.0)
+        || participants.iter().any(|p| p.id == me.user.id);
+    if !mine {
+        return Err(AppError::NotFound);
+    }
+    let events: Vec<EventView> = state
+        .store
+        .session_events(org, id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            let reason = serde_json::from_str::<serde_json::Value>(&e.payload)
+                .ok()
+                .and_then(|v| v.get("reason").and_then(|r| r.as_str()).map(str::to_owned));
+            EventView {
+                seq: e.seq,
+                kind: e.kind,
+                reason,
+                at: e.created_at.millis(),
+            }
+        })
+        .collect();
+    let owner = match session.owner_user_id {
+        Some(owner) => state
+            .store
+            .user(org, UserId(owner))
+            .await?
+            .map(|u| u.display_name),
+        None => None,
+    };
+    let fields: serde_json::Value = serde_json::from_str(&session.fields).unwrap_or_default();
+    let colleagues: Vec<_> = state
+        .store
+        .users(org)
+        .await?
+        .into_iter()
+        .filter(|u| u.active && u.id != me.user.id)
+        .collect();
+    let teams = state.store.teams(org).await?;
+    let came_from = queue_of(&session).map(|q| format!("{q:?}"));
+    let is_owner = session.owner_user_id == Some(me.user.id.0);
+    Ok(
+        context! { session, participants, events, owner, fields, colleagues, teams, came_from, is_owner },
+    )
+}
+
+pub async fn session(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+) -> AppResult<Response> {
+    let id: SessionId = id.parse().map_err(|_| AppError::NotFound)?;
+    let current = current_session(&state, &me, id).await?;
+    render_console(&state, &me, &csrf, Some(current), Outcome::fresh()).await
+}

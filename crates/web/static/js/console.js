@@ -1,0 +1,81 @@
+// Console: keeps the queue list current over a WebSocket. The server sends only "event N
+// happened"; the list is re-fetched as HTML the server renders for this rep. On reconnect the
+// socket resumes after the last event seen, so nothing is missed or shown twice.
+const root = document.getElementById("console");
+const holder = document.getElementById("queue");
+const liveState = document.getElementById("live-state");
+const notifyButton = document.getElementById("enable-notifications");
+let lastSeq = Number(root.dataset.lastSeq || 0);
+let retryMs = 1000;
+let refreshTimer = null;
+
+const idsIn = (element) => new Set([...element.querySelectorAll("[data-testid='queue-item']")].map((item) => item.dataset.sessionId));
+let known = idsIn(holder);
+
+function beep() {
+  try {
+    const audio = new AudioContext();
+    const tone = audio.createOscillator();
+    const volume = audio.createGain();
+    tone.frequency.value = 880;
+    volume.gain.value = 0.1;
+    tone.connect(volume).connect(audio.destination);
+    tone.start();
+    tone.stop(audio.currentTime + 0.2);
+  } catch {
+    // No audio (autoplay policy, headless): the list itself still shows the arrival.
+  }
+}
+
+function announceArrivals(count) {
+  beep();
+  if ("Notification" in window && Notification.permission === "granted") {
+    new Notification("Supportal", { body: count === 1 ? "A customer is waiting." : `${count} customers are waiting.` });
+  }
+}
+
+async function refresh() {
+  refreshTimer = null;
+  const response = await fetch("/console/queue", { cache: "no-store", credentials: "same-origin" });
+  if (!response.ok) return;
+  holder.innerHTML = await response.text();
+  const now = idsIn(holder);
+  const arrivals = [...now].filter((id) => !known.has(id));
+  known = now;
+  if (arrivals.length > 0) announceArrivals(arrivals.length);
+}
+
+function scheduleRefresh() {
+  // Several events in a burst cause one fetch.
+  if (refreshTimer === null) refreshTimer = setTimeout(refresh, 100);
+}
+
+function connect() {
+  const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+  const socket = new WebSocket(`${scheme}//${window.location.host}/console/ws?after=${lastSeq}`);
+  socket.addEventListener("open", () => {
+    retryMs = 1000;
+    liveState.textContent = "Live";
+  });
+  socket.addEventListener("message", (message) => {
+    const event = JSON.parse(message.data);
+    if (event.v !== 1) return;
+    lastSeq = Math.max(lastSeq, event.seq);
+    scheduleRefresh();
+  });
+  socket.addEventListener("close", () => {
+    liveState.textContent = "Reconnecting…";
+    setTimeout(connect, retryMs);
+    retryMs = Math.min(retryMs * 2, 15000);
+  });
+}
+
+if ("Notification" in window && Notification.permission === "default") {
+  notifyButton.hidden = false;
+  notifyButton.addEventListener("click", async () => {
+    await Notification.requestPermission();
+    notifyButton.hidden = true;
+  });
+}
+
+connect();
