@@ -15,6 +15,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../static/js/waiting.js"),
     ),
+    (
+        "console.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/js/console.js"),
+    ),
 ];
 
 pub async fn serve(Path(name): Path<String>) -> Response {
@@ -28,5 +33,28 @@ pub async fn serve(Path(name): Path<String>) -> Response {
         )
             .into_response(),
         None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FILES;
+
+    #[test]
+    fn every_static_file_a_template_references_is_served() {
+        for (template, source) in crate::templates::TEMPLATES {
+            for reference in source.split("/static/").skip(1) {
+                let name: String = reference
+                    .chars()
+                    .take_while(|c| {
+                        c.is_ascii_alphanumeric() || *c == '.' || *c == '-' || *c == '_'
+                    })
+                    .collect();
+                assert!(
+                    FILES.iter().any(|(file, _, _)| *file == name),
+                    "{template} refers to /static/{name}, which is not served"
+                );
+            }
+        }
     }
 }

@@ -6,6 +6,7 @@ pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";
 pub const SETUP: &str = "/setup";
 pub const ACCOUNT: &str = "/account";
+pub const CONSOLE: &str = "/console";
 pub const ACCOUNT_PASSWORD: &str = "/account/password";
 pub const ADMIN: &str = "/admin";
 pub const ADMIN_ORGANIZATION: &str = "/admin/organization";
@@ -31,11 +32,11 @@ pub fn waiting(capability: &str) -> String {
     format!("/s/{capability}")
 }
 
-/// Where a user lands after signing in: admins configure, reps see their account.
+/// Where a user lands after signing in: admins configure, reps work in their console.
 pub fn home_for(role: domain::Role) -> &'static str {
     match role {
         domain::Role::Admin => ADMIN,
-        domain::Role::Rep => ACCOUNT,
+        domain::Role::Rep => CONSOLE,
     }
 }
 

@@ -70,7 +70,7 @@ async fn adding_a_rep_with_bad_input_keeps_what_was_typed(backend: Backend) {
     let rep = app.other_browser();
     assert_eq!(
         location(&rep.login("bobby@acme.test", "a long enough one").await),
-        "/account",
+        "/console",
         "the new rep can sign in"
     );
 }

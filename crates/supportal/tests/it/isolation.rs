@@ -88,8 +88,8 @@ async fn a_rep_cannot_open_admin_pages(backend: Backend) {
     let response = app.login("rep@acme.test", PASSWORD).await;
     assert_eq!(
         crate::helpers::location(&response),
-        "/account",
-        "reps land on their account page"
+        "/console",
+        "reps land in their console"
     );
     let (status, page) = app.get_text("/account").await;
     assert_eq!(status, 200);

@@ -10,6 +10,7 @@ mod auth;
 mod browser;
 mod cli;
 mod console;
+mod console_browser;
 mod isolation;
 mod ops;
 mod portal;

@@ -1,0 +1,132 @@
+//! Two reps and a customer, each in their own headless Chromium: the customer asks for help,
+//! both consoles show it without a reload, one rep accepts, it disappears from the other, and
+//! the customer's page moves on.
+
+use crate::browser::Browser;
+use crate::helpers::{spawn_app, PASSWORD};
+use crate::portal::portal_app;
+use fantoccini::Locator;
+use std::time::Duration;
+use store::Backend;
+
+async fn sign_in_to_console(browser: &Browser, base: &str, email: &str) {
+    browser
+        .client
+        .goto(&format!("{base}/login?next=%2Fconsole"))
+        .await
+        .unwrap();
+    browser.fill("login-email", email).await;
+    browser.fill("login-password", PASSWORD).await;
+    browser.click("login-submit").await;
+    // Live once the socket is open.
+    browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath("//span[@id='live-state' and text()='Live']"))
+        .await
+        .expect("the console goes live");
+}
+
+async fn count(browser: &Browser, css: &str) -> usize {
+    browser
+        .client
+        .find_all(Locator::Css(css))
+        .await
+        .unwrap()
+        .len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_request_reaches_both_consoles_live_and_only_one_rep_gets_it() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    let sam = p.app.add_rep(p.org, "sam@acme.test").await;
+    p.app
+        .store
+        .set_user_teams(p.org, sam, &[p.team])
+        .await
+        .unwrap();
+    let base = p.app.address.clone();
+
+    let riley = Browser::start().await;
+    let sam = Browser::start().await;
+    let customer = Browser::start().await;
+    sign_in_to_console(&riley, &base, "riley@acme.test").await;
+    sign_in_to_console(&sam, &base, "sam@acme.test").await;
+
+    customer
+        .client
+        .goto(&format!("{base}/p/help"))
+        .await
+        .unwrap();
+    customer.fill("customer-name", "Quinn").await;
+    customer.click("contact-button").await;
+    customer.wait_for("[data-testid='queue-position']").await;
+    let capability = customer
+        .client
+        .current_url()
+        .await
+        .unwrap()
+        .path()
+        .trim_start_matches("/s/")
+        .to_owned();
+    let session = p
+        .app
+        .store
+        .session_by_capability(&domain::secret::token_digest(&capability))
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    let item = format!("[data-testid='queue-item'][data-session-id='{session}']");
+
+    // Both consoles show the new customer without a reload.
+    for console in [&riley, &sam] {
+        let shown = console
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css(&item))
+            .await;
+        assert!(shown.is_ok(), "the arrival is pushed to every console");
+    }
+    riley.screenshot("console").await;
+
+    riley
+        .wait_for(&format!("{item} [data-testid='accept']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let panel = riley.wait_for("[data-testid='session-panel']").await;
+    assert!(panel.text().await.unwrap().contains("Quinn"));
+    assert!(riley
+        .client
+        .find(Locator::Css("[data-testid='routing-reason']"))
+        .await
+        .is_ok());
+
+    // Gone from Sam's list within moments, pushed, not reloaded.
+    let mut remaining = 1;
+    for _ in 0..50 {
+        remaining = count(&sam, &item).await;
+        if remaining == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(remaining, 0, "taken sessions leave the other consoles");
+
+    let taken = customer
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css("[data-testid='session-taken']"))
+        .await
+        .unwrap();
+    assert_eq!(taken.text().await.unwrap(), "Robin Rep is now helping you.");
+
+    for browser in [riley, sam, customer] {
+        browser.close().await;
+    }
+}
