@@ -121,6 +121,20 @@ pub enum SessionEvent {
         rep: UserId,
         by: UserId,
     },
+    /// Automatic assignment offered the session to a rep (who may accept or decline).
+    Offered {
+        rep: UserId,
+        reason: String,
+    },
+    /// An offer was declined, or ran out.
+    OfferClosed {
+        rep: UserId,
+        reason: String,
+    },
+    /// A waiting rule fired: the session has waited too long.
+    Overdue {
+        reason: String,
+    },
 }
 
 impl SessionEvent {
@@ -131,6 +145,9 @@ impl SessionEvent {
             SessionEvent::Requeued { .. } => "requeued",
             SessionEvent::Ended { .. } => "ended",
             SessionEvent::Invited { .. } => "invited",
+            SessionEvent::Offered { .. } => "offered",
+            SessionEvent::OfferClosed { .. } => "offer_closed",
+            SessionEvent::Overdue { .. } => "overdue",
         }
     }
 }

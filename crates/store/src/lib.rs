@@ -7,6 +7,7 @@
 mod error;
 mod pool;
 
+pub mod assignment;
 pub mod audit;
 pub mod console;
 pub mod directory;

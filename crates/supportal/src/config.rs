@@ -25,12 +25,15 @@ pub struct ConsoleConfig {
     /// Seconds a rep's console may be disconnected before they go offline and their sessions
     /// return to the queues they came from.
     pub offline_grace_secs: u64,
+    /// How often automatic assignment and waiting rules run, in milliseconds (0: never).
+    pub assignment_interval_ms: u64,
 }
 
 impl Default for ConsoleConfig {
     fn default() -> Self {
         ConsoleConfig {
             offline_grace_secs: web::WebConfig::default().offline_grace_secs,
+            assignment_interval_ms: 1000,
         }
     }
 }

@@ -15,6 +15,7 @@ use web::AppState;
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    assignment_interval: Option<Duration>,
 }
 
 /// Open and migrate the configured database, creating the data directory for SQLite.
@@ -41,7 +42,13 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {addr} (server.bind)"))?;
         let state = AppState::new(store, clock, config.web())?;
-        Ok(Application { listener, state })
+        let interval = config.console.assignment_interval_ms;
+        let assignment_interval = (interval > 0).then(|| Duration::from_millis(interval));
+        Ok(Application {
+            listener,
+            state,
+            assignment_interval,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -58,14 +65,31 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let assignment = self
+            .assignment_interval
+            .map(|every| tokio::spawn(assignment(self.state.clone(), every)));
         let app =
             web::router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(self.listener, app)
             .with_graceful_shutdown(shutdown)
             .await;
         housekeeping.abort();
+        if let Some(assignment) = assignment {
+            assignment.abort();
+        }
         self.state.store.close().await;
         served.context("serving HTTP")
+    }
+}
+
+/// Every `console.assignment_interval_ms`: automatic assignment offers and waiting rules.
+async fn assignment(state: AppState, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        if let Err(err) = web::console::assignment::tick(&state, state.now()).await {
+            tracing::warn!(error = %err, "assignment tick failed");
+        }
     }
 }
 

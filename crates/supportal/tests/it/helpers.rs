@@ -15,6 +15,8 @@ pub const PASSWORD: &str = "correct horse battery";
 pub struct TestApp {
     pub address: String,
     pub store: Store,
+    /// The running app's state (tests drive the assignment tick with their own clock).
+    pub state: web::AppState,
     pub client: reqwest::Client,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
@@ -56,6 +58,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         .await
         .unwrap();
     let address = format!("http://{}", app.local_addr().unwrap());
+    let state = app.state().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run_until_stopped(async move {
         let _ = rx.await;
@@ -63,6 +66,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
     TestApp {
         address,
         store,
+        state,
         client: client(),
         _shutdown: tx,
     }
@@ -127,6 +131,7 @@ impl TestApp {
         TestApp {
             address: self.address.clone(),
             store: self.store.clone(),
+            state: self.state.clone(),
             client: client(),
             _shutdown: tx,
         }

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod admin_pages;
+mod assignment;
 mod auth;
 mod browser;
 mod cli;

@@ -33,6 +33,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/teams", get(teams::list).post(teams::create))
         .route("/admin/teams/{id}", get(teams::show).post(teams::rename))
         .route("/admin/teams/{id}/delete", post(teams::delete))
+        .route("/admin/teams/{id}/rules", post(teams::rules))
         .route("/admin/audit", get(audit::list))
         .route(
             "/admin/issue-types",

@@ -398,3 +398,55 @@ pub async fn presence(
         }
     }
 }
+
+/// Take a session automatic assignment offered to this rep.
+pub async fn accept_offer(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    let (org, id) = (me.user.org_id, session_id(&id)?);
+    match state
+        .store
+        .accept_offer(org, id, me.user.id, state.now())
+        .await?
+    {
+        Some(seq) => {
+            state.announce(org, seq, "accepted", id);
+            Ok(Redirect::to(&format!("/console/sessions/{id}")).into_response())
+        }
+        None => {
+            refuse(
+                &state,
+                &me,
+                &csrf,
+                "queue",
+                "This offer is no longer open.".into(),
+                StatusCode::CONFLICT,
+                None,
+            )
+            .await
+        }
+    }
+}
+
+/// Decline an offer: the next rep is asked (never this one again).
+pub async fn decline_offer(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    let (org, id) = (me.user.org_id, session_id(&id)?);
+    if let Some(seq) = state
+        .store
+        .decline_offer(org, id, me.user.id, state.now())
+        .await?
+    {
+        state.announce(org, seq, "offer_closed", id);
+        super::assignment::tick(&state, state.now()).await?;
+    }
+    Ok(Redirect::to("/console").into_response())
+}

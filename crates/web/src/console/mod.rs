@@ -2,6 +2,7 @@
 //! tabs, transfer, invite, end with an outcome and notes.
 
 mod actions;
+pub mod assignment;
 mod pages;
 pub mod presence;
 mod ws;
@@ -22,4 +23,6 @@ pub fn router() -> Router<AppState> {
         .route("/console/sessions/{id}/end", post(actions::end))
         .route("/console/sessions/{id}/transfer", post(actions::transfer))
         .route("/console/sessions/{id}/invite", post(actions::invite))
+        .route("/console/offers/{id}/accept", post(actions::accept_offer))
+        .route("/console/offers/{id}/decline", post(actions::decline_offer))
 }

@@ -28,9 +28,10 @@ pub async fn console_context(state: &AppState, me: &CurrentUser) -> AppResult<Va
     let teams = state.store.user_team_ids(org, me.user.id).await?;
     let queue = state.store.visible_queue(org, me.user.id, &teams).await?;
     let sessions = state.store.active_sessions_of(org, me.user.id).await?;
+    let offers = state.store.offers_for(org, me.user.id).await?;
     // The page shows state as of this event; its script resumes live updates after it.
     let last_seq = state.store.latest_event_seq(org).await?;
-    Ok(context! { me => &me.user, queue, sessions, last_seq, now => state.now().millis() })
+    Ok(context! { me => &me.user, queue, offers, sessions, last_seq, now => state.now().millis() })
 }
 
 pub async fn render_console(

@@ -1,0 +1,86 @@
+//! The assignment tick: close offers that ran out, offer waiting sessions of auto-assigning
+//! teams to the best rep not asked before, and apply waiting rules. Runs every second on every
+//! node; each step is a conditional write, so running it twice at once changes nothing twice.
+//! `now` is a parameter: tests drive it with their own clock.
+
+use crate::state::AppState;
+use domain::assignment::{choose_rep, WaitingRule};
+use domain::session::Queue;
+use domain::Timestamp;
+
+pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreError> {
+    for (org, session, seq) in state.store.close_stale_offers(now).await? {
+        state.announce(org, seq, "offer_closed", session);
+    }
+    for waiting in state.store.sessions_to_offer().await? {
+        let candidates = state
+            .store
+            .assignment_candidates(waiting.org, waiting.team)
+            .await?;
+        let asked = state.store.offered_reps(waiting.session).await?;
+        // Everyone declined or nobody is free: it stays queued for whoever takes it by hand.
+        let Some(rep) = choose_rep(&candidates, &asked) else {
+            continue;
+        };
+        let name = state
+            .store
+            .user(waiting.org, rep)
+            .await?
+            .map(|u| u.display_name)
+            .unwrap_or_default();
+        let reason = format!("Automatic assignment: {name} is available and the least busy.");
+        let expires = now.plus_seconds(waiting.offer_timeout_secs);
+        if let Some(seq) = state
+            .store
+            .create_offer(waiting.org, waiting.session, rep, &reason, now, expires)
+            .await?
+        {
+            state.announce(waiting.org, seq, "offered", waiting.session);
+        }
+    }
+    for check in state.store.sessions_under_rules().await? {
+        if !check.rule.is_due(check.queued_at, now) {
+            continue;
+        }
+        let done = match check.rule {
+            WaitingRule::Alert { minutes } if !check.overdue => {
+                let reason = format!("Waiting over {minutes} min in team {}.", check.team_name);
+                state
+                    .store
+                    .mark_overdue(check.org, check.session, &reason, now)
+                    .await?
+                    .map(|seq| (seq, "overdue"))
+            }
+            WaitingRule::Alert { .. } => None,
+            WaitingRule::Overflow { minutes, to } => {
+                let target = match to {
+                    Queue::Team(team) => state
+                        .store
+                        .team(check.org, team)
+                        .await?
+                        .map(|t| format!("team {}", t.name)),
+                    Queue::General => Some("the general queue".to_owned()),
+                    Queue::Personal(_) => None,
+                };
+                match target {
+                    Some(target) => {
+                        let reason = format!(
+                            "Waited over {minutes} min in team {}: moved to {target}.",
+                            check.team_name
+                        );
+                        state
+                            .store
+                            .move_waiting(check.org, check.session, check.team, to, &reason, now)
+                            .await?
+                            .map(|seq| (seq, "requeued"))
+                    }
+                    None => None,
+                }
+            }
+        };
+        if let Some((seq, kind)) = done {
+            state.announce(check.org, seq, kind, check.session);
+        }
+    }
+    Ok(())
+}
