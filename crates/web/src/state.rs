@@ -79,6 +79,17 @@ impl AppState {
         self.clock.now()
     }
 
+    /// Announce a change to a site that has no log entry (a notice): pages of the organization
+    /// refresh, consoles ignore it (it has no sequence number).
+    pub fn announce_site_change(&self, org: domain::OrgId, kind: &str) {
+        self.bus.publish(Announcement {
+            org,
+            seq: 0,
+            kind: kind.to_owned(),
+            session: None,
+        });
+    }
+
     /// Announce an event that was just committed (commit first, then announce).
     pub fn announce(&self, org: domain::OrgId, seq: i64, kind: &str, session: domain::SessionId) {
         self.bus.publish(Announcement {

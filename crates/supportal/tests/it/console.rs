@@ -542,7 +542,71 @@ async fn a_session_returns_to_its_queue_when_its_reps_console_stays_away(backend
     );
 }
 
+async fn a_waiting_customer_gets_positions_notices_and_the_rep_pushed(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    let (_, first_page) = customer_arrives(&p, "Ahead").await;
+    let (second, second_page) = customer_arrives(&p, "Behind").await;
+    let url = format!(
+        "{}{second_page}/ws",
+        p.app.address.replace("http://", "ws://")
+    );
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("the waiting page's socket opens");
+    assert_eq!(next_message(&mut socket).await["position"], 2);
+
+    let ahead = p.app.other_browser();
+    ahead
+        .submit(&first_page, &format!("{first_page}/cancel"), &[])
+        .await;
+    assert_eq!(
+        next_message(&mut socket).await["position"],
+        1,
+        "pushed when the one ahead leaves"
+    );
+
+    let admin = rep(&p.app, "admin@acme.test").await;
+    let notices = format!("/admin/sites/{}/notices", p.site);
+    admin
+        .submit(
+            &notices,
+            &notices,
+            &[
+                ("name", "Phones"),
+                ("severity", "warning"),
+                ("text_en", "Phones are down."),
+            ],
+        )
+        .await;
+    let update = next_message(&mut socket).await;
+    assert_eq!(
+        update["notices"][0]["text"], "Phones are down.",
+        "a published notice reaches customers already waiting"
+    );
+
+    let riley = rep(&p.app, "riley@acme.test").await;
+    riley
+        .submit(
+            "/console",
+            &format!("/console/sessions/{second}/accept"),
+            &[],
+        )
+        .await;
+    let taken = next_message(&mut socket).await;
+    assert_eq!(
+        (taken["state"].as_str(), taken["rep_name"].as_str()),
+        (Some("active"), Some("Robin Rep"))
+    );
+    assert!(tokio_tungstenite::connect_async(format!(
+        "{}/s/unknown/ws",
+        p.app.address.replace("http://", "ws://")
+    ))
+    .await
+    .is_err());
+}
+
 on_both_backends!(
+    a_waiting_customer_gets_positions_notices_and_the_rep_pushed,
     fifty_reps_pressing_accept_at_once_have_exactly_one_winner,
     a_rep_works_sessions_from_the_console,
     a_rep_cannot_hold_more_sessions_than_their_limit,

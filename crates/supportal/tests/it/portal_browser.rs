@@ -123,8 +123,6 @@ async fn each_start_method_clicked_through_to_the_waiting_page() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_waiting_page_updates_live_and_moves_on_when_a_rep_takes_it() {
-    use domain::notice::Severity;
-    use store::sites::NewNotice;
     let p = portal().await;
     let browser = Browser::start().await;
     browser.client.goto(&p.app.url("/p/help")).await.unwrap();
@@ -138,24 +136,24 @@ async fn the_waiting_page_updates_live_and_moves_on_when_a_rep_takes_it() {
     let waiting_page = browser.client.current_url().await.unwrap();
     let capability = waiting_page.path().trim_start_matches("/s/").to_owned();
 
-    // A notice published now reaches the customer who is already waiting, without a reload.
-    let texts = [(
-        domain::Language::En,
-        "Phones are down; we answer here.".to_owned(),
-    )]
-    .into();
-    let notice = NewNotice {
-        name: &domain::text::DisplayName::parse("Phones").unwrap(),
-        severity: Severity::Warning,
-        texts: &texts,
-        starts_at: None,
-        ends_at: None,
-    };
-    p.app
-        .store
-        .create_notice(p.org, p.site, &notice, now())
+    // An admin publishes a notice: it reaches the customer who is already waiting, without a reload.
+    let admin = p.app.other_browser();
+    admin
+        .login("admin@acme.test", crate::helpers::PASSWORD)
+        .await;
+    let notices = format!("/admin/sites/{}/notices", p.site);
+    let fields = [
+        ("name", "Phones"),
+        ("severity", "warning"),
+        ("text_en", "Phones are down; we answer here."),
+    ];
+    assert!(admin
+        .submit(&notices, &notices, &fields)
         .await
-        .unwrap();
+        .text()
+        .await
+        .unwrap()
+        .contains("Notice saved."));
     let banner = browser
         .client
         .wait()
@@ -165,6 +163,7 @@ async fn the_waiting_page_updates_live_and_moves_on_when_a_rep_takes_it() {
         .unwrap();
     assert!(banner.text().await.unwrap().contains("Phones are down"));
 
+    // A rep takes the request in their console: the customer's page moves on.
     let session = p
         .app
         .store
@@ -172,12 +171,16 @@ async fn the_waiting_page_updates_live_and_moves_on_when_a_rep_takes_it() {
         .await
         .unwrap()
         .unwrap();
-    p.app
-        .store
-        .claim_session(p.org, session.id, p.rep, now())
-        .await
-        .unwrap()
-        .unwrap();
+    let rep = p.app.other_browser();
+    rep.login("riley@acme.test", crate::helpers::PASSWORD).await;
+    let accepted = rep
+        .submit(
+            "/console",
+            &format!("/console/sessions/{}/accept", session.id),
+            &[],
+        )
+        .await;
+    assert_eq!(accepted.status(), 303);
     let taken = browser
         .client
         .wait()

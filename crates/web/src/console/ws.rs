@@ -96,7 +96,11 @@ async fn serve(state: AppState, me: CurrentUser, after: i64, mut socket: WebSock
         None => after,
     };
     let mut open = send(&mut socket, &ToConsole::Ready { v: 1, seq: last }).await;
-    let mut heartbeat = tokio::time::interval(Duration::from_secs(25));
+    let mut heartbeat = {
+        // The first beat one period from now (an interval's first tick is immediate).
+        let every = Duration::from_secs(25);
+        tokio::time::interval_at(tokio::time::Instant::now() + every, every)
+    };
     while open {
         tokio::select! {
             received = announcements.recv() => match received {

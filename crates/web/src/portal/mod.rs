@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         )
         .route("/s/{capability}", get(waiting::show))
         .route("/s/{capability}/status", get(waiting::status))
+        .route("/s/{capability}/ws", get(waiting::live))
         .route("/s/{capability}/cancel", post(waiting::cancel))
 }
 

@@ -146,3 +146,66 @@ pub async fn cancel(
     }
     Ok(Redirect::to(&crate::paths::waiting(&capability)).into_response())
 }
+
+/// The waiting page's socket: the current view now, then a fresh one whenever something in the
+/// organization changes (an arrival ahead, a cancel, an accept, a published notice).
+pub async fn live(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    Path(capability): Path<String>,
+    upgrade: axum::extract::WebSocketUpgrade,
+) -> AppResult<Response> {
+    let session = session_for(&state, &capability).await?;
+    Ok(upgrade
+        .on_upgrade(move |socket| push_views(state, session.org_id, capability, lang, socket)))
+}
+
+async fn push_views(
+    state: AppState,
+    org: domain::OrgId,
+    capability: String,
+    lang: Language,
+    mut socket: axum::extract::ws::WebSocket,
+) {
+    use axum::extract::ws::Message;
+    use tokio::sync::broadcast::error::RecvError;
+    state.metrics.websocket_opened();
+    let mut announcements = state.bus.subscribe();
+    let mut heartbeat = {
+        // The first beat one period from now (an interval's first tick is immediate).
+        let every = std::time::Duration::from_secs(25);
+        tokio::time::interval_at(tokio::time::Instant::now() + every, every)
+    };
+    let mut changed = true;
+    loop {
+        if changed {
+            let view = match session_for(&state, &capability).await {
+                Ok(session) => wait_view(&state, &session, lang).await.ok(),
+                Err(_) => None,
+            };
+            let Some(text) = view.and_then(|v| serde_json::to_string(&v).ok()) else {
+                break;
+            };
+            if socket.send(Message::Text(text.into())).await.is_err() {
+                break;
+            }
+            changed = false;
+        }
+        tokio::select! {
+            received = announcements.recv() => match received {
+                Ok(a) => changed = a.org == org,
+                Err(RecvError::Lagged(_)) => changed = true,
+                Err(RecvError::Closed) => break,
+            },
+            _ = heartbeat.tick() => {
+                // Also refresh: a notice's window may open, and the estimate moves with time.
+                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                    break;
+                }
+                changed = true;
+            }
+            incoming = socket.recv() => if !matches!(incoming, Some(Ok(_))) { break },
+        }
+    }
+    state.metrics.websocket_closed();
+}
