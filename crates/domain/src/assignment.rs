@@ -44,12 +44,17 @@ pub enum WaitingRule {
     Alert { minutes: i64 },
     /// After `minutes`, move the session to `to` (keeping its arrival time).
     Overflow { minutes: i64, to: Queue },
+    /// After `minutes`, raise its priority once: it is served before newer arrivals wherever
+    /// queues are merged (a rep's list, Get Next across teams).
+    Prioritize { minutes: i64 },
 }
 
 impl WaitingRule {
     fn minutes(self) -> i64 {
         match self {
-            WaitingRule::Alert { minutes } | WaitingRule::Overflow { minutes, .. } => minutes,
+            WaitingRule::Alert { minutes }
+            | WaitingRule::Overflow { minutes, .. }
+            | WaitingRule::Prioritize { minutes } => minutes,
         }
     }
 

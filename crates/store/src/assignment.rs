@@ -302,12 +302,14 @@ impl Store {
             .collect()
     }
 
-    /// Flag a waiting session overdue once, with the event that alerts its queue.
+    /// Flag a waiting session overdue once, with the event that alerts its queue; with `raise`,
+    /// also raise its priority by one.
     pub async fn mark_overdue(
         &self,
         org: OrgId,
         session: SessionId,
         reason: &str,
+        raise: bool,
         now: Timestamp,
     ) -> StoreResult<Option<i64>> {
         let event = SessionEvent::Overdue {
@@ -316,10 +318,10 @@ impl Store {
         on_pool!(self, p => {
             let mut tx = p.begin().await?;
             let marked = sqlx::query(
-                "UPDATE support_sessions SET overdue_at = $1 WHERE id = $2 AND org_id = $3 \
+                "UPDATE support_sessions SET overdue_at = $1, priority = priority + $4 WHERE id = $2 AND org_id = $3 \
                  AND state = 'waiting' AND overdue_at IS NULL",
             )
-            .bind(now.millis()).bind(session.0).bind(org.0)
+            .bind(now.millis()).bind(session.0).bind(org.0).bind(i64::from(raise))
             .execute(&mut *tx).await?.rows_affected() == 1;
             if !marked {
                 return Ok(None);

@@ -357,7 +357,71 @@ async fn waiting_rules_alert_once_or_move_the_session(backend: Backend) {
     );
 }
 
+async fn an_overdue_session_is_served_before_newer_arrivals(backend: Backend) {
+    let p = no_background_tick(backend).await;
+    let t0 = now();
+    // An older general-queue customer, then a team request.
+    let customer = p.app.other_browser();
+    customer
+        .submit(
+            "/p/help",
+            "/p/help/contact",
+            &[("customer_name", "General first")],
+        )
+        .await;
+    let team_session = team_request(&p, "Team later").await;
+    let order = || async {
+        let teams = p.app.store.user_team_ids(p.org, p.rep).await.unwrap();
+        p.app
+            .store
+            .visible_queue(p.org, p.rep, &teams)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.customer_name)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        order().await,
+        vec!["General first", "Team later"],
+        "arrival order"
+    );
+    let rule = TeamRules {
+        auto_assign: false,
+        offer_timeout_secs: 30,
+        waiting_rule: Some(WaitingRule::Prioritize { minutes: 5 }),
+    };
+    p.app
+        .store
+        .set_team_rules(p.org, p.team, &rule)
+        .await
+        .unwrap();
+    tick(&p, t0.plus_seconds(6 * 60)).await;
+    tick(&p, t0.plus_seconds(7 * 60)).await;
+    assert_eq!(
+        order().await,
+        vec!["Team later", "General first"],
+        "the overdue one comes first"
+    );
+    let raised = p
+        .app
+        .store
+        .support_session(p.org, team_session)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(raised.priority, 1, "raised once");
+    let log = p
+        .app
+        .store
+        .session_events(p.org, team_session)
+        .await
+        .unwrap();
+    assert!(log.last().unwrap().payload.contains("priority raised"));
+}
+
 on_both_backends!(
     offers_pass_on_until_everyone_was_asked_once,
-    waiting_rules_alert_once_or_move_the_session
+    waiting_rules_alert_once_or_move_the_session,
+    an_overdue_session_is_served_before_newer_arrivals,
 );

@@ -228,6 +228,9 @@ impl RulesForm {
         let (rule, minutes, to) = match rules.waiting_rule {
             None => ("none", String::new(), String::new()),
             Some(WaitingRule::Alert { minutes }) => ("alert", minutes.to_string(), String::new()),
+            Some(WaitingRule::Prioritize { minutes }) => {
+                ("prioritize", minutes.to_string(), String::new())
+            }
             Some(WaitingRule::Overflow { minutes, to }) => (
                 "overflow",
                 minutes.to_string(),
@@ -300,6 +303,7 @@ pub async fn rules(
             };
             match (action, minutes, to) {
                 ("alert", Some(minutes), _) => Some(Some(WaitingRule::Alert { minutes })),
+                ("prioritize", Some(minutes), _) => Some(Some(WaitingRule::Prioritize { minutes })),
                 ("overflow", Some(minutes), Some(to)) => {
                     Some(Some(WaitingRule::Overflow { minutes, to }))
                 }
@@ -310,7 +314,7 @@ pub async fn rules(
                     );
                     None
                 }
-                ("alert" | "overflow", None, _) => None,
+                ("alert" | "overflow" | "prioritize", None, _) => None,
                 _ => {
                     errors.add("rule", FieldError::InvalidChoice);
                     None

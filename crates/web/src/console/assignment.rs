@@ -43,15 +43,24 @@ pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreEr
             continue;
         }
         let done = match check.rule {
-            WaitingRule::Alert { minutes } if !check.overdue => {
-                let reason = format!("Waiting over {minutes} min in team {}.", check.team_name);
+            WaitingRule::Alert { minutes } | WaitingRule::Prioritize { minutes }
+                if !check.overdue =>
+            {
+                let raise = matches!(check.rule, WaitingRule::Prioritize { .. });
+                let reason = match raise {
+                    true => format!(
+                        "Waiting over {minutes} min in team {}: priority raised.",
+                        check.team_name
+                    ),
+                    false => format!("Waiting over {minutes} min in team {}.", check.team_name),
+                };
                 state
                     .store
-                    .mark_overdue(check.org, check.session, &reason, now)
+                    .mark_overdue(check.org, check.session, &reason, raise, now)
                     .await?
                     .map(|seq| (seq, "overdue"))
             }
-            WaitingRule::Alert { .. } => None,
+            WaitingRule::Alert { .. } | WaitingRule::Prioritize { .. } => None,
             WaitingRule::Overflow { minutes, to } => {
                 let target = match to {
                     Queue::Team(team) => state
