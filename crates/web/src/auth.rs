@@ -195,26 +195,10 @@ async fn account_page(
         ("busy", "Busy"),
         ("offline", "Offline"),
     ];
-    let keys = crate::rep_keys::live_keys(state, me).await?;
-    let profiles = state.store.private_ios_profiles(me.user.org_id).await?;
-    let validities: Vec<(i64, String)> = domain::session_key::VALIDITY_MINUTES
-        .iter()
-        .map(|m| {
-            (
-                *m,
-                if *m < 60 {
-                    format!("{m} minutes")
-                } else if *m < 1440 {
-                    format!("{} hours", m / 60)
-                } else {
-                    "1 day".into()
-                },
-            )
-        })
-        .collect();
+    let keys = crate::rep_keys::panel(state, me, "account").await?;
     let ctx = context! {
-        me => &me.user, org, teams, csrf, presences, keys, profiles, validities,
-        errors => &outcome.errors, notice => &outcome.notice,
+        me => &me.user, org, teams, csrf, presences,
+        errors => &outcome.errors, notice => &outcome.notice, ..keys
     };
     let html = page(state, "account.html", ctx)?;
     Ok(outcome.respond(html))
@@ -325,14 +309,16 @@ pub async fn set_presence(
     .await
 }
 
-/// Generate a session key or a profile access key.
+/// Generate a session key or a profile access key (from the account page or the console).
 pub async fn generate_key(
     State(state): State<AppState>,
     me: CurrentUser,
     CsrfToken(csrf): CsrfToken,
     form: CsrfForm<crate::rep_keys::NewKeyForm>,
 ) -> AppResult<Response> {
+    let to_console = form.value.return_to == "console";
     match crate::rep_keys::generate(&state, &me, &form.value).await? {
+        Ok(()) if to_console => Ok(Redirect::to(paths::CONSOLE).into_response()),
         Ok(()) => {
             account_page(
                 &state,
@@ -342,6 +328,9 @@ pub async fn generate_key(
             )
             .await
         }
+        Err(errors) if to_console => {
+            crate::console::render(&state, &me, &csrf, Outcome::invalid(errors)).await
+        }
         Err(errors) => account_page(&state, &me, &csrf, Outcome::invalid(errors)).await,
     }
 }
@@ -350,8 +339,8 @@ pub async fn revoke_key(
     State(state): State<AppState>,
     me: CurrentUser,
     axum::extract::Path(id): axum::extract::Path<String>,
-    _form: CsrfForm<NoFields>,
+    form: CsrfForm<crate::rep_keys::ReturnTo>,
 ) -> AppResult<Response> {
     crate::rep_keys::revoke(&state, &me, &id).await?;
-    Ok(Redirect::to(paths::ACCOUNT).into_response())
+    Ok(Redirect::to(crate::rep_keys::return_path(&form.value.return_to)).into_response())
 }

@@ -70,12 +70,52 @@ async fn describe(state: &AppState, key: &KeyRecord) -> AppResult<LiveKey> {
     })
 }
 
+/// What the keys panel shows (account page and console): live keys, the rep's organization's
+/// private profiles, the validity choices, and which page the forms return to.
+pub async fn panel(
+    state: &AppState,
+    me: &CurrentUser,
+    return_to: &str,
+) -> AppResult<minijinja::Value> {
+    let keys = live_keys(state, me).await?;
+    let profiles = state.store.private_ios_profiles(me.user.org_id).await?;
+    let validities: Vec<(i64, String)> = session_key::VALIDITY_MINUTES
+        .iter()
+        .map(|m| {
+            let label = match *m {
+                m if m < 60 => format!("{m} minutes"),
+                m if m < 1440 => format!("{} hours", m / 60),
+                _ => "1 day".into(),
+            };
+            (*m, label)
+        })
+        .collect();
+    Ok(minijinja::context! { keys, profiles, validities, keys_return_to => return_to })
+}
+
+/// Where the keys forms go back to.
+pub fn return_path(return_to: &str) -> &'static str {
+    if return_to == "console" {
+        crate::paths::CONSOLE
+    } else {
+        crate::paths::ACCOUNT
+    }
+}
+
 #[derive(Deserialize)]
 pub struct NewKeyForm {
     #[serde(default)]
     purpose: String,
     #[serde(default)]
     validity: String,
+    #[serde(default)]
+    pub return_to: String,
+}
+
+#[derive(Deserialize)]
+pub struct ReturnTo {
+    #[serde(default)]
+    pub return_to: String,
 }
 
 /// Generate a key; Err(errors) to show beside the form.

@@ -13,6 +13,7 @@ macro_rules! embedded_templates {
 pub const TEMPLATES: &[(&str, &str)] = embedded_templates!(
     "base.html",
     "components/forms.html",
+    "components/keys.html",
     "login.html",
     "setup.html",
     "account.html",
@@ -147,7 +148,7 @@ mod tests {
             "current": { "session": { "id": 5, "customer_name": "Zed <script>", "verified": false, "customer_company": null, "company_code": null,
                 "description": "Broken <script>", "language": "en" }, "fields": { "device": "PC" }, "owner": "Ada", "participants": [],
                 "events": [{ "seq": 1, "kind": "queued", "reason": "Because <script>", "at": 0 }], "is_owner": true,
-                "teams": [{ "id": 3, "name": "Support" }], "colleagues": [{ "id": 8, "display_name": "Bob" }] }, "validities": [[15, "15 minutes"]],
+                "teams": [{ "id": 3, "name": "Support" }], "colleagues": [{ "id": 8, "display_name": "Bob" }] }, "validities": [[15, "15 minutes"]], "keys_return_to": "account",
             "keys": [{ "id": 1, "spaced": "123 456 789", "purpose": "Session key", "link": "http://x/join/123456789", "message": "Open <script>", "expires_at": 0 }],
             "entries": [{ "id": 1, "actor_name": "Ada", "action": "login", "detail": "", "created_at": 0 }],
             "roles": [["rep", "Representative"], ["admin", "Organization admin"]],

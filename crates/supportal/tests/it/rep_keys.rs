@@ -232,7 +232,49 @@ async fn a_profile_access_key_unlocks_one_download(backend: Backend) {
     );
 }
 
+async fn keys_are_issued_from_the_console_too(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let rep = p.app.other_browser();
+    rep.login("riley@acme.test", PASSWORD).await;
+    let response = rep
+        .submit(
+            "/console",
+            "/account/keys",
+            &[
+                ("purpose", "support"),
+                ("validity", "15"),
+                ("return_to", "console"),
+            ],
+        )
+        .await;
+    assert_eq!(location(&response), "/console", "back to the console");
+    let console = rep.get_text("/console").await.1;
+    let keys = keys_on(&console);
+    assert_eq!(keys.len(), 1, "the console shows the live key");
+    let response = rep
+        .submit(
+            "/console",
+            "/account/keys",
+            &[
+                ("purpose", "support"),
+                ("validity", "7"),
+                ("return_to", "console"),
+            ],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("data-testid=\"get-next\""),
+        "errors come back in the console"
+    );
+}
+
 on_both_backends!(
+    keys_are_issued_from_the_console_too,
     a_rep_issues_a_session_key_that_leads_a_customer_to_them,
     key_digits_limits_and_revoking,
     a_profile_access_key_unlocks_one_download,

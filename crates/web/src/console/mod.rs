@@ -5,6 +5,8 @@ mod actions;
 pub mod assignment;
 mod pages;
 pub mod presence;
+
+pub use pages::render;
 mod ws;
 
 use crate::state::AppState;

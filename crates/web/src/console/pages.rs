@@ -31,7 +31,20 @@ pub async fn console_context(state: &AppState, me: &CurrentUser) -> AppResult<Va
     let offers = state.store.offers_for(org, me.user.id).await?;
     // The page shows state as of this event; its script resumes live updates after it.
     let last_seq = state.store.latest_event_seq(org).await?;
-    Ok(context! { me => &me.user, queue, offers, sessions, last_seq, now => state.now().millis() })
+    let keys = crate::rep_keys::panel(state, me, "console").await?;
+    Ok(
+        context! { me => &me.user, queue, offers, sessions, last_seq, now => state.now().millis(), ..keys },
+    )
+}
+
+/// The console page with no session open (for actions of other areas that return here).
+pub async fn render(
+    state: &AppState,
+    me: &CurrentUser,
+    csrf: &str,
+    outcome: Outcome,
+) -> AppResult<Response> {
+    render_console(state, me, csrf, None, outcome).await
 }
 
 pub async fn render_console(
