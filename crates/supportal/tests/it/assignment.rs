@@ -16,27 +16,8 @@ async fn no_background_tick(backend: Backend) -> Portal {
     portal_app(spawn_app_with(backend, |c| c.console.assignment_interval_ms = 0).await).await
 }
 
-/// A customer files the issue form: the session waits in the Support team queue.
 async fn team_request(p: &Portal, name: &str) -> SessionId {
-    let customer = p.app.other_browser();
-    let fields = [
-        ("customer_name", name),
-        ("issue_type", &p.issue.to_string()),
-        ("field_device", "Phone"),
-    ];
-    let waiting = location(
-        &customer
-            .submit("/p/help/request", "/p/help/request", &fields)
-            .await,
-    );
-    let cap = waiting.trim_start_matches("/s/").to_owned();
-    p.app
-        .store
-        .session_by_capability(&domain::secret::token_digest(&cap))
-        .await
-        .unwrap()
-        .unwrap()
-        .id
+    p.team_request(name).await.0
 }
 
 async fn tick(p: &Portal, at: Timestamp) {

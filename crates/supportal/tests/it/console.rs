@@ -13,23 +13,8 @@ use store::Backend;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
-/// A customer asks for help with the contact button; the session's id.
 async fn customer_arrives(p: &Portal, name: &str) -> (SessionId, String) {
-    let customer = p.app.other_browser();
-    let waiting = location(
-        &customer
-            .submit("/p/help", "/p/help/contact", &[("customer_name", name)])
-            .await,
-    );
-    let capability = waiting.trim_start_matches("/s/").to_owned();
-    let session = p
-        .app
-        .store
-        .session_by_capability(&domain::secret::token_digest(&capability))
-        .await
-        .unwrap()
-        .unwrap();
-    (session.id, waiting)
+    p.contact_request(name).await
 }
 
 async fn rep(app: &TestApp, email: &str) -> TestApp {
@@ -245,30 +230,7 @@ async fn a_rep_works_sessions_from_the_console(backend: Backend) {
     );
 
     // Get Next takes the oldest session of Riley's team queues; Sam ends the other with notes.
-    let (team_session, _) = {
-        let customer = p.app.other_browser();
-        let fields = [
-            ("customer_name", "Teamed"),
-            ("issue_type", &p.issue.to_string()),
-            ("field_device", "Phone"),
-        ];
-        let waiting = location(
-            &customer
-                .submit("/p/help/request", "/p/help/request", &fields)
-                .await,
-        );
-        let cap = waiting.trim_start_matches("/s/").to_owned();
-        (
-            p.app
-                .store
-                .session_by_capability(&domain::secret::token_digest(&cap))
-                .await
-                .unwrap()
-                .unwrap()
-                .id,
-            waiting,
-        )
-    };
+    let (team_session, _) = p.team_request("Teamed").await;
     let response = riley.submit("/console", "/console/next", &[]).await;
     assert_eq!(
         location(&response),

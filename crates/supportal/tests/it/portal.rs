@@ -9,7 +9,7 @@ use domain::session::{Queue, SessionState};
 use domain::session_key::SessionKey;
 use domain::site::SiteSettings;
 use domain::text::{DisplayName, Slug};
-use domain::{IssueTypeId, Language, OrgId, SiteId, TeamId, UserId};
+use domain::{IssueTypeId, Language, OrgId, SessionId, SiteId, TeamId, UserId};
 use store::keys::{KeyTarget, NewKey};
 use store::support::SupportSession;
 use store::Backend;
@@ -89,7 +89,34 @@ pub async fn portal_app(app: TestApp) -> Portal {
 }
 
 impl Portal {
-    async fn session_at(&self, waiting_page: &str) -> SupportSession {
+    /// A customer presses the contact button: the session and its waiting page.
+    pub async fn contact_request(&self, name: &str) -> (SessionId, String) {
+        let customer = self.app.other_browser();
+        let waiting = location(
+            &customer
+                .submit("/p/help", "/p/help/contact", &[("customer_name", name)])
+                .await,
+        );
+        (self.session_at(&waiting).await.id, waiting)
+    }
+
+    /// A customer files the issue form for Printers: the session waits in the Support queue.
+    pub async fn team_request(&self, name: &str) -> (SessionId, String) {
+        let customer = self.app.other_browser();
+        let fields = [
+            ("customer_name", name),
+            ("issue_type", &self.issue.to_string()),
+            ("field_device", "Phone"),
+        ];
+        let waiting = location(
+            &customer
+                .submit("/p/help/request", "/p/help/request", &fields)
+                .await,
+        );
+        (self.session_at(&waiting).await.id, waiting)
+    }
+
+    pub async fn session_at(&self, waiting_page: &str) -> SupportSession {
         let capability = waiting_page
             .strip_prefix("/s/")
             .expect("a waiting page address");
