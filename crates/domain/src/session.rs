@@ -46,6 +46,18 @@ pub enum Queue {
     General,
 }
 
+impl Queue {
+    /// Whether `rep`, a member of `teams`, may take sessions from this queue: their personal
+    /// queue, their teams' queues, and the general queue.
+    pub fn open_to(self, rep: UserId, teams: &[TeamId]) -> bool {
+        match self {
+            Queue::Personal(owner) => owner == rep,
+            Queue::Team(team) => teams.contains(&team),
+            Queue::General => true,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
@@ -269,6 +281,22 @@ mod tests {
             requeue(waiting(), team, "x"),
             Err(TransitionError::NotActive)
         );
+    }
+
+    #[test]
+    fn who_may_take_from_which_queue() {
+        let teams = [TeamId(1)];
+        assert!(Queue::Personal(REP).open_to(REP, &teams));
+        assert!(
+            !Queue::Personal(OTHER).open_to(REP, &teams),
+            "another rep's personal queue"
+        );
+        assert!(Queue::Team(TeamId(1)).open_to(REP, &teams));
+        assert!(
+            !Queue::Team(TeamId(2)).open_to(REP, &teams),
+            "a team the rep is not in"
+        );
+        assert!(Queue::General.open_to(REP, &[]));
     }
 
     #[test]

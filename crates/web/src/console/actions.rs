@@ -50,16 +50,6 @@ async fn refuse(
     .await
 }
 
-/// Whether the rep may take sessions from this queue.
-fn may_take(queue: Option<Queue>, me: UserId, teams: &[TeamId]) -> bool {
-    match queue {
-        Some(Queue::Personal(rep)) => rep == me,
-        Some(Queue::Team(team)) => teams.contains(&team),
-        Some(Queue::General) => true,
-        None => false,
-    }
-}
-
 async fn at_capacity(state: &AppState, me: &CurrentUser) -> AppResult<Option<String>> {
     let held = state
         .store
@@ -84,7 +74,7 @@ pub async fn accept(
         .await?
         .ok_or(AppError::NotFound)?;
     let teams = state.store.user_team_ids(org, me.user.id).await?;
-    if !may_take(queue_of(&session), me.user.id, &teams) {
+    if !queue_of(&session).is_some_and(|queue| queue.open_to(me.user.id, &teams)) {
         return Err(AppError::NotFound);
     }
     if let Some(message) = at_capacity(&state, &me).await? {
