@@ -56,20 +56,27 @@ pub struct SupportSession {
 }
 
 impl SupportSession {
+    /// The queue the session waits in, or (while active) the one it was taken from.
+    pub fn queue(&self) -> Option<Queue> {
+        match (
+            self.queue_kind.as_deref(),
+            self.queue_user_id,
+            self.queue_team_id,
+        ) {
+            (Some("personal"), Some(rep), _) => Some(Queue::Personal(UserId(rep))),
+            (Some("team"), _, Some(team)) => Some(Queue::Team(TeamId(team))),
+            (Some("general"), _, _) => Some(Queue::General),
+            _ => None,
+        }
+    }
+
     /// The typed state, rebuilt from its columns.
     pub fn session_state(&self) -> StoreResult<SessionState> {
         let corrupt =
             || StoreError::Corrupt(format!("support session {} has an invalid state", self.id));
         Ok(match self.state.as_str() {
             "waiting" => SessionState::Waiting {
-                queue: match self.queue_kind.as_deref() {
-                    Some("personal") => {
-                        Queue::Personal(UserId(self.queue_user_id.ok_or_else(corrupt)?))
-                    }
-                    Some("team") => Queue::Team(TeamId(self.queue_team_id.ok_or_else(corrupt)?)),
-                    Some("general") => Queue::General,
-                    _ => return Err(corrupt()),
-                },
+                queue: self.queue().ok_or_else(corrupt)?,
             },
             "active" => SessionState::Active {
                 owner: UserId(self.owner_user_id.ok_or_else(corrupt)?),

@@ -4,7 +4,7 @@
 
 use domain::session::{Outcome, Queue, SessionEvent, StartMethod};
 use domain::text::{DisplayName, Email, Slug};
-use domain::{OrgId, Role, SessionId, TeamId, Timestamp, UserId};
+use domain::{OrgId, Role, SessionId, Timestamp, UserId};
 use store::orgs::NewOrganization;
 use store::support::NewSupportSession;
 use store::users::{NewUser, UserUpdate};
@@ -533,7 +533,6 @@ async fn the_event_log_is_ordered_and_resumable(backend: Backend) {
         ),
         "capabilities are unique"
     );
-    let _ = TeamId(0);
 }
 
 async fn the_audit_log_keeps_who_did_what(backend: Backend) {

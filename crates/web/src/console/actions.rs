@@ -2,7 +2,6 @@
 //! event on the bus (commit first, so nobody is told about something that did not happen).
 
 use super::pages::{current_session, render_console};
-use super::presence::queue_of;
 use crate::csrf::{CsrfForm, CsrfToken, NoFields};
 use crate::error::{AppError, AppResult};
 use crate::extract::CurrentUser;
@@ -74,7 +73,10 @@ pub async fn accept(
         .await?
         .ok_or(AppError::NotFound)?;
     let teams = state.store.user_team_ids(org, me.user.id).await?;
-    if !queue_of(&session).is_some_and(|queue| queue.open_to(me.user.id, &teams)) {
+    if !session
+        .queue()
+        .is_some_and(|queue| queue.open_to(me.user.id, &teams))
+    {
         return Err(AppError::NotFound);
     }
     if let Some(message) = at_capacity(&state, &me).await? {

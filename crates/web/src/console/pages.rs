@@ -1,6 +1,5 @@
 //! Console pages: the queue list (also served alone, for live refresh) and a session's tab.
 
-use super::presence::queue_of;
 use crate::csrf::CsrfToken;
 use crate::error::{AppError, AppResult};
 use crate::extract::CurrentUser;
@@ -137,11 +136,8 @@ pub async fn current_session(
         .filter(|u| u.active && u.id != me.user.id)
         .collect();
     let teams = state.store.teams(org).await?;
-    let came_from = queue_of(&session).map(|q| format!("{q:?}"));
     let is_owner = session.owner_user_id == Some(me.user.id.0);
-    Ok(
-        context! { session, participants, events, owner, fields, colleagues, teams, came_from, is_owner },
-    )
+    Ok(context! { session, participants, events, owner, fields, colleagues, teams, is_owner })
 }
 
 pub async fn session(

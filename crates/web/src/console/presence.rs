@@ -74,7 +74,7 @@ async fn fall_back(
             continue;
         }
         let came_from = match session.session_state()? {
-            SessionState::Active { .. } => queue_of(&session),
+            SessionState::Active { .. } => session.queue(),
             _ => continue,
         };
         let queue = domain::assignment::fallback_queue(came_from);
@@ -88,19 +88,4 @@ async fn fall_back(
         }
     }
     Ok(())
-}
-
-/// The queue a session was taken from (kept on the row while it is active).
-pub fn queue_of(session: &store::support::SupportSession) -> Option<domain::session::Queue> {
-    use domain::session::Queue;
-    match (
-        session.queue_kind.as_deref(),
-        session.queue_user_id,
-        session.queue_team_id,
-    ) {
-        (Some("personal"), Some(rep), _) => Some(Queue::Personal(UserId(rep))),
-        (Some("team"), _, Some(team)) => Some(Queue::Team(domain::TeamId(team))),
-        (Some("general"), _, _) => Some(Queue::General),
-        _ => None,
-    }
 }
