@@ -187,6 +187,13 @@ impl Store {
         Ok(())
     }
 
+    /// Whether the site has a logo (without loading the image).
+    pub async fn has_site_logo(&self, site: SiteId) -> StoreResult<bool> {
+        let sql = "SELECT COUNT(*) FROM site_logos WHERE site_id = $1";
+        let n: i64 = on_pool!(self, p => sqlx::query_scalar(sql).bind(site.0).fetch_one(p).await)?;
+        Ok(n > 0)
+    }
+
     pub async fn site_logo(&self, site: SiteId) -> StoreResult<Option<(String, Vec<u8>)>> {
         let sql = "SELECT content_type, content FROM site_logos WHERE site_id = $1";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(site.0).fetch_optional(p).await)?)

@@ -73,6 +73,14 @@ impl Catalog {
     }
 }
 
+/// Every offered language as (code, own name), for switchers and per-language form fields.
+pub fn languages() -> Vec<(&'static str, &'static str)> {
+    Language::ALL
+        .iter()
+        .map(|l| (l.code(), l.native_name()))
+        .collect()
+}
+
 /// The language chosen for this request (in the request's extensions).
 #[derive(Debug, Clone, Copy)]
 pub struct Lang(pub Language);

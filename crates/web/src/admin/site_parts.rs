@@ -2,6 +2,7 @@
 
 use super::admin_page;
 use super::reps::parse_id;
+use super::sites::find;
 use crate::csrf::{CsrfForm, CsrfMultipart, NoFields};
 use crate::error::{AppError, AppResult};
 use crate::extract::AdminUser;
@@ -14,26 +15,11 @@ use domain::notice::{self, Severity};
 use domain::schedule::{format_ranges, parse_ranges, parse_time_zone, Holiday, Schedule, WEEKDAYS};
 use domain::site::Texts;
 use domain::text::DisplayName;
-use domain::{FieldError, Language, NoticeId, SiteId, Timestamp};
+use domain::{FieldError, Language, NoticeId, Timestamp};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use store::sites::{NewNotice, SiteRecord};
-
-async fn find(state: &AppState, me: &AdminUser, id: &str) -> AppResult<SiteRecord> {
-    state
-        .store
-        .site(me.org_id(), parse_id::<SiteId>(id)?)
-        .await?
-        .ok_or(AppError::NotFound)
-}
-
-fn languages() -> Vec<(&'static str, &'static str)> {
-    Language::ALL
-        .iter()
-        .map(|l| (l.code(), l.native_name()))
-        .collect()
-}
 
 /// `{prefix}_en`, `{prefix}_de`, … from a typed form into per-language texts.
 fn texts_of(typed: &BTreeMap<String, String>, prefix: &str) -> Texts {
@@ -64,7 +50,7 @@ async fn render_fields(
         "sites",
         "admin/site_fields.html",
         outcome,
-        context! { site, fields, form, kinds, languages => languages() },
+        context! { site, fields, form, kinds, languages => crate::i18n::languages() },
     )
 }
 
@@ -260,7 +246,7 @@ async fn render_notices(
         "admin/site_notices.html",
         outcome,
         context! {
-            site, notices, form, severities, zone, languages => languages(), max => notice::MAX_PER_SITE,
+            site, notices, form, severities, zone, languages => crate::i18n::languages(), max => notice::MAX_PER_SITE,
         },
     )
 }

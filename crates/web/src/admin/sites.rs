@@ -256,7 +256,8 @@ fn parse_settings(form: &SiteForm, checked: &Checked, errors: &mut FieldErrors) 
     settings
 }
 
-async fn find(state: &AppState, me: &AdminUser, id: &str) -> AppResult<SiteRecord> {
+/// The admin's organization's site with this id (another organization's is not found).
+pub(super) async fn find(state: &AppState, me: &AdminUser, id: &str) -> AppResult<SiteRecord> {
     state
         .store
         .site(me.org_id(), parse_id::<SiteId>(id)?)
@@ -281,12 +282,9 @@ async fn render_site(
         ("session_key", "Session key"),
         ("presentation", "Presentation (join by key or link)"),
     ];
-    let languages: Vec<(&str, &str)> = Language::ALL
-        .iter()
-        .map(|l| (l.code(), l.native_name()))
-        .collect();
+    let languages = crate::i18n::languages();
     let org = own_organization(state, me).await?;
-    let has_logo = state.store.site_logo(site.id).await?.is_some();
+    let has_logo = state.store.has_site_logo(site.id).await?;
     let extra = context! {
         site, form, method_choices => methods, teams, issue_types, languages, has_logo, org_name => org.name,
         checked_methods => &checked.methods, checked_teams => &checked.teams, checked_issue_types => &checked.issue_types,

@@ -25,7 +25,7 @@ fn render_global(
     typed: &Typed,
     outcome: Outcome,
 ) -> AppResult<Response> {
-    let languages = super::site::languages();
+    let languages = crate::i18n::languages();
     let ctx =
         context! { lang => lang.code(), languages, csrf, form => typed, errors => &outcome.errors };
     Ok(outcome.respond(page(state, "portal/global.html", ctx)?))

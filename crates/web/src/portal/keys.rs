@@ -354,7 +354,7 @@ pub async fn presentation_lobby(
     if !live {
         return Err(AppError::NotFound);
     }
-    let languages = super::site::languages();
+    let languages = crate::i18n::languages();
     let html = page(
         &state,
         "portal/presentation.html",

@@ -89,7 +89,7 @@ impl Portal {
         Ok(Portal {
             fields: state.store.custom_fields(site.id).await?,
             profiles: state.store.ios_profiles(site.id).await?,
-            has_logo: state.store.site_logo(site.id).await?.is_some(),
+            has_logo: state.store.has_site_logo(site.id).await?,
             site,
             lang,
             open,
@@ -153,7 +153,7 @@ impl Portal {
             no_rep_message => self.text(&settings.no_rep_message),
             methods,
             contact_asks_name => settings.contact_asks_name,
-            languages => languages(),
+            languages => crate::i18n::languages(),
             reps => &self.reps,
             fields => self.field_views(),
             profiles,
@@ -161,12 +161,4 @@ impl Portal {
             csrf,
         }
     }
-}
-
-/// Languages for the switcher.
-pub fn languages() -> Vec<(&'static str, &'static str)> {
-    Language::ALL
-        .iter()
-        .map(|l| (l.code(), l.native_name()))
-        .collect()
 }
