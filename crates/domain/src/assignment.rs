@@ -21,7 +21,7 @@ pub struct Candidate {
 
 impl Candidate {
     pub fn can_take_more(&self) -> bool {
-        self.presence == Presence::Available && self.sessions < self.limit
+        self.presence == Presence::Available && crate::rep::has_room(self.sessions, self.limit)
     }
 }
 

@@ -35,9 +35,26 @@ impl Presence {
     }
 }
 
+/// Whether a rep holding `held` sessions may take another under their `limit`.
+pub fn has_room(held: i64, limit: i64) -> bool {
+    held < limit
+}
+
 impl TryFrom<String> for Presence {
     type Error = FieldError;
     fn try_from(s: String) -> Result<Self, Self::Error> {
         Presence::parse(&s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn room_under_the_limit_only() {
+        assert!(has_room(2, 3));
+        assert!(!has_room(3, 3));
+        assert!(!has_room(4, 3));
     }
 }

@@ -190,6 +190,13 @@ impl SiteSettings {
     }
 }
 
+/// Whether a rep in `rep_teams` serves a site served by `site_teams` (none listed: every team).
+/// A rep in no team serves no site.
+pub fn serves(rep_teams: &[TeamId], site_teams: &[TeamId]) -> bool {
+    !rep_teams.is_empty()
+        && (site_teams.is_empty() || rep_teams.iter().any(|t| site_teams.contains(t)))
+}
+
 /// `#rgb` or `#rrggbb`, lower-cased and expanded.
 pub fn parse_colour(raw: &str) -> Result<String, FieldError> {
     let hex = raw
@@ -267,6 +274,18 @@ mod tests {
         let s: SiteSettings = serde_json::from_str(r#"{"methods":["session_key"]}"#).unwrap();
         assert_eq!(s.methods.len(), 1);
         assert_eq!(s.accent_colour, "#1d4ed8");
+    }
+
+    #[test]
+    fn which_reps_serve_a_site() {
+        let (a, b) = (TeamId(1), TeamId(2));
+        assert!(
+            serves(&[a], &[]),
+            "a site without teams listed is served by every team"
+        );
+        assert!(serves(&[a, b], &[b]));
+        assert!(!serves(&[a], &[b]));
+        assert!(!serves(&[], &[]), "a rep in no team serves no site");
     }
 
     #[test]

@@ -54,7 +54,7 @@ async fn at_capacity(state: &AppState, me: &CurrentUser) -> AppResult<Option<Str
         .store
         .owned_session_count(me.user.org_id, me.user.id)
         .await?;
-    Ok((held >= me.user.session_limit)
+    Ok((!domain::rep::has_room(held, me.user.session_limit))
         .then(|| format!("You already hold {held} sessions, your limit. End one first.")))
 }
 

@@ -88,9 +88,7 @@ async fn serving_rep(state: &AppState, portal: &Portal, rep: UserId) -> AppResul
         return Ok(None);
     };
     let teams = state.store.user_team_ids(portal.site.org_id, rep).await?;
-    let site_teams = &portal.site.settings.teams;
-    let serves = !teams.is_empty()
-        && (site_teams.is_empty() || teams.iter().any(|t| site_teams.contains(t)));
+    let serves = domain::site::serves(&teams, &portal.site.settings.teams);
     Ok(serves.then_some(user))
 }
 
