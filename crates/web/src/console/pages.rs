@@ -30,10 +30,7 @@ pub async fn console_context(state: &AppState, me: &CurrentUser) -> AppResult<Va
     let offers = state.store.offers_for(org, me.user.id).await?;
     // The page shows state as of this event; its script resumes live updates after it.
     let last_seq = state.store.latest_event_seq(org).await?;
-    let keys = crate::rep_keys::panel(state, me, "console").await?;
-    Ok(
-        context! { me => &me.user, queue, offers, sessions, last_seq, now => state.now().millis(), ..keys },
-    )
+    Ok(context! { me => &me.user, queue, offers, sessions, last_seq, now => state.now().millis() })
 }
 
 /// The console page with no session open (for actions of other areas that return here).
@@ -59,7 +56,10 @@ pub async fn render_console(
         ("busy", "Busy"),
         ("away", "Away"),
     ];
-    let ctx = context! { csrf, current, presences, errors => &outcome.errors, notice => &outcome.notice, ..base };
+    // The keys panel only on the whole page: the live refresh fetches the queue alone.
+    let keys = crate::rep_keys::panel(state, me, "console").await?;
+    let page_parts = context! { csrf, current, presences, errors => &outcome.errors, notice => &outcome.notice, ..keys };
+    let ctx = context! { ..page_parts, ..base };
     Ok(outcome.respond(page(state, "console/index.html", ctx)?))
 }
 
