@@ -130,3 +130,68 @@ async fn a_new_request_reaches_both_consoles_live_and_only_one_rep_gets_it() {
         browser.close().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_generated_in_the_console_brings_the_customer_to_that_rep() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    let base = p.app.address.clone();
+    let rep = Browser::start().await;
+    let customer = Browser::start().await;
+    sign_in_to_console(&rep, &base, "riley@acme.test").await;
+
+    rep.click("generate-key").await;
+    let spaced = rep.text_of("session-key").await;
+    assert_eq!(
+        spaced.replace(' ', "").len(),
+        9,
+        "nine digits, grouped for reading out: {spaced}"
+    );
+
+    customer
+        .client
+        .goto(&format!("{base}/p/help"))
+        .await
+        .unwrap();
+    customer.fill("session-key-input", &spaced).await;
+    customer.click("session-key-submit").await;
+    assert_eq!(
+        customer.text_of("rep-name").await,
+        "Robin Rep",
+        "the customer sees who issued the key"
+    );
+    customer.fill("customer-name", "Kim").await;
+    customer
+        .wait_for("[data-testid='custom-field-device']")
+        .await
+        .select_by_value("Laptop")
+        .await
+        .unwrap();
+    customer.click("submit-request").await;
+    assert_eq!(
+        customer.text_of("queue-position").await,
+        "Your position in the queue: 1"
+    );
+
+    // Straight into Riley's own queue, pushed to the console; the used key is gone from the panel.
+    let item = rep
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//li[@data-testid='queue-item'][.//strong[text()='Kim']]",
+        ))
+        .await
+        .unwrap();
+    assert!(item.text().await.unwrap().contains("your queue"));
+    rep.client.refresh().await.unwrap();
+    rep.wait_for("[data-testid='get-next']").await;
+    assert_eq!(
+        count(&rep, "[data-testid='session-key']").await,
+        0,
+        "a used key is no longer offered"
+    );
+
+    for browser in [rep, customer] {
+        browser.close().await;
+    }
+}
