@@ -97,6 +97,15 @@ impl TestApp {
         (response.status().as_u16(), response.text().await.unwrap())
     }
 
+    /// A page as a browser asking for `accept_language` gets it.
+    pub async fn get_text_in(&self, path: &str, accept_language: &str) -> String {
+        let request = self
+            .client
+            .get(self.url(path))
+            .header("accept-language", accept_language);
+        request.send().await.unwrap().text().await.unwrap()
+    }
+
     /// Fetch `form_page` for its CSRF token, then POST `fields` (plus the token) to `action`.
     pub async fn submit(
         &self,

@@ -548,16 +548,7 @@ async fn notices_show_inside_their_window_only(backend: Backend) {
             && !home.contains("Old outage.")
             && !home.contains("Planned maintenance.")
     );
-    let german = app
-        .client
-        .get(app.url("/p/help"))
-        .header("accept-language", "de-DE,de;q=0.9")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let german = app.get_text_in("/p/help", "de-DE,de;q=0.9").await;
     assert!(german.contains("E-Mail ist gestört.") && german.contains("Wichtiger Hinweis"));
     // Customers already waiting get notices with their status updates.
     let waiting = location(
@@ -812,57 +803,23 @@ async fn profiles_download_publicly_or_with_a_one_time_key(backend: Backend) {
 async fn pages_follow_the_visitors_language_and_unknown_sites_are_404(backend: Backend) {
     let p = portal_app(spawn_app(backend).await).await;
     let app = &p.app;
-    let german = app
-        .client
-        .get(app.url("/p/help"))
-        .header("accept-language", "de")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let german = app.get_text_in("/p/help", "de").await;
     assert!(
         german.contains("<html lang=\"de\">")
             && german.contains("Wie können wir helfen?")
             && !german.contains("Gerät")
     );
     let rep_form = app
-        .client
-        .get(app.url(&format!("/p/help/rep/{}", p.rep)))
-        .header("accept-language", "de")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text_in(&format!("/p/help/rep/{}", p.rep), "de")
+        .await;
     assert!(
         rep_form.contains("Gerät"),
         "custom field labels in the visitor's language"
     );
     // An explicit choice wins over the browser's and is remembered.
-    let english = app
-        .client
-        .get(app.url("/p/help?lang=en"))
-        .header("accept-language", "de")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let english = app.get_text_in("/p/help?lang=en", "de").await;
     assert!(english.contains("How can we help?"));
-    let still = app
-        .client
-        .get(app.url("/p/help"))
-        .header("accept-language", "de")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let still = app.get_text_in("/p/help", "de").await;
     assert!(
         still.contains("How can we help?"),
         "the cookie remembers the switch"
