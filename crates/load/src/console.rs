@@ -1,0 +1,206 @@
+//! Reps' consoles as console.js drives them: a socket that says "something happened", then a
+//! fetch of the rep's queue list (bursts coalesced into one fetch after 100 ms). An arrival counts
+//! as shown when its customer's name is in a fetched list.
+
+use crate::http::{open_form, Browser};
+use crate::report::Latencies;
+use anyhow::{anyhow, bail, Result};
+use futures::StreamExt;
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Names of measured customers: the prefix, then their number.
+pub const NAME_PREFIX: &str = "Load customer ";
+
+pub fn customer_name(n: u64) -> String {
+    format!("{NAME_PREFIX}{n}")
+}
+
+/// When each measured customer arrived and how many consoles have shown them.
+pub struct Arrivals {
+    consoles: usize,
+    inner: Mutex<Tracked>,
+}
+
+#[derive(Default)]
+struct Tracked {
+    started: HashMap<u64, Instant>,
+    shown_by: HashMap<u64, usize>,
+    each_console: Latencies,
+    every_console: Latencies,
+}
+
+impl Arrivals {
+    pub fn new(consoles: usize) -> Arc<Arrivals> {
+        Arc::new(Arrivals {
+            consoles,
+            inner: Mutex::default(),
+        })
+    }
+
+    fn tracked(&self) -> std::sync::MutexGuard<'_, Tracked> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn started(&self, n: u64, at: Instant) {
+        self.tracked().started.insert(n, at);
+    }
+
+    fn shown(&self, n: u64, now: Instant) {
+        let mut t = self.tracked();
+        let Some(&started) = t.started.get(&n) else {
+            return;
+        };
+        let took = now.saturating_duration_since(started);
+        t.each_console.record(took);
+        let count = t.shown_by.entry(n).or_insert(0);
+        *count += 1;
+        if *count == self.consoles {
+            t.every_console.record(took);
+        }
+    }
+
+    /// Arrivals not yet shown on every console.
+    pub fn pending(&self) -> usize {
+        let t = self.tracked();
+        t.started
+            .keys()
+            .filter(|n| t.shown_by.get(n).copied().unwrap_or(0) < self.consoles)
+            .count()
+    }
+
+    /// (latency to each console, latency until every console, arrivals tracked).
+    pub fn results(&self) -> (Latencies, Latencies, usize) {
+        let t = self.tracked();
+        (
+            t.each_console.clone(),
+            t.every_console.clone(),
+            t.started.len(),
+        )
+    }
+}
+
+/// The measured customers' numbers in a queue list.
+fn names_in(html: &str) -> impl Iterator<Item = u64> + '_ {
+    html.match_indices(NAME_PREFIX).filter_map(|(at, m)| {
+        let rest = &html[at + m.len()..];
+        let digits = rest
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(rest.len());
+        rest[..digits].parse().ok()
+    })
+}
+
+/// Sign a rep in; their browser holds the session cookie.
+pub async fn sign_in(addr: SocketAddr, email: &str, password: &str) -> Result<Browser> {
+    let (mut browser, token, _) = open_form(addr, "/login").await?;
+    let fields = [
+        ("csrf", token.as_str()),
+        ("email", email),
+        ("password", password),
+    ];
+    let response = browser.post_form("/login", &fields).await?;
+    if !response.status.is_redirection() {
+        bail!("{email} could not sign in (HTTP {})", response.status);
+    }
+    Ok(browser)
+}
+
+pub struct Console {
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<Result<()>>,
+}
+
+impl Console {
+    /// Open `rep`'s console (signed in already) and report what its lists show to `arrivals`.
+    pub async fn open(rep: Browser, arrivals: Arc<Arrivals>) -> Result<Console> {
+        let addr = rep.addr();
+        let mut request = format!("ws://{addr}/console/ws?after=0").into_client_request()?;
+        let cookie = rep
+            .cookie_header()
+            .cloned()
+            .ok_or_else(|| anyhow!("not signed in"))?;
+        request.headers_mut().insert("cookie", cookie);
+        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        let (stop, stopped) = watch::channel(false);
+        let task = tokio::spawn(watch_queue(rep, ws, arrivals, stopped));
+        Ok(Console { stop, task })
+    }
+
+    /// Close the console; an error if it failed while open.
+    pub async fn close(self) -> Result<()> {
+        let _ = self.stop.send(true);
+        self.task.await?
+    }
+}
+
+async fn watch_queue(
+    mut rep: Browser,
+    mut ws: crate::customer::MaybeTlsSocket,
+    arrivals: Arc<Arrivals>,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<()> {
+    let mut shown: HashSet<u64> = HashSet::new();
+    let mut refresh_at: Option<tokio::time::Instant> = None;
+    loop {
+        let refresh = async {
+            match refresh_at {
+                Some(at) => tokio::time::sleep_until(at).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = stopped.changed() => return Ok(()),
+            message = ws.next() => match message {
+                Some(Ok(Message::Text(_))) => {
+                    // Several events in a burst cause one fetch (as console.js does).
+                    refresh_at.get_or_insert_with(|| tokio::time::Instant::now() + Duration::from_millis(100));
+                }
+                Some(Ok(_)) => {}
+                _ => bail!("the console's socket closed"),
+            },
+            _ = refresh => {
+                refresh_at = None;
+                let list = rep.get("/console/queue").await?.ok()?;
+                let now = Instant::now();
+                for n in names_in(list.text()) {
+                    if shown.insert(n) {
+                        arrivals.shown(n, now);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_measured_names_from_a_list() {
+        let html =
+            "<strong>Load customer 12</strong><strong>Ada</strong><strong>Load customer 7</strong>";
+        assert_eq!(names_in(html).collect::<Vec<_>>(), vec![12, 7]);
+    }
+
+    #[test]
+    fn an_arrival_counts_once_every_console_showed_it() {
+        let arrivals = Arrivals::new(2);
+        let t0 = Instant::now();
+        arrivals.started(1, t0);
+        arrivals.shown(1, t0 + Duration::from_millis(5));
+        assert_eq!(arrivals.pending(), 1);
+        arrivals.shown(1, t0 + Duration::from_millis(9));
+        assert_eq!(arrivals.pending(), 0);
+        let (each, every, tracked) = arrivals.results();
+        assert_eq!((each.count(), every.count(), tracked), (2, 1, 1));
+    }
+}

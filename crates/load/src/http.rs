@@ -1,0 +1,185 @@
+//! A lean keep-alive HTTP/1 client that behaves like one browser: one TCP connection, the
+//! cookies the server set, a browser's headers. Lean on purpose: the tool shares the machine
+//! with the server, and every cycle it spends is one the server under test does not get.
+
+use anyhow::{anyhow, Context, Result};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::SendRequest;
+use hyper::header::{self, HeaderMap, HeaderValue};
+use hyper::{Method, Request, StatusCode};
+use hyper_util::rt::TokioIo;
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use tokio::net::TcpStream;
+
+/// Pages that treat an empty User-Agent as a bot must see a browser.
+pub const USER_AGENT: &str =
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) \
+     Chrome/156.0 Safari/537.36 supportal-load";
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Response {
+    pub fn location(&self) -> Option<&str> {
+        self.headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+    }
+
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).unwrap_or("")
+    }
+
+    /// Ok for 2xx and 3xx; an error naming the status otherwise.
+    pub fn ok(self) -> Result<Response> {
+        if self.status.is_success() || self.status.is_redirection() {
+            Ok(self)
+        } else {
+            Err(anyhow!("HTTP {}", self.status))
+        }
+    }
+}
+
+pub struct Browser {
+    addr: SocketAddr,
+    host: HeaderValue,
+    sender: Option<SendRequest<Full<Bytes>>>,
+    cookies: BTreeMap<String, String>,
+    cookie_header: Option<HeaderValue>,
+}
+
+impl Browser {
+    pub fn new(addr: SocketAddr) -> Browser {
+        Browser {
+            addr,
+            host: HeaderValue::from_str(&addr.to_string())
+                .unwrap_or(HeaderValue::from_static("localhost")),
+            sender: None,
+            cookies: BTreeMap::new(),
+            cookie_header: None,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The `Cookie` header this browser sends (for WebSocket handshakes).
+    pub fn cookie_header(&self) -> Option<&HeaderValue> {
+        self.cookie_header.as_ref()
+    }
+
+    async fn connect(&mut self) -> Result<&mut SendRequest<Full<Bytes>>> {
+        let stream = TcpStream::connect(self.addr)
+            .await
+            .with_context(|| format!("connecting to {}", self.addr))?;
+        stream.set_nodelay(true)?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        tokio::spawn(connection);
+        Ok(self.sender.insert(sender))
+    }
+
+    pub async fn get(&mut self, path: &str) -> Result<Response> {
+        self.send(Method::GET, path, None).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Result<Response> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.send(Method::POST, path, Some(body)).await
+    }
+
+    async fn send(&mut self, method: Method, path: &str, form: Option<String>) -> Result<Response> {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header(header::HOST, self.host.clone())
+            .header(header::USER_AGENT, USER_AGENT)
+            .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+            .header(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9");
+        if let Some(cookies) = &self.cookie_header {
+            request = request.header(header::COOKIE, cookies.clone());
+        }
+        let body = match form {
+            Some(form) => {
+                request = request.header(header::CONTENT_TYPE, "application/x-www-form-urlencoded");
+                Full::new(Bytes::from(form))
+            }
+            None => Full::new(Bytes::new()),
+        };
+        let request = request.body(body)?;
+        let reusable = match self.sender.as_mut() {
+            Some(sender) => sender.ready().await.is_ok(),
+            None => false,
+        };
+        let sender = match self.sender.as_mut() {
+            Some(sender) if reusable => sender,
+            _ => self.connect().await?,
+        };
+        let response = sender.send_request(request).await?;
+        let (parts, body) = response.into_parts();
+        let body = body.collect().await?.to_bytes();
+        self.remember_cookies(&parts.headers);
+        Ok(Response {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        })
+    }
+
+    fn remember_cookies(&mut self, headers: &HeaderMap) {
+        let mut changed = false;
+        for set in headers.get_all(header::SET_COOKIE) {
+            let Some(pair) = set.to_str().ok().and_then(|s| s.split(';').next()) else {
+                continue;
+            };
+            if let Some((name, value)) = pair.split_once('=') {
+                self.cookies
+                    .insert(name.trim().to_owned(), value.trim().to_owned());
+                changed = true;
+            }
+        }
+        if changed {
+            let joined: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect();
+            self.cookie_header = HeaderValue::from_str(&joined.join("; ")).ok();
+        }
+    }
+}
+
+/// The value of the first hidden `csrf` field in a page.
+pub fn csrf_field(html: &str) -> Option<&str> {
+    let start = html.find("name=\"csrf\" value=\"")? + "name=\"csrf\" value=\"".len();
+    let len = html[start..].find('"')?;
+    Some(&html[start..start + len])
+}
+
+/// Open a browser on `path` and return it with the page's CSRF token.
+pub async fn open_form(addr: SocketAddr, path: &str) -> Result<(Browser, String, Response)> {
+    let mut browser = Browser::new(addr);
+    let page = browser.get(path).await?.ok()?;
+    let token = csrf_field(page.text())
+        .ok_or_else(|| anyhow!("{path} has no csrf field"))?
+        .to_owned();
+    Ok((browser, token, page))
+}
+
+impl Browser {
+    /// A browser with the same cookies, pointed at another server (a baseline serving the same page).
+    pub fn with_cookies_at(&self, addr: SocketAddr) -> Browser {
+        let mut other = Browser::new(addr);
+        other.cookies = self.cookies.clone();
+        other.cookie_header = self.cookie_header.clone();
+        other
+    }
+}
