@@ -44,6 +44,7 @@ impl Store {
         name: &DisplayName,
         now: Timestamp,
     ) -> StoreResult<TeamId> {
+        let _changed = self.portal_change();
         let sql = "INSERT INTO teams (org_id, name, created_at) VALUES ($1, $2, $3) RETURNING id";
         let id: i64 = on_pool!(self, p => sqlx::query_scalar(sql)
             .bind(org.0).bind(name.as_str()).bind(now.millis()).fetch_one(p).await)?;
@@ -68,6 +69,7 @@ impl Store {
         id: TeamId,
         name: &DisplayName,
     ) -> StoreResult<bool> {
+        let _changed = self.portal_change();
         let sql = "UPDATE teams SET name = $1 WHERE org_id = $2 AND id = $3";
         let done = on_pool!(self, p => sqlx::query(sql)
             .bind(name.as_str()).bind(org.0).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?;
@@ -75,6 +77,7 @@ impl Store {
     }
 
     pub async fn delete_team(&self, org: OrgId, id: TeamId) -> StoreResult<bool> {
+        let _changed = self.portal_change();
         let sql = "DELETE FROM teams WHERE org_id = $1 AND id = $2";
         let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)
@@ -95,6 +98,7 @@ impl Store {
         slug: &Slug,
         now: Timestamp,
     ) -> StoreResult<SiteId> {
+        let _changed = self.portal_change();
         let sql = "INSERT INTO sites (org_id, name, slug, created_at) VALUES ($1, $2, $3, $4) RETURNING id";
         let id: i64 = on_pool!(self, p => sqlx::query_scalar(sql)
             .bind(org.0).bind(name.as_str()).bind(slug.as_str()).bind(now.millis())
@@ -115,6 +119,7 @@ impl Store {
         name: &DisplayName,
         code_name: &Slug,
     ) -> StoreResult<Option<IssueTypeId>> {
+        let _changed = self.portal_change();
         let sql = "INSERT INTO issue_types (org_id, team_id, name, code_name, position) \
                    SELECT t.org_id, t.id, $1, $2, \
                      (SELECT COUNT(*) FROM issue_types i WHERE i.org_id = t.org_id) \
@@ -132,6 +137,7 @@ impl Store {
     }
 
     pub async fn delete_issue_type(&self, org: OrgId, id: IssueTypeId) -> StoreResult<bool> {
+        let _changed = self.portal_change();
         let sql = "DELETE FROM issue_types WHERE org_id = $1 AND id = $2";
         let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)

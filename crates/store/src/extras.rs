@@ -66,6 +66,7 @@ impl Store {
         profile: &NewIosProfile<'_>,
         now: Timestamp,
     ) -> StoreResult<Option<i64>> {
+        let _changed = self.portal_change();
         let sql = "INSERT INTO ios_profiles (org_id, site_id, name, description, visibility, content, size, created_at) \
                    SELECT org_id, id, $1, $2, $3, $4, $5, $6 FROM sites WHERE id = $7 AND org_id = $8 RETURNING id";
         let visibility = if profile.public { "public" } else { "private" };
@@ -105,6 +106,7 @@ impl Store {
     }
 
     pub async fn delete_ios_profile(&self, org: OrgId, id: i64) -> StoreResult<bool> {
+        let _changed = self.portal_change();
         let sql = "DELETE FROM ios_profiles WHERE org_id = $1 AND id = $2";
         let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)

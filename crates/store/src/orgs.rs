@@ -1,6 +1,6 @@
 //! Organizations: the tenants. Every other row belongs to one.
 
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::users::NewUser;
 use crate::{Store, StoreResult};
 use domain::text::{DisplayName, Slug};
@@ -51,7 +51,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<(OrgId, UserId)> {
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write(self.write_turn()).await?;
             let ids = insert_org_with_admin!(tx, org, admin, now);
             tx.commit().await?;
             Ok(ids)
@@ -81,6 +81,7 @@ impl Store {
         default_session_limit: i64,
         key_digits: i64,
     ) -> StoreResult<bool> {
+        let _changed = self.portal_change();
         let sql = "UPDATE organizations SET name = $1, default_session_limit = $2, key_digits = $3 WHERE id = $4";
         let done = on_pool!(self, p => sqlx::query(sql)
             .bind(name.as_str()).bind(default_session_limit).bind(key_digits).bind(id.0)

@@ -3,9 +3,12 @@
 use crate::{StoreError, StoreResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
+use sqlx::{Database, PgPool, SqlitePool, Transaction};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -43,6 +46,83 @@ pub(crate) enum Pool {
 #[derive(Clone)]
 pub struct Store {
     pub(crate) pool: Pool,
+    /// Bumped after every write that changes what a portal page shows (sites, their parts,
+    /// reps' presence and teams, issue types): cached portal pages built before are stale.
+    portal_epoch: Arc<AtomicU64>,
+    /// SQLite has one writer at a time; the others wait in SQLite's busy handler, which sleeps
+    /// (1, 2, 5, 10… ms) instead of queueing. Write transactions take turns here instead.
+    write_turn: Arc<Semaphore>,
+}
+
+/// A write transaction: on SQLite `BEGIN IMMEDIATE` (the write lock up front, so a transaction
+/// that reads before it writes cannot fail on a snapshot another writer moved) taken in turn.
+pub(crate) struct WriteTx<'c, DB: Database> {
+    tx: Transaction<'c, DB>,
+    _turn: Option<OwnedSemaphorePermit>,
+}
+
+impl<DB: Database> WriteTx<'_, DB> {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl<DB: Database> std::ops::Deref for WriteTx<'_, DB> {
+    type Target = DB::Connection;
+    fn deref(&self) -> &DB::Connection {
+        &self.tx
+    }
+}
+
+impl<DB: Database> std::ops::DerefMut for WriteTx<'_, DB> {
+    fn deref_mut(&mut self) -> &mut DB::Connection {
+        &mut self.tx
+    }
+}
+
+pub(crate) trait BeginWrite {
+    type Db: Database;
+    async fn begin_write(
+        &self,
+        turn: &Arc<Semaphore>,
+    ) -> Result<WriteTx<'static, Self::Db>, sqlx::Error>;
+}
+
+impl BeginWrite for SqlitePool {
+    type Db = sqlx::Sqlite;
+    async fn begin_write(
+        &self,
+        turn: &Arc<Semaphore>,
+    ) -> Result<WriteTx<'static, sqlx::Sqlite>, sqlx::Error> {
+        // The semaphore is never closed, so acquiring only fails if it were: then go without.
+        let turn = turn.clone().acquire_owned().await.ok();
+        let tx = self.begin_with("BEGIN IMMEDIATE").await?;
+        Ok(WriteTx { tx, _turn: turn })
+    }
+}
+
+impl BeginWrite for PgPool {
+    type Db = sqlx::Postgres;
+    async fn begin_write(
+        &self,
+        _turn: &Arc<Semaphore>,
+    ) -> Result<WriteTx<'static, sqlx::Postgres>, sqlx::Error> {
+        // PostgreSQL locks rows, not the database: writers run side by side.
+        Ok(WriteTx {
+            tx: self.begin().await?,
+            _turn: None,
+        })
+    }
+}
+
+/// Bumps the portal epoch when dropped, i.e. after the write method that holds it has finished
+/// (committed or failed: a needless bump only costs one re-render).
+pub(crate) struct PortalChange<'a>(&'a AtomicU64);
+
+impl Drop for PortalChange<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::Release);
+    }
 }
 
 /// Run the same query code against whichever pool this store holds.
@@ -71,7 +151,37 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// SQLite connections: every commit empties the other connections' page caches (WAL) and each
+/// connection is a thread, so more is not faster on a small machine: on 2 cores 4 started 25%
+/// more sessions per second than 8 (docs/benchmarks.md). Readers still run side by side.
+fn sqlite_connections() -> u32 {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    u32::try_from(2 * cores).unwrap_or(8).clamp(4, 8)
+}
+
 impl Store {
+    fn with_pool(pool: Pool) -> Store {
+        Store {
+            pool,
+            portal_epoch: Arc::default(),
+            write_turn: Arc::new(Semaphore::new(1)),
+        }
+    }
+
+    /// The portal epoch now. Read it before reading what a cached page is built from: a write
+    /// that commits in between then makes the new entry stale at once, never falsely fresh.
+    pub fn portal_epoch(&self) -> u64 {
+        self.portal_epoch.load(Ordering::Acquire)
+    }
+
+    pub(crate) fn write_turn(&self) -> &Arc<Semaphore> {
+        &self.write_turn
+    }
+
+    pub(crate) fn portal_change(&self) -> PortalChange<'_> {
+        PortalChange(&self.portal_epoch)
+    }
+
     /// Open (and for SQLite create) the database at `url`. Does not migrate.
     pub async fn connect(url: &str) -> StoreResult<Store> {
         let unreachable = |reason: String| StoreError::Unreachable {
@@ -86,16 +196,15 @@ impl Store {
                     .journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Normal)
                     .foreign_keys(true)
-                    .busy_timeout(Duration::from_secs(10));
+                    .busy_timeout(Duration::from_secs(10))
+                    .pragma("temp_store", "memory");
                 let pool = SqlitePoolOptions::new()
-                    .max_connections(8)
+                    .max_connections(sqlite_connections())
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await
                     .map_err(|e| unreachable(e.to_string()))?;
-                Ok(Store {
-                    pool: Pool::Sqlite(pool),
-                })
+                Ok(Store::with_pool(Pool::Sqlite(pool)))
             }
             Some(Backend::Postgres) => {
                 let options =
@@ -106,9 +215,7 @@ impl Store {
                     .connect_with(options)
                     .await
                     .map_err(|e| unreachable(e.to_string()))?;
-                Ok(Store {
-                    pool: Pool::Postgres(pool),
-                })
+                Ok(Store::with_pool(Pool::Postgres(pool)))
             }
             None => Err(unreachable(
                 "unsupported scheme: use sqlite://PATH or postgres://USER@HOST/DB".into(),

@@ -1,7 +1,7 @@
 //! First start: a one-time token lets whoever holds it create the first organization.
 
 use crate::orgs::{insert_org_with_admin, NewOrganization};
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::users::NewUser;
 use crate::{Store, StoreResult};
 use domain::{OrgId, Timestamp, UserId};
@@ -10,7 +10,7 @@ impl Store {
     /// Forget any earlier setup token and keep this one (each start of an empty instance makes a new one).
     pub async fn replace_setup_token(&self, token_digest: &str, now: Timestamp) -> StoreResult<()> {
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write(self.write_turn()).await?;
             sqlx::query("DELETE FROM setup_tokens").execute(&mut *tx).await?;
             sqlx::query("INSERT INTO setup_tokens (token_digest, created_at) VALUES ($1, $2)")
                 .bind(token_digest).bind(now.millis()).execute(&mut *tx).await?;
@@ -36,7 +36,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<Option<(OrgId, UserId)>> {
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write(self.write_turn()).await?;
             // The delete comes first: it takes the write lock, and exactly one caller sees a row.
             let burned = sqlx::query("DELETE FROM setup_tokens WHERE token_digest = $1")
                 .bind(token_digest).execute(&mut *tx).await?.rows_affected();

@@ -1,6 +1,6 @@
 //! A site's configuration: settings, hostnames, logo, custom fields, schedule, notices.
 
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::{Store, StoreError, StoreResult};
 use domain::intake::{CustomField, FieldKind};
 use domain::notice::Severity;
@@ -102,6 +102,12 @@ impl Store {
         .await
     }
 
+    /// The slug a site is reached at (for the portal cache, which keeps sites by slug).
+    pub async fn site_slug(&self, id: SiteId) -> StoreResult<Option<String>> {
+        let sql = "SELECT slug FROM sites WHERE id = $1";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(id.0).fetch_optional(p).await)?)
+    }
+
     pub async fn site(&self, org: OrgId, id: SiteId) -> StoreResult<Option<SiteRecord>> {
         self.one_site(
             "s.org_id = $1 AND s.id = $2",
@@ -127,6 +133,7 @@ impl Store {
         slug: &Slug,
         settings: &SiteSettings,
     ) -> StoreResult<bool> {
+        let _changed = self.portal_change();
         let sql =
             "UPDATE sites SET name = $1, slug = $2, settings = $3 WHERE org_id = $4 AND id = $5";
         let settings = serde_json::to_string(settings)?;
@@ -137,6 +144,7 @@ impl Store {
     }
 
     pub async fn delete_site(&self, org: OrgId, id: SiteId) -> StoreResult<bool> {
+        let _changed = self.portal_change();
         let sql = "DELETE FROM sites WHERE org_id = $1 AND id = $2";
         let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)
@@ -154,8 +162,9 @@ impl Store {
         site: SiteId,
         hostnames: &[String],
     ) -> StoreResult<()> {
+        let _changed = self.portal_change();
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write(self.write_turn()).await?;
             sqlx::query("DELETE FROM site_hostnames WHERE site_id = $1 AND org_id = $2")
                 .bind(site.0).bind(org.0).execute(&mut *tx).await?;
             for host in hostnames {
@@ -175,8 +184,9 @@ impl Store {
         content_type: &str,
         content: &[u8],
     ) -> StoreResult<()> {
+        let _changed = self.portal_change();
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write(self.write_turn()).await?;
             sqlx::query("DELETE FROM site_logos WHERE site_id = (SELECT id FROM sites WHERE id = $1 AND org_id = $2)")
                 .bind(site.0).bind(org.0).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO site_logos (site_id, content_type, content) \
@@ -225,6 +235,7 @@ impl Store {
         site: SiteId,
         field: &CustomField,
     ) -> StoreResult<()> {
+        let _changed = self.portal_change();
         let sql = "INSERT INTO custom_fields (org_id, site_id, field_key, kind, required, labels, options, position) \
                    SELECT org_id, id, $1, $2, $3, $4, $5, \
                      (SELECT COUNT(*) FROM custom_fields f WHERE f.site_id = $6) \
@@ -245,6 +256,7 @@ impl Store {
         site: SiteId,
         key: &str,
     ) -> StoreResult<bool> {
+        let _changed = self.portal_change();
         let sql = "DELETE FROM custom_fields WHERE org_id = $1 AND site_id = $2 AND field_key = $3";
         let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(site.0).bind(key)
             .execute(p).await.map(|r| r.rows_affected()))?;
@@ -272,6 +284,7 @@ impl Store {
         site: SiteId,
         schedule: Option<&Schedule>,
     ) -> StoreResult<()> {
+        let _changed = self.portal_change();
         let encoded = match schedule {
             Some(s) => Some((
                 s.time_zone.clone(),
@@ -281,7 +294,7 @@ impl Store {
             None => None,
         };
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write(self.write_turn()).await?;
             sqlx::query("DELETE FROM schedules WHERE site_id = $1 AND org_id = $2")
                 .bind(site.0).bind(org.0).execute(&mut *tx).await?;
             if let Some((zone, weekly, holidays)) = &encoded {
@@ -321,6 +334,7 @@ impl Store {
         notice: &NewNotice<'_>,
         now: Timestamp,
     ) -> StoreResult<Option<NoticeId>> {
+        let _changed = self.portal_change();
         let sql = "INSERT INTO notices (org_id, site_id, name, severity, texts, starts_at, ends_at, created_at) \
                    SELECT org_id, id, $1, $2, $3, $4, $5, $6 FROM sites WHERE id = $7 AND org_id = $8 RETURNING id";
         let texts = serde_json::to_string(notice.texts)?;
@@ -332,6 +346,7 @@ impl Store {
     }
 
     pub async fn delete_notice(&self, org: OrgId, id: NoticeId) -> StoreResult<bool> {
+        let _changed = self.portal_change();
         let sql = "DELETE FROM notices WHERE org_id = $1 AND id = $2";
         let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)

@@ -4,7 +4,7 @@
 //! are per organization and taken from a counter row, so they commit in order: a client that
 //! resumes "after seq N" never misses an event that committed late.
 
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::{Store, StoreError, StoreResult};
 use domain::session::{self, Outcome, Queue, SessionEvent, SessionState, StartMethod};
 use domain::{IssueTypeId, OrgId, SessionId, SiteId, TeamId, Timestamp, UserId};
@@ -193,7 +193,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<(SessionId, i64)> {
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write(self.write_turn()).await?;
             let created = insert_session!(tx, org, new, now);
             tx.commit().await?;
             Ok(created)
@@ -210,7 +210,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<Option<(SessionId, i64)>> {
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write(self.write_turn()).await?;
             let used = sqlx::query(
                 "UPDATE session_keys SET used_at = $1 WHERE id = $2 AND org_id = $3 \
                  AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
@@ -235,12 +235,16 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(digest).fetch_optional(p).await)?)
     }
 
-    /// 1 for the first in line. Order: priority, then arrival, then id.
+    /// 1 for the first in line. Order: priority, then arrival, then id. Two counts (higher
+    /// priority; same priority and earlier) so each is one range of `support_sessions_line`.
     pub async fn queue_position(&self, session: &SupportSession) -> StoreResult<i64> {
-        let sql = format!(
-            "SELECT COUNT(*) FROM support_sessions WHERE org_id = $1 AND state = 'waiting' AND {} \
-             AND (priority > $5 OR (priority = $5 AND (queued_at < $6 OR (queued_at = $6 AND id < $7))))",
+        let in_line = format!(
+            "SELECT COUNT(*) FROM support_sessions WHERE org_id = $1 AND state = 'waiting' AND {}",
             same_queue(2)
+        );
+        let sql = format!(
+            "SELECT ({in_line} AND priority > $5) + \
+             ({in_line} AND priority = $5 AND (queued_at, id) < ($6, $7))"
         );
         let ahead: i64 = on_pool!(self, p => sqlx::query_scalar(&sql)
             .bind(session.org_id.0).bind(&session.queue_kind).bind(session.queue_user_id).bind(session.queue_team_id)
@@ -288,7 +292,7 @@ impl Store {
     ) -> StoreResult<Option<i64>> {
         let event = SessionEvent::Accepted { rep };
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write(self.write_turn()).await?;
             // The conditional update is the claim: it is also the transaction's first statement,
             // so SQLite takes its write lock here instead of failing a later lock upgrade.
             let won = sqlx::query(
@@ -325,7 +329,7 @@ impl Store {
             return Ok(None);
         };
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write(self.write_turn()).await?;
             // Conditional on the state we decided from, so a concurrent change makes this a no-op.
             let done = sqlx::query(
                 "UPDATE support_sessions SET state = 'ended', outcome = $1, ended_at = $2, notes = $7 \

@@ -1,6 +1,6 @@
 //! Reps and admins of an organization, their credentials and team memberships.
 
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::{Store, StoreResult};
 use domain::rep::Presence;
 use domain::text::{DisplayName, Email};
@@ -76,6 +76,7 @@ impl Store {
         user: &NewUser<'_>,
         now: Timestamp,
     ) -> StoreResult<UserId> {
+        let _changed = self.portal_change();
         Ok(on_pool!(self, p => insert_user!(p, org, user, now)))
     }
 
@@ -114,6 +115,7 @@ impl Store {
         id: UserId,
         update: &UserUpdate<'_>,
     ) -> StoreResult<bool> {
+        let _changed = self.portal_change();
         let sql = "UPDATE users SET display_name = $1, title = $2, role = $3, active = $4, \
                    session_limit = $5 WHERE org_id = $6 AND id = $7";
         let done = on_pool!(self, p => sqlx::query(sql)
@@ -150,8 +152,9 @@ impl Store {
         user: UserId,
         teams: &[TeamId],
     ) -> StoreResult<()> {
+        let _changed = self.portal_change();
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            let mut tx = p.begin_write(self.write_turn()).await?;
             sqlx::query(
                 "DELETE FROM team_members WHERE user_id = $1 \
                  AND team_id IN (SELECT id FROM teams WHERE org_id = $2)",
@@ -177,6 +180,7 @@ impl Store {
         presence: Presence,
         now: Timestamp,
     ) -> StoreResult<bool> {
+        let _changed = self.portal_change();
         let sql = "UPDATE users SET presence = $1, presence_at = $2 WHERE org_id = $3 AND id = $4";
         let done = on_pool!(self, p => sqlx::query(sql)
             .bind(presence.as_str()).bind(now.millis()).bind(org.0).bind(user.0)
