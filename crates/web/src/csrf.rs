@@ -25,14 +25,12 @@ pub struct CsrfToken(pub String);
 /// Give every browser a token (middleware, before routing).
 pub async fn ensure_cookie(
     State(state): State<AppState>,
-    jar: CookieJar,
     mut req: Request,
     next: Next,
 ) -> Response {
-    let existing = jar
-        .get(COOKIE)
-        .map(|c| c.value().to_owned())
-        .filter(|v| v.len() == 43);
+    let existing = crate::cookies::value(req.headers(), COOKIE)
+        .filter(|v| v.len() == 43)
+        .map(str::to_owned);
     let token = existing
         .clone()
         .unwrap_or_else(|| domain::secret::random_token(&mut rand::rngs::OsRng));

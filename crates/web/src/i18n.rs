@@ -6,7 +6,7 @@ use axum::extract::Request;
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::Response;
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use domain::Language;
 use std::collections::HashMap;
 
@@ -92,10 +92,10 @@ fn from_query(query: Option<&str>) -> Option<Language> {
 }
 
 /// Middleware: decide the language, and remember an explicit choice in a cookie.
-pub async fn choose_language(jar: CookieJar, mut req: Request, next: Next) -> Response {
+pub async fn choose_language(mut req: Request, next: Next) -> Response {
     let chosen = from_query(req.uri().query());
     let language = chosen
-        .or_else(|| jar.get(COOKIE).and_then(|c| Language::parse(c.value())))
+        .or_else(|| crate::cookies::value(req.headers(), COOKIE).and_then(Language::parse))
         .or_else(|| {
             req.headers()
                 .get(header::ACCEPT_LANGUAGE)

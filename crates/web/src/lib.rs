@@ -6,6 +6,7 @@ pub mod assets;
 pub mod auth;
 pub mod bus;
 pub mod console;
+pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod extract;

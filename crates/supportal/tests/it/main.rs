@@ -16,5 +16,6 @@ mod isolation;
 mod ops;
 mod portal;
 mod portal_browser;
+mod portal_cache;
 mod rep_keys;
 mod setup;

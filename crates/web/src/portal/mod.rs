@@ -1,5 +1,6 @@
 //! The public portal: what customers see. Works without JavaScript; scripts add live updates.
 
+pub mod cache;
 mod global;
 mod keys;
 mod look;
@@ -78,6 +79,19 @@ pub fn translated(
         out.add_message(field, error_text(catalog, lang, *err));
     }
     out
+}
+
+/// Whether the visitor is on an iPhone or iPad (an extractor: no copy of the headers).
+pub struct Ios(pub bool);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Ios {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Ios(is_ios(&parts.headers)))
+    }
 }
 
 /// Visitors on iPhone or iPad see configuration profiles first.

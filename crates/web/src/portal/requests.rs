@@ -1,6 +1,6 @@
 //! The doors into a queue: the home page, a chosen rep, the issue form, the contact button.
 
-use super::{is_ios, queue_customer, translated, Arrival, Portal};
+use super::{cache, is_ios, queue_customer, translated, Arrival, Ios, Portal};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{AppError, AppResult};
 use crate::forms::Outcome;
@@ -8,8 +8,8 @@ use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::templates::page;
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{header, HeaderMap};
+use axum::response::{IntoResponse, Response};
 use domain::intake::{self, Answers, Questions};
 use domain::routing::{route, Request};
 use domain::site::{AskFor, FieldMode, Method};
@@ -34,23 +34,30 @@ pub async fn render_home(
     Ok(outcome.respond(page(state, "portal/home.html", ctx)?))
 }
 
+/// The site's first page: kept rendered per language (see `cache`), with this browser's token.
 pub async fn home(
     State(state): State<AppState>,
     Lang(lang): Lang,
     CsrfToken(csrf): CsrfToken,
-    headers: HeaderMap,
+    Ios(ios): Ios,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    let portal = Portal::load(&state, &slug, lang).await?;
-    render_home(
-        &state,
-        &portal,
-        &csrf,
-        is_ios(&headers),
-        &Typed::new(),
-        Outcome::fresh(),
+    let snapshot = state.portal_cache.snapshot(&state, &slug).await?;
+    let kept = match state.portal_cache.page(&snapshot, lang, ios) {
+        Some(kept) => kept,
+        None => {
+            let portal = Portal::at(snapshot.clone(), lang, state.now());
+            let ctx = context! { form => Typed::new(), errors => &Outcome::fresh().errors,
+            ..portal.context(cache::CSRF_PLACEHOLDER, ios) };
+            let html = state.templates.render("portal/home.html", ctx)?;
+            state.portal_cache.keep_page(&snapshot, lang, ios, &html)
+        }
+    };
+    Ok((
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        kept.with_token(&csrf),
     )
-    .await
+        .into_response())
 }
 
 fn answers(form: &CsrfForm<Typed>) -> Answers {

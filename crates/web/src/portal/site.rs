@@ -1,27 +1,34 @@
 //! A portal page's facts: the site, the visitor's language, whether it is open, who is available,
 //! which notices and profiles to show. Every portal page starts from `Portal::load`.
 
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::state::AppState;
-use domain::intake::CustomField;
 use domain::site::{text_in, Method, Texts};
 use domain::{notice, Language};
 use minijinja::{context, Value};
 use serde::Serialize;
+use std::sync::Arc;
 use store::extras::IosProfile;
 use store::sites::{NoticeRecord, SiteRecord};
-use store::users::User;
 
+use super::cache::Snapshot;
+
+/// A portal page's facts: the site's snapshot (shared, see `cache`), and what follows from the
+/// visitor's language and the time of the request.
 pub struct Portal {
-    pub site: SiteRecord,
+    pub snapshot: Arc<Snapshot>,
     pub lang: Language,
     /// Inside the schedule's hours (always, without a schedule).
     pub open: bool,
-    pub reps: Vec<User>,
-    pub fields: Vec<CustomField>,
     pub notices: Vec<ShownNotice>,
-    pub profiles: Vec<IosProfile>,
-    pub has_logo: bool,
+}
+
+/// `portal.site`, `portal.reps`, `portal.fields`… read through to the snapshot.
+impl std::ops::Deref for Portal {
+    type Target = Snapshot;
+    fn deref(&self) -> &Snapshot {
+        &self.snapshot
+    }
 }
 
 #[derive(Serialize)]
@@ -66,36 +73,24 @@ struct Choice {
 
 impl Portal {
     pub async fn load(state: &AppState, slug: &str, lang: Language) -> AppResult<Portal> {
-        let site = state
-            .store
-            .site_by_slug(slug)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        Portal::of(state, site, lang).await
+        let snapshot = state.portal_cache.snapshot(state, slug).await?;
+        Ok(Portal::at(snapshot, lang, state.now()))
     }
 
+    /// The portal of a site record already at hand (its facts still come from the cache).
     pub async fn of(state: &AppState, site: SiteRecord, lang: Language) -> AppResult<Portal> {
-        let now = state.now();
-        let open = state
-            .store
-            .schedule(site.id)
-            .await?
-            .is_none_or(|s| s.is_open(now));
-        let reps = state
-            .store
-            .available_reps(site.org_id, &site.settings.teams)
-            .await?;
-        let notices = shown_notices(&state.store.notices(site.id).await?, lang, now);
-        Ok(Portal {
-            fields: state.store.custom_fields(site.id).await?,
-            profiles: state.store.ios_profiles(site.id).await?,
-            has_logo: state.store.has_site_logo(site.id).await?,
-            site,
+        Portal::load(state, &site.slug, lang).await
+    }
+
+    pub fn at(snapshot: Arc<Snapshot>, lang: Language, now: domain::Timestamp) -> Portal {
+        let open = snapshot.schedule.as_ref().is_none_or(|s| s.is_open(now));
+        let notices = shown_notices(&snapshot.notice_records, lang, now);
+        Portal {
+            snapshot,
             lang,
             open,
-            reps,
             notices,
-        })
+        }
     }
 
     /// Requests are taken: inside hours, and someone is available or the site queues anyway.

@@ -63,7 +63,10 @@ async fn wait_view(
         _ => {}
     }
     let notices = match session.site_id {
-        Some(site) => shown_notices(&state.store.notices(SiteId(site)).await?, lang, now),
+        Some(site) => match state.portal_cache.snapshot_of(state, SiteId(site)).await? {
+            Some(snapshot) => shown_notices(&snapshot.notice_records, lang, now),
+            None => Vec::new(),
+        },
         None => Vec::new(),
     };
     Ok(WaitView {
@@ -156,13 +159,12 @@ pub async fn live(
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> AppResult<Response> {
     let session = session_for(&state, &capability).await?;
-    Ok(upgrade
-        .on_upgrade(move |socket| push_views(state, session.org_id, capability, lang, socket)))
+    Ok(upgrade.on_upgrade(move |socket| push_views(state, session, capability, lang, socket)))
 }
 
 async fn push_views(
     state: AppState,
-    org: domain::OrgId,
+    session: SupportSession,
     capability: String,
     lang: Language,
     mut socket: axum::extract::ws::WebSocket,
@@ -176,10 +178,17 @@ async fn push_views(
         let every = std::time::Duration::from_secs(25);
         tokio::time::interval_at(tokio::time::Instant::now() + every, every)
     };
+    let (org, my_id) = (session.org_id, session.id.0);
+    // The session read by the upgrade serves the first view; later ones read it anew.
+    let mut just_read = Some(session);
     let mut changed = true;
     loop {
         if changed {
-            let view = match session_for(&state, &capability).await {
+            let session = match just_read.take() {
+                Some(session) => Ok(session),
+                None => session_for(&state, &capability).await,
+            };
+            let view = match session {
                 Ok(session) => wait_view(&state, &session, lang).await.ok(),
                 Err(_) => None,
             };
@@ -193,7 +202,8 @@ async fn push_views(
         }
         tokio::select! {
             received = announcements.recv() => match received {
-                Ok(a) => changed = a.org == org,
+                Ok(a) => changed = a.org == org
+                    && domain::queue::may_change_wait(&a.kind, a.session == Some(my_id)),
                 Err(RecvError::Lagged(_)) => changed = true,
                 Err(RecvError::Closed) => break,
             },
