@@ -122,8 +122,11 @@ pub async fn open_waiting_socket(
         hyper::header::HeaderValue::from_static(crate::http::USER_AGENT),
     );
     // Small buffers: the tool holds thousands of these (tungstenite's default reads into 128 KiB).
-    let config = WebSocketConfig::default().read_buffer_size(4096).write_buffer_size(0);
-    let (mut ws, _) = tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (mut ws, _) =
+        tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(text))) => return Ok((ws, text.to_string())),

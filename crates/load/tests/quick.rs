@@ -23,9 +23,20 @@ fn every_scenario_completes_without_errors() {
         .expect("the load tool runs");
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(output.status.success(), "supportal-load --quick failed:\n{stdout}\n{stderr}");
-    for scenario in ["== portal page", "== sessions started", "== idle sockets", "== console fan-out"] {
-        assert!(stdout.contains(scenario), "{scenario} did not run:\n{stdout}");
+    assert!(
+        output.status.success(),
+        "supportal-load --quick failed:\n{stdout}\n{stderr}"
+    );
+    for scenario in [
+        "== portal page",
+        "== sessions started",
+        "== idle sockets",
+        "== console fan-out",
+    ] {
+        assert!(
+            stdout.contains(scenario),
+            "{scenario} did not run:\n{stdout}"
+        );
     }
     assert!(stdout.contains(" 0 errors"), "{stdout}");
     println!("{stdout}");

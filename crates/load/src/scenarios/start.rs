@@ -2,6 +2,9 @@
 //! turn), then open the waiting page's socket, while W customers already wait with their sockets
 //! open. Sessions per second, the server's CPU per session, and the time until a rep's open
 //! console shows the arrival. Baseline: the same measurement with nobody waiting (W = 0).
+//!
+//! Measured customers close their socket after its first view and stay in the queue (as a
+//! customer who switched tabs would): the queue grows during a step, the open sockets do not.
 
 use crate::console::{customer_name, sign_in, Arrivals, Console};
 use crate::customer::{open_waiting_socket, queue_many, Customer, Door, Fleet};
