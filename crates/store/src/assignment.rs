@@ -150,7 +150,7 @@ impl Store {
             reason: reason.to_owned(),
         };
         let result = on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             let made = sqlx::query(
                 "INSERT INTO session_offers (org_id, session_id, user_id, state, created_at, expires_at) \
                  SELECT org_id, id, $1, 'pending', $2, $3 FROM support_sessions \
@@ -186,7 +186,7 @@ impl Store {
             reason: reason.to_owned(),
         };
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             let closed = sqlx::query(
                 "UPDATE session_offers SET state = $1, decided_at = $2 \
                  WHERE org_id = $3 AND session_id = $4 AND user_id = $5 AND state = 'pending'",
@@ -316,7 +316,7 @@ impl Store {
             reason: reason.to_owned(),
         };
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             let marked = sqlx::query(
                 "UPDATE support_sessions SET overdue_at = $1, priority = priority + $4 WHERE id = $2 AND org_id = $3 \
                  AND state = 'waiting' AND overdue_at IS NULL",
@@ -348,7 +348,7 @@ impl Store {
             reason: reason.to_owned(),
         };
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             let moved = sqlx::query(
                 "UPDATE support_sessions SET queue_kind = $1, queue_user_id = $2, queue_team_id = $3 \
                  WHERE id = $4 AND org_id = $5 AND state = 'waiting' AND queue_kind = 'team' AND queue_team_id = $6",

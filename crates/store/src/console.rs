@@ -132,7 +132,7 @@ impl Store {
         };
         let (kind, queue_user, queue_team) = crate::support::queue_columns(queue);
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             let moved = sqlx::query(
                 "UPDATE support_sessions SET state = 'waiting', owner_user_id = NULL, accepted_at = NULL, \
                  queue_kind = $1, queue_user_id = $2, queue_team_id = $3 \
@@ -161,7 +161,7 @@ impl Store {
     ) -> StoreResult<Option<i64>> {
         let event = SessionEvent::Invited { rep, by };
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             let added = sqlx::query(
                 "INSERT INTO session_participants (session_id, user_id, invited_by, created_at) \
                  SELECT s.id, u.id, $1, $2 FROM support_sessions s JOIN users u ON u.org_id = s.org_id \

@@ -51,7 +51,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<(OrgId, UserId)> {
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             let ids = insert_org_with_admin!(tx, org, admin, now);
             tx.commit().await?;
             Ok(ids)

@@ -8,7 +8,6 @@ use std::str::FromStr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -49,16 +48,15 @@ pub struct Store {
     /// Bumped after every write that changes what a portal page shows (sites, their parts,
     /// reps' presence and teams, issue types): cached portal pages built before are stale.
     portal_epoch: Arc<AtomicU64>,
-    /// SQLite has one writer at a time; the others wait in SQLite's busy handler, which sleeps
-    /// (1, 2, 5, 10… ms) instead of queueing. Write transactions take turns here instead.
-    write_turn: Arc<Semaphore>,
 }
 
-/// A write transaction: on SQLite `BEGIN IMMEDIATE` (the write lock up front, so a transaction
-/// that reads before it writes cannot fail on a snapshot another writer moved) taken in turn.
+/// A write transaction: on SQLite `BEGIN IMMEDIATE`, the write lock up front, so a transaction
+/// that reads before it writes cannot fail on a snapshot another writer moved in between.
+/// (Queueing SQLite's writers behind an async gate as well was tried and measured: no gain in
+/// sessions started, and 2.5× the fan-out latency, as writers held the gate while waiting for a
+/// connection behind the readers. docs/benchmarks.md.)
 pub(crate) struct WriteTx<'c, DB: Database> {
     tx: Transaction<'c, DB>,
-    _turn: Option<OwnedSemaphorePermit>,
 }
 
 impl<DB: Database> WriteTx<'_, DB> {
@@ -82,35 +80,24 @@ impl<DB: Database> std::ops::DerefMut for WriteTx<'_, DB> {
 
 pub(crate) trait BeginWrite {
     type Db: Database;
-    async fn begin_write(
-        &self,
-        turn: &Arc<Semaphore>,
-    ) -> Result<WriteTx<'static, Self::Db>, sqlx::Error>;
+    async fn begin_write(&self) -> Result<WriteTx<'static, Self::Db>, sqlx::Error>;
 }
 
 impl BeginWrite for SqlitePool {
     type Db = sqlx::Sqlite;
-    async fn begin_write(
-        &self,
-        turn: &Arc<Semaphore>,
-    ) -> Result<WriteTx<'static, sqlx::Sqlite>, sqlx::Error> {
-        // The semaphore is never closed, so acquiring only fails if it were: then go without.
-        let turn = turn.clone().acquire_owned().await.ok();
-        let tx = self.begin_with("BEGIN IMMEDIATE").await?;
-        Ok(WriteTx { tx, _turn: turn })
+    async fn begin_write(&self) -> Result<WriteTx<'static, sqlx::Sqlite>, sqlx::Error> {
+        Ok(WriteTx {
+            tx: self.begin_with("BEGIN IMMEDIATE").await?,
+        })
     }
 }
 
 impl BeginWrite for PgPool {
     type Db = sqlx::Postgres;
-    async fn begin_write(
-        &self,
-        _turn: &Arc<Semaphore>,
-    ) -> Result<WriteTx<'static, sqlx::Postgres>, sqlx::Error> {
-        // PostgreSQL locks rows, not the database: writers run side by side.
+    async fn begin_write(&self) -> Result<WriteTx<'static, sqlx::Postgres>, sqlx::Error> {
+        // PostgreSQL locks rows, not the database: a plain BEGIN.
         Ok(WriteTx {
             tx: self.begin().await?,
-            _turn: None,
         })
     }
 }
@@ -164,7 +151,6 @@ impl Store {
         Store {
             pool,
             portal_epoch: Arc::default(),
-            write_turn: Arc::new(Semaphore::new(1)),
         }
     }
 
@@ -172,10 +158,6 @@ impl Store {
     /// that commits in between then makes the new entry stale at once, never falsely fresh.
     pub fn portal_epoch(&self) -> u64 {
         self.portal_epoch.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn write_turn(&self) -> &Arc<Semaphore> {
-        &self.write_turn
     }
 
     pub(crate) fn portal_change(&self) -> PortalChange<'_> {

@@ -10,7 +10,7 @@ impl Store {
     /// Forget any earlier setup token and keep this one (each start of an empty instance makes a new one).
     pub async fn replace_setup_token(&self, token_digest: &str, now: Timestamp) -> StoreResult<()> {
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM setup_tokens").execute(&mut *tx).await?;
             sqlx::query("INSERT INTO setup_tokens (token_digest, created_at) VALUES ($1, $2)")
                 .bind(token_digest).bind(now.millis()).execute(&mut *tx).await?;
@@ -36,7 +36,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<Option<(OrgId, UserId)>> {
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             // The delete comes first: it takes the write lock, and exactly one caller sees a row.
             let burned = sqlx::query("DELETE FROM setup_tokens WHERE token_digest = $1")
                 .bind(token_digest).execute(&mut *tx).await?.rows_affected();

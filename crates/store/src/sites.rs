@@ -164,7 +164,7 @@ impl Store {
     ) -> StoreResult<()> {
         let _changed = self.portal_change();
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM site_hostnames WHERE site_id = $1 AND org_id = $2")
                 .bind(site.0).bind(org.0).execute(&mut *tx).await?;
             for host in hostnames {
@@ -186,7 +186,7 @@ impl Store {
     ) -> StoreResult<()> {
         let _changed = self.portal_change();
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM site_logos WHERE site_id = (SELECT id FROM sites WHERE id = $1 AND org_id = $2)")
                 .bind(site.0).bind(org.0).execute(&mut *tx).await?;
             sqlx::query("INSERT INTO site_logos (site_id, content_type, content) \
@@ -294,7 +294,7 @@ impl Store {
             None => None,
         };
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query("DELETE FROM schedules WHERE site_id = $1 AND org_id = $2")
                 .bind(site.0).bind(org.0).execute(&mut *tx).await?;
             if let Some((zone, weekly, holidays)) = &encoded {

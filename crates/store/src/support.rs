@@ -193,7 +193,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<(SessionId, i64)> {
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             let created = insert_session!(tx, org, new, now);
             tx.commit().await?;
             Ok(created)
@@ -210,7 +210,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<Option<(SessionId, i64)>> {
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             let used = sqlx::query(
                 "UPDATE session_keys SET used_at = $1 WHERE id = $2 AND org_id = $3 \
                  AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
@@ -292,7 +292,7 @@ impl Store {
     ) -> StoreResult<Option<i64>> {
         let event = SessionEvent::Accepted { rep };
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             // The conditional update is the claim: it is also the transaction's first statement,
             // so SQLite takes its write lock here instead of failing a later lock upgrade.
             let won = sqlx::query(
@@ -329,7 +329,7 @@ impl Store {
             return Ok(None);
         };
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             // Conditional on the state we decided from, so a concurrent change makes this a no-op.
             let done = sqlx::query(
                 "UPDATE support_sessions SET state = 'ended', outcome = $1, ended_at = $2, notes = $7 \

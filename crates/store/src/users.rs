@@ -154,7 +154,7 @@ impl Store {
     ) -> StoreResult<()> {
         let _changed = self.portal_change();
         on_pool!(self, p => {
-            let mut tx = p.begin_write(self.write_turn()).await?;
+            let mut tx = p.begin_write().await?;
             sqlx::query(
                 "DELETE FROM team_members WHERE user_id = $1 \
                  AND team_id IN (SELECT id FROM teams WHERE org_id = $2)",
