@@ -73,7 +73,30 @@ async fn a_kept_page_changes_with_a_write_and_when_a_notice_window_opens(backend
     );
 }
 
+async fn the_site_stylesheet_follows_an_accent_colour_change(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    let (status, before) = app.get_text("/p/help/theme.css").await;
+    assert_eq!(status, 200);
+    assert!(!before.contains("#aa0000"));
+    let settings = domain::site::SiteSettings {
+        accent_colour: "#aa0000".into(),
+        ..Default::default()
+    };
+    let slug = domain::text::Slug::parse("help").unwrap();
+    let name = DisplayName::parse("Acme Help").unwrap();
+    assert!(app
+        .store
+        .update_site(p.org, p.site, &name, &slug, &settings)
+        .await
+        .unwrap());
+    let (_, after) = app.get_text("/p/help/theme.css").await;
+    assert!(after.contains("--brand: #aa0000"), "{after}");
+    assert_eq!(app.get_text("/p/nowhere/theme.css").await.0, 404);
+}
+
 on_both_backends!(
     each_browser_gets_its_own_token_in_the_kept_page,
     a_kept_page_changes_with_a_write_and_when_a_notice_window_opens,
+    the_site_stylesheet_follows_an_accent_colour_change,
 );

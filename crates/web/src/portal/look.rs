@@ -7,13 +7,10 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 pub async fn theme(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Response> {
-    let site = state
-        .store
-        .site_by_slug(&slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    // Every portal page loads this stylesheet: it comes from the site's kept snapshot.
+    let snapshot = state.portal_cache.snapshot(&state, &slug).await?;
     // Stored colours were parsed on save; parse again so nothing else can reach the stylesheet.
-    let accent = domain::site::parse_colour(&site.settings.accent_colour)
+    let accent = domain::site::parse_colour(&snapshot.site.settings.accent_colour)
         .unwrap_or_else(|_| "#1d4ed8".into());
     let css = format!(":root {{ --brand: {accent}; --brand-dark: {accent}; }}\n");
     Ok((
