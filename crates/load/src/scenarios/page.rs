@@ -112,13 +112,16 @@ pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Res
         options.duration.as_secs_f64()
     );
     let (mut ours, mut theirs) = (Run::default(), Run::default());
+    let mut memory = None;
     for _ in 0..options.rounds.max(1) {
         let (back, run) = hammer(baseline_browsers, &path, options.duration).await;
         baseline_browsers = back;
         theirs.add(run);
         let before = server.sample();
         let (back, mut run) = hammer(browsers, &path, options.duration).await;
-        run.cpu_secs = crate::procstat::cpu_between(before, server.sample());
+        let after = server.sample();
+        run.cpu_secs = crate::procstat::cpu_between(before, after);
+        memory = after.map(|a| a.rss_bytes).or(memory);
         browsers = back;
         ours.add(run);
     }
@@ -128,8 +131,9 @@ pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Res
         .cpu_secs
         .map(|cpu| {
             format!(
-                "  server CPU {:.0} µs/request",
-                cpu * 1e6 / (ours.requests.max(1) as f64)
+                "  server CPU {:.0} µs/request, memory {}",
+                cpu * 1e6 / (ours.requests.max(1) as f64),
+                memory.map_or("?".into(), |m| crate::report::mib(m as f64))
             )
         })
         .unwrap_or_default();

@@ -138,7 +138,8 @@ async fn step(
         }
     }
     let elapsed = started.elapsed();
-    let cpu = crate::procstat::cpu_between(before, server.sample());
+    let after = server.sample();
+    let cpu = crate::procstat::cpu_between(before, after);
     // Give the console a moment to show the last arrivals.
     let grace = Instant::now() + Duration::from_secs(5);
     while arrivals.pending() > 0 && Instant::now() < grace {
@@ -157,9 +158,13 @@ async fn step(
         thousands(per_second),
         latencies.summary(),
         errors,
-        cpu_per_session_ms
-            .map(|ms| format!("  server CPU {ms:.2} ms/session"))
-            .unwrap_or_default()
+        match (cpu_per_session_ms, after) {
+            (Some(ms), Some(after)) => format!(
+                "  server CPU {ms:.2} ms/session, memory {}",
+                crate::report::mib(after.rss_bytes as f64)
+            ),
+            _ => String::new(),
+        }
     );
     println!(
         "   {:>10}  console shows the arrival: {} ({} of {} shown within 5 s of the end)",
