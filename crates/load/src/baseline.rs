@@ -17,7 +17,7 @@ use tokio::process::{Child, Command};
 pub struct StaticServer {
     pub addr: SocketAddr,
     pub kind: &'static str,
-    nginx: Option<Child>,
+    nginx: Option<Nginx>,
     task: Option<tokio::task::JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -32,12 +32,45 @@ impl StaticServer {
     }
 
     pub async fn stop(mut self) {
-        if let Some(mut child) = self.nginx.take() {
-            child.kill().await.ok();
-            child.wait().await.ok();
+        if let Some(mut nginx) = self.nginx.take() {
+            nginx.signal_stop();
+            nginx.master.wait().await.ok();
         }
         if let Some(task) = self.task.take() {
             task.abort();
+        }
+    }
+}
+
+/// An nginx the tool started. Its workers outlive a master killed with SIGKILL, so it is always
+/// stopped the way nginx expects (`-s stop`, which signals the master to take its workers down),
+/// also when the tool is interrupted and the server is dropped.
+struct Nginx {
+    binary: std::path::PathBuf,
+    root: std::path::PathBuf,
+    master: Child,
+}
+
+impl Nginx {
+    fn signal_stop(&mut self) {
+        let _ = std::process::Command::new(&self.binary)
+            .arg("-p")
+            .arg(&self.root)
+            .arg("-c")
+            .arg(self.root.join("nginx.conf"))
+            .arg("-e")
+            .arg(self.root.join("error.log"))
+            .args(["-s", "stop"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status();
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        if matches!(self.master.try_wait(), Ok(None)) {
+            self.signal_stop();
         }
     }
 }
@@ -92,7 +125,7 @@ async fn start_nginx(
         root = root.display(),
     );
     std::fs::write(root.join("nginx.conf"), config)?;
-    let child = Command::new(nginx)
+    let master = Command::new(nginx)
         .arg("-p")
         .arg(root)
         .arg("-c")
@@ -102,14 +135,18 @@ async fn start_nginx(
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .kill_on_drop(true)
         .spawn()
         .context("starting nginx")?;
+    let nginx = Nginx {
+        binary: nginx.to_owned(),
+        root: root.to_owned(),
+        master,
+    };
     wait_until_listening(addr, root).await?;
     Ok(StaticServer {
         addr,
         kind: "nginx (static file)",
-        nginx: Some(child),
+        nginx: Some(nginx),
         task: None,
         _dir: Some(dir),
     })
