@@ -25,4 +25,13 @@ pub mod state;
 pub mod templates;
 
 pub use router::router;
+
+/// Our sockets carry small JSON messages and a page may hold one open for hours: a 4 KiB read
+/// buffer instead of tungstenite's eagerly allocated 128 KiB (which was 137 KiB of server memory
+/// per idle waiting customer, docs/benchmarks.md). Larger messages still arrive; the buffer grows.
+pub fn realtime_socket(
+    upgrade: axum::extract::WebSocketUpgrade,
+) -> axum::extract::WebSocketUpgrade {
+    upgrade.read_buffer_size(4096)
+}
 pub use state::{AppState, WebConfig};

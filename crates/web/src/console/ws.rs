@@ -40,7 +40,7 @@ pub async fn connect(
     Query(resume): Query<Resume>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    upgrade.on_upgrade(move |socket| serve(state, me, resume.after, socket))
+    crate::realtime_socket(upgrade).on_upgrade(move |socket| serve(state, me, resume.after, socket))
 }
 
 async fn send(socket: &mut WebSocket, message: &ToConsole<'_>) -> bool {

@@ -159,7 +159,8 @@ pub async fn live(
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> AppResult<Response> {
     let session = session_for(&state, &capability).await?;
-    Ok(upgrade.on_upgrade(move |socket| push_views(state, session, capability, lang, socket)))
+    Ok(crate::realtime_socket(upgrade)
+        .on_upgrade(move |socket| push_views(state, session, capability, lang, socket)))
 }
 
 async fn push_views(
