@@ -102,12 +102,6 @@ impl Store {
         .await
     }
 
-    /// The slug a site is reached at (for the portal cache, which keeps sites by slug).
-    pub async fn site_slug(&self, id: SiteId) -> StoreResult<Option<String>> {
-        let sql = "SELECT slug FROM sites WHERE id = $1";
-        Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(id.0).fetch_optional(p).await)?)
-    }
-
     pub async fn site(&self, org: OrgId, id: SiteId) -> StoreResult<Option<SiteRecord>> {
         self.one_site(
             "s.org_id = $1 AND s.id = $2",

@@ -68,7 +68,7 @@ pub struct Parts {
     pub metrics: Arc<Metrics>,
     pub bus: Arc<dyn EventBus>,
     pub connections: Arc<crate::console::presence::Connections>,
-    pub portal_cache: Arc<crate::portal::cache::PortalCache>,
+    pub portal_cache: crate::portal::cache::PortalCache,
 }
 
 impl AppState {
@@ -85,7 +85,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             bus: Arc::new(InProcessBus::new(1024)),
             connections: Arc::new(Default::default()),
-            portal_cache: Arc::default(),
+            portal_cache: Default::default(),
         })))
     }
 

@@ -95,7 +95,31 @@ async fn the_site_stylesheet_follows_an_accent_colour_change(backend: Backend) {
     assert_eq!(app.get_text("/p/nowhere/theme.css").await.0, 404);
 }
 
+async fn an_uploaded_logo_shows_on_the_kept_page_and_is_served(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let app = &p.app;
+    let logo_tag = "src=\"/p/help/logo\"";
+    let (_, before) = app.get_text("/p/help").await;
+    assert!(!before.contains(logo_tag));
+    assert_eq!(app.get("/p/help/logo").await.status(), 404);
+    let png = b"\x89PNG\r\n\x1a\nnot really an image";
+    app.store
+        .set_site_logo(p.org, p.site, "image/png", png)
+        .await
+        .unwrap();
+    let (_, after) = app.get_text("/p/help").await;
+    assert!(
+        after.contains(logo_tag),
+        "the kept page did not pick up the logo"
+    );
+    let logo = app.get("/p/help/logo").await;
+    assert_eq!(logo.status(), 200);
+    assert_eq!(logo.headers()["content-type"], "image/png");
+    assert_eq!(&logo.bytes().await.unwrap()[..], &png[..]);
+}
+
 on_both_backends!(
+    an_uploaded_logo_shows_on_the_kept_page_and_is_served,
     each_browser_gets_its_own_token_in_the_kept_page,
     a_kept_page_changes_with_a_write_and_when_a_notice_window_opens,
     the_site_stylesheet_follows_an_accent_colour_change,

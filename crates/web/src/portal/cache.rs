@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::body::Bytes;
 use domain::intake::CustomField;
 use domain::schedule::Schedule;
-use domain::{Language, SiteId, Timestamp};
+use domain::{Language, OrgId, SiteId, Timestamp};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use store::extras::IosProfile;
@@ -80,49 +80,57 @@ pub struct PortalCache {
 impl PortalCache {
     /// The site at `slug` as it stands now, read from the store only when the kept one is stale.
     pub async fn snapshot(&self, state: &AppState, slug: &str) -> AppResult<Arc<Snapshot>> {
-        let now = state.now();
-        let epoch = state.store.portal_epoch();
-        let kept = read(&self.by_slug).get(slug).cloned();
-        if let Some(snapshot) = kept.filter(|s| s.fresh(epoch, now)) {
-            return Ok(snapshot);
+        let (epoch, now) = (state.store.portal_epoch(), state.now());
+        if let Some(kept) = self.kept(slug, epoch, now) {
+            return Ok(kept);
         }
         let site = state
             .store
             .site_by_slug(slug)
             .await?
             .ok_or(AppError::NotFound)?;
-        let snapshot = Arc::new(load(state, site, epoch, now).await?);
-        write(&self.by_slug).insert(slug.to_owned(), snapshot.clone());
-        write(&self.slug_of).insert(snapshot.site.id, slug.to_owned());
-        Ok(snapshot)
+        self.build(state, site, epoch, now).await
     }
 
-    /// The snapshot of the site with this id (a waiting customer's), if it still exists.
+    /// The snapshot of organization `org`'s site `site` (a waiting customer's, a key's), if
+    /// that site still exists.
     pub async fn snapshot_of(
         &self,
         state: &AppState,
+        org: OrgId,
         site: SiteId,
     ) -> AppResult<Option<Arc<Snapshot>>> {
-        let known = read(&self.slug_of).get(&site).cloned();
-        let slug = match known {
-            Some(slug) => slug,
-            None => match state.store.site_slug(site).await? {
-                Some(slug) => slug,
-                None => return Ok(None),
-            },
-        };
-        match self.snapshot(state, &slug).await {
-            Ok(snapshot) if snapshot.site.id == site => Ok(Some(snapshot)),
-            // Renamed or deleted since: forget the old slug and ask the store once more.
-            Ok(_) | Err(AppError::NotFound) => {
-                write(&self.slug_of).remove(&site);
-                match state.store.site_slug(site).await? {
-                    Some(slug) => Ok(Some(self.snapshot(state, &slug).await?)),
-                    None => Ok(None),
-                }
-            }
-            Err(err) => Err(err),
+        let (epoch, now) = (state.store.portal_epoch(), state.now());
+        let slug = read(&self.slug_of).get(&site).cloned();
+        // A kept slug whose snapshot is another site's (renamed since) falls through to the store.
+        let kept = slug.and_then(|slug| self.kept(&slug, epoch, now));
+        if let Some(kept) = kept.filter(|k| k.site.id == site && k.site.org_id == org) {
+            return Ok(Some(kept));
         }
+        match state.store.site(org, site).await? {
+            Some(record) => Ok(Some(self.build(state, record, epoch, now).await?)),
+            None => Ok(None),
+        }
+    }
+
+    fn kept(&self, slug: &str, epoch: u64, now: Timestamp) -> Option<Arc<Snapshot>> {
+        let kept = read(&self.by_slug).get(slug).cloned()?;
+        kept.fresh(epoch, now).then_some(kept)
+    }
+
+    /// Read the rest of `site`'s facts and keep them. `epoch` must have been read before `site`.
+    async fn build(
+        &self,
+        state: &AppState,
+        site: SiteRecord,
+        epoch: u64,
+        now: Timestamp,
+    ) -> AppResult<Arc<Snapshot>> {
+        let snapshot = Arc::new(load(state, site, epoch, now).await?);
+        let slug = snapshot.site.slug.clone();
+        write(&self.slug_of).insert(snapshot.site.id, slug.clone());
+        write(&self.by_slug).insert(slug, snapshot.clone());
+        Ok(snapshot)
     }
 
     /// The kept first page for `snapshot`, or None when it must be rendered.

@@ -52,7 +52,7 @@ pub async fn root(
 ) -> AppResult<Response> {
     if let Some(host) = request_host(&headers) {
         if let Some(site) = state.store.site_by_hostname(&host).await? {
-            let portal = Portal::of(&state, site, lang).await?;
+            let portal = Portal::of(&state, &site, lang).await?;
             return render_home(
                 &state,
                 &portal,

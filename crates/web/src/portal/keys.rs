@@ -103,19 +103,7 @@ pub async fn portal_for_key(
     if let Some(portal) = current.filter(|p| p.site.org_id == record.org_id) {
         return Ok(portal);
     }
-    let site = match record.site_id {
-        Some(id) => state.store.site(record.org_id, SiteId(id)).await?,
-        None => None,
-    };
-    let site = match site {
-        Some(site) => site,
-        None => state
-            .store
-            .first_site(record.org_id)
-            .await?
-            .ok_or(AppError::NotFound)?,
-    };
-    Portal::of(state, site, lang).await
+    Portal::of_site(state, record.org_id, record.site_id.map(SiteId), lang).await
 }
 
 fn confirm_page<'a>(

@@ -24,14 +24,15 @@ pub async fn theme(State(state): State<AppState>, Path(slug): Path<String>) -> A
 }
 
 pub async fn logo(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Response> {
-    let site = state
-        .store
-        .site_by_slug(&slug)
-        .await?
-        .ok_or(AppError::NotFound)?;
+    // Every portal page of a site with a logo loads it: the site and whether it has one come from
+    // the kept snapshot, so only the image itself is read.
+    let snapshot = state.portal_cache.snapshot(&state, &slug).await?;
+    if !snapshot.has_logo {
+        return Err(AppError::NotFound);
+    }
     let (content_type, bytes) = state
         .store
-        .site_logo(site.id)
+        .site_logo(snapshot.site.id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok((

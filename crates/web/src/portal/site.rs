@@ -1,10 +1,10 @@
 //! A portal page's facts: the site, the visitor's language, whether it is open, who is available,
 //! which notices and profiles to show. Every portal page starts from `Portal::load`.
 
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use domain::site::{text_in, Method, Texts};
-use domain::{notice, Language};
+use domain::{notice, Language, OrgId, SiteId};
 use minijinja::{context, Value};
 use serde::Serialize;
 use std::sync::Arc;
@@ -78,8 +78,34 @@ impl Portal {
     }
 
     /// The portal of a site record already at hand (its facts still come from the cache).
-    pub async fn of(state: &AppState, site: SiteRecord, lang: Language) -> AppResult<Portal> {
-        Portal::load(state, &site.slug, lang).await
+    pub async fn of(state: &AppState, site: &SiteRecord, lang: Language) -> AppResult<Portal> {
+        Portal::of_site(state, site.org_id, Some(site.id), lang).await
+    }
+
+    /// The portal of organization `org`'s site `site` (where a session or a key came from), or
+    /// of the organization's first site when it has none or it is gone.
+    pub async fn of_site(
+        state: &AppState,
+        org: OrgId,
+        site: Option<SiteId>,
+        lang: Language,
+    ) -> AppResult<Portal> {
+        let kept = match site {
+            Some(site) => state.portal_cache.snapshot_of(state, org, site).await?,
+            None => None,
+        };
+        let snapshot = match kept {
+            Some(snapshot) => snapshot,
+            None => {
+                let first = state
+                    .store
+                    .first_site(org)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                state.portal_cache.snapshot(state, &first.slug).await?
+            }
+        };
+        Ok(Portal::at(snapshot, lang, state.now()))
     }
 
     pub fn at(snapshot: Arc<Snapshot>, lang: Language, now: domain::Timestamp) -> Portal {

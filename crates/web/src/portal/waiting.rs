@@ -63,7 +63,11 @@ async fn wait_view(
         _ => {}
     }
     let notices = match session.site_id {
-        Some(site) => match state.portal_cache.snapshot_of(state, SiteId(site)).await? {
+        Some(site) => match state
+            .portal_cache
+            .snapshot_of(state, session.org_id, SiteId(site))
+            .await?
+        {
             Some(snapshot) => shown_notices(&snapshot.notice_records, lang, now),
             None => Vec::new(),
         },
@@ -79,27 +83,6 @@ async fn wait_view(
     })
 }
 
-/// The site the session came through, for its look; its organization's first site otherwise.
-async fn portal_of(
-    state: &AppState,
-    session: &SupportSession,
-    lang: Language,
-) -> AppResult<Portal> {
-    let site = match session.site_id {
-        Some(id) => state.store.site(session.org_id, SiteId(id)).await?,
-        None => None,
-    };
-    let site = match site {
-        Some(site) => site,
-        None => state
-            .store
-            .first_site(session.org_id)
-            .await?
-            .ok_or(AppError::NotFound)?,
-    };
-    Portal::of(state, site, lang).await
-}
-
 pub async fn show(
     State(state): State<AppState>,
     Lang(lang): Lang,
@@ -107,7 +90,9 @@ pub async fn show(
     Path(capability): Path<String>,
 ) -> AppResult<Response> {
     let session = session_for(&state, &capability).await?;
-    let portal = portal_of(&state, &session, lang).await?;
+    // The site the session came through, for its look.
+    let site = session.site_id.map(SiteId);
+    let portal = Portal::of_site(&state, session.org_id, site, lang).await?;
     let view = wait_view(&state, &session, lang).await?;
     let ctx = context! {
         wait => &view, capability, customer_name => &session.customer_name,
