@@ -3,13 +3,13 @@
 use super::{cache, is_ios, queue_customer, translated, Arrival, Ios, Portal};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{AppError, AppResult};
-use crate::forms::Outcome;
+use crate::forms::{FieldErrors, Outcome};
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::templates::page;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use domain::intake::{self, Answers, Questions};
 use domain::routing::{route, Request};
 use domain::site::{AskFor, FieldMode, Method};
@@ -21,7 +21,20 @@ use store::users::User;
 
 pub type Typed = BTreeMap<String, String>;
 
-/// The site's home page, optionally re-shown with errors beside a field.
+/// The home page's HTML: the site's doors, with what was typed and any errors beside the fields.
+fn home_html(
+    state: &AppState,
+    portal: &Portal,
+    csrf: &str,
+    ios: bool,
+    typed: &Typed,
+    errors: &FieldErrors,
+) -> AppResult<Html<String>> {
+    let ctx = context! { form => typed, errors, ..portal.context(csrf, ios) };
+    page(state, "portal/home.html", ctx)
+}
+
+/// The site's home page, re-shown with errors beside a field.
 pub async fn render_home(
     state: &AppState,
     portal: &Portal,
@@ -30,8 +43,8 @@ pub async fn render_home(
     typed: &Typed,
     outcome: Outcome,
 ) -> AppResult<Response> {
-    let ctx = context! { form => typed, errors => &outcome.errors, ..portal.context(csrf, ios) };
-    Ok(outcome.respond(page(state, "portal/home.html", ctx)?))
+    let html = home_html(state, portal, csrf, ios, typed, &outcome.errors)?;
+    Ok(outcome.respond(html))
 }
 
 /// The site's first page: kept rendered per language (see `cache`), with this browser's token.
@@ -47,10 +60,9 @@ pub async fn home(
         Some(kept) => kept,
         None => {
             let portal = Portal::at(snapshot.clone(), lang, state.now());
-            let ctx = context! { form => Typed::new(), errors => &Outcome::fresh().errors,
-            ..portal.context(cache::CSRF_PLACEHOLDER, ios) };
-            let html = state.templates.render("portal/home.html", ctx)?;
-            state.portal_cache.keep_page(&snapshot, lang, ios, &html)
+            let (placeholder, fresh) = (cache::CSRF_PLACEHOLDER, FieldErrors::default());
+            let html = home_html(&state, &portal, placeholder, ios, &Typed::new(), &fresh)?;
+            state.portal_cache.keep_page(&snapshot, lang, ios, &html.0)
         }
     };
     Ok((
