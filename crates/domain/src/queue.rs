@@ -14,6 +14,14 @@ pub fn estimated_wait_minutes(recent_waits_ms: &[i64], waited_ms: i64) -> Option
     Some(((left_ms + 59_999) / 60_000).max(1))
 }
 
+/// Whether a change announced in a waiting customer's organization can change what their waiting
+/// page shows. A new arrival joins behind everyone already waiting in its queue (new sessions
+/// start at the lowest priority, and arrive last), so another customer's `queued` moves no one;
+/// everything else (an accept, a leave, a transfer, a raised priority, a notice) may.
+pub fn may_change_wait(kind: &str, about_this_session: bool) -> bool {
+    about_this_session || kind != "queued"
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -32,19 +40,6 @@ mod tests {
         assert_eq!(estimated_wait_minutes(&[300_000], 900_000), Some(1));
         assert_eq!(estimated_wait_minutes(&[1], 0), Some(1));
     }
-}
-
-/// Whether a change announced in a waiting customer's organization can change what their waiting
-/// page shows. A new arrival joins behind everyone already waiting in its queue (new sessions
-/// start at the lowest priority, and arrive last), so another customer's `queued` moves no one;
-/// everything else (an accept, a leave, a transfer, a raised priority, a notice) may.
-pub fn may_change_wait(kind: &str, about_this_session: bool) -> bool {
-    about_this_session || kind != "queued"
-}
-
-#[cfg(test)]
-mod wait_change_tests {
-    use super::may_change_wait;
 
     #[test]
     fn only_another_customers_arrival_is_ignored() {
