@@ -2,7 +2,7 @@
 //! fetch of the rep's queue list (bursts coalesced into one fetch after 100 ms). An arrival counts
 //! as shown when its customer's name is in a fetched list.
 
-use crate::http::{open_form, Browser};
+use crate::http::{open_form, websocket, Browser, Socket};
 use crate::report::Latencies;
 use anyhow::{anyhow, bail, Result};
 use futures::StreamExt;
@@ -11,7 +11,6 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::watch;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::Message;
 
 /// Names of measured customers: the prefix, then their number.
@@ -100,7 +99,7 @@ fn names_in(html: &str) -> impl Iterator<Item = u64> + '_ {
 
 /// Sign a rep in; their browser holds the session cookie.
 pub async fn sign_in(addr: SocketAddr, email: &str, password: &str) -> Result<Browser> {
-    let (mut browser, token, _) = open_form(addr, "/login").await?;
+    let (mut browser, token) = open_form(addr, "/login").await?;
     let fields = [
         ("csrf", token.as_str()),
         ("email", email),
@@ -121,14 +120,10 @@ pub struct Console {
 impl Console {
     /// Open `rep`'s console (signed in already) and report what its lists show to `arrivals`.
     pub async fn open(rep: Browser, arrivals: Arc<Arrivals>) -> Result<Console> {
-        let addr = rep.addr();
-        let mut request = format!("ws://{addr}/console/ws?after=0").into_client_request()?;
         let cookie = rep
             .cookie_header()
-            .cloned()
             .ok_or_else(|| anyhow!("not signed in"))?;
-        request.headers_mut().insert("cookie", cookie);
-        let (ws, _) = tokio_tungstenite::connect_async(request).await?;
+        let ws = websocket(rep.addr(), "/console/ws?after=0", Some(cookie), 0).await?;
         let (stop, stopped) = watch::channel(false);
         let task = tokio::spawn(watch_queue(rep, ws, arrivals, stopped));
         Ok(Console { stop, task })
@@ -143,7 +138,7 @@ impl Console {
 
 async fn watch_queue(
     mut rep: Browser,
-    mut ws: crate::customer::MaybeTlsSocket,
+    mut ws: Socket,
     arrivals: Arc<Arrivals>,
     mut stopped: watch::Receiver<bool>,
 ) -> Result<()> {

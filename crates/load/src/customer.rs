@@ -1,23 +1,15 @@
 //! Customers as a browser drives them: open the portal, submit the contact button or the issue
 //! form, land on the waiting page and open its socket.
 
-use crate::http::{open_form, Browser};
-use anyhow::{anyhow, bail, Context, Result};
+use crate::http::{open_form, websocket, Browser, Socket};
+use anyhow::{anyhow, bail, Result};
 use futures::StreamExt;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use tokio::net::{TcpSocket, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::WebSocketStream;
-
-pub type Socket = WebSocketStream<TcpStream>;
-/// A socket opened by URL (a console's).
-pub type MaybeTlsSocket = WebSocketStream<tokio_tungstenite::MaybeTlsStream<TcpStream>>;
 
 #[derive(Debug, Clone, Copy)]
 pub enum Door {
@@ -44,7 +36,7 @@ fn first_option_value(html: &str) -> Option<String> {
 
 impl Customer {
     pub async fn arrive(addr: SocketAddr, site: &str) -> Result<Customer> {
-        let (mut browser, token, _) = open_form(addr, &format!("/p/{site}")).await?;
+        let (mut browser, token) = open_form(addr, &format!("/p/{site}")).await?;
         let form = browser.get(&format!("/p/{site}/request")).await?;
         let issue_type = form
             .status
@@ -92,41 +84,13 @@ impl Customer {
     }
 }
 
-/// The source address for the `n`th socket: 20,000 per loopback address, so that more sockets
-/// than one address has ephemeral ports can be opened to one server port.
-fn source_for(n: usize) -> IpAddr {
-    let spread = u8::try_from(1 + n / 20_000).unwrap_or(u8::MAX);
-    IpAddr::V4(Ipv4Addr::new(127, 0, 0, spread))
-}
-
 /// Open the waiting page's socket and wait for its first view.
 pub async fn open_waiting_socket(
     addr: SocketAddr,
     waiting: &str,
     n: usize,
 ) -> Result<(Socket, String)> {
-    let socket = TcpSocket::new_v4()?;
-    let source = source_for(n);
-    // Binding first narrows the kernel's choice of ports: only past the first address.
-    if source != IpAddr::V4(Ipv4Addr::LOCALHOST) {
-        socket.bind(SocketAddr::new(source, 0))?;
-    }
-    let stream = socket
-        .connect(addr)
-        .await
-        .context("connecting the waiting socket")?;
-    stream.set_nodelay(true)?;
-    let mut request = format!("ws://{addr}{waiting}/ws").into_client_request()?;
-    request.headers_mut().insert(
-        "user-agent",
-        hyper::header::HeaderValue::from_static(crate::http::USER_AGENT),
-    );
-    // Small buffers: the tool holds thousands of these (tungstenite's default reads into 128 KiB).
-    let config = WebSocketConfig::default()
-        .read_buffer_size(4096)
-        .write_buffer_size(0);
-    let (mut ws, _) =
-        tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
+    let mut ws = websocket(addr, &format!("{waiting}/ws"), None, n).await?;
     loop {
         match ws.next().await {
             Some(Ok(Message::Text(text))) => return Ok((ws, text.to_string())),
@@ -242,12 +206,5 @@ mod tests {
         let html = r#"<select><option value="">Choose</option><option value="12">Sign-in</option></select>"#;
         assert_eq!(first_option_value(html).as_deref(), Some("12"));
         assert_eq!(first_option_value("<p>none</p>"), None);
-    }
-
-    #[test]
-    fn spreads_sockets_over_loopback_addresses() {
-        assert_eq!(source_for(0), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)));
-        assert_eq!(source_for(19_999), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)));
-        assert_eq!(source_for(20_000), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)));
     }
 }

@@ -10,8 +10,11 @@ use hyper::header::{self, HeaderMap, HeaderValue};
 use hyper::{Method, Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use std::collections::BTreeMap;
-use std::net::SocketAddr;
-use tokio::net::TcpStream;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
+use tokio_tungstenite::WebSocketStream;
 
 /// Pages that treat an empty User-Agent as a bot must see a browser.
 pub const USER_AGENT: &str =
@@ -72,6 +75,14 @@ impl Browser {
     /// The `Cookie` header this browser sends (for WebSocket handshakes).
     pub fn cookie_header(&self) -> Option<&HeaderValue> {
         self.cookie_header.as_ref()
+    }
+
+    /// A browser with the same cookies, pointed at another server (a baseline serving the same page).
+    pub fn with_cookies_at(&self, addr: SocketAddr) -> Browser {
+        let mut other = Browser::new(addr);
+        other.cookies = self.cookies.clone();
+        other.cookie_header = self.cookie_header.clone();
+        other
     }
 
     async fn connect(&mut self) -> Result<&mut SendRequest<Full<Bytes>>> {
@@ -165,21 +176,74 @@ pub fn csrf_field(html: &str) -> Option<&str> {
 }
 
 /// Open a browser on `path` and return it with the page's CSRF token.
-pub async fn open_form(addr: SocketAddr, path: &str) -> Result<(Browser, String, Response)> {
+pub async fn open_form(addr: SocketAddr, path: &str) -> Result<(Browser, String)> {
     let mut browser = Browser::new(addr);
     let page = browser.get(path).await?.ok()?;
     let token = csrf_field(page.text())
         .ok_or_else(|| anyhow!("{path} has no csrf field"))?
         .to_owned();
-    Ok((browser, token, page))
+    Ok((browser, token))
 }
 
-impl Browser {
-    /// A browser with the same cookies, pointed at another server (a baseline serving the same page).
-    pub fn with_cookies_at(&self, addr: SocketAddr) -> Browser {
-        let mut other = Browser::new(addr);
-        other.cookies = self.cookies.clone();
-        other.cookie_header = self.cookie_header.clone();
-        other
+pub type Socket = WebSocketStream<TcpStream>;
+
+/// The source address for the `n`th socket: 20,000 per loopback address, so that more sockets
+/// than one address has ephemeral ports can be opened to one server port.
+fn source_for(n: usize) -> IpAddr {
+    let spread = u8::try_from(1 + n / 20_000).unwrap_or(u8::MAX);
+    IpAddr::V4(Ipv4Addr::new(127, 0, 0, spread))
+}
+
+/// Open a WebSocket at `path` as a browser would (its User-Agent, its cookies when given), from
+/// the `n`th socket's source address.
+pub async fn websocket(
+    addr: SocketAddr,
+    path: &str,
+    cookies: Option<&HeaderValue>,
+    n: usize,
+) -> Result<Socket> {
+    let socket = TcpSocket::new_v4()?;
+    let source = source_for(n);
+    // Binding first narrows the kernel's choice of ports: only past the first address.
+    if source != IpAddr::V4(Ipv4Addr::LOCALHOST) {
+        socket.bind(SocketAddr::new(source, 0))?;
+    }
+    let stream = socket
+        .connect(addr)
+        .await
+        .with_context(|| format!("connecting a socket for {path}"))?;
+    stream.set_nodelay(true)?;
+    let mut request = format!("ws://{addr}{path}").into_client_request()?;
+    let headers = request.headers_mut();
+    headers.insert(header::USER_AGENT, HeaderValue::from_static(USER_AGENT));
+    if let Some(cookies) = cookies {
+        headers.insert(header::COOKIE, cookies.clone());
+    }
+    // Small buffers: the tool holds thousands of these (tungstenite's default reads into 128 KiB).
+    let config = WebSocketConfig::default()
+        .read_buffer_size(4096)
+        .write_buffer_size(0);
+    let (ws, _) =
+        tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
+    Ok(ws)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn spreads_sockets_over_loopback_addresses() {
+        assert_eq!(source_for(0), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(source_for(19_999), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 1)));
+        assert_eq!(source_for(20_000), IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)));
+    }
+
+    #[test]
+    fn reads_the_csrf_field() {
+        let html =
+            r#"<form><input type="hidden" name="csrf" value="abc_12"><input name="x"></form>"#;
+        assert_eq!(csrf_field(html), Some("abc_12"));
+        assert_eq!(csrf_field("<p>no form</p>"), None);
     }
 }
