@@ -8,6 +8,7 @@ pub mod intake;
 pub mod language;
 pub mod notice;
 pub mod queue;
+pub mod realtime;
 pub mod rep;
 pub mod role;
 pub mod routing;
