@@ -219,27 +219,36 @@ impl Store {
         org: OrgId,
         session: SessionId,
         rep: UserId,
+        limit: i64,
         now: Timestamp,
-    ) -> StoreResult<Option<i64>> {
-        let sql = "SELECT COUNT(*) FROM session_offers WHERE org_id = $1 AND session_id = $2 AND user_id = $3 AND state = 'pending'";
-        let open: i64 = on_pool!(self, p => sqlx::query_scalar(sql).bind(org.0).bind(session.0).bind(rep.0).fetch_one(p).await)?;
-        if open == 0 {
-            return Ok(None);
-        }
-        let claimed = self.claim_session(org, session, rep, now).await?;
-        if claimed.is_some() {
-            let sql = "UPDATE session_offers SET state = 'accepted', decided_at = $1 WHERE session_id = $2 AND user_id = $3 AND state = 'pending'";
-            on_pool!(self, p => sqlx::query(sql).bind(now.millis()).bind(session.0).bind(rep.0).execute(p).await.map(|r| r.rows_affected()))?;
-        }
-        Ok(claimed)
+    ) -> StoreResult<crate::support::Claim> {
+        use crate::support::{claim_in, Claim};
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            // Closing the offer is the transaction's first write: only an open offer goes on.
+            let open = sqlx::query(
+                "UPDATE session_offers SET state = 'accepted', decided_at = $1 \
+                 WHERE org_id = $2 AND session_id = $3 AND user_id = $4 AND state = 'pending'",
+            )
+            .bind(now.millis()).bind(org.0).bind(session.0).bind(rep.0)
+            .execute(&mut *tx).await?.rows_affected() == 1;
+            if !open {
+                return Ok(Claim::Gone);
+            }
+            let claim = claim_in!(tx, org, session, rep, limit, now);
+            if matches!(claim, Claim::Won { .. }) {
+                tx.commit().await?;
+            }
+            Ok(claim)
+        })
     }
 
     /// Close offers that ran out, or whose session is no longer waiting (taken by hand,
-    /// cancelled). Returns (org, session, seq) of each closing event.
+    /// cancelled). Returns (org, session, seq, rep) of each closing event.
     pub async fn close_stale_offers(
         &self,
         now: Timestamp,
-    ) -> StoreResult<Vec<(OrgId, SessionId, i64)>> {
+    ) -> StoreResult<Vec<(OrgId, SessionId, i64, UserId)>> {
         let sql = "SELECT o.org_id, o.session_id, o.user_id, o.expires_at <= $1 AS ran_out FROM session_offers o \
                    JOIN support_sessions s ON s.id = o.session_id \
                    WHERE o.state = 'pending' AND (o.expires_at <= $1 OR s.state <> 'waiting')";
@@ -263,7 +272,7 @@ impl Store {
                 )
                 .await?
             {
-                closed.push((OrgId(org), SessionId(session), seq));
+                closed.push((OrgId(org), SessionId(session), seq, UserId(rep)));
             }
         }
         Ok(closed)

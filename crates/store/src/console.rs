@@ -42,28 +42,44 @@ fn visible_filter(teams: &[TeamId], first: usize) -> String {
 }
 
 impl Store {
+    /// The first `limit` in line of the queues this rep may take from, and how many wait there
+    /// in all (a console stays fast with thousands waiting).
     pub async fn visible_queue(
         &self,
         org: OrgId,
         rep: UserId,
         teams: &[TeamId],
-    ) -> StoreResult<Vec<QueueItem>> {
+        limit: i64,
+    ) -> StoreResult<(Vec<QueueItem>, i64)> {
+        let count_sql = format!(
+            "SELECT COUNT(*) FROM support_sessions s WHERE s.org_id = $1 AND s.state = 'waiting' AND {}",
+            visible_filter(teams, 3)
+        );
+        let total: i64 = on_pool!(self, p => {
+            let mut query = sqlx::query_scalar(&count_sql).bind(org.0).bind(rep.0);
+            for team in teams {
+                query = query.bind(team.0);
+            }
+            query.fetch_one(p).await
+        })?;
         let sql = format!(
             "SELECT s.id, s.customer_name, s.customer_company, s.start_method, s.queue_kind, s.queue_user_id, \
              s.queue_team_id, t.name AS team_name, i.name AS issue_name, s.language, s.verified, s.queued_at \
              FROM support_sessions s LEFT JOIN teams t ON t.id = s.queue_team_id \
              LEFT JOIN issue_types i ON i.id = s.issue_type_id \
              WHERE s.org_id = $1 AND s.state = 'waiting' AND {} \
-             ORDER BY s.priority DESC, s.queued_at, s.id",
-            visible_filter(teams, 3)
+             ORDER BY s.priority DESC, s.queued_at, s.id LIMIT {}",
+            visible_filter(teams, 3),
+            limit.max(0)
         );
-        Ok(on_pool!(self, p => {
+        let shown = on_pool!(self, p => {
             let mut query = sqlx::query_as(&sql).bind(org.0).bind(rep.0);
             for team in teams {
                 query = query.bind(team.0);
             }
             query.fetch_all(p).await
-        })?)
+        })?;
+        Ok((shown, total))
     }
 
     /// The oldest waiting sessions of these team queues, first in line first ("Get Next").
@@ -72,24 +88,27 @@ impl Store {
         org: OrgId,
         teams: &[TeamId],
         limit: i64,
-    ) -> StoreResult<Vec<SessionId>> {
+    ) -> StoreResult<Vec<(SessionId, TeamId)>> {
         if teams.is_empty() {
             return Ok(Vec::new());
         }
         let placeholders: Vec<String> = (0..teams.len()).map(|i| format!("${}", i + 3)).collect();
         let sql = format!(
-            "SELECT id FROM support_sessions WHERE org_id = $1 AND state = 'waiting' AND queue_kind = 'team' \
+            "SELECT id, queue_team_id FROM support_sessions WHERE org_id = $1 AND state = 'waiting' AND queue_kind = 'team' \
              AND queue_team_id IN ({}) ORDER BY priority DESC, queued_at, id LIMIT $2",
             placeholders.join(", ")
         );
-        let ids: Vec<i64> = on_pool!(self, p => {
-            let mut query = sqlx::query_scalar(&sql).bind(org.0).bind(limit);
+        let ids: Vec<(i64, i64)> = on_pool!(self, p => {
+            let mut query = sqlx::query_as(&sql).bind(org.0).bind(limit);
             for team in teams {
                 query = query.bind(team.0);
             }
             query.fetch_all(p).await
         })?;
-        Ok(ids.into_iter().map(SessionId).collect())
+        Ok(ids
+            .into_iter()
+            .map(|(id, team)| (SessionId(id), TeamId(team)))
+            .collect())
     }
 
     /// Sessions the rep owns, or was invited into, that are still active.

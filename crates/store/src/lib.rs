@@ -14,6 +14,7 @@ pub mod directory;
 pub mod extras;
 pub mod keys;
 pub mod orgs;
+pub mod presence;
 pub mod setup;
 pub mod sites;
 pub mod support;

@@ -160,6 +160,11 @@ impl Store {
         self.portal_epoch.load(Ordering::Acquire)
     }
 
+    /// Another node changed what portals show (heard on the bus): pages kept here are stale.
+    pub fn portal_changed_elsewhere(&self) {
+        self.portal_epoch.fetch_add(1, Ordering::Release);
+    }
+
     pub(crate) fn portal_change(&self) -> PortalChange<'_> {
         PortalChange(&self.portal_epoch)
     }

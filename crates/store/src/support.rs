@@ -144,6 +144,61 @@ macro_rules! append_event_impl {
 }
 pub(crate) use append_event_impl as append_event;
 
+/// How a claim went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// Taken; the `accepted` event's sequence number.
+    Won { seq: i64 },
+    /// Taken by someone else, cancelled, or not this organization's.
+    Gone,
+    /// The rep already holds `held` sessions, their limit.
+    AtLimit { held: i64 },
+}
+
+impl Claim {
+    /// The `accepted` event's number when the claim won.
+    pub fn won(self) -> Option<i64> {
+        match self {
+            Claim::Won { seq } => Some(seq),
+            _ => None,
+        }
+    }
+}
+
+/// Claim `$id` for `$rep` inside transaction `$tx` (see `Store::claim_session`); evaluates to
+/// a `Claim`. The caller commits on `Won`.
+macro_rules! claim_in_impl {
+    ($tx:expr, $org:expr, $id:expr, $rep:expr, $limit:expr, $now:expr) => {{
+        // Lock the rep's row first (PostgreSQL: concurrent claims by the same rep queue here;
+        // SQLite: the write transaction already holds the database).
+        sqlx::query("UPDATE users SET presence_at = presence_at WHERE id = $1 AND org_id = $2")
+            .bind($rep.0).bind($org.0).execute(&mut *$tx).await?;
+        let held: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM support_sessions WHERE org_id = $1 AND state = 'active' AND owner_user_id = $2",
+        )
+        .bind($org.0).bind($rep.0).fetch_one(&mut *$tx).await?;
+        if !domain::rep::has_room(held, $limit) {
+            $crate::support::Claim::AtLimit { held }
+        } else {
+            let won = sqlx::query(
+                // The queue columns stay: where it came from (wait statistics, fallback).
+                "UPDATE support_sessions SET state = 'active', owner_user_id = $1, accepted_at = $2 \
+                 WHERE id = $3 AND org_id = $4 AND state = 'waiting'",
+            )
+            .bind($rep.0).bind($now.millis()).bind($id.0).bind($org.0)
+            .execute(&mut *$tx).await?.rows_affected() == 1;
+            if won {
+                let event = SessionEvent::Accepted { rep: $rep };
+                let seq = $crate::support::append_event!($tx, $org, $id, &event, $now);
+                $crate::support::Claim::Won { seq }
+            } else {
+                $crate::support::Claim::Gone
+            }
+        }
+    }};
+}
+pub(crate) use claim_in_impl as claim_in;
+
 pub(crate) const SESSION_COLUMNS: &str = "id, org_id, state, start_method, queue_kind, queue_user_id, \
      queue_team_id, owner_user_id, site_id, priority, customer_name, customer_company, description, \
      language, verified, outcome, queued_at, accepted_at, company_code, fields, notes";
@@ -256,17 +311,33 @@ impl Store {
     /// How long the last `limit` accepted sessions of this queue waited (ms), newest first.
     pub async fn recent_waits(
         &self,
-        session: &SupportSession,
+        org: OrgId,
+        queue: Queue,
         limit: i64,
     ) -> StoreResult<Vec<i64>> {
+        let (kind, rep, team) = queue_columns(queue);
         let sql = format!(
             "SELECT accepted_at - queued_at FROM support_sessions WHERE org_id = $1 \
              AND accepted_at IS NOT NULL AND {} ORDER BY accepted_at DESC LIMIT $5",
             same_queue(2)
         );
         Ok(on_pool!(self, p => sqlx::query_scalar(&sql)
-            .bind(session.org_id.0).bind(&session.queue_kind).bind(session.queue_user_id).bind(session.queue_team_id)
+            .bind(org.0).bind(kind).bind(rep).bind(team)
             .bind(limit).fetch_all(p).await)?)
+    }
+
+    /// The sessions waiting in this queue, first in line first (priority, arrival, id): one
+    /// read per change of the queue, shared by every waiting page that shows a position.
+    pub async fn line(&self, org: OrgId, queue: Queue) -> StoreResult<Vec<SessionId>> {
+        let (kind, rep, team) = queue_columns(queue);
+        let sql = format!(
+            "SELECT id FROM support_sessions WHERE org_id = $1 AND state = 'waiting' AND {} \
+             ORDER BY priority DESC, queued_at, id",
+            same_queue(2)
+        );
+        let ids: Vec<i64> = on_pool!(self, p => sqlx::query_scalar(&sql)
+            .bind(org.0).bind(kind).bind(rep).bind(team).fetch_all(p).await)?;
+        Ok(ids.into_iter().map(SessionId).collect())
     }
 
     pub async fn support_session(
@@ -281,33 +352,24 @@ impl Store {
         )
     }
 
-    /// Take a waiting session for `rep`. Exactly one of any number of concurrent callers gets
-    /// `Some(seq)`; the rest get None (it was taken, cancelled, or is not this organization's).
+    /// Take a waiting session for `rep`, within their session `limit`. Exactly one of any
+    /// number of concurrent callers wins; the rest learn it is gone. The limit is checked in the
+    /// same transaction, after locking the rep's row, so two tabs cannot both take the last slot.
     pub async fn claim_session(
         &self,
         org: OrgId,
         id: SessionId,
         rep: UserId,
+        limit: i64,
         now: Timestamp,
-    ) -> StoreResult<Option<i64>> {
-        let event = SessionEvent::Accepted { rep };
+    ) -> StoreResult<Claim> {
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            // The conditional update is the claim: it is also the transaction's first statement,
-            // so SQLite takes its write lock here instead of failing a later lock upgrade.
-            let won = sqlx::query(
-                // The queue columns stay: where it came from (wait statistics, fallback).
-                "UPDATE support_sessions SET state = 'active', owner_user_id = $1, accepted_at = $2 \
-                 WHERE id = $3 AND org_id = $4 AND state = 'waiting'",
-            )
-            .bind(rep.0).bind(now.millis()).bind(id.0).bind(org.0)
-            .execute(&mut *tx).await?.rows_affected() == 1;
-            if !won {
-                return Ok(None);
+            let claim = claim_in!(tx, org, id, rep, limit, now);
+            if matches!(claim, Claim::Won { .. }) {
+                tx.commit().await?;
             }
-            let seq = append_event!(tx, org, id, &event, now);
-            tx.commit().await?;
-            Ok(Some(seq))
+            Ok(claim)
         })
     }
 

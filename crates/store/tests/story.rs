@@ -2,11 +2,12 @@
 //! The store's story suite. Every story runs on SQLite and on PostgreSQL: the test names
 //! `sqlite::…` and `postgres::…` in the output show both backends ran.
 
+use domain::rep::Presence;
 use domain::session::{Outcome, Queue, SessionEvent, StartMethod};
 use domain::text::{DisplayName, Email, Slug};
 use domain::{OrgId, Role, SessionId, Timestamp, UserId};
 use store::orgs::NewOrganization;
-use store::support::NewSupportSession;
+use store::support::{Claim, NewSupportSession};
 use store::users::{NewUser, UserUpdate};
 use store::{Backend, Store, StoreError};
 
@@ -374,9 +375,10 @@ async fn fifty_concurrent_claims_have_exactly_one_winner(backend: Backend) {
 
     assert!(
         store
-            .claim_session(globex, session, reps[0], T0)
+            .claim_session(globex, session, reps[0], 5, T0)
             .await
             .unwrap()
+            .won()
             .is_none(),
         "foreign org"
     );
@@ -384,13 +386,13 @@ async fn fifty_concurrent_claims_have_exactly_one_winner(backend: Backend) {
     let claims = reps.iter().map(|rep| {
         let store = store.clone();
         let rep = *rep;
-        tokio::spawn(async move { store.claim_session(acme, session, rep, T0).await })
+        tokio::spawn(async move { store.claim_session(acme, session, rep, 5, T0).await })
     });
     let results = futures::future::join_all(claims).await;
     let winners: Vec<_> = results
         .into_iter()
         .map(|r| r.unwrap().unwrap())
-        .filter(Option::is_some)
+        .filter(|claim| claim.won().is_some())
         .collect();
     assert_eq!(winners.len(), 1, "exactly one claim wins");
 
@@ -408,6 +410,96 @@ async fn fifty_concurrent_claims_have_exactly_one_winner(backend: Backend) {
         panic!("not an accept")
     };
     assert_eq!(row.owner_user_id, Some(rep.0));
+}
+
+async fn concurrent_claims_by_one_rep_stay_within_their_limit(backend: Backend) {
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let rep = add_rep(&store, acme, "rep@acme.test").await;
+    let mut sessions = Vec::new();
+    for i in 0..6 {
+        let cap = format!("limit{i}");
+        let (id, _) = store
+            .create_support_session(acme, &waiting_in(Queue::General, &cap), T0)
+            .await
+            .unwrap();
+        sessions.push(id);
+    }
+    // Six tabs of one rep with a limit of 2, all at once.
+    let claims = sessions.iter().map(|id| {
+        let (store, id) = (store.clone(), *id);
+        tokio::spawn(async move { store.claim_session(acme, id, rep, 2, T0).await })
+    });
+    let results: Vec<Claim> = futures::future::join_all(claims)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().unwrap())
+        .collect();
+    assert_eq!(results.iter().filter(|c| c.won().is_some()).count(), 2);
+    assert!(results
+        .iter()
+        .all(|c| c.won().is_some() || matches!(c, Claim::AtLimit { held: 2 })));
+    assert_eq!(store.owned_session_count(acme, rep).await.unwrap(), 2);
+}
+
+async fn a_silent_console_takes_its_rep_offline_once(backend: Backend) {
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let rep = add_rep(&store, acme, "rep@acme.test").await;
+    let team = store.create_team(acme, &name("Support"), T0).await.unwrap();
+    let (session, _) = store
+        .create_support_session(acme, &waiting_in(Queue::Team(team), "gone"), T0)
+        .await
+        .unwrap();
+    store.console_seen(acme, rep, true, T0).await.unwrap();
+    assert_eq!(
+        store.user(acme, rep).await.unwrap().unwrap().presence,
+        Presence::Available,
+        "an open console makes an offline rep available"
+    );
+    store
+        .claim_session(acme, session, rep, 5, T0)
+        .await
+        .unwrap()
+        .won()
+        .unwrap();
+    let reason = |name: &str| format!("{name} left");
+    let later = T0.plus_seconds(60);
+    assert!(
+        store
+            .sweep_silent_reps(T0, reason, later)
+            .await
+            .unwrap()
+            .is_empty(),
+        "seen at the cut-off: not silent yet"
+    );
+    // Two nodes sweep at once: one takes the rep offline and requeues, the other finds nothing.
+    let (a, b) = tokio::join!(
+        store.sweep_silent_reps(T0.plus_seconds(1), reason, later),
+        store.sweep_silent_reps(T0.plus_seconds(1), reason, later)
+    );
+    let gone: Vec<_> = a.unwrap().into_iter().chain(b.unwrap()).collect();
+    assert_eq!(gone.len(), 1);
+    assert_eq!(gone[0].requeued.len(), 1);
+    assert_eq!(
+        gone[0].requeued[0].2,
+        Queue::Team(team),
+        "back where it came from"
+    );
+    let row = store.support_session(acme, session).await.unwrap().unwrap();
+    assert_eq!((row.state.as_str(), row.owner_user_id), ("waiting", None));
+    let requeues = store
+        .session_events(acme, session)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.kind == "requeued")
+        .count();
+    assert_eq!(requeues, 1, "requeued exactly once");
+    assert_eq!(
+        store.user(acme, rep).await.unwrap().unwrap().presence,
+        Presence::Offline
+    );
 }
 
 async fn the_event_log_is_ordered_and_resumable(backend: Backend) {
@@ -448,9 +540,10 @@ async fn the_event_log_is_ordered_and_resumable(backend: Backend) {
         }
     );
     let claim = store
-        .claim_session(acme, a, rep, T0.plus_seconds(5))
+        .claim_session(acme, a, rep, 5, T0.plus_seconds(5))
         .await
         .unwrap()
+        .won()
         .unwrap();
     assert!(
         store
@@ -931,9 +1024,10 @@ async fn queue_positions_and_recent_waits(backend: Backend) {
         (1, 2, 3)
     );
     store
-        .claim_session(acme, ids[0], rep, T0.plus_seconds(60))
+        .claim_session(acme, ids[0], rep, 5, T0.plus_seconds(60))
         .await
         .unwrap()
+        .won()
         .unwrap();
     store
         .end_session(
@@ -954,7 +1048,15 @@ async fn queue_positions_and_recent_waits(backend: Backend) {
     );
     let third = store.support_session(acme, ids[2]).await.unwrap().unwrap();
     assert_eq!(
-        store.recent_waits(&third, 20).await.unwrap(),
+        store.line(acme, Queue::Team(team)).await.unwrap(),
+        vec![ids[2]],
+        "the line agrees with the counted position"
+    );
+    assert_eq!(
+        store
+            .recent_waits(acme, third.queue().unwrap(), 20)
+            .await
+            .unwrap(),
         vec![60_000],
         "the accepted one waited a minute"
     );
@@ -1051,12 +1153,20 @@ async fn a_reps_console_sees_their_queues_and_moves_sessions(backend: Backend) {
             .collect::<Vec<_>>()
     };
     assert_eq!(
-        ids(store.visible_queue(acme, ann, &[support]).await.unwrap()),
+        ids(store
+            .visible_queue(acme, ann, &[support], 100)
+            .await
+            .unwrap()
+            .0),
         vec![general, team],
         "general + own team, in line order"
     );
     assert_eq!(
-        ids(store.visible_queue(acme, bob, &[billing]).await.unwrap()),
+        ids(store
+            .visible_queue(acme, bob, &[billing], 100)
+            .await
+            .unwrap()
+            .0),
         vec![billing_one, general, personal_bob]
     );
     assert_eq!(
@@ -1064,15 +1174,16 @@ async fn a_reps_console_sees_their_queues_and_moves_sessions(backend: Backend) {
             .next_in_teams(acme, &[support, billing], 10)
             .await
             .unwrap(),
-        vec![billing_one, team],
+        vec![(billing_one, billing), (team, support)],
         "oldest team session first"
     );
     assert!(store.next_in_teams(acme, &[], 10).await.unwrap().is_empty());
 
     store
-        .claim_session(acme, team, ann, T0.plus_seconds(10))
+        .claim_session(acme, team, ann, 5, T0.plus_seconds(10))
         .await
         .unwrap()
+        .won()
         .unwrap();
     assert_eq!(store.owned_session_count(acme, ann).await.unwrap(), 1);
     assert!(
@@ -1126,7 +1237,7 @@ async fn a_reps_console_sees_their_queues_and_moves_sessions(backend: Backend) {
         .unwrap();
     assert_eq!(
         store.next_in_teams(acme, &[billing], 10).await.unwrap(),
-        vec![billing_one, team]
+        vec![(billing_one, billing), (team, billing)]
     );
     assert!(
         store
@@ -1164,6 +1275,8 @@ on_both_backends!(
     web_sessions_end_on_expiry_deactivation_and_sign_out,
     the_setup_token_works_once,
     fifty_concurrent_claims_have_exactly_one_winner,
+    concurrent_claims_by_one_rep_stay_within_their_limit,
+    a_silent_console_takes_its_rep_offline_once,
     the_event_log_is_ordered_and_resumable,
     the_audit_log_keeps_who_did_what,
     migrations_are_idempotent_and_the_database_answers,

@@ -17,6 +17,25 @@ pub struct Config {
     pub log: LogConfig,
     pub security: SecurityConfig,
     pub console: ConsoleConfig,
+    pub bus: BusConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BusConfig {
+    /// `redis://HOST:PORT` to share live updates between nodes; none: one process.
+    pub url: Option<String>,
+    /// The pub/sub channel: one per installation sharing a Redis.
+    pub channel: String,
+}
+
+impl Default for BusConfig {
+    fn default() -> Self {
+        BusConfig {
+            url: None,
+            channel: "supportal:bus".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -27,6 +46,10 @@ pub struct ConsoleConfig {
     pub offline_grace_secs: u64,
     /// How often automatic assignment and waiting rules run, in milliseconds (0: never).
     pub assignment_interval_ms: u64,
+    /// Seconds between pings on every live connection; a peer silent for two is dropped.
+    pub heartbeat_secs: u64,
+    /// How many waiting customers a console's queue list shows (the oldest first).
+    pub queue_list_limit: i64,
 }
 
 impl Default for ConsoleConfig {
@@ -34,6 +57,8 @@ impl Default for ConsoleConfig {
         ConsoleConfig {
             offline_grace_secs: web::WebConfig::default().offline_grace_secs,
             assignment_interval_ms: 1000,
+            heartbeat_secs: web::WebConfig::default().heartbeat_secs,
+            queue_list_limit: web::WebConfig::default().queue_list_limit,
         }
     }
 }
@@ -84,6 +109,7 @@ impl Default for Config {
             log: LogConfig::default(),
             security: SecurityConfig::default(),
             console: ConsoleConfig::default(),
+            bus: BusConfig::default(),
         }
     }
 }
@@ -203,6 +229,17 @@ impl Config {
         {
             return Err(bad("security", "login attempt limits must be at least 1"));
         }
+        if self.console.heartbeat_secs == 0 {
+            return Err(bad("console.heartbeat_secs", "must be at least 1"));
+        }
+        if self.console.queue_list_limit < 1 {
+            return Err(bad("console.queue_list_limit", "must be at least 1"));
+        }
+        if let Some(url) = &self.bus.url {
+            if !url.starts_with("redis://") {
+                return Err(bad("bus.url", "must start with redis://"));
+            }
+        }
         Ok(())
     }
 
@@ -250,6 +287,8 @@ impl Config {
                 .login_attempts_per_account_per_minute,
             key_attempts_per_ip_per_minute: self.security.key_attempts_per_ip_per_minute,
             offline_grace_secs: self.console.offline_grace_secs,
+            heartbeat_secs: self.console.heartbeat_secs,
+            queue_list_limit: self.console.queue_list_limit,
         }
     }
 

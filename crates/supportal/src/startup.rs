@@ -41,7 +41,14 @@ impl Application {
         let listener = TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr} (server.bind)"))?;
-        let state = AppState::new(store, clock, config.web())?;
+        let bus = config
+            .bus
+            .url
+            .as_deref()
+            .map(|url| (url, config.bus.channel.as_str()));
+        let state = AppState::new(store, clock, config.web(), bus)
+            .await
+            .context("bus.url")?;
         let interval = config.console.assignment_interval_ms;
         let assignment_interval = (interval > 0).then(|| Duration::from_millis(interval));
         Ok(Application {
@@ -65,6 +72,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
+        let presence = tokio::spawn(presence(self.state.clone()));
         let assignment = self
             .assignment_interval
             .map(|every| tokio::spawn(assignment(self.state.clone(), every)));
@@ -74,6 +82,7 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         housekeeping.abort();
+        presence.abort();
         if let Some(assignment) = assignment {
             assignment.abort();
         }
@@ -82,13 +91,26 @@ impl Application {
     }
 }
 
-/// Every `console.assignment_interval_ms`: automatic assignment offers and waiting rules.
+/// Every `console.assignment_interval_ms`: automatic assignment offers and waiting rules. Every
+/// node runs this; each step is a conditional write, so several at once change nothing twice.
 async fn assignment(state: AppState, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
         if let Err(err) = web::console::assignment::tick(&state, state.now()).await {
             tracing::warn!(error = %err, "assignment tick failed");
+        }
+    }
+}
+
+/// Every second: reps whose consoles fell silent past the grace go offline, their sessions back
+/// to their queues. Every node sweeps; each rep is taken offline by exactly one of them.
+async fn presence(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(err) = web::app::sessions::sweep_presence(&state).await {
+            tracing::warn!(error = %err, "presence sweep failed");
         }
     }
 }

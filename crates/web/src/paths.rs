@@ -1,6 +1,6 @@
 //! Route paths in one place: links and redirects are built here, never spelled by hand.
 
-use domain::{TeamId, UserId};
+use domain::{SessionId, TeamId, UserId};
 
 pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";
@@ -25,6 +25,11 @@ pub fn admin_team(id: TeamId) -> String {
 
 pub fn admin_team_delete(id: TeamId) -> String {
     format!("/admin/teams/{id}/delete")
+}
+
+/// A session's tab in the console.
+pub fn console_session(id: SessionId) -> String {
+    format!("/console/sessions/{id}")
 }
 
 /// A customer's waiting page: reachable only with the capability token in its address.

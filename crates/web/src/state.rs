@@ -1,10 +1,12 @@
 //! One application state, shared by every router; handlers take the parts they need.
 
-use crate::bus::{Announcement, EventBus, InProcessBus};
+use crate::bus::{Announcement, EventBus, InProcessBus, Intake};
 use crate::i18n::Catalog;
 use crate::metrics::Metrics;
 use crate::rate_limit::{Limiter, LoginLimiter};
+use crate::realtime::hub::Hub;
 use crate::templates::Templates;
+use domain::realtime::{SessionChange, Topic};
 use domain::{Clock, Timestamp};
 use std::sync::Arc;
 use store::Store;
@@ -27,6 +29,11 @@ pub struct WebConfig {
     /// How long a rep's console may be disconnected before they count as offline and their
     /// sessions go back to the queues they came from.
     pub offline_grace_secs: u64,
+    /// Seconds between pings on every socket; a peer silent for two periods is dropped. A
+    /// console's "last seen" is refreshed at the same pace.
+    pub heartbeat_secs: u64,
+    /// How many waiting customers a console's queue list shows (the oldest); "and N more" after.
+    pub queue_list_limit: i64,
 }
 
 impl Default for WebConfig {
@@ -40,6 +47,8 @@ impl Default for WebConfig {
             login_attempts_per_account_per_minute: 5,
             key_attempts_per_ip_per_minute: 10,
             offline_grace_secs: 30,
+            heartbeat_secs: 25,
+            queue_list_limit: 100,
         }
     }
 }
@@ -67,13 +76,26 @@ pub struct Parts {
     pub catalog: Arc<Catalog>,
     pub metrics: Arc<Metrics>,
     pub bus: Arc<dyn EventBus>,
-    pub connections: Arc<crate::console::presence::Connections>,
     pub portal_cache: crate::portal::cache::PortalCache,
 }
 
 impl AppState {
-    pub fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> anyhow::Result<Self> {
+    /// `bus`: Redis for several nodes (`redis://…` and the channel), None for one process.
+    pub async fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        config: WebConfig,
+        bus: Option<(&str, &str)>,
+    ) -> anyhow::Result<Self> {
         let catalog = Arc::new(Catalog::load()?);
+        let hub = Arc::new(Hub::new(store.clone()));
+        let intake = Intake::new(hub, store.clone());
+        let bus: Arc<dyn EventBus> = match bus {
+            Some((url, channel)) => {
+                Arc::new(crate::bus::redis::RedisBus::connect(url, channel, intake).await?)
+            }
+            None => Arc::new(InProcessBus::new(intake)),
+        };
         Ok(AppState(Arc::new(Parts {
             login_limiter: Arc::new(LoginLimiter::new(&config)),
             key_limiter: Arc::new(Limiter::per_minute(config.key_attempts_per_ip_per_minute)),
@@ -83,8 +105,7 @@ impl AppState {
             templates: Arc::new(Templates::load(catalog.clone())?),
             catalog,
             metrics: Arc::new(Metrics::default()),
-            bus: Arc::new(InProcessBus::new(1024)),
-            connections: Arc::new(Default::default()),
+            bus,
             portal_cache: Default::default(),
         })))
     }
@@ -93,24 +114,37 @@ impl AppState {
         self.clock.now()
     }
 
-    /// Announce a change to a site that has no log entry (a notice): pages of the organization
-    /// refresh, consoles ignore it (it has no sequence number).
-    pub fn announce_site_change(&self, org: domain::OrgId, kind: &str) {
+    pub fn hub(&self) -> &Arc<Hub> {
+        self.bus.hub()
+    }
+
+    /// Announce a change to a site that has no log entry (a notice): its waiting pages refresh.
+    pub fn announce_site_change(&self, org: domain::OrgId, site: domain::SiteId, kind: &str) {
         self.bus.publish(Announcement {
             org,
             seq: 0,
             kind: kind.to_owned(),
             session: None,
+            topics: vec![Topic::Site { site }],
         });
     }
 
-    /// Announce an event that was just committed (commit first, then announce).
-    pub fn announce(&self, org: domain::OrgId, seq: i64, kind: &str, session: domain::SessionId) {
+    /// Announce a change to a support session that was just committed (commit first, then
+    /// announce), to the topics `change` touches.
+    pub fn announce(
+        &self,
+        org: domain::OrgId,
+        seq: i64,
+        kind: &str,
+        session: domain::SessionId,
+        change: SessionChange,
+    ) {
         self.bus.publish(Announcement {
             org,
             seq,
             kind: kind.to_owned(),
-            session: Some(session.0),
+            session: Some(session),
+            topics: change.topics(org, session),
         });
     }
 }

@@ -355,9 +355,10 @@ async fn an_overdue_session_is_served_before_newer_arrivals(backend: Backend) {
         let teams = p.app.store.user_team_ids(p.org, p.rep).await.unwrap();
         p.app
             .store
-            .visible_queue(p.org, p.rep, &teams)
+            .visible_queue(p.org, p.rep, &teams, 100)
             .await
             .unwrap()
+            .0
             .into_iter()
             .map(|i| i.customer_name)
             .collect::<Vec<_>>()

@@ -17,7 +17,7 @@ async fn customer_arrives(p: &Portal, name: &str) -> (SessionId, String) {
     p.contact_request(name).await
 }
 
-async fn rep(app: &TestApp, email: &str) -> TestApp {
+pub(crate) async fn rep(app: &TestApp, email: &str) -> TestApp {
     let browser = app.other_browser();
     assert_eq!(
         browser.login(email, PASSWORD).await.status(),
@@ -291,19 +291,7 @@ async fn a_rep_works_sessions_from_the_console(backend: Backend) {
 
 async fn a_rep_cannot_hold_more_sessions_than_their_limit(backend: Backend) {
     let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
-    let riley = p.app.store.user(p.org, p.rep).await.unwrap().unwrap();
-    let update = store::users::UserUpdate {
-        display_name: &domain::text::DisplayName::parse(&riley.display_name).unwrap(),
-        title: None,
-        role: riley.role,
-        active: true,
-        session_limit: 1,
-    };
-    p.app
-        .store
-        .update_user(p.org, p.rep, &update)
-        .await
-        .unwrap();
+    p.limit_rep_to(1).await;
     let console = rep(&p.app, "riley@acme.test").await;
     let (a, _) = customer_arrives(&p, "A").await;
     let (b, _) = customer_arrives(&p, "B").await;
@@ -326,7 +314,7 @@ async fn a_rep_cannot_hold_more_sessions_than_their_limit(backend: Backend) {
 }
 
 /// Sign in over plain HTTP and return the session cookie, for a WebSocket client.
-async fn session_cookie(app: &TestApp, email: &str) -> String {
+pub(crate) async fn session_cookie(app: &TestApp, email: &str) -> String {
     let browser = app.other_browser();
     let response = browser.login(email, PASSWORD).await;
     response
@@ -339,10 +327,10 @@ async fn session_cookie(app: &TestApp, email: &str) -> String {
         .expect("a session cookie")
 }
 
-type Socket =
+pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn console_socket(app: &TestApp, cookie: &str, after: i64) -> Socket {
+pub(crate) async fn console_socket(app: &TestApp, cookie: &str, after: i64) -> Socket {
     let url = format!(
         "{}/console/ws?after={after}",
         app.address.replace("http://", "ws://")
@@ -358,7 +346,7 @@ async fn console_socket(app: &TestApp, cookie: &str, after: i64) -> Socket {
 }
 
 /// The next JSON message (skipping pings), within 10 s.
-async fn next_message(socket: &mut Socket) -> serde_json::Value {
+pub(crate) async fn next_message(socket: &mut Socket) -> serde_json::Value {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await
@@ -431,7 +419,14 @@ async fn the_console_socket_pushes_events_and_resumes_after_the_last_one_seen(ba
 }
 
 async fn a_session_returns_to_its_queue_when_its_reps_console_stays_away(backend: Backend) {
-    let p = portal_app(spawn_app_with(backend, |c| c.console.offline_grace_secs = 1).await).await;
+    let p = portal_app(
+        spawn_app_with(backend, |c| {
+            c.console.offline_grace_secs = 1;
+            c.console.heartbeat_secs = 1;
+        })
+        .await,
+    )
+    .await;
     let cookie = session_cookie(&p.app, "riley@acme.test").await;
     let console = rep(&p.app, "riley@acme.test").await;
     let (session, _) = customer_arrives(&p, "Stranded").await;
@@ -452,21 +447,7 @@ async fn a_session_returns_to_its_queue_when_its_reps_console_stays_away(backend
     drop(socket);
 
     // Bounded wait for the grace period to pass and the fallback to run.
-    let mut state = String::new();
-    for _ in 0..50 {
-        state = p
-            .app
-            .store
-            .support_session(p.org, session)
-            .await
-            .unwrap()
-            .unwrap()
-            .state;
-        if state == "waiting" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let state = p.state_becomes(session, "waiting").await;
     assert_eq!(state, "waiting", "back in line after the grace period");
     let back = p
         .app

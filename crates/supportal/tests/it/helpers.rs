@@ -49,12 +49,28 @@ pub async fn spawn_app(backend: Backend) -> TestApp {
 }
 
 pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let mut config = test_config(backend).await;
+    adjust(&mut config);
+    spawn_with(&config).await
+}
+
+/// A configuration for a test server on port 0 with its own fresh database.
+pub async fn test_config(backend: Backend) -> Config {
     let mut config = Config::default();
     config.server.bind = "127.0.0.1:0".into();
     config.database.url = Some(store::testing::fresh_database_url(backend).await.unwrap());
-    adjust(&mut config);
-    let store = supportal::startup::open_store(&config).await.unwrap();
-    let app = Application::build(&config, store.clone(), Arc::new(SystemClock))
+    config
+}
+
+/// Redis for the tests of several nodes (the README's test command starts it when missing).
+pub fn test_redis_url() -> String {
+    std::env::var("SUPPORTAL_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Serve `config` in this test's runtime.
+pub async fn spawn_with(config: &Config) -> TestApp {
+    let store = supportal::startup::open_store(config).await.unwrap();
+    let app = Application::build(config, store.clone(), Arc::new(SystemClock))
         .await
         .unwrap();
     let address = format!("http://{}", app.local_addr().unwrap());
@@ -69,6 +85,64 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
         state,
         client: client(),
         _shutdown: tx,
+    }
+}
+
+/// A node in its own runtime, on its own thread, so it can die the way a crashed machine does:
+/// every task and socket gone at once, nothing shut down cleanly.
+pub struct Node {
+    pub address: String,
+    kill: Option<std::sync::mpsc::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Node {
+    pub async fn start(config: Config) -> Node {
+        let (ready, address) = tokio::sync::oneshot::channel();
+        let (kill, killed) = std::sync::mpsc::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                let store = supportal::startup::open_store(&config).await.unwrap();
+                let app = Application::build(&config, store, Arc::new(SystemClock))
+                    .await
+                    .unwrap();
+                let _ = ready.send(format!("http://{}", app.local_addr().unwrap()));
+                tokio::spawn(app.run_until_stopped(std::future::pending()));
+            });
+            let _ = killed.recv();
+            runtime.shutdown_background();
+        });
+        Node {
+            address: address.await.unwrap(),
+            kill: Some(kill),
+            thread: Some(thread),
+        }
+    }
+
+    /// Drop the node without a clean shutdown: its runtime and every socket vanish.
+    pub fn crash(&mut self) {
+        drop(self.kill.take());
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
+        }
+    }
+
+    /// A browser talking to this node, using `other`'s store for setup and checks.
+    pub fn browser(&self, other: &TestApp) -> TestApp {
+        let mut browser = other.other_browser();
+        browser.address = self.address.clone();
+        browser
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        self.crash();
     }
 }
 

@@ -17,5 +17,6 @@ mod ops;
 mod portal;
 mod portal_browser;
 mod portal_cache;
+mod realtime;
 mod rep_keys;
 mod setup;

@@ -116,6 +116,57 @@ impl Portal {
         (self.session_at(&waiting).await.id, waiting)
     }
 
+    pub async fn session(&self, id: SessionId) -> SupportSession {
+        self.app
+            .store
+            .support_session(self.org, id)
+            .await
+            .unwrap()
+            .expect("the session exists")
+    }
+
+    /// The session's state once it is `state`, or after a bounded wait (10 s) whatever it is.
+    pub async fn state_becomes(&self, id: SessionId, state: &str) -> String {
+        let mut now = String::new();
+        for _ in 0..50 {
+            now = self.session(id).await.state;
+            if now == state {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+        now
+    }
+
+    /// How many events of `kind` the session's log holds.
+    pub async fn events_of(&self, id: SessionId, kind: &str) -> usize {
+        let events = self.app.store.session_events(self.org, id).await.unwrap();
+        events.iter().filter(|e| e.kind == kind).count()
+    }
+
+    /// Give the rep a session limit.
+    pub async fn limit_rep_to(&self, limit: i64) {
+        let riley = self
+            .app
+            .store
+            .user(self.org, self.rep)
+            .await
+            .unwrap()
+            .unwrap();
+        let update = store::users::UserUpdate {
+            display_name: &DisplayName::parse(&riley.display_name).unwrap(),
+            title: None,
+            role: riley.role,
+            active: true,
+            session_limit: limit,
+        };
+        self.app
+            .store
+            .update_user(self.org, self.rep, &update)
+            .await
+            .unwrap();
+    }
+
     pub async fn session_at(&self, waiting_page: &str) -> SupportSession {
         let capability = waiting_page
             .strip_prefix("/s/")
@@ -380,9 +431,10 @@ async fn the_waiting_page_shows_position_and_lets_the_customer_cancel(backend: B
     // Taken by a rep: the page says who.
     let session = p.session_at(&second).await;
     app.store
-        .claim_session(p.org, session.id, p.rep, now())
+        .claim_session(p.org, session.id, p.rep, 5, now())
         .await
         .unwrap()
+        .won()
         .unwrap();
     assert!(app
         .get_text(&second)

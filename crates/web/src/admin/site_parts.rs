@@ -307,7 +307,7 @@ pub async fn add_notice(
         .create_notice(me.org_id(), site.id, &notice, state.now())
         .await?;
     me.audit(&state, "site.notice_added", name.as_str()).await?;
-    state.announce_site_change(me.org_id(), "notice");
+    state.announce_site_change(me.org_id(), site.id, "notice");
     render_notices(
         &state,
         &me,
@@ -333,7 +333,7 @@ pub async fn delete_notice(
         return Err(AppError::NotFound);
     }
     me.audit(&state, "site.notice_deleted", &site.slug).await?;
-    state.announce_site_change(me.org_id(), "notice");
+    state.announce_site_change(me.org_id(), site.id, "notice");
     Ok(Redirect::to(&format!("/admin/sites/{}/notices", site.id)).into_response())
 }
 

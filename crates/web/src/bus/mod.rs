@@ -1,48 +1,56 @@
-//! The event bus: after a change is committed, its event is announced so open consoles and
-//! pages update. Announcements carry no customer data, only which event to look at; every
-//! listener reads what it may see from the store. In-process now; a Redis implementation of
-//! the same trait serves several nodes.
+//! The event bus: after a change is committed, its announcement reaches every node's hub, which
+//! wakes the connections subscribed to its topics. Announcements carry no customer data, only
+//! which event happened and where (decision 0005); each listener reads what it may see.
+//!
+//! In-process for one node; Redis pub/sub for several (`bus.url`). Either way every announcement
+//! passes the node's [`Intake`], which notices a lost one by its sequence number and repairs
+//! from the database's event log.
 
-use domain::OrgId;
-use serde::Serialize;
-use tokio::sync::broadcast;
+mod order;
+pub mod redis;
 
-#[derive(Debug, Clone, Serialize)]
+use crate::realtime::hub::Hub;
+use domain::realtime::Topic;
+use domain::{OrgId, SessionId};
+pub use order::Intake;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Announcement {
-    #[serde(skip)]
     pub org: OrgId,
-    /// The organization's event sequence number (see the session event log).
+    /// The organization's event sequence number (see the session event log); 0 for a change
+    /// that is not in the log (a notice).
     pub seq: i64,
     pub kind: String,
-    pub session: Option<i64>,
+    pub session: Option<SessionId>,
+    pub topics: Vec<Topic>,
 }
 
 pub trait EventBus: Send + Sync + 'static {
-    /// Announce a committed event. Never fails: a listener that misses one catches up from the log.
+    /// Announce a committed change. Never fails: a node that misses one repairs from the log.
     fn publish(&self, announcement: Announcement);
-    fn subscribe(&self) -> broadcast::Receiver<Announcement>;
+    /// This node's hub, where connections subscribe.
+    fn hub(&self) -> &Arc<Hub>;
 }
 
-/// One process: a broadcast channel. Slow listeners lag and then replay from the event log.
+/// One process: straight to the hub, through the intake.
 pub struct InProcessBus {
-    sender: broadcast::Sender<Announcement>,
+    intake: Arc<Intake>,
 }
 
 impl InProcessBus {
-    pub fn new(capacity: usize) -> Self {
-        InProcessBus {
-            sender: broadcast::channel(capacity).0,
-        }
+    pub fn new(intake: Arc<Intake>) -> Self {
+        InProcessBus { intake }
     }
 }
 
 impl EventBus for InProcessBus {
     fn publish(&self, announcement: Announcement) {
-        // No listener is fine: nobody is watching.
-        let _ = self.sender.send(announcement);
+        self.intake.receive(announcement);
     }
 
-    fn subscribe(&self) -> broadcast::Receiver<Announcement> {
-        self.sender.subscribe()
+    fn hub(&self) -> &Arc<Hub> {
+        self.intake.hub()
     }
 }

@@ -2,10 +2,12 @@
 //! event on the bus (commit first, so nobody is told about something that did not happen).
 
 use super::pages::{current_session, render_console};
+use crate::app::sessions::{self, Taken};
 use crate::csrf::{CsrfForm, CsrfToken, NoFields};
 use crate::error::{AppError, AppResult};
 use crate::extract::CurrentUser;
 use crate::forms::{FieldErrors, Outcome};
+use crate::paths;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -49,13 +51,20 @@ async fn refuse(
     .await
 }
 
-async fn at_capacity(state: &AppState, me: &CurrentUser) -> AppResult<Option<String>> {
-    let held = state
-        .store
-        .owned_session_count(me.user.org_id, me.user.id)
-        .await?;
-    Ok((!domain::rep::has_room(held, me.user.session_limit))
-        .then(|| format!("You already hold {held} sessions, your limit. End one first.")))
+/// Why a take failed, in the rep's words.
+fn not_taken(taken: Taken) -> Option<(String, StatusCode)> {
+    match taken {
+        Taken::Yes => None,
+        Taken::AtLimit { held } => Some((
+            format!("You already hold {held} sessions, your limit. End one first."),
+            StatusCode::CONFLICT,
+        )),
+        Taken::No { by: Some(name) } => Some((format!("Taken by {name}."), StatusCode::CONFLICT)),
+        Taken::No { by: None } => Some((
+            "This customer is no longer waiting.".to_owned(),
+            StatusCode::CONFLICT,
+        )),
+    }
 }
 
 /// Take a waiting session. Of any number of reps pressing at once, exactly one gets it.
@@ -79,56 +88,9 @@ pub async fn accept(
     {
         return Err(AppError::NotFound);
     }
-    if let Some(message) = at_capacity(&state, &me).await? {
-        return refuse(
-            &state,
-            &me,
-            &csrf,
-            "queue",
-            message,
-            StatusCode::CONFLICT,
-            None,
-        )
-        .await;
-    }
-    match state
-        .store
-        .claim_session(org, id, me.user.id, state.now())
-        .await?
-    {
-        Some(seq) => {
-            state.announce(org, seq, "accepted", id);
-            Ok(Redirect::to(&format!("/console/sessions/{id}")).into_response())
-        }
-        None => {
-            let now_owner = match state
-                .store
-                .support_session(org, id)
-                .await?
-                .and_then(|s| s.owner_user_id)
-            {
-                Some(owner) => state
-                    .store
-                    .user(org, UserId(owner))
-                    .await?
-                    .map(|u| u.display_name),
-                None => None,
-            };
-            let message = match now_owner {
-                Some(name) => format!("Taken by {name}."),
-                None => "This customer is no longer waiting.".to_owned(),
-            };
-            refuse(
-                &state,
-                &me,
-                &csrf,
-                "queue",
-                message,
-                StatusCode::CONFLICT,
-                None,
-            )
-            .await
-        }
+    match not_taken(sessions::accept(&state, &me.user, &session).await?) {
+        None => Ok(Redirect::to(&paths::console_session(id)).into_response()),
+        Some((message, status)) => refuse(&state, &me, &csrf, "queue", message, status, None).await,
     }
 }
 
@@ -139,41 +101,15 @@ pub async fn next(
     CsrfToken(csrf): CsrfToken,
     _form: CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    let org = me.user.org_id;
-    if let Some(message) = at_capacity(&state, &me).await? {
-        return refuse(
-            &state,
-            &me,
-            &csrf,
-            "queue",
-            message,
-            StatusCode::CONFLICT,
-            None,
-        )
-        .await;
-    }
-    let teams = state.store.user_team_ids(org, me.user.id).await?;
-    // Another rep may take the first ones in the meantime: try the next few in line.
-    for id in state.store.next_in_teams(org, &teams, 5).await? {
-        if let Some(seq) = state
-            .store
-            .claim_session(org, id, me.user.id, state.now())
-            .await?
-        {
-            state.announce(org, seq, "accepted", id);
-            return Ok(Redirect::to(&format!("/console/sessions/{id}")).into_response());
-        }
-    }
-    refuse(
-        &state,
-        &me,
-        &csrf,
-        "queue",
-        "Nobody is waiting in your team queues.".into(),
-        StatusCode::OK,
-        None,
-    )
-    .await
+    let (message, status) = match sessions::next(&state, &me.user).await? {
+        Ok(id) => return Ok(Redirect::to(&paths::console_session(id)).into_response()),
+        Err(Taken::No { .. }) => (
+            "Nobody is waiting in your team queues.".to_owned(),
+            StatusCode::OK,
+        ),
+        Err(taken) => not_taken(taken).unwrap_or_default(),
+    };
+    refuse(&state, &me, &csrf, "queue", message, status, None).await
 }
 
 #[derive(Deserialize)]
@@ -222,16 +158,14 @@ pub async fn end(
         .await;
     }
     let notes = (!notes.is_empty()).then_some(notes);
-    match state
+    let session = state
         .store
-        .end_session(org, id, outcome, Some(me.user.id), notes, state.now())
+        .support_session(org, id)
         .await?
-    {
-        Some(seq) => {
-            state.announce(org, seq, "ended", id);
-            Ok(Redirect::to("/console").into_response())
-        }
-        None => Err(AppError::NotFound),
+        .ok_or(AppError::NotFound)?;
+    match sessions::end(&state, &session, outcome, Some(&me.user), notes).await? {
+        true => Ok(Redirect::to(paths::CONSOLE).into_response()),
+        false => Err(AppError::NotFound),
     }
 }
 
@@ -300,16 +234,14 @@ pub async fn transfer(
         "" => format!("Transferred by {} to {to}.", me.user.display_name),
         note => format!("Transferred by {} to {to}: {note}", me.user.display_name),
     };
-    match state
+    let session = state
         .store
-        .requeue_session(org, id, me.user.id, queue, &reason, state.now())
+        .support_session(org, id)
         .await?
-    {
-        Some(seq) => {
-            state.announce(org, seq, "requeued", id);
-            Ok(Redirect::to("/console").into_response())
-        }
-        None => Err(AppError::NotFound),
+        .ok_or(AppError::NotFound)?;
+    match sessions::transfer(&state, &me.user, &session, queue, &reason).await? {
+        true => Ok(Redirect::to(paths::CONSOLE).into_response()),
+        false => Err(AppError::NotFound),
     }
 }
 
@@ -326,22 +258,14 @@ pub async fn invite(
     Path(id): Path<String>,
     form: CsrfForm<InviteForm>,
 ) -> AppResult<Response> {
-    let (org, id) = (me.user.org_id, session_id(&id)?);
+    let id = session_id(&id)?;
     let invited = match form.value.rep.parse::<UserId>() {
-        Ok(rep) => {
-            state
-                .store
-                .invite_participant(org, id, me.user.id, rep, state.now())
-                .await?
-        }
-        Err(_) => None,
+        Ok(rep) => sessions::invite(&state, &me.user, id, rep).await?,
+        Err(_) => false,
     };
     match invited {
-        Some(seq) => {
-            state.announce(org, seq, "invited", id);
-            Ok(Redirect::to(&format!("/console/sessions/{id}")).into_response())
-        }
-        None => {
+        true => Ok(Redirect::to(&paths::console_session(id)).into_response()),
+        false => {
             refuse(
                 &state,
                 &me,
@@ -374,7 +298,7 @@ pub async fn presence(
                 .store
                 .set_presence(me.user.org_id, me.user.id, presence, state.now())
                 .await?;
-            Ok(Redirect::to("/console").into_response())
+            Ok(Redirect::to(paths::CONSOLE).into_response())
         }
         _ => {
             refuse(
@@ -399,46 +323,25 @@ pub async fn accept_offer(
     Path(id): Path<String>,
     _form: CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    let (org, id) = (me.user.org_id, session_id(&id)?);
-    match state
-        .store
-        .accept_offer(org, id, me.user.id, state.now())
-        .await?
-    {
-        Some(seq) => {
-            state.announce(org, seq, "accepted", id);
-            Ok(Redirect::to(&format!("/console/sessions/{id}")).into_response())
-        }
-        None => {
-            refuse(
-                &state,
-                &me,
-                &csrf,
-                "queue",
-                "This offer is no longer open.".into(),
-                StatusCode::CONFLICT,
-                None,
-            )
-            .await
-        }
-    }
+    let id = session_id(&id)?;
+    let (message, status) = match sessions::accept_offer(&state, &me.user, id).await? {
+        Taken::Yes => return Ok(Redirect::to(&paths::console_session(id)).into_response()),
+        Taken::No { .. } => (
+            "This offer is no longer open.".to_owned(),
+            StatusCode::CONFLICT,
+        ),
+        taken => not_taken(taken).unwrap_or_default(),
+    };
+    refuse(&state, &me, &csrf, "queue", message, status, None).await
 }
 
-/// Decline an offer: the next rep is asked (never this one again).
+/// Decline an offer: the next rep is asked (never this one again) on the worker's next round.
 pub async fn decline_offer(
     State(state): State<AppState>,
     me: CurrentUser,
     Path(id): Path<String>,
     _form: CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    let (org, id) = (me.user.org_id, session_id(&id)?);
-    if let Some(seq) = state
-        .store
-        .decline_offer(org, id, me.user.id, state.now())
-        .await?
-    {
-        state.announce(org, seq, "offer_closed", id);
-        super::assignment::tick(&state, state.now()).await?;
-    }
-    Ok(Redirect::to("/console").into_response())
+    sessions::decline_offer(&state, &me.user, session_id(&id)?).await?;
+    Ok(Redirect::to(paths::CONSOLE).into_response())
 }

@@ -5,12 +5,31 @@
 
 use crate::state::AppState;
 use domain::assignment::{choose_rep, WaitingRule};
+use domain::realtime::SessionChange;
 use domain::session::Queue;
 use domain::Timestamp;
 
+fn touching(
+    queue: Option<Queue>,
+    left_queue: Option<Queue>,
+    reps: Vec<domain::UserId>,
+) -> SessionChange {
+    SessionChange {
+        queue,
+        left_queue,
+        reps,
+    }
+}
+
 pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreError> {
-    for (org, session, seq) in state.store.close_stale_offers(now).await? {
-        state.announce(org, seq, "offer_closed", session);
+    for (org, session, seq, rep) in state.store.close_stale_offers(now).await? {
+        state.announce(
+            org,
+            seq,
+            "offer_closed",
+            session,
+            touching(None, None, vec![rep]),
+        );
     }
     for waiting in state.store.sessions_to_offer().await? {
         let candidates = state
@@ -35,7 +54,8 @@ pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreEr
             .create_offer(waiting.org, waiting.session, rep, &reason, now, expires)
             .await?
         {
-            state.announce(waiting.org, seq, "offered", waiting.session);
+            let change = touching(Some(Queue::Team(waiting.team)), None, vec![rep]);
+            state.announce(waiting.org, seq, "offered", waiting.session, change);
         }
     }
     for check in state.store.sessions_under_rules().await? {
@@ -58,7 +78,13 @@ pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreEr
                     .store
                     .mark_overdue(check.org, check.session, &reason, raise, now)
                     .await?
-                    .map(|seq| (seq, "overdue"))
+                    .map(|seq| {
+                        (
+                            seq,
+                            "overdue",
+                            touching(Some(Queue::Team(check.team)), None, vec![]),
+                        )
+                    })
             }
             WaitingRule::Alert { .. } | WaitingRule::Prioritize { .. } => None,
             WaitingRule::Overflow { minutes, to } => {
@@ -81,14 +107,18 @@ pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreEr
                             .store
                             .move_waiting(check.org, check.session, check.team, to, &reason, now)
                             .await?
-                            .map(|seq| (seq, "requeued"))
+                            .map(|seq| {
+                                let change =
+                                    touching(Some(to), Some(Queue::Team(check.team)), vec![]);
+                                (seq, "requeued", change)
+                            })
                     }
                     None => None,
                 }
             }
         };
-        if let Some((seq, kind)) = done {
-            state.announce(check.org, seq, kind, check.session);
+        if let Some((seq, kind, change)) = done {
+            state.announce(check.org, seq, kind, check.session, change);
         }
     }
     Ok(())

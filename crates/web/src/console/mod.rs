@@ -4,7 +4,6 @@
 mod actions;
 pub mod assignment;
 mod pages;
-pub mod presence;
 
 pub use pages::render;
 mod ws;

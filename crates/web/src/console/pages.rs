@@ -25,12 +25,17 @@ struct EventView {
 pub async fn console_context(state: &AppState, me: &CurrentUser) -> AppResult<Value> {
     let org = me.user.org_id;
     let teams = state.store.user_team_ids(org, me.user.id).await?;
-    let queue = state.store.visible_queue(org, me.user.id, &teams).await?;
+    let (queue, queue_total) = state
+        .store
+        .visible_queue(org, me.user.id, &teams, state.config.queue_list_limit)
+        .await?;
     let sessions = state.store.active_sessions_of(org, me.user.id).await?;
     let offers = state.store.offers_for(org, me.user.id).await?;
     // The page shows state as of this event; its script resumes live updates after it.
     let last_seq = state.store.latest_event_seq(org).await?;
-    Ok(context! { me => &me.user, queue, offers, sessions, last_seq, now => state.now().millis() })
+    Ok(
+        context! { me => &me.user, queue, queue_total, offers, sessions, last_seq, now => state.now().millis() },
+    )
 }
 
 /// The console page with no session open (for actions of other areas that return here).

@@ -1,17 +1,19 @@
 //! The console's WebSocket: first the events after the last one the console saw (resume),
-//! then each new one as it is announced. Messages carry only the event's number, kind and
-//! session; the console then fetches its own queue view over HTTP, filtered by what the rep may
-//! see. Heartbeats keep proxies from closing idle connections.
+//! then each new one announced to a topic the rep may hear (their own, the queues they may take
+//! from). Messages carry only the event's number, kind and session; the console then fetches
+//! its own queue view over HTTP, filtered by what the rep may see.
+//!
+//! Every heartbeat refreshes the rep's "last seen" in the database: presence is decided by the
+//! sweep on whichever node runs it, not by a timer here (`app::sessions::sweep_presence`).
 
-use super::presence::offline_after_grace;
 use crate::extract::CurrentUser;
+use crate::realtime::{Beat, Heartbeat};
 use crate::state::AppState;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-use tokio::sync::broadcast::error::RecvError;
 
 #[derive(Deserialize)]
 pub struct Resume {
@@ -40,7 +42,8 @@ pub async fn connect(
     Query(resume): Query<Resume>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    crate::realtime_socket(upgrade).on_upgrade(move |socket| serve(state, me, resume.after, socket))
+    crate::realtime::socket(upgrade)
+        .on_upgrade(move |socket| serve(state, me, resume.after, socket))
 }
 
 async fn send(socket: &mut WebSocket, message: &ToConsole<'_>) -> bool {
@@ -77,56 +80,65 @@ async fn replay(
     }
 }
 
+/// The topics this rep may hear now (their teams may change while the console is open).
+async fn topics_of(state: &AppState, me: &CurrentUser) -> Option<Vec<domain::realtime::Topic>> {
+    let (org, rep) = (me.user.org_id, me.user.id);
+    let teams = state.store.user_team_ids(org, rep).await.ok()?;
+    Some(domain::realtime::console_topics(org, rep, &teams))
+}
+
 #[tracing::instrument(name = "console_ws", skip_all, fields(rep = me.user.id.0))]
 async fn serve(state: AppState, me: CurrentUser, after: i64, mut socket: WebSocket) {
     let (org, rep) = (me.user.org_id, me.user.id);
-    state.connections.opened(rep);
     // Back after being marked offline: available again (a rep who chose away stays away).
-    if me.user.presence == domain::rep::Presence::Offline {
-        let _ = state
-            .store
-            .set_presence(org, rep, domain::rep::Presence::Available, state.now())
-            .await;
+    if let Err(err) = state.store.console_seen(org, rep, true, state.now()).await {
+        tracing::warn!(error = %err, "could not record the console as open");
     }
+    let Some(topics) = topics_of(&state, &me).await else {
+        return;
+    };
     state.metrics.websocket_opened();
     // Subscribe before replaying, so nothing falls between the two.
-    let mut announcements = state.bus.subscribe();
+    let mut subscription = state.hub().subscribe(topics);
     let mut last = match replay(&state, &mut socket, org, after).await {
         Some(last) => last,
         None => after,
     };
     let mut open = send(&mut socket, &ToConsole::Ready { v: 1, seq: last }).await;
-    let mut heartbeat = {
-        // The first beat one period from now (an interval's first tick is immediate).
-        let every = Duration::from_secs(25);
-        tokio::time::interval_at(tokio::time::Instant::now() + every, every)
-    };
+    let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.heartbeat_secs));
     while open {
         tokio::select! {
-            received = announcements.recv() => match received {
-                Ok(a) if a.org == org && a.seq > last => {
-                    open = send(&mut socket, &ToConsole::Event { v: 1, seq: a.seq, kind: &a.kind, session: a.session }).await;
-                    last = a.seq;
-                }
-                Ok(_) => {}
+            heard = subscription.recv() => match heard {
                 // Too slow to keep up: catch up from the log instead.
-                Err(RecvError::Lagged(_)) => match replay(&state, &mut socket, org, last).await {
+                Some((_, true)) => match replay(&state, &mut socket, org, last).await {
                     Some(caught_up) => last = caught_up,
                     None => open = false,
                 },
-                Err(RecvError::Closed) => open = false,
+                Some((a, false)) if a.seq > last => {
+                    let session = a.session.map(|s| s.0);
+                    open = send(&mut socket, &ToConsole::Event { v: 1, seq: a.seq, kind: &a.kind, session }).await;
+                    last = a.seq;
+                }
+                Some(_) => {}
+                None => open = false,
             },
-            _ = heartbeat.tick() => open = socket.send(Message::Ping(Vec::new().into())).await.is_ok(),
-            incoming = socket.recv() => open = matches!(incoming, Some(Ok(_))),
+            beat = heartbeat.beat() => match beat {
+                Beat::Silent => open = false,
+                Beat::Ping => {
+                    open = socket.send(Message::Ping(Vec::new().into())).await.is_ok();
+                    let _ = state.store.console_seen(org, rep, false, state.now()).await;
+                    if let Some(topics) = topics_of(&state, &me).await {
+                        if topics != subscription.topics() {
+                            subscription = state.hub().subscribe(topics);
+                        }
+                    }
+                }
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(_)) => heartbeat.heard(),
+                _ => open = false,
+            },
         }
     }
     state.metrics.websocket_closed();
-    if state.connections.closed(rep) {
-        tokio::spawn(offline_after_grace(
-            state.clone(),
-            org,
-            rep,
-            me.user.display_name.clone(),
-        ));
-    }
 }

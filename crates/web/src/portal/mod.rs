@@ -152,7 +152,7 @@ pub async fn queue_customer(
         ),
     };
     Ok(created.map(|(id, seq)| {
-        state.announce(arrival.org, seq, "queued", id);
+        crate::app::sessions::arrived(state, arrival.org, id, seq, arrival.routed.queue);
         Redirect::to(&crate::paths::waiting(&capability)).into_response()
     }))
 }

@@ -31,7 +31,7 @@ impl std::ops::Deref for Portal {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, PartialEq)]
 pub struct ShownNotice {
     pub severity: &'static str,
     pub text: String,

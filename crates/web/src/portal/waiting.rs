@@ -5,19 +5,24 @@ use super::Portal;
 use crate::csrf::{CsrfForm, CsrfToken, NoFields};
 use crate::error::{AppError, AppResult};
 use crate::i18n::Lang;
+use crate::realtime::line::{LineView, LineWatch};
+use crate::realtime::{Beat, Heartbeat};
 use crate::state::AppState;
 use crate::templates::page;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+use domain::realtime::{SessionChange, Topic};
 use domain::session::Outcome;
+use domain::UserId;
 use domain::{Language, SiteId};
 use minijinja::context;
 use serde::Serialize;
+use std::time::Duration;
 use store::support::SupportSession;
 
-/// What the customer is told now; the page renders it, the script polls it.
-#[derive(Serialize)]
+/// What the customer is told now; the page renders it, the socket pushes it.
+#[derive(Serialize, PartialEq)]
 pub struct WaitView {
     state: String,
     position: Option<i64>,
@@ -35,33 +40,65 @@ async fn session_for(state: &AppState, capability: &str) -> AppResult<SupportSes
         .ok_or(AppError::NotFound)
 }
 
+/// Where the customer stands in line, and how long the last customers of the queue waited.
+struct InLine {
+    position: i64,
+    recent_waits: Vec<i64>,
+}
+
+impl InLine {
+    /// Counted in the database (a page load, or a line that does not know this session yet).
+    async fn counted(state: &AppState, session: &SupportSession) -> AppResult<Option<Self>> {
+        let Some(queue) = waits_in(session) else {
+            return Ok(None);
+        };
+        Ok(Some(InLine {
+            position: state.store.queue_position(session).await?,
+            recent_waits: state.store.recent_waits(session.org_id, queue, 20).await?,
+        }))
+    }
+
+    /// Taken from the node's shared reading of the queue's line.
+    fn from_line(line: &LineView, session: &SupportSession) -> Option<Self> {
+        Some(InLine {
+            position: line.position(session.id)?,
+            recent_waits: line.recent_waits.clone(),
+        })
+    }
+}
+
+/// The rep who took the session, by name.
+async fn rep_name(state: &AppState, session: &SupportSession) -> AppResult<Option<String>> {
+    match (session.state.as_str(), session.owner_user_id) {
+        ("active", Some(owner)) => Ok(state
+            .store
+            .user(session.org_id, domain::UserId(owner))
+            .await?
+            .map(|u| u.display_name)),
+        _ => Ok(None),
+    }
+}
+
+/// The view from what is already known: the session, its place in line, the site's notices
+/// (from the portal's kept snapshot, so a periodic refresh reads nothing).
 async fn wait_view(
     state: &AppState,
     session: &SupportSession,
+    in_line: Option<&InLine>,
+    rep_name: Option<String>,
     lang: Language,
 ) -> AppResult<WaitView> {
     let now = state.now();
-    let (mut position, mut estimated_minutes, mut rep_name) = (None, None, None);
-    match session.state.as_str() {
-        "waiting" => {
-            position = Some(state.store.queue_position(session).await?);
-            let recent = state.store.recent_waits(session, 20).await?;
-            estimated_minutes = domain::queue::estimated_wait_minutes(
-                &recent,
+    let (position, estimated_minutes) = match (session.state.as_str(), in_line) {
+        ("waiting", Some(line)) => (
+            Some(line.position),
+            domain::queue::estimated_wait_minutes(
+                &line.recent_waits,
                 now.millis() - session.queued_at.millis(),
-            );
-        }
-        "active" => {
-            if let Some(owner) = session.owner_user_id {
-                rep_name = state
-                    .store
-                    .user(session.org_id, domain::UserId(owner))
-                    .await?
-                    .map(|u| u.display_name);
-            }
-        }
-        _ => {}
-    }
+            ),
+        ),
+        _ => (None, None),
+    };
     let notices = match session.site_id {
         Some(site) => match state
             .portal_cache
@@ -83,6 +120,17 @@ async fn wait_view(
     })
 }
 
+/// The view read fresh from the database (the page and its polling fallback).
+async fn read_view(
+    state: &AppState,
+    session: &SupportSession,
+    lang: Language,
+) -> AppResult<WaitView> {
+    let in_line = InLine::counted(state, session).await?;
+    let rep = rep_name(state, session).await?;
+    wait_view(state, session, in_line.as_ref(), rep, lang).await
+}
+
 pub async fn show(
     State(state): State<AppState>,
     Lang(lang): Lang,
@@ -93,7 +141,7 @@ pub async fn show(
     // The site the session came through, for its look.
     let site = session.site_id.map(SiteId);
     let portal = Portal::of_site(&state, session.org_id, site, lang).await?;
-    let view = wait_view(&state, &session, lang).await?;
+    let view = read_view(&state, &session, lang).await?;
     let ctx = context! {
         wait => &view, capability, customer_name => &session.customer_name,
         cancelled => session.outcome.as_deref() == Some(Outcome::Abandoned.as_str()),
@@ -108,7 +156,7 @@ pub async fn status(
     Path(capability): Path<String>,
 ) -> AppResult<Json<WaitView>> {
     let session = session_for(&state, &capability).await?;
-    Ok(Json(wait_view(&state, &session, lang).await?))
+    Ok(Json(read_view(&state, &session, lang).await?))
 }
 
 pub async fn cancel(
@@ -130,13 +178,19 @@ pub async fn cancel(
         )
         .await?;
     if let Some(seq) = ended {
-        state.announce(session.org_id, seq, "ended", session.id);
+        let change = SessionChange {
+            queue: session.queue(),
+            reps: session.owner_user_id.map(UserId).into_iter().collect(),
+            ..SessionChange::default()
+        };
+        state.announce(session.org_id, seq, "ended", session.id, change);
     }
     Ok(Redirect::to(&crate::paths::waiting(&capability)).into_response())
 }
 
-/// The waiting page's socket: the current view now, then a fresh one whenever something in the
-/// organization changes (an arrival ahead, a cancel, an accept, a published notice).
+/// The waiting page's socket: the current view now, then a new one whenever what it shows
+/// changed: its session (taken, ended, moved), its place in line (from the node's shared reading
+/// of the queue), its site's notices, or the estimate as time passes.
 pub async fn live(
     State(state): State<AppState>,
     Lang(lang): Lang,
@@ -144,64 +198,134 @@ pub async fn live(
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> AppResult<Response> {
     let session = session_for(&state, &capability).await?;
-    Ok(crate::realtime_socket(upgrade)
+    Ok(crate::realtime::socket(upgrade)
         .on_upgrade(move |socket| push_views(state, session, capability, lang, socket)))
+}
+
+/// The line to watch for a session: its queue's, while it waits.
+fn watch_line(state: &AppState, session: &SupportSession) -> Option<LineWatch> {
+    let queue = waits_in(session)?;
+    state.hub().lines.watch(session.org_id, queue)
 }
 
 async fn push_views(
     state: AppState,
-    session: SupportSession,
+    mut session: SupportSession,
     capability: String,
     lang: Language,
     mut socket: axum::extract::ws::WebSocket,
 ) {
     use axum::extract::ws::Message;
-    use tokio::sync::broadcast::error::RecvError;
     state.metrics.websocket_opened();
-    let mut announcements = state.bus.subscribe();
-    let mut heartbeat = {
-        // The first beat one period from now (an interval's first tick is immediate).
-        let every = std::time::Duration::from_secs(25);
-        tokio::time::interval_at(tokio::time::Instant::now() + every, every)
-    };
-    let (org, my_id) = (session.org_id, session.id.0);
-    // The session read by the upgrade serves the first view; later ones read it anew.
-    let mut just_read = Some(session);
-    let mut changed = true;
+    let site = session.site_id.map(SiteId);
+    let mut subscription = state.hub().subscribe(domain::realtime::customer_topics(
+        session.org_id,
+        session.id,
+        site,
+    ));
+    let mut line = watch_line(&state, &session);
+    let mut watched = waits_in(&session);
+    let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.heartbeat_secs));
+    let mut rep = None;
+    let mut last_sent: Option<WaitView> = None;
+    let (mut reread, mut changed) = (false, true);
     loop {
-        if changed {
-            let session = match just_read.take() {
-                Some(session) => Ok(session),
-                None => session_for(&state, &capability).await,
-            };
-            let view = match session {
-                Ok(session) => wait_view(&state, &session, lang).await.ok(),
-                Err(_) => None,
-            };
-            let Some(text) = view.and_then(|v| serde_json::to_string(&v).ok()) else {
-                break;
-            };
-            if socket.send(Message::Text(text.into())).await.is_err() {
-                break;
+        if reread {
+            match session_for(&state, &capability).await {
+                Ok(fresh) => session = fresh,
+                Err(_) => break,
             }
-            changed = false;
+            if waits_in(&session) != watched {
+                line = watch_line(&state, &session);
+                watched = waits_in(&session);
+            }
+            rep = rep_name(&state, &session).await.ok().flatten();
+            reread = false;
         }
-        tokio::select! {
-            received = announcements.recv() => match received {
-                Ok(a) => changed = a.org == org
-                    && domain::queue::may_change_wait(&a.kind, a.session == Some(my_id)),
-                Err(RecvError::Lagged(_)) => changed = true,
-                Err(RecvError::Closed) => break,
-            },
-            _ = heartbeat.tick() => {
-                // Also refresh: a notice's window may open, and the estimate moves with time.
-                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+        if changed {
+            changed = false;
+            let Some(view) = current_view(&state, &session, &mut line, rep.clone(), lang).await
+            else {
+                break;
+            };
+            if last_sent.as_ref() != Some(&view) {
+                let Ok(text) = serde_json::to_string(&view) else {
+                    break;
+                };
+                if socket.send(Message::Text(text.into())).await.is_err() {
                     break;
                 }
-                changed = true;
+                last_sent = Some(view);
             }
-            incoming = socket.recv() => if !matches!(incoming, Some(Ok(_))) { break },
+        }
+        let line_moved = async {
+            match line.as_mut() {
+                Some(line) => line.view.changed().await.is_ok(),
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            heard = subscription.recv() => match heard {
+                Some((announcement, _)) => {
+                    // A notice changes only the notices; anything about the session, or a
+                    // repaired gap, may have changed the session itself.
+                    reread |= announcement.topics.iter().any(|t| !matches!(t, Topic::Site { .. }));
+                    changed = true;
+                }
+                None => break,
+            },
+            moved = line_moved => match moved {
+                true => changed = true,
+                false => line = None,
+            },
+            beat = heartbeat.beat() => match beat {
+                Beat::Silent => break,
+                Beat::Ping => {
+                    if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                        break;
+                    }
+                    // The estimate moves with time and a notice's window may open: recomputed
+                    // from what is in memory, sent only if it differs.
+                    changed = true;
+                }
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(_)) => heartbeat.heard(),
+                _ => break,
+            },
         }
     }
     state.metrics.websocket_closed();
+}
+
+/// The queue the session waits in (None once taken or ended).
+fn waits_in(session: &SupportSession) -> Option<domain::session::Queue> {
+    session.queue().filter(|_| session.state == "waiting")
+}
+
+/// The view from the shared line when it knows this session, counted in the database when it
+/// does not (yet).
+async fn current_view(
+    state: &AppState,
+    session: &SupportSession,
+    line: &mut Option<LineWatch>,
+    rep: Option<String>,
+    lang: Language,
+) -> Option<WaitView> {
+    if let Some(watch) = line.as_mut() {
+        if !watch.view.borrow().ready {
+            // The line is being read for the first time on this node.
+            let _ = watch.view.changed().await;
+        }
+    }
+    let from_line = line
+        .as_mut()
+        .and_then(|watch| InLine::from_line(&watch.view.borrow_and_update(), session));
+    let in_line = match from_line {
+        Some(in_line) => Some(in_line),
+        None => InLine::counted(state, session).await.ok()?,
+    };
+    wait_view(state, session, in_line.as_ref(), rep, lang)
+        .await
+        .ok()
 }

@@ -1,0 +1,124 @@
+//! Presence that survives nodes: every open console refreshes its rep's `console_seen_at`;
+//! any node's sweep turns a rep silent past the grace offline and puts their sessions back in
+//! the queues they came from, in one transaction per rep. The sweep's first write is
+//! conditional, so sweeps running on every node at once requeue each session exactly once.
+
+use crate::pool::{on_pool, BeginWrite};
+use crate::support::{append_event, queue_columns, SupportSession, SESSION_COLUMNS};
+use crate::{Store, StoreResult};
+use domain::rep::Presence;
+use domain::session::{self, Queue, SessionState};
+use domain::{OrgId, SessionId, Timestamp, UserId};
+
+/// A rep the sweep turned offline, and what became of their sessions.
+#[derive(Debug, Clone)]
+pub struct WentOffline {
+    pub org: OrgId,
+    pub rep: UserId,
+    /// (session, the `requeued` event's number, the queue it went back to).
+    pub requeued: Vec<(SessionId, i64, Queue)>,
+}
+
+impl Store {
+    /// A console is open for `rep` (on connect and every heartbeat). On connect a rep who was
+    /// offline becomes available again; one who chose busy or away stays so.
+    pub async fn console_seen(
+        &self,
+        org: OrgId,
+        rep: UserId,
+        connecting: bool,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let sql = match connecting {
+            true => {
+                "UPDATE users SET console_seen_at = $1, \
+                 presence = CASE WHEN presence = 'offline' THEN 'available' ELSE presence END, \
+                 presence_at = CASE WHEN presence = 'offline' THEN $1 ELSE presence_at END \
+                 WHERE org_id = $2 AND id = $3"
+            }
+            false => "UPDATE users SET console_seen_at = $1 WHERE org_id = $2 AND id = $3",
+        };
+        // Coming back changes the portal's rep list; a heartbeat does not.
+        let _changed = connecting.then(|| self.portal_change());
+        on_pool!(self, p => sqlx::query(sql).bind(now.millis()).bind(org.0).bind(rep.0).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Reps whose consoles all fell silent before `silent_since`: offline now, sessions requeued.
+    /// `reason(rep_name)` explains the requeue in each session's log.
+    pub async fn sweep_silent_reps(
+        &self,
+        silent_since: Timestamp,
+        reason: impl Fn(&str) -> String,
+        now: Timestamp,
+    ) -> StoreResult<Vec<WentOffline>> {
+        let sql =
+            "SELECT org_id, id FROM users WHERE console_seen_at < $1 AND presence <> 'offline'";
+        let silent: Vec<(i64, i64)> = on_pool!(self, p => sqlx::query_as(sql).bind(silent_since.millis()).fetch_all(p).await)?;
+        let mut gone = Vec::new();
+        for (org, rep) in silent {
+            if let Some(went) = self
+                .take_offline(OrgId(org), UserId(rep), silent_since, &reason, now)
+                .await?
+            {
+                gone.push(went);
+            }
+        }
+        Ok(gone)
+    }
+
+    async fn take_offline(
+        &self,
+        org: OrgId,
+        rep: UserId,
+        silent_since: Timestamp,
+        reason: &impl Fn(&str) -> String,
+        now: Timestamp,
+    ) -> StoreResult<Option<WentOffline>> {
+        let _changed = self.portal_change();
+        let sessions_sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM support_sessions WHERE org_id = $1 AND state = 'active' \
+             AND owner_user_id = $2 ORDER BY id"
+        );
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            // The claim: of several nodes sweeping at once, one turns the rep offline.
+            let name: Option<String> = sqlx::query_scalar(
+                "UPDATE users SET presence = $1, presence_at = $2 WHERE org_id = $3 AND id = $4 \
+                 AND presence <> 'offline' AND console_seen_at < $5 RETURNING display_name",
+            )
+            .bind(Presence::Offline.as_str()).bind(now.millis()).bind(org.0).bind(rep.0)
+            .bind(silent_since.millis())
+            .fetch_optional(&mut *tx).await?;
+            let Some(name) = name else {
+                return Ok(None);
+            };
+            let reason = reason(&name);
+            let sessions: Vec<SupportSession> =
+                sqlx::query_as(&sessions_sql).bind(org.0).bind(rep.0).fetch_all(&mut *tx).await?;
+            let mut requeued = Vec::new();
+            for session in sessions {
+                let SessionState::Active { owner } = session.session_state()? else {
+                    continue;
+                };
+                let queue = domain::assignment::fallback_queue(session.queue());
+                let Ok((_, event)) = session::requeue(SessionState::Active { owner }, queue, &reason) else {
+                    continue;
+                };
+                let (kind, queue_user, queue_team) = queue_columns(queue);
+                sqlx::query(
+                    "UPDATE support_sessions SET state = 'waiting', owner_user_id = NULL, accepted_at = NULL, \
+                     queue_kind = $1, queue_user_id = $2, queue_team_id = $3 WHERE id = $4",
+                )
+                .bind(kind).bind(queue_user).bind(queue_team).bind(session.id.0)
+                .execute(&mut *tx).await?;
+                sqlx::query("DELETE FROM session_participants WHERE session_id = $1")
+                    .bind(session.id.0).execute(&mut *tx).await?;
+                let seq = append_event!(tx, org, session.id, &event, now);
+                requeued.push((session.id, seq, queue));
+            }
+            tx.commit().await?;
+            Ok(Some(WentOffline { org, rep, requeued }))
+        })
+    }
+}

@@ -1,0 +1,287 @@
+//! The realtime core: a waiting customer hears only what changes their wait; a silent peer is
+//! dropped; two tabs of one rep stay within the session limit; two nodes share one PostgreSQL
+//! and one Redis (live arrivals across nodes, a console moving between nodes, a crashed node).
+
+use crate::console::{console_socket, next_message, rep, session_cookie, Socket};
+use crate::helpers::{now, spawn_app_with, test_config, test_redis_url, Node, TestApp};
+use crate::on_both_backends;
+use crate::portal::{portal_app, Portal};
+use domain::session::{Queue, SessionState};
+use domain::text::{DisplayName, Slug};
+use futures::StreamExt;
+use std::time::Duration;
+use store::Backend;
+use tokio_tungstenite::tungstenite::Message;
+
+async fn waiting_socket(app: &TestApp, waiting_page: &str) -> Socket {
+    let url = format!(
+        "{}{waiting_page}/ws",
+        app.address.replace("http://", "ws://")
+    );
+    tokio_tungstenite::connect_async(url)
+        .await
+        .expect("the waiting page's socket opens")
+        .0
+}
+
+/// True when no text message arrives within `quiet` (pings are skipped).
+async fn hears_nothing(socket: &mut Socket, quiet: Duration) -> Result<(), serde_json::Value> {
+    let deadline = tokio::time::Instant::now() + quiet;
+    loop {
+        match tokio::time::timeout_at(deadline, socket.next()).await {
+            Err(_) => return Ok(()),
+            Ok(Some(Ok(Message::Text(text)))) => {
+                return Err(serde_json::from_str(&text).unwrap());
+            }
+            Ok(Some(Ok(_))) => continue,
+            Ok(other) => panic!("the socket ended: {other:?}"),
+        }
+    }
+}
+
+/// Another organization with a site whose customers wait in its general queue.
+async fn queue_elsewhere(app: &TestApp) -> domain::OrgId {
+    let (globex, _) = app.org_with_admin("globex").await;
+    let name = DisplayName::parse("Globex Help").unwrap();
+    app.store
+        .create_site(globex, &name, &Slug::parse("globex").unwrap(), now())
+        .await
+        .unwrap();
+    globex
+}
+
+async fn arrives_elsewhere(p: &Portal, org: domain::OrgId, capability: &str) {
+    let fields = serde_json::json!({});
+    let new = store::support::NewSupportSession {
+        site: None,
+        start_method: domain::session::StartMethod::ContactButton,
+        queue: Queue::General,
+        issue_type: None,
+        customer_name: "Elsewhere",
+        company: None,
+        company_code: None,
+        description: None,
+        fields: &fields,
+        language: "en",
+        verified: false,
+        capability_digest: capability,
+        routing_reason: "test",
+    };
+    let (id, seq) = p
+        .app
+        .store
+        .create_support_session(org, &new, now())
+        .await
+        .unwrap();
+    // What the portal's start flow does after committing.
+    web::app::sessions::arrived(&p.app.state, org, id, seq, Queue::General);
+}
+
+async fn a_waiting_customer_hears_only_what_changes_their_wait(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    let globex = queue_elsewhere(&p.app).await;
+    let (first, _) = p.contact_request("First").await;
+    let (_, mine) = p.contact_request("Mine").await;
+    let mut socket = waiting_socket(&p.app, &mine).await;
+    assert_eq!(next_message(&mut socket).await["position"], 2);
+    let quiet = Duration::from_millis(800);
+
+    // Another organization's arrival, another queue's arrival and accept, arrivals behind me.
+    arrives_elsewhere(&p, globex, "elsewhere-1").await;
+    let (team_session, _) = p.team_request("Other queue").await;
+    let riley = rep(&p.app, "riley@acme.test").await;
+    let accept = |id: domain::SessionId| format!("/console/sessions/{id}/accept");
+    assert_eq!(
+        riley
+            .submit("/console", &accept(team_session), &[])
+            .await
+            .status(),
+        303
+    );
+    p.contact_request("Behind me").await;
+    assert_eq!(
+        hears_nothing(&mut socket, quiet).await,
+        Ok(()),
+        "nothing that leaves my wait as it is reaches me"
+    );
+
+    // The one ahead is taken: I move up, told once.
+    assert_eq!(
+        riley.submit("/console", &accept(first), &[]).await.status(),
+        303
+    );
+    let moved = next_message(&mut socket).await;
+    assert_eq!(moved["position"], 1, "{moved}");
+    assert_eq!(
+        moved["estimated_minutes"], 1,
+        "the estimate now has a recent wait"
+    );
+    assert_eq!(hears_nothing(&mut socket, quiet).await, Ok(()), "once");
+    // Only my session's own topic, my site's notices and my organization's repairs are heard
+    // by my page: no queue topic and no rep topic.
+    let session = p.session_at(&mine).await;
+    let hub = p.app.state.hub();
+    assert_eq!(
+        hub.subscribers(&domain::realtime::Topic::Session {
+            session: session.id
+        }),
+        1
+    );
+    assert_eq!(
+        hub.subscribers(&domain::realtime::Topic::Queue {
+            org: p.org,
+            queue: Queue::General
+        }),
+        0,
+        "no console is open, and pages do not subscribe to queues"
+    );
+}
+
+async fn a_peer_that_stops_answering_pings_is_dropped(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |c| c.console.heartbeat_secs = 1).await).await;
+    let (_, page) = p.contact_request("Lid closed").await;
+    let mut socket = waiting_socket(&p.app, &page).await;
+    next_message(&mut socket).await;
+    // Not reading means not answering pings (the client answers when it reads).
+    tokio::time::sleep(Duration::from_millis(3_500)).await;
+    let ended = tokio::time::timeout(Duration::from_secs(3), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(ended.is_ok(), "the server closed a silent peer");
+
+    // A peer that answers stays.
+    let mut live = waiting_socket(&p.app, &page).await;
+    let stayed = tokio::time::timeout(Duration::from_millis(3_500), async {
+        loop {
+            match live.next().await {
+                Some(Ok(_)) => continue,
+                _ => return,
+            }
+        }
+    })
+    .await;
+    assert!(stayed.is_err(), "still open after three heartbeats");
+}
+
+async fn two_tabs_of_one_rep_stay_within_the_session_limit(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    p.limit_rep_to(1).await;
+    let (a, _) = p.contact_request("A").await;
+    let (b, _) = p.contact_request("B").await;
+    let (tab_one, tab_two) = (
+        rep(&p.app, "riley@acme.test").await,
+        rep(&p.app, "riley@acme.test").await,
+    );
+    let (accept_a, accept_b) = (
+        format!("/console/sessions/{a}/accept"),
+        format!("/console/sessions/{b}/accept"),
+    );
+    let (one, two) = tokio::join!(
+        tab_one.submit("/console", &accept_a, &[]),
+        tab_two.submit("/console", &accept_b, &[]),
+    );
+    let mut statuses = [one.status().as_u16(), two.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [303, 409], "one tab takes, the other is refused");
+    assert_eq!(
+        p.app.store.owned_session_count(p.org, p.rep).await.unwrap(),
+        1
+    );
+}
+
+on_both_backends!(
+    a_waiting_customer_hears_only_what_changes_their_wait,
+    a_peer_that_stops_answering_pings_is_dropped,
+    two_tabs_of_one_rep_stay_within_the_session_limit,
+);
+
+/// Two nodes (B in this test's runtime, A in its own so it can crash) on one PostgreSQL
+/// database and one Redis channel.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_share_queues_consoles_and_presence() {
+    let mut config = test_config(Backend::Postgres).await;
+    config.bus.url = Some(test_redis_url());
+    config.bus.channel = format!("supportal:test:{}", rand::random::<u64>());
+    config.console.heartbeat_secs = 1;
+    config.console.offline_grace_secs = 1;
+    let mut node_a = Node::start(config.clone()).await;
+    let p = portal_app(crate::helpers::spawn_with(&config).await).await;
+    let on_a = node_a.browser(&p.app);
+
+    // A customer arrives through node A; a console on node B shows it live.
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let mut console_b = console_socket(
+        &p.app,
+        &cookie,
+        p.app.store.latest_event_seq(p.org).await.unwrap(),
+    )
+    .await;
+    assert_eq!(next_message(&mut console_b).await["type"], "ready");
+    let customer = on_a.other_browser();
+    let waiting = crate::helpers::location(
+        &customer
+            .submit("/p/help", "/p/help/contact", &[("customer_name", "Via A")])
+            .await,
+    );
+    let session = p.session_at(&waiting).await.id;
+    let heard = next_message(&mut console_b).await;
+    assert_eq!(
+        (heard["kind"].as_str(), heard["session"].as_i64()),
+        (Some("queued"), Some(session.0)),
+        "node B's console hears node A's arrival"
+    );
+    let (_, list) = rep(&p.app, "riley@acme.test")
+        .await
+        .get_text("/console/queue")
+        .await;
+    assert!(list.contains("Via A"));
+
+    // The rep takes it on B, then their console moves to A: the session stays theirs.
+    let riley_b = rep(&p.app, "riley@acme.test").await;
+    assert_eq!(
+        riley_b
+            .submit(
+                "/console",
+                &format!("/console/sessions/{session}/accept"),
+                &[]
+            )
+            .await
+            .status(),
+        303
+    );
+    let mut console_a = console_socket(&on_a, &cookie, 0).await;
+    drop(console_b);
+    // Longer than grace + heartbeat: a node-local timer on B would have fired by now.
+    for _ in 0..8 {
+        tokio::time::timeout(Duration::from_millis(500), console_a.next())
+            .await
+            .ok();
+    }
+    let row = p.session(session).await;
+    assert_eq!(
+        row.session_state().unwrap(),
+        SessionState::Active { owner: p.rep },
+        "the console moved nodes, the session stayed the rep's"
+    );
+
+    // Node A crashes with the rep's only console; the rep does not come back. Node B's sweep
+    // takes them offline after the grace and requeues the session exactly once.
+    node_a.crash();
+    drop(console_a);
+    let state = p.state_becomes(session, "waiting").await;
+    assert_eq!(
+        state, "waiting",
+        "requeued after the crashed node's rep went silent"
+    );
+    // Let several more sweeps run: still exactly one requeue.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert_eq!(p.events_of(session, "requeued").await, 1);
+    let riley = p.app.store.user(p.org, p.rep).await.unwrap().unwrap();
+    assert_eq!(riley.presence, domain::rep::Presence::Offline);
+}

@@ -1,0 +1,258 @@
+//! Use cases of a support session: each decides, commits in one store call (one transaction),
+//! then announces what it stored to the topics it touched. Handlers parse, call one of these,
+//! and render; they never announce themselves.
+
+use crate::error::AppResult;
+use crate::state::AppState;
+use domain::realtime::SessionChange;
+use domain::session::{Outcome, Queue};
+use domain::{SessionId, UserId};
+use store::support::{Claim, SupportSession};
+use store::users::User;
+
+/// How an attempt to take a session went.
+pub enum Taken {
+    Yes,
+    /// The rep holds `held` sessions already, their limit.
+    AtLimit {
+        held: i64,
+    },
+    /// Someone else has it (their name, when it is still active), or it is no longer waiting.
+    No {
+        by: Option<String>,
+    },
+}
+
+/// The reps in a session now: its owner and participants (their consoles list it).
+async fn reps_in(state: &AppState, session: &SupportSession) -> AppResult<Vec<UserId>> {
+    let mut reps: Vec<UserId> = session.owner_user_id.map(UserId).into_iter().collect();
+    if session.state == "active" {
+        for participant in state.store.participants(session.org_id, session.id).await? {
+            reps.push(participant.id);
+        }
+    }
+    Ok(reps)
+}
+
+fn accepted(state: &AppState, rep: &User, session: SessionId, queue: Option<Queue>, seq: i64) {
+    let change = SessionChange {
+        queue,
+        reps: vec![rep.id],
+        ..SessionChange::default()
+    };
+    state.announce(rep.org_id, seq, "accepted", session, change);
+}
+
+async fn refused(state: &AppState, rep: &User, claim: Claim, id: SessionId) -> AppResult<Taken> {
+    Ok(match claim {
+        Claim::Won { .. } => Taken::Yes,
+        Claim::AtLimit { held } => Taken::AtLimit { held },
+        Claim::Gone => {
+            let owner = state
+                .store
+                .support_session(rep.org_id, id)
+                .await?
+                .and_then(|s| s.owner_user_id);
+            let by = match owner {
+                Some(owner) => state
+                    .store
+                    .user(rep.org_id, UserId(owner))
+                    .await?
+                    .map(|u| u.display_name),
+                None => None,
+            };
+            Taken::No { by }
+        }
+    })
+}
+
+/// Take `session` (already checked to be in a queue the rep may take from).
+pub async fn accept(state: &AppState, rep: &User, session: &SupportSession) -> AppResult<Taken> {
+    let claim = state
+        .store
+        .claim_session(
+            rep.org_id,
+            session.id,
+            rep.id,
+            rep.session_limit,
+            state.now(),
+        )
+        .await?;
+    if let Claim::Won { seq } = claim {
+        accepted(state, rep, session.id, session.queue(), seq);
+    }
+    refused(state, rep, claim, session.id).await
+}
+
+/// Take the first in line of the rep's team queues; the session taken, if any.
+pub async fn next(state: &AppState, rep: &User) -> AppResult<Result<SessionId, Taken>> {
+    let teams = state.store.user_team_ids(rep.org_id, rep.id).await?;
+    // Another rep may take the first ones in the meantime: try the next few in line.
+    for (id, team) in state.store.next_in_teams(rep.org_id, &teams, 5).await? {
+        let claim = state
+            .store
+            .claim_session(rep.org_id, id, rep.id, rep.session_limit, state.now())
+            .await?;
+        match claim {
+            Claim::Won { seq } => {
+                accepted(state, rep, id, Some(Queue::Team(team)), seq);
+                return Ok(Ok(id));
+            }
+            Claim::AtLimit { held } => return Ok(Err(Taken::AtLimit { held })),
+            Claim::Gone => continue,
+        }
+    }
+    Ok(Err(Taken::No { by: None }))
+}
+
+/// Accept what automatic assignment offered this rep.
+pub async fn accept_offer(state: &AppState, rep: &User, id: SessionId) -> AppResult<Taken> {
+    let claim = state
+        .store
+        .accept_offer(rep.org_id, id, rep.id, rep.session_limit, state.now())
+        .await?;
+    if let Claim::Won { seq } = claim {
+        let queue = state
+            .store
+            .support_session(rep.org_id, id)
+            .await?
+            .and_then(|s| s.queue());
+        accepted(state, rep, id, queue, seq);
+    }
+    refused(state, rep, claim, id).await
+}
+
+/// Decline an offer. The background worker offers it to the next rep on its next round.
+pub async fn decline_offer(state: &AppState, rep: &User, id: SessionId) -> AppResult<()> {
+    if let Some(seq) = state
+        .store
+        .decline_offer(rep.org_id, id, rep.id, state.now())
+        .await?
+    {
+        let change = SessionChange {
+            reps: vec![rep.id],
+            ..SessionChange::default()
+        };
+        state.announce(rep.org_id, seq, "offer_closed", id, change);
+    }
+    Ok(())
+}
+
+/// End a session: its owner closing it (`by`), or the customer leaving (`by` None). False when
+/// the session is not in a state that allows it (already ended, not the owner's).
+pub async fn end(
+    state: &AppState,
+    session: &SupportSession,
+    outcome: Outcome,
+    by: Option<&User>,
+    notes: Option<&str>,
+) -> AppResult<bool> {
+    let reps = reps_in(state, session).await?;
+    let ended = state
+        .store
+        .end_session(
+            session.org_id,
+            session.id,
+            outcome,
+            by.map(|u| u.id),
+            notes,
+            state.now(),
+        )
+        .await?;
+    let Some(seq) = ended else {
+        return Ok(false);
+    };
+    let change = SessionChange {
+        // A customer who leaves while waiting shortens their line.
+        queue: (session.state == "waiting")
+            .then(|| session.queue())
+            .flatten(),
+        reps,
+        ..SessionChange::default()
+    };
+    state.announce(session.org_id, seq, "ended", session.id, change);
+    Ok(true)
+}
+
+/// Put the rep's active session into another queue (keeps its place by arrival).
+pub async fn transfer(
+    state: &AppState,
+    rep: &User,
+    session: &SupportSession,
+    queue: Queue,
+    reason: &str,
+) -> AppResult<bool> {
+    let reps = reps_in(state, session).await?;
+    let moved = state
+        .store
+        .requeue_session(rep.org_id, session.id, rep.id, queue, reason, state.now())
+        .await?;
+    let Some(seq) = moved else {
+        return Ok(false);
+    };
+    let change = SessionChange {
+        queue: Some(queue),
+        reps,
+        ..SessionChange::default()
+    };
+    state.announce(rep.org_id, seq, "requeued", session.id, change);
+    Ok(true)
+}
+
+/// Invite a colleague into the rep's active session.
+pub async fn invite(
+    state: &AppState,
+    rep: &User,
+    id: SessionId,
+    invited: UserId,
+) -> AppResult<bool> {
+    let added = state
+        .store
+        .invite_participant(rep.org_id, id, rep.id, invited, state.now())
+        .await?;
+    let Some(seq) = added else {
+        return Ok(false);
+    };
+    let change = SessionChange {
+        reps: vec![rep.id, invited],
+        ..SessionChange::default()
+    };
+    state.announce(rep.org_id, seq, "invited", id, change);
+    Ok(true)
+}
+
+/// Reps whose consoles fell silent past the grace go offline; their sessions go back to the
+/// queues they came from. Safe on every node at once (each rep is taken offline by one).
+pub async fn sweep_presence(state: &AppState) -> AppResult<()> {
+    let now = state.now();
+    let silent_for = state.config.offline_grace_secs + state.config.heartbeat_secs;
+    let silent_since = now.plus_seconds(-(i64::try_from(silent_for).unwrap_or(i64::MAX)));
+    let gone = state
+        .store
+        .sweep_silent_reps(
+            silent_since,
+            |name| format!("{name} was disconnected: back to the queue it came from."),
+            now,
+        )
+        .await?;
+    for went in gone {
+        for (session, seq, queue) in went.requeued {
+            let change = SessionChange {
+                queue: Some(queue),
+                reps: vec![went.rep],
+                ..SessionChange::default()
+            };
+            state.announce(went.org, seq, "requeued", session, change);
+        }
+    }
+    Ok(())
+}
+
+/// A customer's request was queued (committed by the portal's start flow).
+pub fn arrived(state: &AppState, org: domain::OrgId, id: SessionId, seq: i64, queue: Queue) {
+    let change = SessionChange {
+        queue: Some(queue),
+        ..SessionChange::default()
+    };
+    state.announce(org, seq, "queued", id, change);
+}

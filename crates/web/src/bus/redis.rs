@@ -1,0 +1,118 @@
+//! The bus across nodes: Redis pub/sub on one channel (per installation: `bus.channel`). A node hands its own announcements to its
+//! hub at once and publishes them for the others; it skips its own when they come back. Redis
+//! pub/sub may drop messages (a reconnect, a slow subscriber): the intake notices the missing
+//! number and repairs from the database.
+
+use super::{Announcement, EventBus, Intake};
+use crate::realtime::hub::Hub;
+use futures::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    node: u64,
+    announcement: Announcement,
+}
+
+pub struct RedisBus {
+    intake: Arc<Intake>,
+    node: u64,
+    outbox: mpsc::UnboundedSender<String>,
+}
+
+impl RedisBus {
+    /// Connect to Redis at `url`, start publishing and listening. Fails when Redis cannot be
+    /// reached now (a node should not start half connected); later drops are reconnected.
+    pub async fn connect(url: &str, channel: &str, intake: Arc<Intake>) -> anyhow::Result<Self> {
+        let client = ::redis::Client::open(url)?;
+        let publisher = client.get_multiplexed_async_connection().await?;
+        let listener = client.get_async_pubsub().await?;
+        let node = rand::random::<u64>();
+        let (outbox, pending) = mpsc::unbounded_channel();
+        let channel: Arc<str> = channel.into();
+        tokio::spawn(publish(publisher, channel.clone(), pending));
+        tokio::spawn(listen(client, listener, channel, node, intake.clone()));
+        Ok(RedisBus {
+            intake,
+            node,
+            outbox,
+        })
+    }
+}
+
+impl EventBus for RedisBus {
+    fn publish(&self, announcement: Announcement) {
+        let envelope = Envelope {
+            node: self.node,
+            announcement,
+        };
+        if let Ok(text) = serde_json::to_string(&envelope) {
+            let _ = self.outbox.send(text);
+        }
+        self.intake.receive(envelope.announcement);
+    }
+
+    fn hub(&self) -> &Arc<Hub> {
+        self.intake.hub()
+    }
+}
+
+/// Publish in the order announced; a failed publish is logged (the other nodes repair).
+async fn publish(
+    mut connection: ::redis::aio::MultiplexedConnection,
+    channel: Arc<str>,
+    mut pending: mpsc::UnboundedReceiver<String>,
+) {
+    while let Some(text) = pending.recv().await {
+        let sent: ::redis::RedisResult<i64> = ::redis::cmd("PUBLISH")
+            .arg(&*channel)
+            .arg(text)
+            .query_async(&mut connection)
+            .await;
+        if let Err(err) = sent {
+            tracing::warn!(error = %err, "could not publish to Redis");
+        }
+    }
+}
+
+/// Hand other nodes' announcements to this node's intake; reconnect when Redis goes away.
+async fn listen(
+    client: ::redis::Client,
+    mut listener: ::redis::aio::PubSub,
+    channel: Arc<str>,
+    node: u64,
+    intake: Arc<Intake>,
+) {
+    loop {
+        match listener.subscribe(&*channel).await {
+            Ok(()) => {
+                let mut messages = listener.on_message();
+                while let Some(message) = messages.next().await {
+                    let Ok(envelope) =
+                        serde_json::from_slice::<Envelope>(message.get_payload_bytes())
+                    else {
+                        continue;
+                    };
+                    if envelope.node != node {
+                        intake.receive_from_elsewhere(envelope.announcement);
+                    }
+                }
+                tracing::warn!("the Redis bus connection closed: reconnecting");
+            }
+            Err(err) => tracing::warn!(error = %err, "could not subscribe to the Redis bus"),
+        }
+        loop {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            match client.get_async_pubsub().await {
+                Ok(fresh) => {
+                    listener = fresh;
+                    break;
+                }
+                Err(err) => tracing::warn!(error = %err, "Redis is unreachable"),
+            }
+        }
+    }
+}

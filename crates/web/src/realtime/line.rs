@@ -1,0 +1,224 @@
+//! Queue lines: for each queue that has waiting pages open on this node, the order of its
+//! waiting sessions and its recent waits, computed once per change and shared by every page.
+//!
+//! A new arrival joins the back of its line (new sessions start at the lowest priority and
+//! arrive last), so it is appended without a query and wakes nobody. Every other change (an
+//! accept, a cancel, a transfer, a raised priority) rereads the line once; changes that come
+//! in while it is being read are folded into one more read.
+
+use domain::session::Queue;
+use domain::{OrgId, SessionId};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, Weak};
+use tokio::sync::{watch, Notify};
+
+/// How many recent waits the estimate is taken from.
+const RECENT_WAITS: i64 = 20;
+
+/// A line as last read (plus arrivals appended since).
+#[derive(Debug, Default)]
+pub struct LineView {
+    /// False until the first read finished.
+    pub ready: bool,
+    positions: HashMap<SessionId, i64>,
+    next: i64,
+    /// How long the last customers of this queue waited (ms), newest first.
+    pub recent_waits: Vec<i64>,
+}
+
+impl LineView {
+    fn read(line: Vec<SessionId>, recent_waits: Vec<i64>) -> Self {
+        let positions: HashMap<_, _> = line.into_iter().zip(1..).collect();
+        LineView {
+            ready: true,
+            next: positions.len() as i64 + 1,
+            positions,
+            recent_waits,
+        }
+    }
+
+    /// 1 for the first in line; None when the session is not waiting here.
+    pub fn position(&self, session: SessionId) -> Option<i64> {
+        self.positions.get(&session).copied()
+    }
+
+    pub fn len(&self) -> usize {
+        self.positions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.positions.is_empty()
+    }
+}
+
+struct Line {
+    view: Arc<watch::Sender<LineView>>,
+    reread: Arc<Notify>,
+    reading: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for Line {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Line {
+    fn arrived(&self, session: SessionId) {
+        if self.reading.load(Ordering::Acquire) || !self.view.borrow().ready {
+            // A read in flight may have started before this arrival committed.
+            self.reread.notify_one();
+            return;
+        }
+        // Appended in place without waking anyone: nobody's position changed.
+        self.view.send_if_modified(|view| {
+            if !view.positions.contains_key(&session) {
+                view.positions.insert(session, view.next);
+                view.next += 1;
+            }
+            false
+        });
+    }
+}
+
+/// A waiting page's hold on its queue's line: the line lives while someone watches it.
+pub struct LineWatch {
+    _line: Arc<Line>,
+    pub view: watch::Receiver<LineView>,
+}
+
+#[derive(Default)]
+pub struct Lines {
+    store: OnceLock<store::Store>,
+    lines: Mutex<HashMap<(OrgId, Queue), Weak<Line>>>,
+}
+
+impl Lines {
+    pub fn with_store(store: store::Store) -> Self {
+        let lines = Lines::default();
+        let _ = lines.store.set(store);
+        lines
+    }
+
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<(OrgId, Queue), Weak<Line>>> {
+        self.lines.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn live(&self, org: OrgId, queue: Queue) -> Option<Arc<Line>> {
+        self.table().get(&(org, queue)).and_then(Weak::upgrade)
+    }
+
+    /// Watch a queue's line, starting its reader if nobody on this node watched it yet.
+    pub fn watch(&self, org: OrgId, queue: Queue) -> Option<LineWatch> {
+        let store = self.store.get()?.clone();
+        let mut table = self.table();
+        let line = match table.get(&(org, queue)).and_then(Weak::upgrade) {
+            Some(line) => line,
+            None => {
+                let view = Arc::new(watch::Sender::new(LineView::default()));
+                let (reread, reading) = (Arc::new(Notify::new()), Arc::new(AtomicBool::new(true)));
+                let task = tokio::spawn(keep_reading(
+                    store,
+                    org,
+                    queue,
+                    view.clone(),
+                    reread.clone(),
+                    reading.clone(),
+                ));
+                let line = Arc::new(Line {
+                    view,
+                    reread,
+                    reading,
+                    task,
+                });
+                table.retain(|_, line| line.strong_count() > 0);
+                table.insert((org, queue), Arc::downgrade(&line));
+                line
+            }
+        };
+        Some(LineWatch {
+            view: line.view.subscribe(),
+            _line: line,
+        })
+    }
+
+    /// A committed change touched this queue.
+    pub fn changed(&self, org: OrgId, queue: Queue, kind: &str, session: Option<SessionId>) {
+        let Some(line) = self.live(org, queue) else {
+            return;
+        };
+        match (kind, session) {
+            ("queued", Some(session)) => line.arrived(session),
+            _ => line.reread.notify_one(),
+        }
+    }
+
+    /// Something in the organization changed that was not announced in detail (a repaired gap).
+    pub fn all_changed(&self, org: OrgId) {
+        let lines: Vec<_> = self
+            .table()
+            .iter()
+            .filter(|((line_org, _), _)| *line_org == org)
+            .filter_map(|(_, line)| line.upgrade())
+            .collect();
+        for line in lines {
+            line.reread.notify_one();
+        }
+    }
+}
+
+async fn keep_reading(
+    store: store::Store,
+    org: OrgId,
+    queue: Queue,
+    view: Arc<watch::Sender<LineView>>,
+    reread: Arc<Notify>,
+    reading: Arc<AtomicBool>,
+) {
+    loop {
+        reading.store(true, Ordering::Release);
+        let read = async {
+            let line = store.line(org, queue).await?;
+            let recent = store.recent_waits(org, queue, RECENT_WAITS).await?;
+            Ok::<_, store::StoreError>(LineView::read(line, recent))
+        };
+        match read.await {
+            Ok(read) => {
+                view.send_replace(read);
+            }
+            Err(err) => tracing::warn!(error = %err, org = org.0, "could not read a queue line"),
+        }
+        reading.store(false, Ordering::Release);
+        reread.notified().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn positions_follow_the_order_read_and_arrivals_join_the_back() {
+        let view = LineView::read(vec![SessionId(9), SessionId(4)], vec![60_000]);
+        assert_eq!(view.position(SessionId(9)), Some(1));
+        assert_eq!(view.position(SessionId(4)), Some(2));
+        assert_eq!(view.position(SessionId(5)), None);
+        let sender = watch::Sender::new(view);
+        let mut receiver = sender.subscribe();
+        receiver.borrow_and_update();
+        let line = Line {
+            view: Arc::new(sender),
+            reread: Arc::new(Notify::new()),
+            reading: Arc::new(AtomicBool::new(false)),
+            task: tokio::spawn(async {}),
+        };
+        line.arrived(SessionId(11));
+        assert_eq!(line.view.borrow().position(SessionId(11)), Some(3));
+        assert!(
+            !receiver.has_changed().unwrap(),
+            "an arrival at the back wakes nobody"
+        );
+    }
+}
