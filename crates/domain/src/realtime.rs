@@ -26,12 +26,9 @@ pub enum Topic {
 /// What a rep's console subscribes to: their own topic and the queues they may take from.
 /// `Queue::open_to` is the rule; a queue it refuses never appears here.
 pub fn console_topics(org: OrgId, rep: UserId, teams: &[TeamId]) -> Vec<Topic> {
-    let queues = std::iter::once(Queue::Personal(rep))
-        .chain(teams.iter().map(|team| Queue::Team(*team)))
-        .chain(std::iter::once(Queue::General))
-        .filter(|queue| queue.open_to(rep, teams));
+    let queues = Queue::all_open_to(rep, teams);
     std::iter::once(Topic::Rep { rep })
-        .chain(queues.map(|queue| Topic::Queue { org, queue }))
+        .chain(queues.into_iter().map(|queue| Topic::Queue { org, queue }))
         .chain(std::iter::once(Topic::Org { org }))
         .collect()
 }

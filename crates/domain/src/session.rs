@@ -37,6 +37,39 @@ impl StartMethod {
     }
 }
 
+/// Where a session stands, as its row keeps it (the typed `SessionState` adds the details).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Waiting,
+    Active,
+    Ended,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Waiting => "waiting",
+            Status::Active => "active",
+            Status::Ended => "ended",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Self, crate::FieldError> {
+        [Status::Waiting, Status::Active, Status::Ended]
+            .into_iter()
+            .find(|status| status.as_str() == s)
+            .ok_or(crate::FieldError::InvalidChoice)
+    }
+}
+
+impl TryFrom<String> for Status {
+    type Error = crate::FieldError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Status::parse(&s)
+    }
+}
+
 /// Which queue a waiting session is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
@@ -55,6 +88,15 @@ impl Queue {
             Queue::Team(team) => teams.contains(&team),
             Queue::General => true,
         }
+    }
+
+    /// Every queue `rep` may take from, by the rule above: what their console lists and hears.
+    pub fn all_open_to(rep: UserId, teams: &[TeamId]) -> Vec<Queue> {
+        std::iter::once(Queue::Personal(rep))
+            .chain(teams.iter().map(|team| Queue::Team(*team)))
+            .chain(std::iter::once(Queue::General))
+            .filter(|queue| queue.open_to(rep, teams))
+            .collect()
     }
 }
 

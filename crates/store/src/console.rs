@@ -24,41 +24,60 @@ pub struct QueueItem {
     pub queued_at: i64,
 }
 
-/// Waiting sessions this rep may take: their personal queue, their teams' queues, the general
-/// queue. In line order (priority, then arrival).
-fn visible_filter(teams: &[TeamId], first: usize) -> String {
-    let team_clause = if teams.is_empty() {
-        String::new()
-    } else {
-        let placeholders: Vec<String> = (0..teams.len())
-            .map(|i| format!("${}", first + i))
-            .collect();
-        format!(
-            " OR (s.queue_kind = 'team' AND s.queue_team_id IN ({}))",
-            placeholders.join(", ")
-        )
-    };
-    format!("(s.queue_kind = 'general' OR (s.queue_kind = 'personal' AND s.queue_user_id = $2){team_clause})")
+/// Rows of `s` in any of `queues`, binding from `$first` (one parameter per personal or team
+/// queue). Which queues a rep may see is decided by `Queue::all_open_to`, never here.
+fn in_queues(queues: &[Queue], first: usize) -> String {
+    let mut next = first;
+    let clauses: Vec<String> = queues
+        .iter()
+        .map(|queue| {
+            let clause = match queue {
+                Queue::Personal(_) => {
+                    format!("(s.queue_kind = 'personal' AND s.queue_user_id = ${next})")
+                }
+                Queue::Team(_) => format!("(s.queue_kind = 'team' AND s.queue_team_id = ${next})"),
+                Queue::General => return "s.queue_kind = 'general'".to_owned(),
+            };
+            next += 1;
+            clause
+        })
+        .collect();
+    match clauses.is_empty() {
+        true => "FALSE".to_owned(),
+        false => format!("({})", clauses.join(" OR ")),
+    }
+}
+
+/// The ids `in_queues` binds, in the same order.
+fn queue_ids(queues: &[Queue]) -> Vec<i64> {
+    queues
+        .iter()
+        .filter_map(|queue| match queue {
+            Queue::Personal(rep) => Some(rep.0),
+            Queue::Team(team) => Some(team.0),
+            Queue::General => None,
+        })
+        .collect()
 }
 
 impl Store {
-    /// The first `limit` in line of the queues this rep may take from, and how many wait there
-    /// in all (a console stays fast with thousands waiting).
+    /// The first `limit` in line of `queues` (those a rep may take from), and how many wait
+    /// there in all (a console stays fast with thousands waiting).
     pub async fn visible_queue(
         &self,
         org: OrgId,
-        rep: UserId,
-        teams: &[TeamId],
+        queues: &[Queue],
         limit: i64,
     ) -> StoreResult<(Vec<QueueItem>, i64)> {
         let count_sql = format!(
             "SELECT COUNT(*) FROM support_sessions s WHERE s.org_id = $1 AND s.state = 'waiting' AND {}",
-            visible_filter(teams, 3)
+            in_queues(queues, 2)
         );
+        let ids = queue_ids(queues);
         let total: i64 = on_pool!(self, p => {
-            let mut query = sqlx::query_scalar(&count_sql).bind(org.0).bind(rep.0);
-            for team in teams {
-                query = query.bind(team.0);
+            let mut query = sqlx::query_scalar(&count_sql).bind(org.0);
+            for id in &ids {
+                query = query.bind(id);
             }
             query.fetch_one(p).await
         })?;
@@ -69,13 +88,13 @@ impl Store {
              LEFT JOIN issue_types i ON i.id = s.issue_type_id \
              WHERE s.org_id = $1 AND s.state = 'waiting' AND {} \
              ORDER BY s.priority DESC, s.queued_at, s.id LIMIT {}",
-            visible_filter(teams, 3),
+            in_queues(queues, 2),
             limit.max(0)
         );
         let shown = on_pool!(self, p => {
-            let mut query = sqlx::query_as(&sql).bind(org.0).bind(rep.0);
-            for team in teams {
-                query = query.bind(team.0);
+            let mut query = sqlx::query_as(&sql).bind(org.0);
+            for id in &ids {
+                query = query.bind(id);
             }
             query.fetch_all(p).await
         })?;

@@ -6,7 +6,7 @@
 
 use crate::pool::{on_pool, BeginWrite};
 use crate::{Store, StoreError, StoreResult};
-use domain::session::{self, Outcome, Queue, SessionEvent, SessionState, StartMethod};
+use domain::session::{self, Outcome, Queue, SessionEvent, SessionState, StartMethod, Status};
 use domain::{IssueTypeId, OrgId, SessionId, SiteId, TeamId, Timestamp, UserId};
 
 pub struct NewSupportSession<'a> {
@@ -33,7 +33,8 @@ pub struct SupportSession {
     pub id: SessionId,
     #[sqlx(try_from = "i64")]
     pub org_id: OrgId,
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: Status,
     pub start_method: String,
     pub queue_kind: Option<String>,
     pub queue_user_id: Option<i64>,
@@ -74,21 +75,20 @@ impl SupportSession {
     pub fn session_state(&self) -> StoreResult<SessionState> {
         let corrupt =
             || StoreError::Corrupt(format!("support session {} has an invalid state", self.id));
-        Ok(match self.state.as_str() {
-            "waiting" => SessionState::Waiting {
+        Ok(match self.state {
+            Status::Waiting => SessionState::Waiting {
                 queue: self.queue().ok_or_else(corrupt)?,
             },
-            "active" => SessionState::Active {
+            Status::Active => SessionState::Active {
                 owner: UserId(self.owner_user_id.ok_or_else(corrupt)?),
             },
-            "ended" => SessionState::Ended {
+            Status::Ended => SessionState::Ended {
                 outcome: self
                     .outcome
                     .as_deref()
                     .and_then(Outcome::parse)
                     .ok_or_else(corrupt)?,
             },
-            _ => return Err(corrupt()),
         })
     }
 }
@@ -96,6 +96,8 @@ impl SupportSession {
 #[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
 pub struct StoredEvent {
     pub seq: i64,
+    /// The session's own number for this event (None for events logged before it existed).
+    pub session_seq: Option<i64>,
     pub session_id: Option<i64>,
     pub kind: String,
     pub payload: String,
@@ -117,9 +119,21 @@ pub(crate) fn queue_columns(queue: Queue) -> (&'static str, Option<i64>, Option<
     }
 }
 
-/// Append `$event` for `$session` inside transaction `$tx`; evaluates to its sequence number.
+/// Append `$event` for `$session` inside transaction `$tx`; evaluates to its organization
+/// sequence number. The session's own number comes from the session's row (decision 0009);
+/// `$session_seq`, when given, is the number the caller already put there (a new session's 1).
 macro_rules! append_event_impl {
     ($tx:expr, $org:expr, $session:expr, $event:expr, $now:expr) => {{
+        let session_seq: i64 = sqlx::query_scalar(
+            "UPDATE support_sessions SET last_session_seq = last_session_seq + 1 WHERE id = $1 \
+             RETURNING last_session_seq",
+        )
+        .bind($session.0)
+        .fetch_one(&mut *$tx)
+        .await?;
+        $crate::support::append_event!($tx, $org, $session, $event, $now, session_seq)
+    }};
+    ($tx:expr, $org:expr, $session:expr, $event:expr, $now:expr, $session_seq:expr) => {{
         let seq: i64 = sqlx::query_scalar(
             "UPDATE organizations SET last_event_seq = last_event_seq + 1 WHERE id = $1 \
              RETURNING last_event_seq",
@@ -128,8 +142,8 @@ macro_rules! append_event_impl {
         .fetch_one(&mut *$tx)
         .await?;
         sqlx::query(
-            "INSERT INTO session_events (org_id, seq, session_id, kind, payload, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+            "INSERT INTO session_events (org_id, seq, session_id, kind, payload, created_at, session_seq) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
         )
         .bind($org.0)
         .bind(seq)
@@ -137,6 +151,7 @@ macro_rules! append_event_impl {
         .bind($event.kind())
         .bind(serde_json::to_string($event)?)
         .bind($now.millis())
+        .bind($session_seq)
         .execute(&mut *$tx)
         .await?;
         seq
@@ -224,8 +239,8 @@ macro_rules! insert_session {
             "INSERT INTO support_sessions (org_id, site_id, state, start_method, queue_kind, \
              queue_user_id, queue_team_id, issue_type_id, customer_name, customer_company, \
              company_code, description, fields, language, verified, capability_digest, \
-             created_at, queued_at) \
-             VALUES ($1, $2, 'waiting', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16) \
+             created_at, queued_at, last_session_seq) \
+             VALUES ($1, $2, 'waiting', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1) \
              RETURNING id",
         )
         .bind($org.0).bind($new.site.map(|s| s.0)).bind($new.start_method.as_str()).bind(kind)
@@ -234,7 +249,8 @@ macro_rules! insert_session {
         .bind(&fields).bind($new.language).bind($new.verified).bind($new.capability_digest)
         .bind($now.millis())
         .fetch_one(&mut *$tx).await?;
-        let seq = append_event!($tx, $org, SessionId(id), &event, $now);
+        // The row was inserted holding its first event's number.
+        let seq = append_event!($tx, $org, SessionId(id), &event, $now, 1i64);
         (SessionId(id), seq)
     }};
 }
@@ -399,7 +415,7 @@ impl Store {
                  AND COALESCE(owner_user_id, 0) = COALESCE($6, 0)",
             )
             .bind(outcome.as_str()).bind(now.millis()).bind(id.0).bind(org.0)
-            .bind(&current.state).bind(current.owner_user_id).bind(notes)
+            .bind(current.state.as_str()).bind(current.owner_user_id).bind(notes)
             .execute(&mut *tx).await?.rows_affected() == 1;
             if !done {
                 return Ok(None);
@@ -417,7 +433,8 @@ impl Store {
         after_seq: i64,
         limit: i64,
     ) -> StoreResult<Vec<StoredEvent>> {
-        let sql = "SELECT seq, session_id, kind, payload, created_at FROM session_events \
+        let sql =
+            "SELECT seq, session_seq, session_id, kind, payload, created_at FROM session_events \
                    WHERE org_id = $1 AND seq > $2 ORDER BY seq LIMIT $3";
         Ok(on_pool!(self, p => sqlx::query_as(sql)
             .bind(org.0).bind(after_seq).bind(limit).fetch_all(p).await)?)
@@ -425,7 +442,8 @@ impl Store {
 
     /// The event log of one session ("why was it routed here").
     pub async fn session_events(&self, org: OrgId, id: SessionId) -> StoreResult<Vec<StoredEvent>> {
-        let sql = "SELECT seq, session_id, kind, payload, created_at FROM session_events \
+        let sql =
+            "SELECT seq, session_seq, session_id, kind, payload, created_at FROM session_events \
                    WHERE org_id = $1 AND session_id = $2 ORDER BY seq";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(org.0).bind(id.0).fetch_all(p).await)?)
     }

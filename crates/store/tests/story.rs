@@ -3,7 +3,7 @@
 //! `sqlite::…` and `postgres::…` in the output show both backends ran.
 
 use domain::rep::Presence;
-use domain::session::{Outcome, Queue, SessionEvent, StartMethod};
+use domain::session::{Outcome, Queue, SessionEvent, StartMethod, Status};
 use domain::text::{DisplayName, Email, Slug};
 use domain::{OrgId, Role, SessionId, Timestamp, UserId};
 use store::orgs::NewOrganization;
@@ -397,7 +397,7 @@ async fn fifty_concurrent_claims_have_exactly_one_winner(backend: Backend) {
     assert_eq!(winners.len(), 1, "exactly one claim wins");
 
     let row = store.support_session(acme, session).await.unwrap().unwrap();
-    assert_eq!(row.state, "active");
+    assert_eq!(row.state, Status::Active);
     let accepted: Vec<_> = store
         .session_events(acme, session)
         .await
@@ -487,7 +487,7 @@ async fn a_silent_console_takes_its_rep_offline_once(backend: Backend) {
         "back where it came from"
     );
     let row = store.support_session(acme, session).await.unwrap().unwrap();
-    assert_eq!((row.state.as_str(), row.owner_user_id), ("waiting", None));
+    assert_eq!((row.state, row.owner_user_id), (Status::Waiting, None));
     let requeues = store
         .session_events(acme, session)
         .await
@@ -500,6 +500,49 @@ async fn a_silent_console_takes_its_rep_offline_once(backend: Backend) {
         store.user(acme, rep).await.unwrap().unwrap().presence,
         Presence::Offline
     );
+}
+
+async fn each_session_numbers_its_own_events_without_gaps(backend: Backend) {
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let rep = add_rep(&store, acme, "rep@acme.test").await;
+    let (a, _) = store
+        .create_support_session(acme, &waiting_in(Queue::General, "a"), T0)
+        .await
+        .unwrap();
+    let (b, _) = store
+        .create_support_session(acme, &waiting_in(Queue::General, "b"), T0)
+        .await
+        .unwrap();
+    store
+        .claim_session(acme, a, rep, 5, T0)
+        .await
+        .unwrap()
+        .won()
+        .unwrap();
+    store
+        .requeue_session(acme, a, rep, Queue::General, "back", T0)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .claim_session(acme, b, rep, 5, T0)
+        .await
+        .unwrap()
+        .won()
+        .unwrap();
+    let numbers = |id| {
+        let store = store.clone();
+        async move {
+            let events = store.session_events(acme, id).await.unwrap();
+            events
+                .iter()
+                .map(|e| e.session_seq.unwrap())
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(numbers(a).await, vec![1, 2, 3], "a's own numbers, gap-free");
+    assert_eq!(numbers(b).await, vec![1, 2], "b counts on its own");
 }
 
 async fn the_event_log_is_ordered_and_resumable(backend: Backend) {
@@ -1154,7 +1197,7 @@ async fn a_reps_console_sees_their_queues_and_moves_sessions(backend: Backend) {
     };
     assert_eq!(
         ids(store
-            .visible_queue(acme, ann, &[support], 100)
+            .visible_queue(acme, &Queue::all_open_to(ann, &[support]), 100)
             .await
             .unwrap()
             .0),
@@ -1163,7 +1206,7 @@ async fn a_reps_console_sees_their_queues_and_moves_sessions(backend: Backend) {
     );
     assert_eq!(
         ids(store
-            .visible_queue(acme, bob, &[billing], 100)
+            .visible_queue(acme, &Queue::all_open_to(bob, &[billing]), 100)
             .await
             .unwrap()
             .0),
@@ -1276,6 +1319,7 @@ on_both_backends!(
     the_setup_token_works_once,
     fifty_concurrent_claims_have_exactly_one_winner,
     concurrent_claims_by_one_rep_stay_within_their_limit,
+    each_session_numbers_its_own_events_without_gaps,
     a_silent_console_takes_its_rep_offline_once,
     the_event_log_is_ordered_and_resumable,
     the_audit_log_keeps_who_did_what,

@@ -355,7 +355,7 @@ async fn an_overdue_session_is_served_before_newer_arrivals(backend: Backend) {
         let teams = p.app.store.user_team_ids(p.org, p.rep).await.unwrap();
         p.app
             .store
-            .visible_queue(p.org, p.rep, &teams, 100)
+            .visible_queue(p.org, &Queue::all_open_to(p.rep, &teams), 100)
             .await
             .unwrap()
             .0

@@ -5,7 +5,7 @@
 use crate::helpers::{csrf_in, location, now, spawn_app_with, TestApp, PASSWORD};
 use crate::on_both_backends;
 use crate::portal::{portal_app, Portal};
-use domain::session::{Queue, SessionState};
+use domain::session::{Queue, SessionState, Status};
 use domain::SessionId;
 use futures::StreamExt;
 use std::time::Duration;
@@ -447,8 +447,12 @@ async fn a_session_returns_to_its_queue_when_its_reps_console_stays_away(backend
     drop(socket);
 
     // Bounded wait for the grace period to pass and the fallback to run.
-    let state = p.state_becomes(session, "waiting").await;
-    assert_eq!(state, "waiting", "back in line after the grace period");
+    let state = p.state_becomes(session, Status::Waiting).await;
+    assert_eq!(
+        state,
+        Status::Waiting,
+        "back in line after the grace period"
+    );
     let back = p
         .app
         .store

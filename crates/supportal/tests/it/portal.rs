@@ -5,7 +5,7 @@ use crate::helpers::{location, now, spawn_app, spawn_app_with, TestApp};
 use crate::on_both_backends;
 use domain::intake::{CustomField, FieldKind};
 use domain::rep::Presence;
-use domain::session::{Queue, SessionState};
+use domain::session::{Queue, SessionState, Status};
 use domain::session_key::SessionKey;
 use domain::site::SiteSettings;
 use domain::text::{DisplayName, Slug};
@@ -126,8 +126,8 @@ impl Portal {
     }
 
     /// The session's state once it is `state`, or after a bounded wait (10 s) whatever it is.
-    pub async fn state_becomes(&self, id: SessionId, state: &str) -> String {
-        let mut now = String::new();
+    pub async fn state_becomes(&self, id: SessionId, state: Status) -> Status {
+        let mut now = self.session(id).await.state;
         for _ in 0..50 {
             now = self.session(id).await.state;
             if now == state {

@@ -5,7 +5,7 @@
 use crate::error::AppResult;
 use crate::state::AppState;
 use domain::realtime::SessionChange;
-use domain::session::{Outcome, Queue};
+use domain::session::{Outcome, Queue, Status};
 use domain::{SessionId, UserId};
 use store::support::{Claim, SupportSession};
 use store::users::User;
@@ -26,7 +26,7 @@ pub enum Taken {
 /// The reps in a session now: its owner and participants (their consoles list it).
 async fn reps_in(state: &AppState, session: &SupportSession) -> AppResult<Vec<UserId>> {
     let mut reps: Vec<UserId> = session.owner_user_id.map(UserId).into_iter().collect();
-    if session.state == "active" {
+    if session.state == Status::Active {
         for participant in state.store.participants(session.org_id, session.id).await? {
             reps.push(participant.id);
         }
@@ -164,7 +164,7 @@ pub async fn end(
     };
     let change = SessionChange {
         // A customer who leaves while waiting shortens their line.
-        queue: (session.state == "waiting")
+        queue: (session.state == Status::Waiting)
             .then(|| session.queue())
             .flatten(),
         reps,

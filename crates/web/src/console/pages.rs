@@ -27,7 +27,11 @@ pub async fn console_context(state: &AppState, me: &CurrentUser) -> AppResult<Va
     let teams = state.store.user_team_ids(org, me.user.id).await?;
     let (queue, queue_total) = state
         .store
-        .visible_queue(org, me.user.id, &teams, state.config.queue_list_limit)
+        .visible_queue(
+            org,
+            &domain::session::Queue::all_open_to(me.user.id, &teams),
+            state.config.queue_list_limit,
+        )
         .await?;
     let sessions = state.store.active_sessions_of(org, me.user.id).await?;
     let offers = state.store.offers_for(org, me.user.id).await?;

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use domain::realtime::{SessionChange, Topic};
 use domain::session::Outcome;
+use domain::session::Status;
 use domain::UserId;
 use domain::{Language, SiteId};
 use minijinja::context;
@@ -24,7 +25,7 @@ use store::support::SupportSession;
 /// What the customer is told now; the page renders it, the socket pushes it.
 #[derive(Serialize, PartialEq)]
 pub struct WaitView {
-    state: String,
+    state: Status,
     position: Option<i64>,
     estimated_minutes: Option<i64>,
     rep_name: Option<String>,
@@ -69,8 +70,8 @@ impl InLine {
 
 /// The rep who took the session, by name.
 async fn rep_name(state: &AppState, session: &SupportSession) -> AppResult<Option<String>> {
-    match (session.state.as_str(), session.owner_user_id) {
-        ("active", Some(owner)) => Ok(state
+    match (session.state, session.owner_user_id) {
+        (Status::Active, Some(owner)) => Ok(state
             .store
             .user(session.org_id, domain::UserId(owner))
             .await?
@@ -89,8 +90,8 @@ async fn wait_view(
     lang: Language,
 ) -> AppResult<WaitView> {
     let now = state.now();
-    let (position, estimated_minutes) = match (session.state.as_str(), in_line) {
-        ("waiting", Some(line)) => (
+    let (position, estimated_minutes) = match (session.state, in_line) {
+        (Status::Waiting, Some(line)) => (
             Some(line.position),
             domain::queue::estimated_wait_minutes(
                 &line.recent_waits,
@@ -111,7 +112,7 @@ async fn wait_view(
         None => Vec::new(),
     };
     Ok(WaitView {
-        state: session.state.clone(),
+        state: session.state,
         position,
         estimated_minutes,
         rep_name,
@@ -300,7 +301,7 @@ async fn push_views(
 
 /// The queue the session waits in (None once taken or ended).
 fn waits_in(session: &SupportSession) -> Option<domain::session::Queue> {
-    session.queue().filter(|_| session.state == "waiting")
+    session.queue().filter(|_| session.state == Status::Waiting)
 }
 
 /// The view from the shared line when it knows this session, counted in the database when it
@@ -314,8 +315,9 @@ async fn current_view(
 ) -> Option<WaitView> {
     if let Some(watch) = line.as_mut() {
         if !watch.view.borrow().ready {
-            // The line is being read for the first time on this node.
-            let _ = watch.view.changed().await;
+            // The line is being read for the first time on this node (if that read fails, the
+            // count below answers instead).
+            let _ = tokio::time::timeout(Duration::from_secs(2), watch.view.changed()).await;
         }
     }
     let from_line = line
