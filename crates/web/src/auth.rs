@@ -87,7 +87,7 @@ pub async fn login(
 ) -> AppResult<Response> {
     let f = form.value;
     let next = paths::safe_next(f.next.as_deref());
-    if let Err(secs) = state.login_limiter.check(ip, f.email.trim()) {
+    if let Err(secs) = state.login_limiter.check(ip, f.email.trim()).await {
         let message = format!("Too many sign-in attempts. Try again in {secs} seconds.");
         let mut response = login_form(
             &state,

@@ -90,15 +90,29 @@ impl AppState {
         let catalog = Arc::new(Catalog::load()?);
         let hub = Arc::new(Hub::new(store.clone()));
         let intake = Intake::new(hub, store.clone());
-        let bus: Arc<dyn EventBus> = match bus {
+        let (bus, limits): (Arc<dyn EventBus>, _) = match bus {
             Some((url, channel)) => {
-                Arc::new(crate::bus::redis::RedisBus::connect(url, channel, intake).await?)
+                let redis = ::redis::Client::open(url)?
+                    .get_multiplexed_async_connection()
+                    .await?;
+                let limits = crate::rate_limit::Shared {
+                    redis,
+                    prefix: format!("{channel}:limit"),
+                };
+                let bus = crate::bus::redis::RedisBus::connect(url, channel, intake).await?;
+                (Arc::new(bus), Some(limits))
             }
-            None => Arc::new(InProcessBus::new(intake)),
+            None => (Arc::new(InProcessBus::new(intake)), None),
         };
+        let key_limits = limits.as_ref().map(|s| crate::rate_limit::Shared {
+            redis: s.redis.clone(),
+            prefix: format!("{}:key-ip", s.prefix),
+        });
         Ok(AppState(Arc::new(Parts {
-            login_limiter: Arc::new(LoginLimiter::new(&config)),
-            key_limiter: Arc::new(Limiter::per_minute(config.key_attempts_per_ip_per_minute)),
+            login_limiter: Arc::new(LoginLimiter::new(&config, limits.as_ref())),
+            key_limiter: Arc::new(
+                Limiter::per_minute(config.key_attempts_per_ip_per_minute).shared(key_limits),
+            ),
             store,
             clock,
             config: Arc::new(config),

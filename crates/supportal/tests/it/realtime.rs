@@ -6,7 +6,7 @@ use crate::console::{console_socket, next_message, rep, session_cookie, Socket};
 use crate::helpers::{now, spawn_app_with, test_config, test_redis_url, Node, TestApp};
 use crate::on_both_backends;
 use crate::portal::{portal_app, Portal};
-use domain::session::{Queue, SessionState};
+use domain::session::{Queue, SessionState, Status};
 use domain::text::{DisplayName, Slug};
 use futures::StreamExt;
 use std::time::Duration;
@@ -210,6 +210,7 @@ async fn two_nodes_share_queues_consoles_and_presence() {
     config.bus.channel = format!("supportal:test:{}", rand::random::<u64>());
     config.console.heartbeat_secs = 1;
     config.console.offline_grace_secs = 1;
+    config.security.key_attempts_per_ip_per_minute = 3;
     let mut node_a = Node::start(config.clone()).await;
     let p = portal_app(crate::helpers::spawn_with(&config).await).await;
     let on_a = node_a.browser(&p.app);
@@ -274,9 +275,10 @@ async fn two_nodes_share_queues_consoles_and_presence() {
     // takes them offline after the grace and requeues the session exactly once.
     node_a.crash();
     drop(console_a);
-    let state = p.state_becomes(session, "waiting").await;
+    let state = p.state_becomes(session, Status::Waiting).await;
     assert_eq!(
-        state, "waiting",
+        state,
+        Status::Waiting,
         "requeued after the crashed node's rep went silent"
     );
     // Let several more sweeps run: still exactly one requeue.
@@ -284,4 +286,22 @@ async fn two_nodes_share_queues_consoles_and_presence() {
     assert_eq!(p.events_of(session, "requeued").await, 1);
     let riley = p.app.store.user(p.org, p.rep).await.unwrap().unwrap();
     assert_eq!(riley.presence, domain::rep::Presence::Offline);
+
+    // Key attempts count across nodes: two on each of two nodes exceed three a minute. (Node A
+    // is gone: a third node takes its place.)
+    let node_c = Node::start(config.clone()).await;
+    let on_c = node_c.browser(&p.app);
+    let wrong_key = |app: TestApp| async move {
+        app.submit("/p/help", "/p/help/key", &[("key", "987654321")])
+            .await
+            .status()
+            .as_u16()
+    };
+    let tries = [
+        wrong_key(on_c.other_browser()).await,
+        wrong_key(p.app.other_browser()).await,
+        wrong_key(on_c.other_browser()).await,
+        wrong_key(p.app.other_browser()).await,
+    ];
+    assert_eq!(tries, [422, 422, 422, 429], "one limit for every node");
 }

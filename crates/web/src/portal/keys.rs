@@ -8,6 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::extract::ClientIp;
 use crate::forms::{FieldErrors, Outcome};
 use crate::i18n::Lang;
+use crate::paths;
 use crate::state::AppState;
 use crate::templates::page;
 use axum::extract::{Path, State};
@@ -67,7 +68,7 @@ pub async fn live_key(
             status,
         }))
     };
-    if let Err(secs) = state.key_limiter.check(&ip) {
+    if let Err(secs) = state.key_limiter.check(&ip).await {
         return refuse(
             "key.too_many",
             &[("seconds", secs.to_string())],
@@ -114,7 +115,7 @@ fn confirm_page<'a>(
 ) -> RequestPage<'a> {
     RequestPage {
         mode: "key",
-        action: format!("/p/{}/key/confirm", portal.site.slug),
+        action: paths::portal(&portal.site.slug, "key/confirm"),
         rep: Some(
             context! { name => &record.rep_name, title => &record.rep_title, org_name => &record.org_name },
         ),
@@ -144,11 +145,9 @@ pub async fn follow_key(
             )
             .await?))
         }
-        KeyTarget::Presentation(_) => Ok(Ok(Redirect::to(&format!(
-            "/presentations/{}",
-            record.key_value
-        ))
-        .into_response())),
+        KeyTarget::Presentation(_) => Ok(Ok(
+            Redirect::to(&paths::presentation(&record.key_value)).into_response()
+        )),
         KeyTarget::Profile(_) => Ok(Err(KeyRefusal::new(
             state,
             lang,
@@ -293,9 +292,7 @@ pub async fn presentation(
         .unwrap_or_default();
     let refusal = match live_key(&state, ip, lang, &raw).await? {
         Ok(record) if matches!(record.target(), KeyTarget::Presentation(_)) => {
-            return Ok(
-                Redirect::to(&format!("/presentations/{}", record.key_value)).into_response(),
-            );
+            return Ok(Redirect::to(&paths::presentation(&record.key_value)).into_response());
         }
         Ok(_) => KeyRefusal::new(
             &state,
