@@ -14,12 +14,26 @@ pub fn estimated_wait_minutes(recent_waits_ms: &[i64], waited_ms: i64) -> Option
     Some(((left_ms + 59_999) / 60_000).max(1))
 }
 
-/// Whether a change announced in a waiting customer's organization can change what their waiting
-/// page shows. A new arrival joins behind everyone already waiting in its queue (new sessions
-/// start at the lowest priority, and arrive last), so another customer's `queued` moves no one;
-/// everything else (an accept, a leave, a transfer, a raised priority, a notice) may.
-pub fn may_change_wait(kind: &str, about_this_session: bool) -> bool {
-    about_this_session || kind != "queued"
+/// What a change announced to a queue does to that queue's line (the order of its waiting
+/// customers and their recent waits).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineChange {
+    /// A new arrival joins the back: new sessions start at the lowest priority and arrive
+    /// last, so nobody already waiting moves.
+    JoinsBack,
+    /// Offers and invitations change who is asked or helping, not who waits in what order.
+    Unchanged,
+    /// Anything else (an accept, a leave, a transfer in or out, a raised priority) may move
+    /// people or the recent waits: the line is read again.
+    Reread,
+}
+
+pub fn line_change(kind: &str) -> LineChange {
+    match kind {
+        "queued" => LineChange::JoinsBack,
+        "offered" | "offer_closed" | "invited" => LineChange::Unchanged,
+        _ => LineChange::Reread,
+    }
 }
 
 #[cfg(test)]
@@ -42,17 +56,13 @@ mod tests {
     }
 
     #[test]
-    fn only_another_customers_arrival_is_ignored() {
-        assert!(!may_change_wait("queued", false));
-        assert!(may_change_wait("queued", true));
-        for kind in [
-            "accepted",
-            "ended",
-            "transferred",
-            "priority_raised",
-            "notice",
-        ] {
-            assert!(may_change_wait(kind, false), "{kind}");
+    fn only_changes_that_move_people_reread_the_line() {
+        assert_eq!(line_change("queued"), LineChange::JoinsBack);
+        for kind in ["offered", "offer_closed", "invited"] {
+            assert_eq!(line_change(kind), LineChange::Unchanged, "{kind}");
+        }
+        for kind in ["accepted", "ended", "requeued", "overdue", "unknown"] {
+            assert_eq!(line_change(kind), LineChange::Reread, "{kind}");
         }
     }
 }

@@ -5,12 +5,18 @@
 //! arrive last), so it is appended without a query and wakes nobody. Every other change (an
 //! accept, a cancel, a transfer, a raised priority) rereads the line once; changes that come
 //! in while it is being read are folded into one more read.
+//!
+//! A line nobody watches lingers for a minute: arrivals keep appending to it (cheap), other
+//! changes only mark it stale, and the next page to watch it triggers one read. So the pages of
+//! a queue that come and go (each customer opens theirs once) do not each read the whole line.
 
+use domain::queue::LineChange;
 use domain::session::Queue;
 use domain::{OrgId, SessionId};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, Weak};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
 
 /// How many recent waits the estimate is taken from.
@@ -52,11 +58,16 @@ impl LineView {
     }
 }
 
+/// How long a line nobody watches is kept.
+const LINGER: Duration = Duration::from_secs(60);
+
 struct Line {
     view: Arc<watch::Sender<LineView>>,
     reread: Arc<Notify>,
     reading: Arc<AtomicBool>,
     task: tokio::task::JoinHandle<()>,
+    /// When a page last started watching (for the linger).
+    last_watched: Mutex<Instant>,
 }
 
 impl Drop for Line {
@@ -66,6 +77,12 @@ impl Drop for Line {
 }
 
 impl Line {
+    /// Nobody watched it for the linger: it may go.
+    fn forgotten(&self) -> bool {
+        let last = *self.last_watched.lock().unwrap_or_else(|p| p.into_inner());
+        self.view.receiver_count() == 0 && last.elapsed() > LINGER
+    }
+
     fn arrived(&self, session: SessionId) {
         if self.reading.load(Ordering::Acquire) || !self.view.borrow().ready {
             // A read in flight may have started before this arrival committed.
@@ -83,16 +100,15 @@ impl Line {
     }
 }
 
-/// A waiting page's hold on its queue's line: the line lives while someone watches it.
+/// A waiting page's hold on its queue's line.
 pub struct LineWatch {
-    _line: Arc<Line>,
     pub view: watch::Receiver<LineView>,
 }
 
 #[derive(Default)]
 pub struct Lines {
     store: OnceLock<store::Store>,
-    lines: Mutex<HashMap<(OrgId, Queue), Weak<Line>>>,
+    lines: Mutex<HashMap<(OrgId, Queue), Arc<Line>>>,
 }
 
 impl Lines {
@@ -102,20 +118,23 @@ impl Lines {
         lines
     }
 
-    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<(OrgId, Queue), Weak<Line>>> {
+    fn table(&self) -> std::sync::MutexGuard<'_, HashMap<(OrgId, Queue), Arc<Line>>> {
         self.lines.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn live(&self, org: OrgId, queue: Queue) -> Option<Arc<Line>> {
-        self.table().get(&(org, queue)).and_then(Weak::upgrade)
+        self.table().get(&(org, queue)).cloned()
     }
 
     /// Watch a queue's line, starting its reader if nobody on this node watched it yet.
     pub fn watch(&self, org: OrgId, queue: Queue) -> Option<LineWatch> {
         let store = self.store.get()?.clone();
         let mut table = self.table();
-        let line = match table.get(&(org, queue)).and_then(Weak::upgrade) {
-            Some(line) => line,
+        let line = match table.get(&(org, queue)).cloned() {
+            Some(line) => {
+                *line.last_watched.lock().unwrap_or_else(|p| p.into_inner()) = Instant::now();
+                line
+            }
             None => {
                 let view = Arc::new(watch::Sender::new(LineView::default()));
                 let (reread, reading) = (Arc::new(Notify::new()), Arc::new(AtomicBool::new(true)));
@@ -132,16 +151,19 @@ impl Lines {
                     reread,
                     reading,
                     task,
+                    last_watched: Mutex::new(Instant::now()),
                 });
-                table.retain(|_, line| line.strong_count() > 0);
-                table.insert((org, queue), Arc::downgrade(&line));
+                table.retain(|_, line| !line.forgotten());
+                table.insert((org, queue), line.clone());
                 line
             }
         };
-        Some(LineWatch {
-            view: line.view.subscribe(),
-            _line: line,
-        })
+        let view = line.view.subscribe();
+        if !view.borrow().ready {
+            // New, or stale while nobody watched: read it now that someone does.
+            line.reread.notify_one();
+        }
+        Some(LineWatch { view })
     }
 
     /// A committed change touched this queue.
@@ -149,8 +171,9 @@ impl Lines {
         let Some(line) = self.live(org, queue) else {
             return;
         };
-        match (kind, session) {
-            ("queued", Some(session)) => line.arrived(session),
+        match (domain::queue::line_change(kind), session) {
+            (LineChange::JoinsBack, Some(session)) => line.arrived(session),
+            (LineChange::Unchanged, _) => {}
             _ => line.reread.notify_one(),
         }
     }
@@ -161,7 +184,7 @@ impl Lines {
             .table()
             .iter()
             .filter(|((line_org, _), _)| *line_org == org)
-            .filter_map(|(_, line)| line.upgrade())
+            .map(|(_, line)| line.clone())
             .collect();
         for line in lines {
             line.reread.notify_one();
@@ -178,6 +201,15 @@ async fn keep_reading(
     reading: Arc<AtomicBool>,
 ) {
     loop {
+        if view.receiver_count() == 0 {
+            // Nobody watches: mark it stale instead of reading; the next watcher asks again.
+            view.send_if_modified(|line| {
+                line.ready = false;
+                false
+            });
+            reread.notified().await;
+            continue;
+        }
         reading.store(true, Ordering::Release);
         let read = async {
             let line = store.line(org, queue).await?;
@@ -213,6 +245,7 @@ mod tests {
             reread: Arc::new(Notify::new()),
             reading: Arc::new(AtomicBool::new(false)),
             task: tokio::spawn(async {}),
+            last_watched: Mutex::new(Instant::now()),
         };
         line.arrived(SessionId(11));
         assert_eq!(line.view.borrow().position(SessionId(11)), Some(3));
