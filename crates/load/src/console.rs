@@ -1,12 +1,15 @@
 //! Reps' consoles as console.js drives them: a socket that says "something happened", then a
-//! fetch of the rep's queue list (bursts coalesced into one fetch after 100 ms). An arrival counts
-//! as shown when its customer's name is in a fetched list.
+//! fetch of the rep's queue list (bursts coalesced into one fetch after 100 ms). The list shows
+//! the oldest waiting customers and the number of all of them (`data-total`); nobody is taken
+//! during a measurement, so an arrival counts as shown once a fetched total includes it: the
+//! k-th arrival to be committed (in the order their requests completed) is shown by the first
+//! fetch whose total exceeds the console's first one by k.
 
 use crate::http::{open_form, websocket, Browser, Socket};
 use crate::report::Latencies;
 use anyhow::{anyhow, bail, Result};
 use futures::StreamExt;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -29,6 +32,8 @@ pub struct Arrivals {
 #[derive(Default)]
 struct Tracked {
     started: HashMap<u64, Instant>,
+    /// Arrivals in the order their requests completed (after their commit).
+    committed: Vec<u64>,
     shown_by: HashMap<u64, usize>,
     each_console: Latencies,
     every_console: Latencies,
@@ -50,6 +55,25 @@ impl Arrivals {
 
     pub fn started(&self, n: u64, at: Instant) {
         self.tracked().started.insert(n, at);
+    }
+
+    /// Arrival `n`'s request completed: it is in the queue.
+    pub fn committed(&self, n: u64) {
+        self.tracked().committed.push(n);
+    }
+
+    /// A console that had already credited `credited` arrivals now counts `arrived` more than
+    /// at its first fetch: credit the rest; how many it has credited now.
+    fn shown_through(&self, credited: usize, arrived: usize, now: Instant) -> usize {
+        let ready: Vec<u64> = {
+            let t = self.tracked();
+            let upto = arrived.min(t.committed.len());
+            t.committed.get(credited..upto).unwrap_or_default().to_vec()
+        };
+        for n in &ready {
+            self.shown(*n, now);
+        }
+        credited + ready.len()
     }
 
     fn shown(&self, n: u64, now: Instant) {
@@ -86,15 +110,16 @@ impl Arrivals {
     }
 }
 
-/// The measured customers' numbers in a queue list.
-fn names_in(html: &str) -> impl Iterator<Item = u64> + '_ {
-    html.match_indices(NAME_PREFIX).filter_map(|(at, m)| {
-        let rest = &html[at + m.len()..];
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        rest[..digits].parse().ok()
-    })
+/// How many customers wait in all, as a queue list says (`data-total`; a server from before the
+/// list was bounded lists everyone, so its items are the total).
+fn total_in(html: &str) -> Option<usize> {
+    let marker = "data-total=\"";
+    let Some(at) = html.find(marker) else {
+        let items = html.matches("data-testid=\"queue-item\"").count();
+        return html.contains("data-testid=\"queue-list\"").then_some(items);
+    };
+    let rest = &html[at + marker.len()..];
+    rest[..rest.find('"')?].parse().ok()
 }
 
 /// Sign a rep in; their browser holds the session cookie.
@@ -124,8 +149,11 @@ impl Console {
             .cookie_header()
             .ok_or_else(|| anyhow!("not signed in"))?;
         let ws = websocket(rep.addr(), "/console/ws?after=0", Some(cookie), 0).await?;
+        let mut rep = rep;
+        let before = rep.get("/console/queue").await?.ok()?;
+        let baseline = total_in(before.text()).ok_or_else(|| anyhow!("no total in the list"))?;
         let (stop, stopped) = watch::channel(false);
-        let task = tokio::spawn(watch_queue(rep, ws, arrivals, stopped));
+        let task = tokio::spawn(watch_queue(rep, ws, arrivals, baseline, stopped));
         Ok(Console { stop, task })
     }
 
@@ -140,9 +168,10 @@ async fn watch_queue(
     mut rep: Browser,
     mut ws: Socket,
     arrivals: Arc<Arrivals>,
+    baseline: usize,
     mut stopped: watch::Receiver<bool>,
 ) -> Result<()> {
-    let mut shown: HashSet<u64> = HashSet::new();
+    let mut credited = 0;
     let mut refresh_at: Option<tokio::time::Instant> = None;
     loop {
         let refresh = async {
@@ -165,11 +194,8 @@ async fn watch_queue(
                 refresh_at = None;
                 let list = rep.get("/console/queue").await?.ok()?;
                 let now = Instant::now();
-                for n in names_in(list.text()) {
-                    if shown.insert(n) {
-                        arrivals.shown(n, now);
-                    }
-                }
+                let total = total_in(list.text()).unwrap_or(baseline);
+                credited = arrivals.shown_through(credited, total.saturating_sub(baseline), now);
             }
         }
     }
@@ -180,10 +206,12 @@ mod tests {
     use super::*;
 
     #[test]
-    fn reads_measured_names_from_a_list() {
-        let html =
-            "<strong>Load customer 12</strong><strong>Ada</strong><strong>Load customer 7</strong>";
-        assert_eq!(names_in(html).collect::<Vec<_>>(), vec![12, 7]);
+    fn reads_the_total_from_a_list() {
+        let html = r#"<ul class="queue" data-testid="queue-list" data-total="1234"><li>"#;
+        assert_eq!(total_in(html), Some(1234));
+        assert_eq!(total_in("<ul>"), None);
+        let unbounded = r#"<ul data-testid="queue-list"><li data-testid="queue-item"></li></ul>"#;
+        assert_eq!(total_in(unbounded), Some(1));
     }
 
     #[test]
@@ -191,11 +219,26 @@ mod tests {
         let arrivals = Arrivals::new(2);
         let t0 = Instant::now();
         arrivals.started(1, t0);
-        arrivals.shown(1, t0 + Duration::from_millis(5));
-        assert_eq!(arrivals.pending(), 1);
-        arrivals.shown(1, t0 + Duration::from_millis(9));
+        arrivals.started(2, t0);
+        arrivals.committed(2);
+        arrivals.committed(1);
+        // The first console's total grew by one: the first committed (2) is shown there.
+        assert_eq!(
+            arrivals.shown_through(0, 1, t0 + Duration::from_millis(5)),
+            1
+        );
+        assert_eq!(arrivals.pending(), 2);
+        // The second console sees both, the first catches up.
+        assert_eq!(
+            arrivals.shown_through(0, 2, t0 + Duration::from_millis(9)),
+            2
+        );
+        assert_eq!(
+            arrivals.shown_through(1, 2, t0 + Duration::from_millis(9)),
+            2
+        );
         assert_eq!(arrivals.pending(), 0);
         let (each, every, tracked) = arrivals.results();
-        assert_eq!((each.count(), every.count(), tracked), (2, 1, 1));
+        assert_eq!((each.count(), every.count(), tracked), (4, 2, 2));
     }
 }

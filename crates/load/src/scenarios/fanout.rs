@@ -96,6 +96,9 @@ pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Res
                 Ok(mut customer) => {
                     arrivals.started(n, Instant::now());
                     let asked = customer.ask(Door::ContactButton, &customer_name(n)).await;
+                    if asked.is_ok() {
+                        arrivals.committed(n);
+                    }
                     if let Ok(mut p) = pool.lock() {
                         p.push(customer);
                     }

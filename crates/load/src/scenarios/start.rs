@@ -107,7 +107,10 @@ async fn step(
                     let sent = Instant::now();
                     arrivals.started(n, sent);
                     let page = match customer.ask(door, &customer_name(n)).await {
-                        Ok(page) => page,
+                        Ok(page) => {
+                            arrivals.committed(n);
+                            page
+                        }
                         Err(_) => {
                             errors += 1;
                             continue;
