@@ -1,6 +1,6 @@
 //! Route paths in one place: links and redirects are built here, never spelled by hand.
 
-use domain::{SessionId, TeamId, UserId};
+use domain::{SessionId, SiteId, TeamId, UserId};
 
 pub const LOGIN: &str = "/login";
 pub const LOGOUT: &str = "/logout";
@@ -14,6 +14,34 @@ pub const ADMIN_REPS: &str = "/admin/reps";
 pub const ADMIN_TEAMS: &str = "/admin/teams";
 pub const ADMIN_AUDIT: &str = "/admin/audit";
 pub const ADMIN_ORGANIZATIONS: &str = "/admin/organizations";
+pub const ADMIN_ISSUE_TYPES: &str = "/admin/issue-types";
+
+pub fn admin_site(id: SiteId) -> String {
+    format!("/admin/sites/{id}")
+}
+
+/// One of a site's admin pages: `fields`, `notices`, `schedule`, `profiles`.
+pub fn admin_site_part(id: SiteId, part: &str) -> String {
+    format!("/admin/sites/{id}/{part}")
+}
+
+/// A presentation's lobby, reached by its key.
+pub fn presentation(key: &str) -> String {
+    format!("/presentations/{key}")
+}
+
+/// A portal page of a site: its home with `""`, else e.g. `request`, `key/confirm`.
+pub fn portal(slug: &str, rest: &str) -> String {
+    match rest {
+        "" => format!("/p/{slug}"),
+        rest => format!("/p/{slug}/{rest}"),
+    }
+}
+
+/// The form that asks a named rep for help.
+pub fn portal_rep(slug: &str, rep: UserId) -> String {
+    format!("/p/{slug}/rep/{rep}")
+}
 
 pub fn admin_rep(id: UserId) -> String {
     format!("/admin/reps/{id}")

@@ -6,6 +6,7 @@ use crate::csrf::{CsrfForm, NoFields};
 use crate::error::{AppError, AppResult};
 use crate::extract::AdminUser;
 use crate::forms::{FieldErrors, Outcome};
+use crate::paths;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -102,5 +103,5 @@ pub async fn delete(
     }
     me.audit(&state, "issue_type.deleted", &id.to_string())
         .await?;
-    Ok(Redirect::to("/admin/issue-types").into_response())
+    Ok(Redirect::to(paths::ADMIN_ISSUE_TYPES).into_response())
 }

@@ -7,6 +7,7 @@ use crate::csrf::{CsrfForm, CsrfMultipart, NoFields};
 use crate::error::{AppError, AppResult};
 use crate::extract::AdminUser;
 use crate::forms::{FieldErrors, Outcome};
+use crate::paths;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -165,7 +166,7 @@ pub async fn delete_field(
         &format!("{} {key}", site.slug),
     )
     .await?;
-    Ok(Redirect::to(&format!("/admin/sites/{}/fields", site.id)).into_response())
+    Ok(Redirect::to(&paths::admin_site_part(site.id, "fields")).into_response())
 }
 
 // ---- notices ----
@@ -334,7 +335,7 @@ pub async fn delete_notice(
     }
     me.audit(&state, "site.notice_deleted", &site.slug).await?;
     state.announce_site_change(me.org_id(), site.id, "notice");
-    Ok(Redirect::to(&format!("/admin/sites/{}/notices", site.id)).into_response())
+    Ok(Redirect::to(&paths::admin_site_part(site.id, "notices")).into_response())
 }
 
 // ---- schedule ----
@@ -617,5 +618,5 @@ pub async fn delete_profile(
         return Err(AppError::NotFound);
     }
     me.audit(&state, "site.profile_deleted", &site.slug).await?;
-    Ok(Redirect::to(&format!("/admin/sites/{}/profiles", site.id)).into_response())
+    Ok(Redirect::to(&paths::admin_site_part(site.id, "profiles")).into_response())
 }

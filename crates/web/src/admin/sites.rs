@@ -6,6 +6,7 @@ use crate::csrf::{CsrfForm, CsrfMultipart};
 use crate::error::{AppError, AppResult};
 use crate::extract::AdminUser;
 use crate::forms::{FieldErrors, Outcome};
+use crate::paths;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -67,7 +68,7 @@ pub async fn create(
     {
         Ok(id) => {
             me.audit(&state, "site.created", slug.as_str()).await?;
-            Ok(Redirect::to(&format!("/admin/sites/{id}")).into_response())
+            Ok(Redirect::to(&paths::admin_site(id)).into_response())
         }
         Err(store::StoreError::Conflict(_)) => {
             errors.add("slug", FieldError::Taken);

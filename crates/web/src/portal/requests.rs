@@ -5,6 +5,7 @@ use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{AppError, AppResult};
 use crate::forms::{FieldErrors, Outcome};
 use crate::i18n::Lang;
+use crate::paths;
 use crate::state::AppState;
 use crate::templates::page;
 use axum::extract::{Path, State};
@@ -213,7 +214,7 @@ pub async fn rep_form(
     let rep = chosen_rep(&state, &portal, &rep).await?;
     let view = RequestPage {
         mode: "rep",
-        action: format!("/p/{}/rep/{}", portal.site.slug, rep.id),
+        action: paths::portal_rep(&portal.site.slug, rep.id),
         rep: Some(rep_view(&rep, &portal.site.org_name)),
         questions: Questions::NAME_ONLY,
         hidden: vec![],
@@ -253,7 +254,7 @@ pub async fn rep_submit(
         Err(errors) => {
             let view = RequestPage {
                 mode: "rep",
-                action: format!("/p/{}/rep/{}", portal.site.slug, rep.id),
+                action: paths::portal_rep(&portal.site.slug, rep.id),
                 rep: Some(rep_view(&rep, &portal.site.org_name)),
                 questions: Questions::NAME_ONLY,
                 hidden: vec![],
@@ -268,7 +269,7 @@ pub async fn rep_submit(
 fn issue_page<'a>(portal: &Portal, typed: &'a Typed, outcome: Outcome) -> RequestPage<'a> {
     RequestPage {
         mode: "issue",
-        action: format!("/p/{}/request", portal.site.slug),
+        action: paths::portal(&portal.site.slug, "request"),
         rep: None,
         questions: form_questions(portal),
         hidden: vec![],
