@@ -14,6 +14,32 @@ pub struct AuditEntry {
     pub created_at: Timestamp,
 }
 
+/// Who did what, recorded inside the transaction of the change itself.
+pub struct AuditRow<'a> {
+    pub org: Option<OrgId>,
+    pub actor: Option<UserId>,
+    pub action: &'a str,
+    pub detail: &'a str,
+}
+
+/// Insert `$row` (an `AuditRow`) in transaction `$tx`.
+macro_rules! audit_in_impl {
+    ($tx:expr, $row:expr, $now:expr) => {{
+        sqlx::query(
+            "INSERT INTO audit_log (org_id, actor_user_id, action, detail, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind($row.org.map(|o| o.0))
+        .bind($row.actor.map(|a| a.0))
+        .bind($row.action)
+        .bind($row.detail)
+        .bind($now.millis())
+        .execute(&mut *$tx)
+        .await?;
+    }};
+}
+pub(crate) use audit_in_impl as audit_in;
+
 impl Store {
     pub async fn record_audit(
         &self,

@@ -1,10 +1,20 @@
 //! Keys a rep hands out: for a support session, a presentation, or a private iOS profile.
 //! A key's digits are unique among live keys whatever they open.
 
-use crate::pool::on_pool;
+use crate::audit::{audit_in, AuditRow};
+use crate::pool::{on_pool, BeginWrite};
 use crate::{Store, StoreResult};
 use domain::session_key::{key_state, KeyState, SessionKey};
 use domain::{OrgId, SiteId, Timestamp, UserId};
+
+/// How issuing a key went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Issued {
+    /// The new key's id.
+    Key(i64),
+    /// The rep already holds `live` live keys, the cap.
+    AtCap { live: i64 },
+}
 
 /// What a key opens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +102,47 @@ impl Store {
             .bind(new.org.0).bind(new.rep.0).bind(new.site.map(|s| s.0)).bind(new.key.as_str())
             .bind(new.target.purpose()).bind(presentation).bind(profile).bind(now.millis())
             .bind(new.expires_at.millis()).fetch_one(p).await)?)
+    }
+
+    /// Issue a key for its rep within `cap` live keys, with its audit row, in one transaction:
+    /// the cap is counted after locking the rep's row, so two tabs cannot both take the last
+    /// slot. Conflict when a live key already has these digits (generate another).
+    pub async fn issue_key(
+        &self,
+        new: &NewKey<'_>,
+        cap: usize,
+        audit: &AuditRow<'_>,
+        now: Timestamp,
+    ) -> StoreResult<Issued> {
+        let (presentation, profile) = match new.target {
+            KeyTarget::Support => (None, None),
+            KeyTarget::Presentation(id) => (Some(id), None),
+            KeyTarget::Profile(id) => (None, Some(id)),
+        };
+        let cap = i64::try_from(cap).unwrap_or(i64::MAX);
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            sqlx::query("UPDATE users SET presence_at = presence_at WHERE id = $1 AND org_id = $2")
+                .bind(new.rep.0).bind(new.org.0).execute(&mut *tx).await?;
+            let live: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM session_keys WHERE org_id = $1 AND user_id = $2 \
+                 AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3",
+            )
+            .bind(new.org.0).bind(new.rep.0).bind(now.millis()).fetch_one(&mut *tx).await?;
+            if live >= cap {
+                return Ok(Issued::AtCap { live });
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO session_keys (org_id, user_id, site_id, key_value, purpose, presentation_id, \
+                 profile_id, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+            )
+            .bind(new.org.0).bind(new.rep.0).bind(new.site.map(|s| s.0)).bind(new.key.as_str())
+            .bind(new.target.purpose()).bind(presentation).bind(profile).bind(now.millis())
+            .bind(new.expires_at.millis()).fetch_one(&mut *tx).await?;
+            audit_in!(tx, audit, now);
+            tx.commit().await?;
+            Ok(Issued::Key(id))
+        })
     }
 
     /// The most recent key with these digits, live or not (to say why one cannot be used).

@@ -956,6 +956,50 @@ async fn available_reps_follow_presence_activity_and_teams(backend: Backend) {
     );
 }
 
+async fn keys_issued_at_once_stay_within_the_cap_with_their_audit(backend: Backend) {
+    use domain::session_key::SessionKey;
+    use store::audit::AuditRow;
+    use store::keys::{Issued, KeyTarget, NewKey};
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let rep = add_rep(&store, acme, "rep@acme.test").await;
+    let tries = (0..6).map(|i| {
+        let store = store.clone();
+        tokio::spawn(async move {
+            let key = SessionKey::parse(&format!("55500{i}")).unwrap();
+            let new = NewKey {
+                org: acme,
+                rep,
+                site: None,
+                key: &key,
+                target: KeyTarget::Support,
+                expires_at: T0.plus_seconds(900),
+            };
+            let audit = AuditRow {
+                org: Some(acme),
+                actor: Some(rep),
+                action: "key.issued",
+                detail: "15 min",
+            };
+            store.issue_key(&new, 4, &audit, T0).await.unwrap()
+        })
+    });
+    let issued: Vec<Issued> = futures::future::join_all(tries)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let keys = issued
+        .iter()
+        .filter(|i| matches!(i, Issued::Key(_)))
+        .count();
+    assert_eq!(keys, 4, "six tabs at once, a cap of four");
+    assert_eq!(store.live_keys(acme, rep, T0).await.unwrap().len(), 4);
+    let audited = store.audit_entries(acme, 100).await.unwrap();
+    let audited = audited.iter().filter(|e| e.action == "key.issued").count();
+    assert_eq!(audited, 4, "one audit row per key, none for a refusal");
+}
+
 async fn a_key_opens_one_session_once(backend: Backend) {
     use domain::session_key::{KeyState, SessionKey};
     use store::keys::{KeyTarget, NewKey};
@@ -1327,6 +1371,7 @@ on_both_backends!(
     sites_keep_settings_hostnames_logo_fields_schedule_and_notices,
     available_reps_follow_presence_activity_and_teams,
     a_key_opens_one_session_once,
+    keys_issued_at_once_stay_within_the_cap_with_their_audit,
     queue_positions_and_recent_waits,
     presentations_and_ios_profiles,
     a_reps_console_sees_their_queues_and_moves_sessions,

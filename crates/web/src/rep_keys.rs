@@ -9,7 +9,8 @@ use crate::state::AppState;
 use domain::session_key::{self, SessionKey, MAX_LIVE_PER_REP};
 use domain::FieldError;
 use serde::{Deserialize, Serialize};
-use store::keys::{KeyRecord, KeyTarget, NewKey};
+use store::audit::AuditRow;
+use store::keys::{Issued, KeyRecord, KeyTarget, NewKey};
 
 #[derive(Serialize)]
 pub struct LiveKey {
@@ -148,17 +149,6 @@ pub async fn generate(
             }
         },
     };
-    let live = state
-        .store
-        .live_keys(me.user.org_id, me.user.id, state.now())
-        .await?
-        .len();
-    if live >= MAX_LIVE_PER_REP {
-        errors.add_message(
-            "purpose",
-            format!("You already have {MAX_LIVE_PER_REP} live keys: revoke one first."),
-        );
-    }
     let (Some(minutes), Some(target), true) = (minutes, target, errors.is_empty()) else {
         return Ok(Err(errors));
     };
@@ -179,19 +169,25 @@ pub async fn generate(
             target,
             expires_at: now.plus_seconds(minutes * 60),
         };
-        match state.store.create_key(&new, now).await {
-            Ok(_) => {
-                state
-                    .store
-                    .record_audit(
-                        Some(org.id),
-                        Some(me.user.id),
-                        "key.issued",
-                        &format!("{minutes} min"),
-                        now,
-                    )
-                    .await?;
-                return Ok(Ok(()));
+        let detail = format!("{minutes} min");
+        let audit = AuditRow {
+            org: Some(org.id),
+            actor: Some(me.user.id),
+            action: "key.issued",
+            detail: &detail,
+        };
+        match state
+            .store
+            .issue_key(&new, MAX_LIVE_PER_REP, &audit, now)
+            .await
+        {
+            Ok(Issued::Key(_)) => return Ok(Ok(())),
+            Ok(Issued::AtCap { .. }) => {
+                errors.add_message(
+                    "purpose",
+                    format!("You already have {MAX_LIVE_PER_REP} live keys: revoke one first."),
+                );
+                return Ok(Err(errors));
             }
             Err(store::StoreError::Conflict(_)) => continue,
             Err(err) => return Err(err.into()),
