@@ -144,7 +144,7 @@ impl Store {
         reason: &str,
         now: Timestamp,
         expires: Timestamp,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<crate::support::Committed>> {
         let event = SessionEvent::Offered {
             rep,
             reason: reason.to_owned(),
@@ -161,9 +161,9 @@ impl Store {
             if !made {
                 return Ok(None);
             }
-            let seq = append_event!(tx, org, session, &event, now);
+            let committed = append_event!(tx, org, session, &event, now);
             tx.commit().await?;
-            Ok::<_, StoreError>(Some(seq))
+            Ok::<_, StoreError>(Some(committed))
         });
         match result {
             Err(StoreError::Conflict(_)) => Ok(None),
@@ -180,7 +180,7 @@ impl Store {
         state: &str,
         reason: &str,
         now: Timestamp,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<crate::support::Committed>> {
         let event = SessionEvent::OfferClosed {
             rep,
             reason: reason.to_owned(),
@@ -196,9 +196,9 @@ impl Store {
             if !closed {
                 return Ok(None);
             }
-            let seq = append_event!(tx, org, session, &event, now);
+            let committed = append_event!(tx, org, session, &event, now);
             tx.commit().await?;
-            Ok(Some(seq))
+            Ok(Some(committed))
         })
     }
 
@@ -208,7 +208,7 @@ impl Store {
         session: SessionId,
         rep: UserId,
         now: Timestamp,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<crate::support::Committed>> {
         self.close_offer(org, session, rep, "declined", "declined", now)
             .await
     }
@@ -244,11 +244,11 @@ impl Store {
     }
 
     /// Close offers that ran out, or whose session is no longer waiting (taken by hand,
-    /// cancelled). Returns (org, session, seq, rep) of each closing event.
+    /// cancelled). Returns (org, session, event, rep) of each closing event.
     pub async fn close_stale_offers(
         &self,
         now: Timestamp,
-    ) -> StoreResult<Vec<(OrgId, SessionId, i64, UserId)>> {
+    ) -> StoreResult<Vec<(OrgId, SessionId, crate::support::Committed, UserId)>> {
         let sql = "SELECT o.org_id, o.session_id, o.user_id, o.expires_at <= $1 AS ran_out FROM session_offers o \
                    JOIN support_sessions s ON s.id = o.session_id \
                    WHERE o.state = 'pending' AND (o.expires_at <= $1 OR s.state <> 'waiting')";
@@ -320,7 +320,7 @@ impl Store {
         reason: &str,
         raise: bool,
         now: Timestamp,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<crate::support::Committed>> {
         let event = SessionEvent::Overdue {
             reason: reason.to_owned(),
         };
@@ -335,9 +335,9 @@ impl Store {
             if !marked {
                 return Ok(None);
             }
-            let seq = append_event!(tx, org, session, &event, now);
+            let committed = append_event!(tx, org, session, &event, now);
             tx.commit().await?;
-            Ok(Some(seq))
+            Ok(Some(committed))
         })
     }
 
@@ -350,7 +350,7 @@ impl Store {
         to: Queue,
         reason: &str,
         now: Timestamp,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<crate::support::Committed>> {
         let (kind, queue_user, queue_team) = crate::support::queue_columns(to);
         let event = SessionEvent::Requeued {
             queue: to,
@@ -367,9 +367,9 @@ impl Store {
             if !moved {
                 return Ok(None);
             }
-            let seq = append_event!(tx, org, session, &event, now);
+            let committed = append_event!(tx, org, session, &event, now);
             tx.commit().await?;
-            Ok(Some(seq))
+            Ok(Some(committed))
         })
     }
 }

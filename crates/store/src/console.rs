@@ -160,7 +160,7 @@ impl Store {
         queue: Queue,
         reason: &str,
         now: Timestamp,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<crate::support::Committed>> {
         let Ok((_, event)) = session::requeue(
             domain::session::SessionState::Active { owner: by },
             queue,
@@ -182,9 +182,9 @@ impl Store {
                 return Ok(None);
             }
             sqlx::query("DELETE FROM session_participants WHERE session_id = $1").bind(id.0).execute(&mut *tx).await?;
-            let seq = crate::support::append_event!(tx, org, id, &event, now);
+            let committed = crate::support::append_event!(tx, org, id, &event, now);
             tx.commit().await?;
-            Ok(Some(seq))
+            Ok(Some(committed))
         })
     }
 
@@ -196,7 +196,7 @@ impl Store {
         by: UserId,
         rep: UserId,
         now: Timestamp,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<crate::support::Committed>> {
         let event = SessionEvent::Invited { rep, by };
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
@@ -212,9 +212,9 @@ impl Store {
             if !added {
                 return Ok(None);
             }
-            let seq = crate::support::append_event!(tx, org, id, &event, now);
+            let committed = crate::support::append_event!(tx, org, id, &event, now);
             tx.commit().await?;
-            Ok(Some(seq))
+            Ok(Some(committed))
         })
     }
 

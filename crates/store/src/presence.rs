@@ -15,8 +15,8 @@ use domain::{OrgId, SessionId, Timestamp, UserId};
 pub struct WentOffline {
     pub org: OrgId,
     pub rep: UserId,
-    /// (session, the `requeued` event's number, the queue it went back to).
-    pub requeued: Vec<(SessionId, i64, Queue)>,
+    /// (session, its `requeued` event, the queue it went back to).
+    pub requeued: Vec<(SessionId, crate::support::Committed, Queue)>,
 }
 
 impl Store {
@@ -114,8 +114,8 @@ impl Store {
                 .execute(&mut *tx).await?;
                 sqlx::query("DELETE FROM session_participants WHERE session_id = $1")
                     .bind(session.id.0).execute(&mut *tx).await?;
-                let seq = append_event!(tx, org, session.id, &event, now);
-                requeued.push((session.id, seq, queue));
+                let committed = append_event!(tx, org, session.id, &event, now);
+                requeued.push((session.id, committed, queue));
             }
             tx.commit().await?;
             Ok(Some(WentOffline { org, rep, requeued }))

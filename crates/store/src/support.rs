@@ -119,8 +119,8 @@ pub(crate) fn queue_columns(queue: Queue) -> (&'static str, Option<i64>, Option<
     }
 }
 
-/// Append `$event` for `$session` inside transaction `$tx`; evaluates to its organization
-/// sequence number. The session's own number comes from the session's row (decision 0009);
+/// Append `$event` for `$session` inside transaction `$tx`; evaluates to the `Committed` event
+/// (its organization sequence number and kind). The session's own number comes from the session's row (decision 0009);
 /// `$session_seq`, when given, is the number the caller already put there (a new session's 1).
 macro_rules! append_event_impl {
     ($tx:expr, $org:expr, $session:expr, $event:expr, $now:expr) => {{
@@ -154,16 +154,24 @@ macro_rules! append_event_impl {
         .bind($session_seq)
         .execute(&mut *$tx)
         .await?;
-        seq
+        $crate::support::Committed { seq, kind: $event.kind() }
     }};
 }
 pub(crate) use append_event_impl as append_event;
 
+/// An event as it was committed: its organization sequence number and its kind, taken from
+/// the stored event itself (so whoever announces it cannot name it differently).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Committed {
+    pub seq: i64,
+    pub kind: &'static str,
+}
+
 /// How a claim went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
-    /// Taken; the `accepted` event's sequence number.
-    Won { seq: i64 },
+    /// Taken; the `accepted` event.
+    Won(Committed),
     /// Taken by someone else, cancelled, or not this organization's.
     Gone,
     /// The rep already holds `held` sessions, their limit.
@@ -171,10 +179,10 @@ pub enum Claim {
 }
 
 impl Claim {
-    /// The `accepted` event's number when the claim won.
-    pub fn won(self) -> Option<i64> {
+    /// The `accepted` event when the claim won.
+    pub fn won(self) -> Option<Committed> {
         match self {
-            Claim::Won { seq } => Some(seq),
+            Claim::Won(event) => Some(event),
             _ => None,
         }
     }
@@ -204,8 +212,7 @@ macro_rules! claim_in_impl {
             .execute(&mut *$tx).await?.rows_affected() == 1;
             if won {
                 let event = SessionEvent::Accepted { rep: $rep };
-                let seq = $crate::support::append_event!($tx, $org, $id, &event, $now);
-                $crate::support::Claim::Won { seq }
+                $crate::support::Claim::Won($crate::support::append_event!($tx, $org, $id, &event, $now))
             } else {
                 $crate::support::Claim::Gone
             }
@@ -229,7 +236,7 @@ fn same_queue(first: usize) -> String {
     )
 }
 
-/// Insert a waiting session and its `queued` event in transaction `$tx`; evaluates to (id, seq).
+/// Insert a waiting session and its `queued` event in transaction `$tx`; evaluates to (id, event).
 macro_rules! insert_session {
     ($tx:expr, $org:expr, $new:expr, $now:expr) => {{
         let (kind, queue_user, queue_team) = queue_columns($new.queue);
@@ -250,19 +257,19 @@ macro_rules! insert_session {
         .bind($now.millis())
         .fetch_one(&mut *$tx).await?;
         // The row was inserted holding its first event's number.
-        let seq = append_event!($tx, $org, SessionId(id), &event, $now, 1i64);
-        (SessionId(id), seq)
+        let queued = append_event!($tx, $org, SessionId(id), &event, $now, 1i64);
+        (SessionId(id), queued)
     }};
 }
 
 impl Store {
-    /// Queue a new support session; returns its id and the sequence number of its `queued` event.
+    /// Queue a new support session; returns its id and its `queued` event.
     pub async fn create_support_session(
         &self,
         org: OrgId,
         new: &NewSupportSession<'_>,
         now: Timestamp,
-    ) -> StoreResult<(SessionId, i64)> {
+    ) -> StoreResult<(SessionId, Committed)> {
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
             let created = insert_session!(tx, org, new, now);
@@ -279,7 +286,7 @@ impl Store {
         key_id: i64,
         new: &NewSupportSession<'_>,
         now: Timestamp,
-    ) -> StoreResult<Option<(SessionId, i64)>> {
+    ) -> StoreResult<Option<(SessionId, Committed)>> {
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
             let used = sqlx::query(
@@ -291,11 +298,11 @@ impl Store {
             if !used {
                 return Ok(None);
             }
-            let (id, seq) = insert_session!(tx, org, new, now);
+            let (id, queued) = insert_session!(tx, org, new, now);
             sqlx::query("UPDATE session_keys SET session_id = $1 WHERE id = $2")
                 .bind(id.0).bind(key_id).execute(&mut *tx).await?;
             tx.commit().await?;
-            Ok(Some((id, seq)))
+            Ok(Some((id, queued)))
         })
     }
 
@@ -399,7 +406,7 @@ impl Store {
         by: Option<UserId>,
         notes: Option<&str>,
         now: Timestamp,
-    ) -> StoreResult<Option<i64>> {
+    ) -> StoreResult<Option<Committed>> {
         let Some(current) = self.support_session(org, id).await? else {
             return Ok(None);
         };
@@ -420,9 +427,9 @@ impl Store {
             if !done {
                 return Ok(None);
             }
-            let seq = append_event!(tx, org, id, &event, now);
+            let ended = append_event!(tx, org, id, &event, now);
             tx.commit().await?;
-            Ok(Some(seq))
+            Ok(Some(ended))
         })
     }
 

@@ -144,19 +144,18 @@ impl AppState {
     }
 
     /// Announce a change to a support session that was just committed (commit first, then
-    /// announce), to the topics `change` touches.
+    /// announce), to the topics `change` touches, under the kind the store recorded.
     pub fn announce(
         &self,
         org: domain::OrgId,
-        seq: i64,
-        kind: &str,
+        event: store::support::Committed,
         session: domain::SessionId,
         change: SessionChange,
     ) {
         self.bus.publish(Announcement {
             org,
-            seq,
-            kind: kind.to_owned(),
+            seq: event.seq,
+            kind: event.kind.to_owned(),
             session: Some(session),
             topics: change.topics(org, session),
         });

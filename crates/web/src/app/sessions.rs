@@ -7,7 +7,7 @@ use crate::state::AppState;
 use domain::realtime::SessionChange;
 use domain::session::{Outcome, Queue, Status};
 use domain::{SessionId, UserId};
-use store::support::{Claim, SupportSession};
+use store::support::{Claim, Committed, SupportSession};
 use store::users::User;
 
 /// How an attempt to take a session went.
@@ -34,18 +34,24 @@ async fn reps_in(state: &AppState, session: &SupportSession) -> AppResult<Vec<Us
     Ok(reps)
 }
 
-fn accepted(state: &AppState, rep: &User, session: SessionId, queue: Option<Queue>, seq: i64) {
+fn accepted(
+    state: &AppState,
+    rep: &User,
+    session: SessionId,
+    queue: Option<Queue>,
+    event: Committed,
+) {
     let change = SessionChange {
         queue,
         reps: vec![rep.id],
         ..SessionChange::default()
     };
-    state.announce(rep.org_id, seq, "accepted", session, change);
+    state.announce(rep.org_id, event, session, change);
 }
 
 async fn refused(state: &AppState, rep: &User, claim: Claim, id: SessionId) -> AppResult<Taken> {
     Ok(match claim {
-        Claim::Won { .. } => Taken::Yes,
+        Claim::Won(_) => Taken::Yes,
         Claim::AtLimit { held } => Taken::AtLimit { held },
         Claim::Gone => {
             let owner = state
@@ -78,8 +84,8 @@ pub async fn accept(state: &AppState, rep: &User, session: &SupportSession) -> A
             state.now(),
         )
         .await?;
-    if let Claim::Won { seq } = claim {
-        accepted(state, rep, session.id, session.queue(), seq);
+    if let Claim::Won(event) = claim {
+        accepted(state, rep, session.id, session.queue(), event);
     }
     refused(state, rep, claim, session.id).await
 }
@@ -94,8 +100,8 @@ pub async fn next(state: &AppState, rep: &User) -> AppResult<Result<SessionId, T
             .claim_session(rep.org_id, id, rep.id, rep.session_limit, state.now())
             .await?;
         match claim {
-            Claim::Won { seq } => {
-                accepted(state, rep, id, Some(Queue::Team(team)), seq);
+            Claim::Won(event) => {
+                accepted(state, rep, id, Some(Queue::Team(team)), event);
                 return Ok(Ok(id));
             }
             Claim::AtLimit { held } => return Ok(Err(Taken::AtLimit { held })),
@@ -111,13 +117,13 @@ pub async fn accept_offer(state: &AppState, rep: &User, id: SessionId) -> AppRes
         .store
         .accept_offer(rep.org_id, id, rep.id, rep.session_limit, state.now())
         .await?;
-    if let Claim::Won { seq } = claim {
+    if let Claim::Won(event) = claim {
         let queue = state
             .store
             .support_session(rep.org_id, id)
             .await?
             .and_then(|s| s.queue());
-        accepted(state, rep, id, queue, seq);
+        accepted(state, rep, id, queue, event);
     }
     refused(state, rep, claim, id).await
 }
@@ -133,7 +139,7 @@ pub async fn decline_offer(state: &AppState, rep: &User, id: SessionId) -> AppRe
             reps: vec![rep.id],
             ..SessionChange::default()
         };
-        state.announce(rep.org_id, seq, "offer_closed", id, change);
+        state.announce(rep.org_id, seq, id, change);
     }
     Ok(())
 }
@@ -170,7 +176,7 @@ pub async fn end(
         reps,
         ..SessionChange::default()
     };
-    state.announce(session.org_id, seq, "ended", session.id, change);
+    state.announce(session.org_id, seq, session.id, change);
     Ok(true)
 }
 
@@ -195,7 +201,7 @@ pub async fn transfer(
         reps,
         ..SessionChange::default()
     };
-    state.announce(rep.org_id, seq, "requeued", session.id, change);
+    state.announce(rep.org_id, seq, session.id, change);
     Ok(true)
 }
 
@@ -217,7 +223,7 @@ pub async fn invite(
         reps: vec![rep.id, invited],
         ..SessionChange::default()
     };
-    state.announce(rep.org_id, seq, "invited", id, change);
+    state.announce(rep.org_id, seq, id, change);
     Ok(true)
 }
 
@@ -242,17 +248,23 @@ pub async fn sweep_presence(state: &AppState) -> AppResult<()> {
                 reps: vec![went.rep],
                 ..SessionChange::default()
             };
-            state.announce(went.org, seq, "requeued", session, change);
+            state.announce(went.org, seq, session, change);
         }
     }
     Ok(())
 }
 
 /// A customer's request was queued (committed by the portal's start flow).
-pub fn arrived(state: &AppState, org: domain::OrgId, id: SessionId, seq: i64, queue: Queue) {
+pub fn arrived(
+    state: &AppState,
+    org: domain::OrgId,
+    id: SessionId,
+    queued: Committed,
+    queue: Queue,
+) {
     let change = SessionChange {
         queue: Some(queue),
         ..SessionChange::default()
     };
-    state.announce(org, seq, "queued", id, change);
+    state.announce(org, queued, id, change);
 }

@@ -23,13 +23,7 @@ fn touching(
 
 pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreError> {
     for (org, session, seq, rep) in state.store.close_stale_offers(now).await? {
-        state.announce(
-            org,
-            seq,
-            "offer_closed",
-            session,
-            touching(None, None, vec![rep]),
-        );
+        state.announce(org, seq, session, touching(None, None, vec![rep]));
     }
     for waiting in state.store.sessions_to_offer().await? {
         let candidates = state
@@ -55,7 +49,7 @@ pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreEr
             .await?
         {
             let change = touching(Some(Queue::Team(waiting.team)), None, vec![rep]);
-            state.announce(waiting.org, seq, "offered", waiting.session, change);
+            state.announce(waiting.org, seq, waiting.session, change);
         }
     }
     for check in state.store.sessions_under_rules().await? {
@@ -78,12 +72,9 @@ pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreEr
                     .store
                     .mark_overdue(check.org, check.session, &reason, raise, now)
                     .await?
-                    .map(|seq| {
-                        (
-                            seq,
-                            "overdue",
-                            touching(Some(Queue::Team(check.team)), None, vec![]),
-                        )
+                    .map(|event| {
+                        let change = touching(Some(Queue::Team(check.team)), None, vec![]);
+                        (event, change)
                     })
             }
             WaitingRule::Alert { .. } | WaitingRule::Prioritize { .. } => None,
@@ -107,18 +98,18 @@ pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreEr
                             .store
                             .move_waiting(check.org, check.session, check.team, to, &reason, now)
                             .await?
-                            .map(|seq| {
+                            .map(|event| {
                                 let change =
                                     touching(Some(to), Some(Queue::Team(check.team)), vec![]);
-                                (seq, "requeued", change)
+                                (event, change)
                             })
                     }
                     None => None,
                 }
             }
         };
-        if let Some((seq, kind, change)) = done {
-            state.announce(check.org, seq, kind, check.session, change);
+        if let Some((event, change)) = done {
+            state.announce(check.org, event, check.session, change);
         }
     }
     Ok(())

@@ -184,7 +184,7 @@ pub async fn cancel(
             reps: session.owner_user_id.map(UserId).into_iter().collect(),
             ..SessionChange::default()
         };
-        state.announce(session.org_id, seq, "ended", session.id, change);
+        state.announce(session.org_id, seq, session.id, change);
     }
     Ok(Redirect::to(&crate::paths::waiting(&capability)).into_response())
 }
