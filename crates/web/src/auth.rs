@@ -5,7 +5,6 @@ use crate::error::AppResult;
 use crate::extract::{ClientIp, CurrentUser, SESSION_COOKIE};
 use crate::forms::{FieldErrors, Outcome};
 use crate::state::AppState;
-use crate::templates::page;
 use crate::{passwords, paths};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
@@ -40,7 +39,9 @@ fn login_form(
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let html = page(state, "login.html", context! { csrf, email, next, error })?;
+    let html = state
+        .templates
+        .page("login.html", context! { csrf, email, next, error })?;
     Ok((status, html).into_response())
 }
 
@@ -200,7 +201,7 @@ async fn account_page(
         me => &me.user, org, teams, csrf, presences,
         errors => &outcome.errors, notice => &outcome.notice, ..keys
     };
-    let html = page(state, "account.html", ctx)?;
+    let html = state.templates.page("account.html", ctx)?;
     Ok(outcome.respond(html))
 }
 

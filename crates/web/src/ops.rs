@@ -1,9 +1,11 @@
 //! For operators and their tools: liveness, readiness, metrics.
 
-use crate::state::AppState;
+use crate::metrics::Metrics;
 use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
+use std::sync::Arc;
+use store::Store;
 
 /// The process is up and answering.
 pub async fn healthz() -> &'static str {
@@ -11,20 +13,20 @@ pub async fn healthz() -> &'static str {
 }
 
 /// The process can do its work: the database answers.
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    if state.store.ping().await {
+pub async fn readyz(State(store): State<Store>) -> impl IntoResponse {
+    if store.ping().await {
         (StatusCode::OK, "ready")
     } else {
         (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
     }
 }
 
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
     (
         [(
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.encode(),
+        metrics.encode(),
     )
 }

@@ -3,7 +3,7 @@
 //! is Redis, so a limit holds across nodes (a fixed one-minute window per key: at most `n` tries
 //! in any window). If Redis does not answer, the node's own limiter decides meanwhile.
 
-use crate::state::WebConfig;
+use crate::config::WebConfig;
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota};
 use std::fmt::Display;

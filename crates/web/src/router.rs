@@ -41,7 +41,7 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
-                .layer(from_fn_with_state(state.clone(), metrics::track))
+                .layer(from_fn_with_state(state.metrics.clone(), metrics::track))
                 .layer(axum::middleware::from_fn(i18n::choose_language))
                 .layer(from_fn_with_state(state.clone(), csrf::ensure_cookie))
                 .layer(from_fn_with_state(state.clone(), render_errors)),

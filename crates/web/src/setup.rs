@@ -6,7 +6,6 @@ use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{AppError, AppResult};
 use crate::forms::{FieldErrors, Outcome};
 use crate::state::AppState;
-use crate::templates::page;
 use crate::{auth, passwords, paths};
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -131,8 +130,7 @@ fn setup_form(
     form: &NewOrgForm,
     outcome: Outcome,
 ) -> AppResult<Response> {
-    Ok(outcome.respond(page(
-        state,
+    Ok(outcome.respond(state.templates.page(
         "setup.html",
         context! { csrf, token, form, errors => &outcome.errors },
     )?))

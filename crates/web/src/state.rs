@@ -11,47 +11,7 @@ use domain::{Clock, Timestamp};
 use std::sync::Arc;
 use store::Store;
 
-/// What the web layer needs to know about how it is reached.
-#[derive(Debug, Clone)]
-pub struct WebConfig {
-    /// The address people use, e.g. `https://support.example.com` (no trailing slash).
-    pub public_url: String,
-    /// Mark cookies `Secure` (true when the public URL is https).
-    pub cookie_secure: bool,
-    /// Trust the last `X-Forwarded-For` entry as the client address (set behind nginx).
-    pub behind_proxy: bool,
-    /// How long a sign-in lasts.
-    pub session_hours: i64,
-    pub login_attempts_per_ip_per_minute: u32,
-    pub login_attempts_per_account_per_minute: u32,
-    /// Session, presentation and profile keys typed per client address per minute.
-    pub key_attempts_per_ip_per_minute: u32,
-    /// How long a rep's console may be disconnected before they count as offline and their
-    /// sessions go back to the queues they came from.
-    pub offline_grace_secs: u64,
-    /// Seconds between pings on every socket; a peer silent for two periods is dropped. A
-    /// console's "last seen" is refreshed at the same pace.
-    pub heartbeat_secs: u64,
-    /// How many waiting customers a console's queue list shows (the oldest); "and N more" after.
-    pub queue_list_limit: i64,
-}
-
-impl Default for WebConfig {
-    fn default() -> Self {
-        WebConfig {
-            public_url: "http://127.0.0.1:8080".into(),
-            cookie_secure: false,
-            behind_proxy: false,
-            session_hours: 12,
-            login_attempts_per_ip_per_minute: 20,
-            login_attempts_per_account_per_minute: 5,
-            key_attempts_per_ip_per_minute: 10,
-            offline_grace_secs: 30,
-            heartbeat_secs: 25,
-            queue_list_limit: 100,
-        }
-    }
-}
+pub use crate::config::WebConfig;
 
 /// Everything a handler may need, behind one `Arc`: axum clones the state for every middleware
 /// and handler of every request, and one reference count is far cheaper than one per part (it
@@ -79,6 +39,20 @@ pub struct Parts {
     pub portal_cache: crate::portal::cache::PortalCache,
 }
 
+// Parts a component needs on its own, through `State<Part>` (axum's FromRef): such a component
+// depends on that part only, not on the whole application state.
+impl axum::extract::FromRef<AppState> for Store {
+    fn from_ref(state: &AppState) -> Store {
+        state.store.clone()
+    }
+}
+
+impl axum::extract::FromRef<AppState> for Arc<Metrics> {
+    fn from_ref(state: &AppState) -> Arc<Metrics> {
+        state.metrics.clone()
+    }
+}
+
 impl AppState {
     /// `bus`: Redis for several nodes (`redis://…` and the channel), None for one process.
     pub async fn new(
@@ -88,6 +62,7 @@ impl AppState {
         bus: Option<(&str, &str)>,
     ) -> anyhow::Result<Self> {
         let catalog = Arc::new(Catalog::load()?);
+        let portal_cache = crate::portal::cache::PortalCache::new(store.clone(), clock.clone());
         let hub = Arc::new(Hub::new(store.clone()));
         let intake = Intake::new(hub, store.clone());
         let (bus, limits): (Arc<dyn EventBus>, _) = match bus {
@@ -120,7 +95,7 @@ impl AppState {
             catalog,
             metrics: Arc::new(Metrics::default()),
             bus,
-            portal_cache: Default::default(),
+            portal_cache,
         })))
     }
 

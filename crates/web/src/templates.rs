@@ -96,15 +96,15 @@ impl Templates {
     pub fn render(&self, name: &str, ctx: Value) -> Result<String, minijinja::Error> {
         self.env.get_template(name)?.render(ctx)
     }
-}
 
-/// Render a page for a handler: HTML on success, a logged server error otherwise.
-pub fn page(
-    state: &crate::AppState,
-    name: &str,
-    ctx: Value,
-) -> crate::error::AppResult<axum::response::Html<String>> {
-    Ok(axum::response::Html(state.templates.render(name, ctx)?))
+    /// Render a page for a handler: HTML on success, a logged server error otherwise.
+    pub fn page(
+        &self,
+        name: &str,
+        ctx: Value,
+    ) -> crate::error::AppResult<axum::response::Html<String>> {
+        Ok(axum::response::Html(self.render(name, ctx)?))
+    }
 }
 
 #[cfg(test)]

@@ -14,7 +14,6 @@ use crate::error::AppResult;
 use crate::extract::AdminUser;
 use crate::forms::Outcome;
 use crate::state::AppState;
-use crate::templates::page;
 use axum::extract::State;
 use axum::response::Response;
 use axum::routing::{get, post};
@@ -105,9 +104,7 @@ pub(crate) fn admin_page(
     extra: minijinja::Value,
 ) -> AppResult<axum::response::Response> {
     let csrf = &me.csrf;
-    let html = page(
-        state,
-        template,
+    let html = state.templates.page(template,
         context! {
             me => &me.current.user, csrf, section, errors => &outcome.errors, notice => &outcome.notice, ..extra
         },

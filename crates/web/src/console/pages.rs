@@ -5,7 +5,6 @@ use crate::error::{AppError, AppResult};
 use crate::extract::CurrentUser;
 use crate::forms::Outcome;
 use crate::state::AppState;
-use crate::templates::page;
 use axum::extract::{Path, State};
 use axum::response::{Html, Response};
 use domain::{SessionId, UserId};
@@ -69,7 +68,7 @@ pub async fn render_console(
     let keys = crate::rep_keys::panel(state, me, "console").await?;
     let page_parts = context! { csrf, current, presences, errors => &outcome.errors, notice => &outcome.notice, ..keys };
     let ctx = context! { ..page_parts, ..base };
-    Ok(outcome.respond(page(state, "console/index.html", ctx)?))
+    Ok(outcome.respond(state.templates.page("console/index.html", ctx)?))
 }
 
 pub async fn index(

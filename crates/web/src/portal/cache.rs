@@ -6,11 +6,10 @@
 //! See docs/decisions/0006-portal-page-cache.md.
 
 use crate::error::{AppError, AppResult};
-use crate::state::AppState;
 use axum::body::Bytes;
 use domain::intake::CustomField;
 use domain::schedule::Schedule;
-use domain::{Language, OrgId, SiteId, Timestamp};
+use domain::{Clock, Language, OrgId, SiteId, Timestamp};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 use store::extras::IosProfile;
@@ -70,45 +69,53 @@ impl KeptPage {
     }
 }
 
-#[derive(Default)]
+/// The kept snapshots and pages, and what it reads them with (its own store and clock: it needs
+/// nothing else of the application).
 pub struct PortalCache {
+    store: store::Store,
+    clock: Arc<dyn Clock>,
     by_slug: RwLock<HashMap<String, Arc<Snapshot>>>,
     slug_of: RwLock<HashMap<SiteId, String>>,
     pages: RwLock<HashMap<(SiteId, Language, bool), Arc<KeptPage>>>,
 }
 
 impl PortalCache {
+    pub fn new(store: store::Store, clock: Arc<dyn Clock>) -> Self {
+        PortalCache {
+            store,
+            clock,
+            by_slug: RwLock::default(),
+            slug_of: RwLock::default(),
+            pages: RwLock::default(),
+        }
+    }
+
     /// The site at `slug` as it stands now, read from the store only when the kept one is stale.
-    pub async fn snapshot(&self, state: &AppState, slug: &str) -> AppResult<Arc<Snapshot>> {
-        let (epoch, now) = (state.store.portal_epoch(), state.now());
+    pub async fn snapshot(&self, slug: &str) -> AppResult<Arc<Snapshot>> {
+        let (epoch, now) = (self.store.portal_epoch(), self.clock.now());
         if let Some(kept) = self.kept(slug, epoch, now) {
             return Ok(kept);
         }
-        let site = state
+        let site = self
             .store
             .site_by_slug(slug)
             .await?
             .ok_or(AppError::NotFound)?;
-        self.build(state, site, epoch, now).await
+        self.build(site, epoch, now).await
     }
 
     /// The snapshot of organization `org`'s site `site` (a waiting customer's, a key's), if
     /// that site still exists.
-    pub async fn snapshot_of(
-        &self,
-        state: &AppState,
-        org: OrgId,
-        site: SiteId,
-    ) -> AppResult<Option<Arc<Snapshot>>> {
-        let (epoch, now) = (state.store.portal_epoch(), state.now());
+    pub async fn snapshot_of(&self, org: OrgId, site: SiteId) -> AppResult<Option<Arc<Snapshot>>> {
+        let (epoch, now) = (self.store.portal_epoch(), self.clock.now());
         let slug = read(&self.slug_of).get(&site).cloned();
         // A kept slug whose snapshot is another site's (renamed since) falls through to the store.
         let kept = slug.and_then(|slug| self.kept(&slug, epoch, now));
         if let Some(kept) = kept.filter(|k| k.site.id == site && k.site.org_id == org) {
             return Ok(Some(kept));
         }
-        match state.store.site(org, site).await? {
-            Some(record) => Ok(Some(self.build(state, record, epoch, now).await?)),
+        match self.store.site(org, site).await? {
+            Some(record) => Ok(Some(self.build(record, epoch, now).await?)),
             None => Ok(None),
         }
     }
@@ -121,12 +128,11 @@ impl PortalCache {
     /// Read the rest of `site`'s facts and keep them. `epoch` must have been read before `site`.
     async fn build(
         &self,
-        state: &AppState,
         site: SiteRecord,
         epoch: u64,
         now: Timestamp,
     ) -> AppResult<Arc<Snapshot>> {
-        let snapshot = Arc::new(load(state, site, epoch, now).await?);
+        let snapshot = Arc::new(load(&self.store, site, epoch, now).await?);
         let slug = snapshot.site.slug.clone();
         write(&self.slug_of).insert(snapshot.site.id, slug.clone());
         write(&self.by_slug).insert(slug, snapshot.clone());
@@ -180,12 +186,11 @@ fn with_token(parts: &[Bytes], token: &str) -> Bytes {
 }
 
 async fn load(
-    state: &AppState,
+    store: &store::Store,
     site: SiteRecord,
     epoch: u64,
     now: Timestamp,
 ) -> AppResult<Snapshot> {
-    let store = &state.store;
     let schedule = store.schedule(site.id).await?;
     let notice_records = store.notices(site.id).await?;
     Ok(Snapshot {

@@ -10,7 +10,6 @@ use crate::extract::ClientIp;
 use crate::forms::Outcome;
 use crate::i18n::Lang;
 use crate::state::AppState;
-use crate::templates::page;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::Response;
@@ -28,7 +27,7 @@ fn render_global(
     let languages = crate::i18n::languages();
     let ctx =
         context! { lang => lang.code(), languages, csrf, form => typed, errors => &outcome.errors };
-    Ok(outcome.respond(page(state, "portal/global.html", ctx)?))
+    Ok(outcome.respond(state.templates.page("portal/global.html", ctx)?))
 }
 
 /// The request's hostname, without port.

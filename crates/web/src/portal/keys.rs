@@ -10,7 +10,6 @@ use crate::forms::{FieldErrors, Outcome};
 use crate::i18n::Lang;
 use crate::paths;
 use crate::state::AppState;
-use crate::templates::page;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -340,8 +339,7 @@ pub async fn presentation_lobby(
         return Err(AppError::NotFound);
     }
     let languages = crate::i18n::languages();
-    let html = page(
-        &state,
+    let html = state.templates.page(
         "portal/presentation.html",
         context! { lang => lang.code(), languages, presentation },
     )?;

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 
 pub async fn theme(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Response> {
     // Every portal page loads this stylesheet: it comes from the site's kept snapshot.
-    let snapshot = state.portal_cache.snapshot(&state, &slug).await?;
+    let snapshot = state.portal_cache.snapshot(&slug).await?;
     // Stored colours were parsed on save; parse again so nothing else can reach the stylesheet.
     let accent = domain::site::parse_colour(&snapshot.site.settings.accent_colour)
         .unwrap_or_else(|_| "#1d4ed8".into());
@@ -26,7 +26,7 @@ pub async fn theme(State(state): State<AppState>, Path(slug): Path<String>) -> A
 pub async fn logo(State(state): State<AppState>, Path(slug): Path<String>) -> AppResult<Response> {
     // Every portal page of a site with a logo loads it: the site and whether it has one come from
     // the kept snapshot, so only the image itself is read.
-    let snapshot = state.portal_cache.snapshot(&state, &slug).await?;
+    let snapshot = state.portal_cache.snapshot(&slug).await?;
     if !snapshot.has_logo {
         return Err(AppError::NotFound);
     }

@@ -7,7 +7,6 @@ use crate::forms::{FieldErrors, Outcome};
 use crate::i18n::Lang;
 use crate::paths;
 use crate::state::AppState;
-use crate::templates::page;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Response};
@@ -32,7 +31,7 @@ fn home_html(
     errors: &FieldErrors,
 ) -> AppResult<Html<String>> {
     let ctx = context! { form => typed, errors, ..portal.context(csrf, ios) };
-    page(state, "portal/home.html", ctx)
+    state.templates.page("portal/home.html", ctx)
 }
 
 /// The site's home page, re-shown with errors beside a field.
@@ -56,7 +55,7 @@ pub async fn home(
     Ios(ios): Ios,
     Path(slug): Path<String>,
 ) -> AppResult<Response> {
-    let snapshot = state.portal_cache.snapshot(&state, &slug).await?;
+    let snapshot = state.portal_cache.snapshot(&slug).await?;
     let kept = match state.portal_cache.page(&snapshot, lang, ios) {
         Some(kept) => kept,
         None => {
@@ -173,7 +172,7 @@ pub async fn render_request(
     };
     Ok(view
         .outcome
-        .respond(page(state, "portal/request.html", ctx)?))
+        .respond(state.templates.page("portal/request.html", ctx)?))
 }
 
 async fn offered_issue_types(

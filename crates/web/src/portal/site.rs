@@ -73,7 +73,7 @@ struct Choice {
 
 impl Portal {
     pub async fn load(state: &AppState, slug: &str, lang: Language) -> AppResult<Portal> {
-        let snapshot = state.portal_cache.snapshot(state, slug).await?;
+        let snapshot = state.portal_cache.snapshot(slug).await?;
         Ok(Portal::at(snapshot, lang, state.now()))
     }
 
@@ -91,7 +91,7 @@ impl Portal {
         lang: Language,
     ) -> AppResult<Portal> {
         let kept = match site {
-            Some(site) => state.portal_cache.snapshot_of(state, org, site).await?,
+            Some(site) => state.portal_cache.snapshot_of(org, site).await?,
             None => None,
         };
         let snapshot = match kept {
@@ -102,7 +102,7 @@ impl Portal {
                     .first_site(org)
                     .await?
                     .ok_or(AppError::NotFound)?;
-                state.portal_cache.snapshot(state, &first.slug).await?
+                state.portal_cache.snapshot(&first.slug).await?
             }
         };
         Ok(Portal::at(snapshot, lang, state.now()))

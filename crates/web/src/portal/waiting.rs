@@ -8,7 +8,6 @@ use crate::i18n::Lang;
 use crate::realtime::line::{LineView, LineWatch};
 use crate::realtime::{Beat, Heartbeat};
 use crate::state::AppState;
-use crate::templates::page;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
@@ -103,7 +102,7 @@ async fn wait_view(
     let notices = match session.site_id {
         Some(site) => match state
             .portal_cache
-            .snapshot_of(state, session.org_id, SiteId(site))
+            .snapshot_of(session.org_id, SiteId(site))
             .await?
         {
             Some(snapshot) => shown_notices(&snapshot.notice_records, lang, now),
@@ -148,7 +147,10 @@ pub async fn show(
         cancelled => session.outcome.as_deref() == Some(Outcome::Abandoned.as_str()),
         ..portal.context(&csrf, false)
     };
-    Ok(page(&state, "portal/waiting.html", ctx)?.into_response())
+    Ok(state
+        .templates
+        .page("portal/waiting.html", ctx)?
+        .into_response())
 }
 
 pub async fn status(

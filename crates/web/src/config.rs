@@ -1,0 +1,43 @@
+//! What the web layer is configured with (the binary fills it from its config file).
+
+/// What the web layer needs to know about how it is reached.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// The address people use, e.g. `https://support.example.com` (no trailing slash).
+    pub public_url: String,
+    /// Mark cookies `Secure` (true when the public URL is https).
+    pub cookie_secure: bool,
+    /// Trust the last `X-Forwarded-For` entry as the client address (set behind nginx).
+    pub behind_proxy: bool,
+    /// How long a sign-in lasts.
+    pub session_hours: i64,
+    pub login_attempts_per_ip_per_minute: u32,
+    pub login_attempts_per_account_per_minute: u32,
+    /// Session, presentation and profile keys typed per client address per minute.
+    pub key_attempts_per_ip_per_minute: u32,
+    /// How long a rep's console may be disconnected before they count as offline and their
+    /// sessions go back to the queues they came from.
+    pub offline_grace_secs: u64,
+    /// Seconds between pings on every socket; a peer silent for two periods is dropped. A
+    /// console's "last seen" is refreshed at the same pace.
+    pub heartbeat_secs: u64,
+    /// How many waiting customers a console's queue list shows (the oldest); "and N more" after.
+    pub queue_list_limit: i64,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig {
+            public_url: "http://127.0.0.1:8080".into(),
+            cookie_secure: false,
+            behind_proxy: false,
+            session_hours: 12,
+            login_attempts_per_ip_per_minute: 20,
+            login_attempts_per_account_per_minute: 5,
+            key_attempts_per_ip_per_minute: 10,
+            offline_grace_secs: 30,
+            heartbeat_secs: 25,
+            queue_list_limit: 100,
+        }
+    }
+}
