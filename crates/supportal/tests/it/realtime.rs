@@ -6,6 +6,7 @@ use crate::console::{console_socket, next_message, rep, session_cookie, Socket};
 use crate::helpers::{now, spawn_app_with, test_config, test_redis_url, Node, TestApp};
 use crate::on_both_backends;
 use crate::portal::{portal_app, Portal};
+use domain::realtime::Topic;
 use domain::session::{Queue, SessionState, Status};
 use domain::text::{DisplayName, Slug};
 use futures::StreamExt;
@@ -122,13 +123,13 @@ async fn a_waiting_customer_hears_only_what_changes_their_wait(backend: Backend)
     let session = p.session_at(&mine).await;
     let hub = p.app.state.hub();
     assert_eq!(
-        hub.subscribers(&domain::realtime::Topic::Session {
+        hub.subscribers(&Topic::Session {
             session: session.id
         }),
         1
     );
     assert_eq!(
-        hub.subscribers(&domain::realtime::Topic::Queue {
+        hub.subscribers(&Topic::Queue {
             org: p.org,
             queue: Queue::General
         }),
@@ -195,7 +196,60 @@ async fn two_tabs_of_one_rep_stay_within_the_session_limit(backend: Backend) {
     );
 }
 
+async fn a_console_hears_only_the_queues_its_rep_may_take_from(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |c| c.console.heartbeat_secs = 1).await).await;
+    let billing = p
+        .app
+        .store
+        .create_team(p.org, &DisplayName::parse("Billing").unwrap(), now())
+        .await
+        .unwrap();
+    let colleague = p.app.add_rep(p.org, "casey@acme.test").await;
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let mut console = console_socket(&p.app, &cookie, 0).await;
+    assert_eq!(next_message(&mut console).await["type"], "ready");
+    let hub = p.app.state.hub();
+    let queue = |queue| Topic::Queue { org: p.org, queue };
+    let heard = |queue_| hub.subscribers(&queue(queue_));
+    assert_eq!(heard(Queue::Team(p.team)), 1, "riley's team");
+    assert_eq!(heard(Queue::General), 1);
+    assert_eq!(heard(Queue::Personal(p.rep)), 1, "riley's own queue");
+    assert_eq!(heard(Queue::Team(billing)), 0, "not riley's team");
+    assert_eq!(
+        heard(Queue::Personal(colleague)),
+        0,
+        "a colleague's own queue"
+    );
+    assert_eq!(hub.subscribers(&Topic::Rep { rep: colleague }), 0);
+
+    // Moved from Support to Billing: the next heartbeat follows the change.
+    p.app
+        .store
+        .set_user_teams(p.org, p.rep, &[billing])
+        .await
+        .unwrap();
+    let mut moved = false;
+    for _ in 0..30 {
+        tokio::time::timeout(Duration::from_millis(200), console.next())
+            .await
+            .ok();
+        if heard(Queue::Team(billing)) == 1 && heard(Queue::Team(p.team)) == 0 {
+            moved = true;
+            break;
+        }
+    }
+    assert!(moved, "no longer subscribed to the team riley left");
+
+    // A customer in the Support queue now reaches riley's console with nothing.
+    p.team_request("For Support").await;
+    assert_eq!(
+        hears_nothing(&mut console, Duration::from_millis(800)).await,
+        Ok(())
+    );
+}
+
 on_both_backends!(
+    a_console_hears_only_the_queues_its_rep_may_take_from,
     a_waiting_customer_hears_only_what_changes_their_wait,
     a_peer_that_stops_answering_pings_is_dropped,
     two_tabs_of_one_rep_stay_within_the_session_limit,
