@@ -107,6 +107,18 @@ impl AppState {
         self.bus.hub()
     }
 
+    /// Something portals show changed (a rep's presence): nobody on this node listens for it,
+    /// but other nodes hear that their kept portal pages are stale.
+    pub fn announce_portal_change(&self, org: domain::OrgId) {
+        self.bus.publish(Announcement {
+            org,
+            seq: 0,
+            kind: crate::bus::PORTAL_CHANGED.to_owned(),
+            session: None,
+            topics: Vec::new(),
+        });
+    }
+
     /// Announce a change to a site that has no log entry (a notice): its waiting pages refresh.
     pub fn announce_site_change(&self, org: domain::OrgId, site: domain::SiteId, kind: &str) {
         self.bus.publish(Announcement {

@@ -341,10 +341,45 @@ async fn two_nodes_share_queues_consoles_and_presence() {
     let riley = p.app.store.user(p.org, p.rep).await.unwrap().unwrap();
     assert_eq!(riley.presence, domain::rep::Presence::Offline);
 
-    // Key attempts count across nodes: two on each of two nodes exceed three a minute. (Node A
-    // is gone: a third node takes its place.)
+    // Presence changes reach other nodes' portal pages at once (not after their 5 s bound).
+    // Node A is gone: a third node takes its place.
     let node_c = Node::start(config.clone()).await;
     let on_c = node_c.browser(&p.app);
+    let lists_riley = |app: TestApp| async move {
+        let (_, home) = app.get_text("/p/help").await;
+        home.contains("data-testid=\"rep-option\"") && home.contains("Robin Rep")
+    };
+    assert!(
+        !lists_riley(on_c.other_browser()).await,
+        "offline: not listed"
+    );
+    let back = console_socket(&p.app, &cookie, 0).await;
+    let listed_within = |want: bool| {
+        let on_c = on_c.other_browser();
+        async move {
+            for _ in 0..10 {
+                if lists_riley(on_c.other_browser()).await == want {
+                    return true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            false
+        }
+    };
+    assert!(
+        listed_within(true).await,
+        "node C lists riley within a second of their console opening on B"
+    );
+    let riley_b = rep(&p.app, "riley@acme.test").await;
+    riley_b
+        .submit("/console", "/console/presence", &[("presence", "away")])
+        .await;
+    assert!(
+        listed_within(false).await,
+        "and stops within a second of riley stepping away"
+    );
+    drop(back);
+
     let wrong_key = |app: TestApp| async move {
         app.submit("/p/help", "/p/help/key", &[("key", "987654321")])
             .await

@@ -242,6 +242,7 @@ pub async fn sweep_presence(state: &AppState) -> AppResult<()> {
         )
         .await?;
     for went in gone {
+        state.announce_portal_change(went.org);
         for (session, seq, queue) in went.requeued {
             let change = SessionChange {
                 queue: Some(queue),

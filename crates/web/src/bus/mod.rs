@@ -16,6 +16,10 @@ pub use order::Intake;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+/// The kind of an announcement that only says what portals show changed (no topic: it is for
+/// other nodes' kept pages).
+pub const PORTAL_CHANGED: &str = "portal";
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Announcement {
     pub org: OrgId,

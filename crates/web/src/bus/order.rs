@@ -65,12 +65,15 @@ impl Intake {
         self.orders.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// An announcement from another node: a site change there makes pages kept here stale.
+    /// An announcement from another node: a site change (or a portal change, like a rep's
+    /// presence) there makes pages kept here stale.
     pub fn receive_from_elsewhere(self: &Arc<Self>, announcement: Announcement) {
-        if announcement
-            .topics
-            .iter()
-            .any(|topic| matches!(topic, Topic::Site { .. }))
+        let portal = announcement.kind == super::PORTAL_CHANGED;
+        if portal
+            || announcement
+                .topics
+                .iter()
+                .any(|topic| matches!(topic, Topic::Site { .. }))
         {
             self.store.portal_changed_elsewhere();
         }

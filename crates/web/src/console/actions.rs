@@ -292,15 +292,13 @@ pub async fn presence(
     CsrfToken(csrf): CsrfToken,
     form: CsrfForm<PresenceForm>,
 ) -> AppResult<Response> {
-    match Presence::parse(&form.value.presence) {
-        Ok(presence) if presence != Presence::Offline => {
-            state
-                .store
-                .set_presence(me.user.org_id, me.user.id, presence, state.now())
-                .await?;
-            Ok(Redirect::to(paths::CONSOLE).into_response())
-        }
-        _ => {
+    let chosen = match Presence::parse(&form.value.presence) {
+        Ok(presence) => crate::app::reps::set_presence(&state, &me.user, presence).await?,
+        Err(_) => false,
+    };
+    match chosen {
+        true => Ok(Redirect::to(paths::CONSOLE).into_response()),
+        false => {
             refuse(
                 &state,
                 &me,

@@ -91,8 +91,9 @@ async fn topics_of(state: &AppState, me: &CurrentUser) -> Option<Vec<domain::rea
 async fn serve(state: AppState, me: CurrentUser, after: i64, mut socket: WebSocket) {
     let (org, rep) = (me.user.org_id, me.user.id);
     // Back after being marked offline: available again (a rep who chose away stays away).
-    if let Err(err) = state.store.console_seen(org, rep, true, state.now()).await {
-        tracing::warn!(error = %err, "could not record the console as open");
+    match state.store.console_seen(org, rep, true, state.now()).await {
+        Ok(()) => state.announce_portal_change(org),
+        Err(err) => tracing::warn!(error = %err, "could not record the console as open"),
     }
     let Some(topics) = topics_of(&state, &me).await else {
         return;
