@@ -14,12 +14,14 @@ pub fn socket(upgrade: axum::extract::WebSocketUpgrade) -> axum::extract::WebSoc
     upgrade.read_buffer_size(4096)
 }
 
-/// A ping every period; a peer that has sent nothing (no pong, no message) for two periods is
-/// gone, even if the TCP connection looks open (a laptop lid closed, a proxy that lost it).
+/// A ping every period; a peer that has not answered the previous ping (no pong, no message
+/// since it went out) when the next one is due is gone, even if the TCP connection looks open (a
+/// laptop lid closed, a proxy that lost it). So a silent peer is dropped within two periods of
+/// the last thing it sent.
 pub struct Heartbeat {
-    every: Duration,
     ticks: Interval,
     last_heard: Instant,
+    last_ping: Option<Instant>,
 }
 
 pub enum Beat {
@@ -33,10 +35,10 @@ impl Heartbeat {
     pub fn new(every: Duration) -> Self {
         let now = Instant::now();
         Heartbeat {
-            every,
             // The first beat one period from now (an interval's first tick is immediate).
             ticks: tokio::time::interval_at(now + every, every),
             last_heard: now,
+            last_ping: None,
         }
     }
 
@@ -46,11 +48,34 @@ impl Heartbeat {
     }
 
     pub async fn beat(&mut self) -> Beat {
-        self.ticks.tick().await;
-        // A pong answers the previous ping within a period; two periods of silence is a lost peer.
-        match self.last_heard.elapsed() > self.every * 2 {
-            true => Beat::Silent,
-            false => Beat::Ping,
+        let now = self.ticks.tick().await;
+        match self.last_ping {
+            Some(pinged) if self.last_heard < pinged => Beat::Silent,
+            _ => {
+                self.last_ping = Some(now);
+                Beat::Ping
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_peer_that_answers_stays_and_a_silent_one_goes_within_two_periods() {
+        let every = Duration::from_secs(10);
+        let mut answering = Heartbeat::new(every);
+        for _ in 0..5 {
+            assert!(matches!(answering.beat().await, Beat::Ping));
+            tokio::time::advance(Duration::from_millis(50)).await;
+            answering.heard();
+        }
+        let mut silent = Heartbeat::new(every);
+        let last_heard = Instant::now();
+        assert!(matches!(silent.beat().await, Beat::Ping));
+        assert!(matches!(silent.beat().await, Beat::Silent));
+        assert!(last_heard.elapsed() <= every * 2);
     }
 }
