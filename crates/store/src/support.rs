@@ -455,6 +455,17 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(org.0).bind(id.0).fetch_all(p).await)?)
     }
 
+    /// Every organization's newest event sequence number (how a node notices announcements it
+    /// never received).
+    pub async fn latest_event_seqs(&self) -> StoreResult<Vec<(OrgId, i64)>> {
+        let sql = "SELECT id, last_event_seq FROM organizations";
+        let rows: Vec<(i64, i64)> = on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(org, seq)| (OrgId(org), seq))
+            .collect())
+    }
+
     /// The organization's newest event sequence number (0 before any event).
     pub async fn latest_event_seq(&self, org: OrgId) -> StoreResult<i64> {
         let sql = "SELECT last_event_seq FROM organizations WHERE id = $1";

@@ -248,7 +248,39 @@ async fn a_console_hears_only_the_queues_its_rep_may_take_from(backend: Backend)
     );
 }
 
+async fn a_change_whose_announcement_was_lost_arrives_from_the_log(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    let (session, page) = p.contact_request("Lost").await;
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let latest = p.app.store.latest_event_seq(p.org).await.unwrap();
+    let mut console = console_socket(&p.app, &cookie, latest).await;
+    assert_eq!(next_message(&mut console).await["type"], "ready");
+    let mut customer = waiting_socket(&p.app, &page).await;
+    assert_eq!(next_message(&mut customer).await["state"], "waiting");
+    // Committed, never announced: what a crash between the two, or a dropped Redis message
+    // with nothing after it, leaves behind.
+    p.app
+        .store
+        .claim_session(p.org, session, p.rep, 5, now())
+        .await
+        .unwrap()
+        .won()
+        .unwrap();
+    let heard = next_message(&mut console).await;
+    assert_eq!(
+        (heard["kind"].as_str(), heard["seq"].as_i64()),
+        (Some("accepted"), Some(latest + 1)),
+        "the console learns it from the log"
+    );
+    assert_eq!(
+        next_message(&mut customer).await["state"],
+        "active",
+        "and so does the customer's page"
+    );
+}
+
 on_both_backends!(
+    a_change_whose_announcement_was_lost_arrives_from_the_log,
     a_console_hears_only_the_queues_its_rep_may_take_from,
     a_waiting_customer_hears_only_what_changes_their_wait,
     a_peer_that_stops_answering_pings_is_dropped,

@@ -3,6 +3,9 @@
 //! duplicate is dropped. A missing number is waited for briefly (another node, or another
 //! request of this one, may still be on its way) and then repaired from the event log: the
 //! events are delivered to their organization's topic, which every listener of it hears.
+//!
+//! A lost announcement with nothing after it leaves no hole to see, so every few seconds the
+//! intake also compares each organization's newest number in the database with what it heard.
 
 use super::Announcement;
 use crate::realtime::hub::Hub;
@@ -14,6 +17,13 @@ use std::time::Duration;
 
 /// How long a missing announcement may take to arrive before the log is read instead.
 const REPAIR_AFTER: Duration = Duration::from_millis(500);
+
+/// How often the database's newest numbers are compared with what was heard.
+const CATCH_UP_EVERY: Duration = Duration::from_secs(2);
+
+/// A gap larger than this is repaired with its last event only: every listener rereads what it
+/// shows anyway, and a console only needs the newest number.
+const REPAIR_ONE_BY_ONE: i64 = 100;
 
 #[derive(Default)]
 struct OrgOrder {
@@ -50,11 +60,13 @@ pub struct Intake {
 
 impl Intake {
     pub fn new(hub: Arc<Hub>, store: store::Store) -> Arc<Self> {
-        Arc::new(Intake {
+        let intake = Arc::new(Intake {
             hub,
             store,
             orders: Mutex::default(),
-        })
+        });
+        tokio::spawn(catch_up(Arc::downgrade(&intake)));
+        intake
     }
 
     pub fn hub(&self) -> &Arc<Hub> {
@@ -102,28 +114,65 @@ impl Intake {
         };
         self.hub.deliver(announcement);
         if schedule_repair {
-            let intake = self.clone();
-            tokio::spawn(async move {
-                tokio::time::sleep(REPAIR_AFTER).await;
-                intake.repair(org).await;
-            });
+            self.repair_soon(org, seq);
         }
     }
 
-    /// Deliver from the log every event still missing below the highest number heard.
-    async fn repair(self: Arc<Self>, org: OrgId) {
+    fn repair_soon(self: &Arc<Self>, org: OrgId, up_to: i64) {
+        let intake = self.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(REPAIR_AFTER).await;
+            intake.repair(org, up_to).await;
+        });
+    }
+
+    /// Compare the database's newest numbers with what was heard. The first time, only learn
+    /// where each organization stands (nothing before this node started is owed).
+    async fn catch_up(self: &Arc<Self>, first: bool) {
+        let latest = match self.store.latest_event_seqs().await {
+            Ok(latest) => latest,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not read the newest event numbers");
+                return;
+            }
+        };
+        for (org, seq) in latest {
+            let owed = {
+                let mut orders = self.orders();
+                let order = orders.entry(org).or_insert_with(|| OrgOrder {
+                    // Known at start: owed nothing yet. Created since: owed all of it.
+                    through: if first { seq } else { 0 },
+                    ..OrgOrder::default()
+                });
+                let heard = order.ahead.last().copied().unwrap_or(order.through);
+                let owed = seq > heard && !order.repair_scheduled;
+                order.repair_scheduled |= owed;
+                owed
+            };
+            if owed {
+                self.repair_soon(org, seq);
+            }
+        }
+    }
+
+    /// Deliver from the log every event still missing up to `up_to` (or the highest number
+    /// heard, if higher).
+    async fn repair(self: Arc<Self>, org: OrgId, up_to: i64) {
         let (through, up_to) = {
             let mut orders = self.orders();
             let Some(order) = orders.get_mut(&org) else {
                 return;
             };
             order.repair_scheduled = false;
-            match order.ahead.last() {
-                Some(last) => (order.through, *last),
-                None => return,
+            let up_to = order.ahead.last().map_or(up_to, |last| up_to.max(*last));
+            if up_to <= order.through {
+                return;
             }
+            (order.through, up_to)
         };
-        let events = match self.store.events_after(org, through, up_to - through).await {
+        // A long gap: its last event stands for all of it.
+        let after = through.max(up_to - REPAIR_ONE_BY_ONE);
+        let events = match self.store.events_after(org, after, up_to - after).await {
             Ok(events) => events,
             Err(err) => {
                 tracing::warn!(error = %err, org = org.0, "could not repair missed announcements");
@@ -163,6 +212,20 @@ impl Intake {
                 order.through += 1;
             }
         }
+    }
+}
+
+/// Every `CATCH_UP_EVERY`, while the intake exists.
+async fn catch_up(intake: std::sync::Weak<Intake>) {
+    let mut every = tokio::time::interval(CATCH_UP_EVERY);
+    let mut first = true;
+    loop {
+        every.tick().await;
+        let Some(intake) = intake.upgrade() else {
+            return;
+        };
+        intake.catch_up(first).await;
+        first = false;
     }
 }
 
