@@ -2,9 +2,11 @@
 //! waiting sessions and its recent waits, computed once per change and shared by every page.
 //!
 //! A new arrival joins the back of its line (new sessions start at the lowest priority and
-//! arrive last), so it is appended without a query and wakes nobody. Every other change (an
-//! accept, a cancel, a transfer, a raised priority) rereads the line once; changes that come
-//! in while it is being read are folded into one more read.
+//! arrive last), so it is appended without a query and wakes nobody, also while the line is
+//! being read (it is appended to the read's result then: under a steady stream of arrivals a
+//! long line would otherwise be read again and again). Every other change (an accept, a cancel,
+//! a transfer, a raised priority) rereads the line once; such changes that come in while it is
+//! being read are folded into one more read.
 //!
 //! A line nobody watches lingers for a minute: arrivals keep appending to it (cheap), other
 //! changes only mark it stale, and the next page to watch it triggers one read. So the pages of
@@ -14,7 +16,6 @@ use domain::queue::LineChange;
 use domain::session::Queue;
 use domain::{OrgId, SessionId};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 use tokio::sync::{watch, Notify};
@@ -44,6 +45,13 @@ impl LineView {
         }
     }
 
+    fn join_back(&mut self, session: SessionId) {
+        if !self.positions.contains_key(&session) {
+            self.positions.insert(session, self.next);
+            self.next += 1;
+        }
+    }
+
     /// 1 for the first in line; None when the session is not waiting here.
     pub fn position(&self, session: SessionId) -> Option<i64> {
         self.positions.get(&session).copied()
@@ -58,13 +66,24 @@ impl LineView {
     }
 }
 
+/// Whether the line is being read, and who arrived meanwhile (to append to what the read finds).
+#[derive(Default)]
+struct Reading {
+    active: bool,
+    arrivals: Vec<SessionId>,
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 /// How long a line nobody watches is kept.
 const LINGER: Duration = Duration::from_secs(60);
 
 struct Line {
     view: Arc<watch::Sender<LineView>>,
     reread: Arc<Notify>,
-    reading: Arc<AtomicBool>,
+    reading: Arc<Mutex<Reading>>,
     task: tokio::task::JoinHandle<()>,
     /// When a page last started watching (for the linger).
     last_watched: Mutex<Instant>,
@@ -84,16 +103,17 @@ impl Line {
     }
 
     fn arrived(&self, session: SessionId) {
-        if self.reading.load(Ordering::Acquire) || !self.view.borrow().ready {
-            // A read in flight may have started before this arrival committed.
-            self.reread.notify_one();
+        let mut reading = lock(&self.reading);
+        if reading.active {
+            // The read may have started before this arrival committed: append it to the result.
+            reading.arrivals.push(session);
             return;
         }
-        // Appended in place without waking anyone: nobody's position changed.
+        // Appended in place without waking anyone: nobody's position changed. (A stale line,
+        // which nobody watches, is read again by its next watcher anyway.)
         self.view.send_if_modified(|view| {
-            if !view.positions.contains_key(&session) {
-                view.positions.insert(session, view.next);
-                view.next += 1;
+            if view.ready {
+                view.join_back(session);
             }
             false
         });
@@ -137,7 +157,7 @@ impl Lines {
             }
             None => {
                 let view = Arc::new(watch::Sender::new(LineView::default()));
-                let (reread, reading) = (Arc::new(Notify::new()), Arc::new(AtomicBool::new(true)));
+                let (reread, reading) = (Arc::new(Notify::new()), Arc::new(Mutex::default()));
                 let task = tokio::spawn(keep_reading(
                     store,
                     org,
@@ -198,7 +218,7 @@ async fn keep_reading(
     queue: Queue,
     view: Arc<watch::Sender<LineView>>,
     reread: Arc<Notify>,
-    reading: Arc<AtomicBool>,
+    reading: Arc<Mutex<Reading>>,
 ) {
     loop {
         if view.receiver_count() == 0 {
@@ -210,19 +230,30 @@ async fn keep_reading(
             reread.notified().await;
             continue;
         }
-        reading.store(true, Ordering::Release);
+        lock(&reading).active = true;
         let read = async {
             let line = store.line(org, queue).await?;
             let recent = store.recent_waits(org, queue, RECENT_WAITS).await?;
             Ok::<_, store::StoreError>(LineView::read(line, recent))
         };
-        match read.await {
-            Ok(read) => {
-                view.send_replace(read);
+        let read = read.await;
+        {
+            // Under the lock arrivals wait for: none slips between the result and appending.
+            let mut reading = lock(&reading);
+            match read {
+                Ok(mut read) => {
+                    for session in reading.arrivals.drain(..) {
+                        read.join_back(session);
+                    }
+                    view.send_replace(read);
+                }
+                Err(err) => {
+                    reading.arrivals.clear();
+                    tracing::warn!(error = %err, org = org.0, "could not read a queue line");
+                }
             }
-            Err(err) => tracing::warn!(error = %err, org = org.0, "could not read a queue line"),
+            reading.active = false;
         }
-        reading.store(false, Ordering::Release);
         reread.notified().await;
     }
 }
@@ -243,7 +274,7 @@ mod tests {
         let line = Line {
             view: Arc::new(sender),
             reread: Arc::new(Notify::new()),
-            reading: Arc::new(AtomicBool::new(false)),
+            reading: Arc::new(Mutex::default()),
             task: tokio::spawn(async {}),
             last_watched: Mutex::new(Instant::now()),
         };
@@ -252,6 +283,21 @@ mod tests {
         assert!(
             !receiver.has_changed().unwrap(),
             "an arrival at the back wakes nobody"
+        );
+
+        // While the line is being read, an arrival waits for the result and joins its back,
+        // once, whether or not the read already saw it.
+        lock(&line.reading).active = true;
+        line.arrived(SessionId(12));
+        line.arrived(SessionId(13));
+        assert_eq!(line.view.borrow().position(SessionId(12)), None);
+        let mut read = LineView::read(vec![SessionId(4), SessionId(11), SessionId(12)], vec![]);
+        for session in lock(&line.reading).arrivals.drain(..) {
+            read.join_back(session);
+        }
+        assert_eq!(
+            [12, 13].map(|id| read.position(SessionId(id))),
+            [Some(3), Some(4)]
         );
     }
 }
