@@ -97,7 +97,7 @@ async fn assignment(state: AppState, every: Duration) {
     let mut tick = tokio::time::interval(every);
     loop {
         tick.tick().await;
-        if let Err(err) = web::console::assignment::tick(&state, state.now()).await {
+        if let Err(err) = web::app::assignment::tick(&state, state.now()).await {
             tracing::warn!(error = %err, "assignment tick failed");
         }
     }

@@ -21,9 +21,7 @@ async fn team_request(p: &Portal, name: &str) -> SessionId {
 }
 
 async fn tick(p: &Portal, at: Timestamp) {
-    web::console::assignment::tick(&p.app.state, at)
-        .await
-        .unwrap();
+    web::app::assignment::tick(&p.app.state, at).await.unwrap();
 }
 
 async fn offered_to(p: &Portal, rep: UserId) -> Vec<i64> {

@@ -255,7 +255,63 @@ pub async fn sweep_presence(state: &AppState) -> AppResult<()> {
     Ok(())
 }
 
-/// A customer's request was queued (committed by the portal's start flow).
+/// What to queue, where it came from.
+pub struct Arrival<'a> {
+    pub org: domain::OrgId,
+    pub site: Option<domain::SiteId>,
+    pub routed: &'a domain::routing::Routed,
+    pub intake: &'a domain::intake::Intake,
+    pub issue_type: Option<domain::IssueTypeId>,
+    pub lang: domain::Language,
+}
+
+/// Queue a customer where routing sent them (with `key`, using that key in the same
+/// transaction) and announce the arrival. Their capability token, which only they get (its
+/// digest is stored); None when somebody else used the key first.
+pub async fn queue_customer(
+    state: &AppState,
+    arrival: &Arrival<'_>,
+    key: Option<i64>,
+) -> AppResult<Option<String>> {
+    let capability = domain::secret::random_token(&mut rand::rngs::OsRng);
+    let fields = serde_json::to_value(&arrival.intake.fields).map_err(anyhow::Error::from)?;
+    let new = store::support::NewSupportSession {
+        site: arrival.site,
+        start_method: arrival.routed.start_method,
+        queue: arrival.routed.queue,
+        issue_type: arrival.issue_type,
+        customer_name: arrival.intake.name.as_str(),
+        company: arrival.intake.company.as_deref(),
+        company_code: arrival.intake.company_code.as_deref(),
+        description: arrival.intake.description.as_deref(),
+        fields: &fields,
+        language: arrival.lang.code(),
+        verified: false,
+        capability_digest: &domain::secret::token_digest(&capability),
+        routing_reason: &arrival.routed.reason,
+    };
+    let now = state.now();
+    let created = match key {
+        Some(key) => {
+            state
+                .store
+                .create_support_session_with_key(arrival.org, key, &new, now)
+                .await?
+        }
+        None => Some(
+            state
+                .store
+                .create_support_session(arrival.org, &new, now)
+                .await?,
+        ),
+    };
+    Ok(created.map(|(id, queued)| {
+        arrived(state, arrival.org, id, queued, arrival.routed.queue);
+        capability
+    }))
+}
+
+/// Announce a customer's arrival, committed just now.
 pub fn arrived(
     state: &AppState,
     org: domain::OrgId,

@@ -2,7 +2,6 @@
 //! tabs, transfer, invite, end with an outcome and notes.
 
 mod actions;
-pub mod assignment;
 mod pages;
 
 pub use pages::render;

@@ -19,8 +19,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use domain::routing::Routed;
-use domain::{FieldError, Language, OrgId, SiteId};
+use domain::{FieldError, Language};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -102,15 +101,7 @@ pub fn is_ios(headers: &HeaderMap) -> bool {
         .is_some_and(|ua| ua.contains("iPhone") || ua.contains("iPad"))
 }
 
-/// What to queue, where it came from.
-pub struct Arrival<'a> {
-    pub org: OrgId,
-    pub site: Option<SiteId>,
-    pub routed: &'a Routed,
-    pub intake: &'a domain::intake::Intake,
-    pub issue_type: Option<domain::IssueTypeId>,
-    pub lang: Language,
-}
+pub use crate::app::sessions::Arrival;
 
 /// Queue the customer and send them to their waiting page. With `key`, the key is used in the
 /// same transaction; None when somebody else used it first.
@@ -119,40 +110,6 @@ pub async fn queue_customer(
     arrival: &Arrival<'_>,
     key: Option<i64>,
 ) -> AppResult<Option<Response>> {
-    let capability = domain::secret::random_token(&mut rand::rngs::OsRng);
-    let fields = serde_json::to_value(&arrival.intake.fields).map_err(anyhow::Error::from)?;
-    let new = store::support::NewSupportSession {
-        site: arrival.site,
-        start_method: arrival.routed.start_method,
-        queue: arrival.routed.queue,
-        issue_type: arrival.issue_type,
-        customer_name: arrival.intake.name.as_str(),
-        company: arrival.intake.company.as_deref(),
-        company_code: arrival.intake.company_code.as_deref(),
-        description: arrival.intake.description.as_deref(),
-        fields: &fields,
-        language: arrival.lang.code(),
-        verified: false,
-        capability_digest: &domain::secret::token_digest(&capability),
-        routing_reason: &arrival.routed.reason,
-    };
-    let now = state.now();
-    let created = match key {
-        Some(key) => {
-            state
-                .store
-                .create_support_session_with_key(arrival.org, key, &new, now)
-                .await?
-        }
-        None => Some(
-            state
-                .store
-                .create_support_session(arrival.org, &new, now)
-                .await?,
-        ),
-    };
-    Ok(created.map(|(id, seq)| {
-        crate::app::sessions::arrived(state, arrival.org, id, seq, arrival.routed.queue);
-        Redirect::to(&crate::paths::waiting(&capability)).into_response()
-    }))
+    let queued = crate::app::sessions::queue_customer(state, arrival, key).await?;
+    Ok(queued.map(|capability| Redirect::to(&crate::paths::waiting(&capability)).into_response()))
 }
