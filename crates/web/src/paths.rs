@@ -73,9 +73,30 @@ pub fn home_for(role: domain::Role) -> &'static str {
     }
 }
 
-/// Only same-site relative paths are followed after sign-in (no open redirect).
+/// Only a path of this instance is followed after sign-in (no open redirect). The target is
+/// resolved the way a browser resolves a `Location` against this instance (the WHATWG parser
+/// drops tabs and newlines, reads backslashes as slashes), and must stay on it; it must also
+/// be plain: no control characters, no whitespace, no backslashes, at most 2,000 bytes.
 pub fn safe_next(next: Option<&str>) -> Option<&str> {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
+    next.filter(|next| is_local_path(next))
+}
+
+fn is_local_path(next: &str) -> bool {
+    const HERE: &str = "http://this-instance.invalid/";
+    let plain = next.len() <= 2_000
+        && next.starts_with('/')
+        && !next
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '\\');
+    let stays = url::Url::parse(HERE)
+        .and_then(|here| here.join(next))
+        .is_ok_and(|target| {
+            target.scheme() == "http"
+                && target.host_str() == Some("this-instance.invalid")
+                && target.port().is_none()
+                && target.username().is_empty()
+        });
+    plain && stays
 }
 
 #[cfg(test)]
@@ -85,9 +106,37 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(safe_next(Some("/admin/reps")), Some("/admin/reps"));
-        for bad in ["https://evil.test", "//evil.test", "/\\evil.test", "admin"] {
-            assert_eq!(safe_next(Some(bad)), None, "{bad}");
+        assert_eq!(
+            safe_next(Some("/console/sessions/4?tab=log#end")),
+            Some("/console/sessions/4?tab=log#end")
+        );
+        // Forms that browsers read as another host, or that break a Location header.
+        let bypasses = [
+            "https://evil.test",
+            "//evil.test",
+            "/\\evil.test",
+            "\\\\evil.test",
+            "/\\/evil.test",
+            "admin",
+            "javascript:alert(1)",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/\r/evil.example",
+            " //evil.example",
+            "/ /evil.example",
+            "//\\evil.example",
+            "///evil.example",
+            "/\u{0}/admin",
+            "/\u{1}",
+            "/\u{7f}",
+            "/\u{85}/evil.example",
+            "/\u{3000}/evil.example",
+            "http:/evil.example",
+        ];
+        for bad in bypasses {
+            assert_eq!(safe_next(Some(bad)), None, "{bad:?}");
         }
+        assert_eq!(safe_next(Some(&format!("/{}", "a".repeat(3_000)))), None);
         assert_eq!(safe_next(None), None);
     }
 }
