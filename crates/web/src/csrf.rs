@@ -93,7 +93,12 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .await
             .map_err(|e| AppError::BadRequest(e.to_string()))?;
         let pairs: Vec<(String, String)> =
-            serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+            serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+                .map_err(|e| AppError::BadRequest(e.to_string()))?
+                .into_iter()
+                // Every value is cleaned of control characters here, once for every form.
+                .map(|(k, v)| (k, domain::text::without_controls(&v).into_owned()))
+                .collect();
         let sent = pairs
             .iter()
             .find(|(k, _)| k == "csrf")
@@ -103,8 +108,10 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
                 if bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) => {}
             _ => return Err(AppError::Csrf),
         }
-        let value =
-            serde_urlencoded::from_bytes(&body).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let cleaned =
+            serde_urlencoded::to_string(&pairs).map_err(|e| AppError::BadRequest(e.to_string()))?;
+        let value = serde_urlencoded::from_str(&cleaned)
+            .map_err(|e| AppError::BadRequest(e.to_string()))?;
         Ok(CsrfForm { value, pairs })
     }
 }

@@ -44,7 +44,8 @@ pub fn router(state: AppState) -> Router {
                 .layer(from_fn_with_state(state.metrics.clone(), metrics::track))
                 .layer(axum::middleware::from_fn(i18n::choose_language))
                 .layer(from_fn_with_state(state.clone(), csrf::ensure_cookie))
-                .layer(from_fn_with_state(state.clone(), render_errors)),
+                .layer(from_fn_with_state(state.clone(), render_errors))
+                .layer(axum::middleware::from_fn(refuse_control_characters)),
         )
         .layer(
             ServiceBuilder::new()
@@ -71,6 +72,22 @@ pub fn router(state: AppState) -> Router {
 
 async fn not_found() -> AppError {
     AppError::NotFound
+}
+
+/// A path or query that decodes to a control character names nothing here, and would reach the
+/// database as text PostgreSQL refuses (a NUL): refused before any handler sees it. (Form values
+/// are cleaned of them by the form extractor.)
+async fn refuse_control_characters(req: Request, next: Next) -> Result<Response, AppError> {
+    let uri = req.uri();
+    if domain::text::decodes_to_control(uri.path()) {
+        return Err(AppError::NotFound);
+    }
+    if uri.query().is_some_and(domain::text::decodes_to_control) {
+        return Err(AppError::BadRequest(
+            "The address holds a control character.".into(),
+        ));
+    }
+    Ok(next.run(req).await)
 }
 
 /// Turn an `AppError` a handler returned into its page (or JSON), with the state at hand.

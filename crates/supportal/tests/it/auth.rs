@@ -256,7 +256,8 @@ async fn sign_in_follows_only_local_next_links(backend: Backend) {
         let (status, _) = app
             .get_text(&format!("/login?next={}", urlencode(bad)))
             .await;
-        assert_eq!(status, 200, "{bad:?}");
+        // Shown (the target ignored), or refused as a bad address: never a server error.
+        assert!(status == 200 || status == 400, "{bad:?}: {status}");
         let response = app
             .other_browser()
             .submit(
@@ -269,11 +270,11 @@ async fn sign_in_follows_only_local_next_links(backend: Backend) {
                 ],
             )
             .await;
-        assert_eq!(
-            (response.status().as_u16(), location(&response)),
-            (303, "/admin".to_owned()),
-            "{bad:?}"
-        );
+        // Control characters are cleaned from form values first ("/\u{0}" becomes "/"): the
+        // target is this instance's home or the page asked for, never another host.
+        let target = location(&response);
+        assert_eq!(response.status().as_u16(), 303, "{bad:?}");
+        assert!(target == "/admin" || target == "/", "{bad:?} -> {target}");
     }
 }
 

@@ -8,6 +8,7 @@ mod helpers;
 mod admin_pages;
 mod assignment;
 mod auth;
+mod bad_input;
 mod browser;
 mod cli;
 mod console;
