@@ -74,6 +74,9 @@ pub struct ServerConfig {
     /// Trust X-Forwarded-For from the reverse proxy in front (nginx).
     pub behind_proxy: bool,
     pub session_hours: i64,
+    /// `/metrics` answers only with `Authorization: Bearer <token>`; unset, only to this
+    /// machine (loopback). A secret: `config check` prints it as ***.
+    pub metrics_token: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -122,6 +125,7 @@ impl Default for ServerConfig {
             cookie_secure: None,
             behind_proxy: false,
             session_hours: 12,
+            metrics_token: None,
         }
     }
 }
@@ -289,6 +293,7 @@ impl Config {
             offline_grace_secs: self.console.offline_grace_secs,
             heartbeat_secs: self.console.heartbeat_secs,
             queue_list_limit: self.console.queue_list_limit,
+            metrics_token: self.server.metrics_token.clone(),
         }
     }
 
@@ -297,6 +302,9 @@ impl Config {
         let mut shown = self.clone();
         shown.database.url = Some(store::redact_url(&self.database_url()));
         shown.server.public_url = Some(self.public_url());
+        if shown.server.metrics_token.is_some() {
+            shown.server.metrics_token = Some("***".into());
+        }
         toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot show config: {e}"))
     }
 }

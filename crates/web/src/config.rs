@@ -23,6 +23,8 @@ pub struct WebConfig {
     pub heartbeat_secs: u64,
     /// How many waiting customers a console's queue list shows (the oldest); "and N more" after.
     pub queue_list_limit: i64,
+    /// With it `/metrics` needs `Authorization: Bearer <token>`; without, only loopback may ask.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for WebConfig {
@@ -38,6 +40,7 @@ impl Default for WebConfig {
             offline_grace_secs: 30,
             heartbeat_secs: 25,
             queue_list_limit: 100,
+            metrics_token: None,
         }
     }
 }

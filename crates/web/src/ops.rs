@@ -1,11 +1,17 @@
 //! For operators and their tools: liveness, readiness, metrics.
 
+use crate::error::AppError;
+use crate::extract::ClientIp;
 use crate::metrics::Metrics;
+use crate::state::AppState;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
+use axum::response::Response;
 use std::sync::Arc;
 use store::Store;
+use subtle::ConstantTimeEq;
 
 /// The process is up and answering.
 pub async fn healthz() -> &'static str {
@@ -17,11 +23,34 @@ pub async fn readyz(State(store): State<Store>) -> impl IntoResponse {
     if store.ping().await {
         (StatusCode::OK, "ready")
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
+        tracing::warn!("not ready: the database does not answer");
+        // Why is for the operator's logs, not for whoever asks.
+        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
     }
 }
 
-pub async fn metrics(State(metrics): State<Arc<Metrics>>) -> impl IntoResponse {
+/// The Prometheus metrics, for the operator's scraper only: with `server.metrics_token` set,
+/// to a request that bears it; without, to this machine. Anyone else finds nothing here.
+pub async fn metrics(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+) -> Response {
+    let allowed = match &state.config.metrics_token {
+        Some(token) => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(|sent| bool::from(sent.as_bytes().ct_eq(token.as_bytes()))),
+        None => ip.is_loopback(),
+    };
+    if !allowed {
+        return AppError::NotFound.into_response();
+    }
+    encoded(&state.metrics).into_response()
+}
+
+fn encoded(metrics: &Arc<Metrics>) -> impl IntoResponse {
     (
         [(
             header::CONTENT_TYPE,

@@ -65,9 +65,28 @@ pub fn router(state: AppState) -> Router {
                     header::CONTENT_SECURITY_POLICY,
                     HeaderValue::from_static(CONTENT_SECURITY_POLICY),
                 ))
+                // Pages carry a browser's CSRF token, a signed-in person's data or a waiting
+                // customer's session: no cache keeps them (static files say otherwise).
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::CACHE_CONTROL,
+                    HeaderValue::from_static("no-store"),
+                ))
                 .layer(RequestBodyLimitLayer::new(1024 * 1024)),
         )
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            strict_transport_security(&state),
+        ))
         .with_state(state)
+}
+
+/// HSTS only where the instance is reached over https (on http it would be ignored at best).
+fn strict_transport_security(state: &AppState) -> Option<HeaderValue> {
+    state
+        .config
+        .public_url
+        .starts_with("https://")
+        .then(|| HeaderValue::from_static("max-age=31536000"))
 }
 
 async fn not_found() -> AppError {

@@ -58,14 +58,22 @@ async fn adding_a_rep_with_bad_input_keeps_what_was_typed(backend: Backend) {
 
     let response = app.submit("/admin/reps", "/admin/reps", &good).await;
     assert_eq!(response.status(), 422);
+    let own = response.text().await.unwrap();
     assert!(
-        response
-            .text()
-            .await
-            .unwrap()
-            .contains("This is already in use."),
+        own.contains("This email cannot be used. Choose another."),
         "duplicate email beside the field"
     );
+    // Another organization's email gets the very same words: nothing tells that it exists.
+    app.org_with_admin("globex").await;
+    let theirs: Vec<_> = good
+        .iter()
+        .map(|&(k, v)| (k, if k == "email" { "admin@globex.test" } else { v }))
+        .collect();
+    let response = app.submit("/admin/reps", "/admin/reps", &theirs).await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.unwrap();
+    assert!(page.contains("This email cannot be used. Choose another."));
+    assert!(!page.contains("already") && !page.contains("another organization"));
 
     let rep = app.other_browser();
     assert_eq!(

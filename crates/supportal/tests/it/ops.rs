@@ -1,6 +1,6 @@
 //! Health, readiness, metrics and the headers every response carries.
 
-use crate::helpers::spawn_app;
+use crate::helpers::{spawn_app, spawn_app_with};
 use crate::on_both_backends;
 use store::Backend;
 
@@ -23,9 +23,65 @@ async fn health_readiness_and_metrics(backend: Backend) {
 
     app.store.close().await;
     assert_eq!(
-        app.get("/readyz").await.status(),
-        503,
-        "not ready without its database"
+        app.get_text("/readyz").await,
+        (503, "not ready".into()),
+        "not ready without its database, and nothing more said"
+    );
+}
+
+async fn metrics_are_for_the_operator_only(backend: Backend) {
+    // Behind a proxy: a request from elsewhere (its X-Forwarded-For) finds nothing.
+    let app = spawn_app_with(backend, |c| c.server.behind_proxy = true).await;
+    let from = |ip: &'static str| {
+        app.client
+            .get(app.url("/metrics"))
+            .header("x-forwarded-for", ip)
+            .send()
+    };
+    assert_eq!(from("203.0.113.5").await.unwrap().status(), 404);
+    assert_eq!(from("127.0.0.1").await.unwrap().status(), 200);
+
+    // With a token: only a request that bears it, from anywhere.
+    let app = spawn_app_with(backend, |c| {
+        c.server.metrics_token = Some("s3cret-scraper".into());
+    })
+    .await;
+    let with = |auth: Option<&'static str>| {
+        let request = app.client.get(app.url("/metrics"));
+        match auth {
+            Some(auth) => request.header("authorization", auth).send(),
+            None => request.send(),
+        }
+    };
+    assert_eq!(with(None).await.unwrap().status(), 404);
+    assert_eq!(with(Some("Bearer wrong")).await.unwrap().status(), 404);
+    let scraped = with(Some("Bearer s3cret-scraper")).await.unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(scraped
+        .text()
+        .await
+        .unwrap()
+        .contains("supportal_http_requests_total"));
+}
+
+async fn nothing_personal_is_cached_and_https_is_pinned(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let page = app.get("/login").await;
+    assert_eq!(page.headers()["cache-control"], "no-store");
+    assert!(
+        page.headers().get("strict-transport-security").is_none(),
+        "http: no HSTS"
+    );
+    let css = app.get("/static/app.css").await;
+    assert_eq!(css.headers()["cache-control"], "public, max-age=3600");
+    let https = spawn_app_with(backend, |c| {
+        c.server.public_url = Some("https://support.example.com".into());
+    })
+    .await;
+    let page = https.get("/login").await;
+    assert_eq!(
+        page.headers()["strict-transport-security"],
+        "max-age=31536000"
     );
 }
 
@@ -56,6 +112,8 @@ async fn pages_carry_security_headers_and_errors_are_pages(backend: Backend) {
 }
 
 on_both_backends!(
+    metrics_are_for_the_operator_only,
+    nothing_personal_is_cached_and_https_is_pinned,
     health_readiness_and_metrics,
     pages_carry_security_headers_and_errors_are_pages
 );

@@ -94,7 +94,9 @@ pub async fn create(
             Ok(Redirect::to(&paths::admin_rep(id)).into_response())
         }
         Err(store::StoreError::Conflict(_)) => {
-            errors.add("email", FieldError::Taken);
+            // Emails are unique across the instance: say only that this one cannot be used, the
+            // same whether it belongs here or to another organization (which must not show).
+            errors.add_message("email", "This email cannot be used. Choose another.");
             render_list(&state, &me, &f, Outcome::invalid(errors)).await
         }
         Err(err) => Err(err.into()),
