@@ -108,7 +108,21 @@ pub async fn login(
         Err(_) => None,
     };
     let (user, hash) = credentials.map_or((None, None), |(u, h)| (Some(u), Some(h)));
-    let password_ok = passwords::verify(&f.password, hash).await;
+    let Ok(password_ok) = passwords::verify(&f.password, hash).await else {
+        let message = "Many people are signing in right now. Try again in a few seconds.";
+        let mut response = login_form(
+            &state,
+            &csrf,
+            &f.email,
+            next,
+            Some(message.to_owned()),
+            StatusCode::SERVICE_UNAVAILABLE,
+        )?;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from_static("5"));
+        return Ok(response);
+    };
     let now = state.now();
     match user {
         Some(user) if password_ok && user.active => {
@@ -225,6 +239,7 @@ pub struct PasswordForm {
 
 pub async fn change_password(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     me: CurrentUser,
     CsrfToken(csrf): CsrfToken,
     form: CsrfForm<PasswordForm>,
@@ -233,9 +248,25 @@ pub async fn change_password(
     let mut errors = FieldErrors::default();
     let email =
         Email::parse(&me.user.email).map_err(|e| anyhow::anyhow!("stored email invalid: {e}"))?;
+    // Limited like signing in: the current password is a password guess too.
+    if let Err(secs) = state.login_limiter.check(ip, &me.user.email).await {
+        errors.add_message(
+            "current",
+            format!("Too many attempts. Try again in {secs} seconds."),
+        );
+        let outcome = Outcome {
+            status: StatusCode::TOO_MANY_REQUESTS,
+            ..Outcome::invalid(errors)
+        };
+        return account_page(&state, &me, &csrf, outcome).await;
+    }
     let stored = state.store.credentials(&email).await?.map(|(_, hash)| hash);
-    if !passwords::verify(&f.current, stored).await {
-        errors.add("current", FieldError::WrongPassword);
+    match passwords::verify(&f.current, stored).await {
+        Ok(true) => {}
+        Ok(false) => errors.add("current", FieldError::WrongPassword),
+        Err(passwords::Busy) => {
+            errors.add_message("current", "The server is busy. Try again in a few seconds.")
+        }
     }
     let new = errors.check("new", NewPassword::parse(&f.new));
     if new.is_some() && f.new != f.confirm {

@@ -153,7 +153,11 @@ async fn repeated_sign_in_attempts_are_slowed_down(backend: Backend) {
 }
 
 async fn a_user_changes_their_password_and_other_sign_ins_end(backend: Backend) {
-    let app = spawn_app(backend).await;
+    // Password changes count against the sign-in limit: this story makes six attempts.
+    let app = spawn_app_with(backend, |c| {
+        c.security.login_attempts_per_account_per_minute = 20;
+    })
+    .await;
     app.org_with_admin("acme").await;
     let laptop = app.other_browser();
     app.login("admin@acme.test", PASSWORD).await;
@@ -282,7 +286,52 @@ fn urlencode(s: &str) -> String {
     s.bytes().map(|b| format!("%{b:02X}")).collect()
 }
 
+async fn password_guesses_are_limited_everywhere_and_bounded_in_size(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
+        c.security.login_attempts_per_account_per_minute = 3;
+        c.security.login_attempts_per_ip_per_minute = 100;
+    })
+    .await;
+    app.org_with_admin("acme").await;
+    app.login("admin@acme.test", PASSWORD).await;
+    // The password form counts with sign-in's limit (the sign-in above was one attempt).
+    let wrong = [("current", "guess"), ("new", ""), ("confirm", "")];
+    let statuses = futures::future::join_all(
+        (0..3).map(|_| app.submit("/account", "/account/password", &wrong)),
+    )
+    .await
+    .into_iter()
+    .map(|r| r.status().as_u16())
+    .collect::<Vec<_>>();
+    assert!(statuses.contains(&429), "{statuses:?}");
+    let page = app
+        .submit("/account", "/account/password", &wrong)
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Too many attempts. Try again in"),
+        "said beside the field"
+    );
+
+    // A password longer than anyone types is refused like a wrong one, not hashed, not a 500.
+    let other = app.other_browser();
+    let huge = "p".repeat(200_000);
+    let started = std::time::Instant::now();
+    let response = other
+        .submit(
+            "/login",
+            "/login",
+            &[("email", "someone@else.test"), ("password", &huge)],
+        )
+        .await;
+    assert!(response.status().as_u16() < 500, "{}", response.status());
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
+
 on_both_backends!(
+    password_guesses_are_limited_everywhere_and_bounded_in_size,
     an_admin_signs_in_sees_the_admin_page_and_signs_out,
     a_wrong_password_is_refused_and_the_email_kept,
     a_form_without_its_csrf_token_is_refused,
