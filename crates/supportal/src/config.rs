@@ -71,8 +71,10 @@ pub struct ServerConfig {
     pub public_url: Option<String>,
     /// Mark cookies Secure; defaults to true when the public URL is https.
     pub cookie_secure: Option<bool>,
-    /// Trust X-Forwarded-For from the reverse proxy in front (nginx).
+    /// Trust X-Forwarded-For from the reverse proxy in front (nginx)...
     pub behind_proxy: bool,
+    /// ...when the request comes from one of these addresses or networks (default: loopback).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     pub session_hours: i64,
     /// `/metrics` answers only with `Authorization: Bearer <token>`; unset, only to this
     /// machine (loopback). A secret: `config check` prints it as ***.
@@ -124,6 +126,7 @@ impl Default for ServerConfig {
             public_url: None,
             cookie_secure: None,
             behind_proxy: false,
+            trusted_proxies: web::config::loopback(),
             session_hours: 12,
             metrics_token: None,
         }
@@ -284,6 +287,7 @@ impl Config {
                 .unwrap_or(public_url.starts_with("https://")),
             public_url,
             behind_proxy: self.server.behind_proxy,
+            trusted_proxies: self.server.trusted_proxies.clone(),
             session_hours: self.server.session_hours,
             login_attempts_per_ip_per_minute: self.security.login_attempts_per_ip_per_minute,
             login_attempts_per_account_per_minute: self

@@ -7,8 +7,10 @@ pub struct WebConfig {
     pub public_url: String,
     /// Mark cookies `Secure` (true when the public URL is https).
     pub cookie_secure: bool,
-    /// Trust the last `X-Forwarded-For` entry as the client address (set behind nginx).
+    /// Trust the last `X-Forwarded-For` entry as the client address (set behind nginx)...
     pub behind_proxy: bool,
+    /// ...when the request comes from one of these (the proxies' addresses).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
     /// How long a sign-in lasts.
     pub session_hours: i64,
     pub login_attempts_per_ip_per_minute: u32,
@@ -33,6 +35,7 @@ impl Default for WebConfig {
             public_url: "http://127.0.0.1:8080".into(),
             cookie_secure: false,
             behind_proxy: false,
+            trusted_proxies: loopback(),
             session_hours: 12,
             login_attempts_per_ip_per_minute: 20,
             login_attempts_per_account_per_minute: 5,
@@ -43,4 +46,12 @@ impl Default for WebConfig {
             metrics_token: None,
         }
     }
+}
+
+/// 127.0.0.0/8 and ::1: a proxy on the same machine.
+pub fn loopback() -> Vec<ipnet::IpNet> {
+    ["127.0.0.0/8", "::1/128"]
+        .iter()
+        .filter_map(|net| net.parse().ok())
+        .collect()
 }

@@ -41,6 +41,26 @@ async fn metrics_are_for_the_operator_only(backend: Backend) {
     assert_eq!(from("203.0.113.5").await.unwrap().status(), 404);
     assert_eq!(from("127.0.0.1").await.unwrap().status(), 200);
 
+    // X-Forwarded-For counts only from a configured proxy: with the proxy elsewhere, this
+    // loopback client's claim to be 203.0.113.5 is ignored (and loopback may scrape).
+    let app = spawn_app_with(backend, |c| {
+        c.server.behind_proxy = true;
+        c.server.trusted_proxies = vec!["10.0.0.0/8".parse().unwrap()];
+    })
+    .await;
+    let claimed = app
+        .client
+        .get(app.url("/metrics"))
+        .header("x-forwarded-for", "203.0.113.5")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        claimed.status(),
+        200,
+        "the claim from a non-proxy is ignored"
+    );
+
     // With a token: only a request that bears it, from anywhere.
     let app = spawn_app_with(backend, |c| {
         c.server.metrics_token = Some("s3cret-scraper".into());

@@ -4,8 +4,10 @@ use axum::http::request::Parts;
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-/// The client's address: the peer, or behind a trusted proxy the address it appended last
-/// to `X-Forwarded-For` (entries further left are whatever the client claimed).
+/// The client's address: the peer, or, when the peer is one of the configured proxies
+/// (`server.trusted_proxies`, loopback by default), the address it appended last to
+/// `X-Forwarded-For` (entries further left are whatever the client claimed). Anyone else's
+/// `X-Forwarded-For` is ignored: it is only a claim.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientIp(pub IpAddr);
 
@@ -20,7 +22,13 @@ impl FromRequestParts<AppState> for ClientIp {
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip())
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        if !state.config.behind_proxy {
+        let trusted = state.config.behind_proxy
+            && state
+                .config
+                .trusted_proxies
+                .iter()
+                .any(|net| net.contains(&peer));
+        if !trusted {
             return Ok(ClientIp(peer));
         }
         let forwarded = parts
