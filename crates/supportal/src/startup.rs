@@ -125,6 +125,7 @@ async fn housekeeping(state: AppState) {
         }
         state.login_limiter.forget_recovered();
         state.key_limiter.forget_recovered();
+        state.lobby_limiter.forget_recovered();
     }
 }
 

@@ -33,6 +33,9 @@ pub struct Parts {
     pub templates: Arc<Templates>,
     pub login_limiter: Arc<LoginLimiter>,
     pub key_limiter: Arc<Limiter<std::net::IpAddr>>,
+    /// Presentation lobbies opened by key in their address, per client address: ten times the
+    /// key form's allowance (a whole office may join one presentation in the same minute).
+    pub lobby_limiter: Arc<Limiter<std::net::IpAddr>>,
     pub catalog: Arc<Catalog>,
     pub metrics: Arc<Metrics>,
     pub bus: Arc<dyn EventBus>,
@@ -79,14 +82,21 @@ impl AppState {
             }
             None => (Arc::new(InProcessBus::new(intake)), None),
         };
-        let key_limits = limits.as_ref().map(|s| crate::rate_limit::Shared {
-            redis: s.redis.clone(),
-            prefix: format!("{}:key-ip", s.prefix),
-        });
+        let under = |name: &str| {
+            limits.as_ref().map(|s| crate::rate_limit::Shared {
+                redis: s.redis.clone(),
+                prefix: format!("{}:{name}", s.prefix),
+            })
+        };
+        let (key_limits, lobby_limits) = (under("key-ip"), under("lobby-ip"));
         Ok(AppState(Arc::new(Parts {
             login_limiter: Arc::new(LoginLimiter::new(&config, limits.as_ref())),
             key_limiter: Arc::new(
                 Limiter::per_minute(config.key_attempts_per_ip_per_minute).shared(key_limits),
+            ),
+            lobby_limiter: Arc::new(
+                Limiter::per_minute(config.key_attempts_per_ip_per_minute.saturating_mul(10))
+                    .shared(lobby_limits),
             ),
             store,
             clock,

@@ -81,14 +81,11 @@ pub async fn live_key(
             return refuse("key.malformed", &[], StatusCode::UNPROCESSABLE_ENTITY)
         }
     };
-    let Some(record) = state.store.find_key(&key).await? else {
-        return refuse("key.unknown", &[], StatusCode::UNPROCESSABLE_ENTITY);
-    };
-    match record.state(state.now()) {
-        KeyState::Live => Ok(Ok(record)),
-        KeyState::Expired => refuse("key.expired", &[], StatusCode::UNPROCESSABLE_ENTITY),
-        KeyState::Used => refuse("key.used", &[], StatusCode::UNPROCESSABLE_ENTITY),
-        KeyState::Revoked => refuse("key.revoked", &[], StatusCode::UNPROCESSABLE_ENTITY),
+    // Unknown, expired, used or revoked: the customer hears the same, so a guess learns
+    // nothing about which keys exist (the rep's own list shows each key's state).
+    match state.store.find_key(&key).await? {
+        Some(record) if record.state(state.now()) == KeyState::Live => Ok(Ok(record)),
+        _ => refuse("key.invalid", &[], StatusCode::UNPROCESSABLE_ENTITY),
     }
 }
 
@@ -259,7 +256,7 @@ pub async fn confirm(
     match queue_customer(&state, &arrival, Some(record.id)).await? {
         Some(response) => Ok(response),
         None => {
-            let refusal = KeyRefusal::new(&state, lang, "key.used", StatusCode::CONFLICT);
+            let refusal = KeyRefusal::new(&state, lang, "key.invalid", StatusCode::CONFLICT);
             render_home(
                 &state,
                 &portal,
@@ -315,9 +312,14 @@ pub async fn presentation(
 /// The attendee's page of a live presentation, reached by its key or link.
 pub async fn presentation_lobby(
     State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
     Lang(lang): Lang,
     Path(key): Path<String>,
 ) -> AppResult<Response> {
+    // A key in an address can be guessed too: limited per client address.
+    if let Err(secs) = state.lobby_limiter.check(&ip).await {
+        return Err(AppError::RateLimited(secs));
+    }
     let key = SessionKey::parse(&key).map_err(|_| AppError::NotFound)?;
     let record = state
         .store

@@ -83,7 +83,7 @@ pub async fn unlock(
             if state.store.use_key(record.id, state.now()).await? {
                 return send(&state, &profile).await;
             }
-            KeyRefusal::new(&state, lang, "key.used", StatusCode::CONFLICT)
+            KeyRefusal::new(&state, lang, "key.invalid", StatusCode::CONFLICT)
         }
         Ok(_) => KeyRefusal::new(
             &state,
