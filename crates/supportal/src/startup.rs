@@ -46,7 +46,13 @@ impl Application {
             .url
             .as_deref()
             .map(|url| (url, config.bus.channel.as_str()));
-        let state = AppState::new(store, clock, config.web(), bus)
+        let mut web = config.web();
+        if config.server.public_url.is_none() {
+            // The default is this server's own address: the port actually bound (port 0 asks
+            // the system for one), so pages and socket origins match what browsers use.
+            web.public_url = format!("http://{}", listener.local_addr()?);
+        }
+        let state = AppState::new(store, clock, web, bus)
             .await
             .context("bus.url")?;
         let interval = config.console.assignment_interval_ms;

@@ -279,7 +279,79 @@ async fn a_change_whose_announcement_was_lost_arrives_from_the_log(backend: Back
     );
 }
 
+/// Open a socket at `path` as a browser page at `origin` would.
+async fn socket_from(
+    app: &TestApp,
+    path: &str,
+    origin: &str,
+    cookie: Option<&str>,
+) -> Result<Socket, u16> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!("{}{path}", app.address.replace("http://", "ws://"));
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("origin", origin.parse().unwrap());
+    if let Some(cookie) = cookie {
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+    }
+    match tokio_tungstenite::connect_async(request).await {
+        Ok((socket, _)) => Ok(socket),
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            Err(response.status().as_u16())
+        }
+        Err(other) => panic!("{other}"),
+    }
+}
+
+async fn sockets_open_only_from_this_instances_pages(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    p.app
+        .store
+        .set_site_hostnames(p.org, p.site, &["help.acme.test".to_owned()])
+        .await
+        .unwrap();
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let (_, page) = p.contact_request("Origin").await;
+    let ours = p.app.address.clone();
+    let console = "/console/ws?after=0";
+    let waiting = format!("{page}/ws");
+    // Another site's page cannot ride the rep's cookies into their console.
+    assert_eq!(
+        socket_from(&p.app, console, "https://evil.example", Some(&cookie))
+            .await
+            .err(),
+        Some(403)
+    );
+    assert_eq!(
+        socket_from(&p.app, &waiting, "http://evil.example", None)
+            .await
+            .err(),
+        Some(403)
+    );
+    assert_eq!(
+        socket_from(&p.app, console, "null", Some(&cookie))
+            .await
+            .err(),
+        Some(403),
+        "an opaque origin"
+    );
+    // The instance's own pages, and a site's bound hostname, may.
+    assert!(socket_from(&p.app, console, &ours, Some(&cookie))
+        .await
+        .is_ok());
+    assert!(socket_from(&p.app, &waiting, &ours, None).await.is_ok());
+    assert!(
+        socket_from(&p.app, &waiting, "https://help.acme.test", None)
+            .await
+            .is_ok()
+    );
+}
+
 on_both_backends!(
+    sockets_open_only_from_this_instances_pages,
     a_change_whose_announcement_was_lost_arrives_from_the_log,
     a_console_hears_only_the_queues_its_rep_may_take_from,
     a_waiting_customer_hears_only_what_changes_their_wait,

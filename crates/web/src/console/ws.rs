@@ -40,10 +40,14 @@ pub async fn connect(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(resume): Query<Resume>,
+    headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
-) -> Response {
-    crate::realtime::socket(upgrade)
-        .on_upgrade(move |socket| serve(state, me, resume.after, socket))
+) -> Result<Response, crate::error::AppError> {
+    if !crate::realtime::origin_allowed(&state, &headers).await {
+        return Err(crate::error::AppError::Forbidden);
+    }
+    Ok(crate::realtime::socket(upgrade)
+        .on_upgrade(move |socket| serve(state, me, resume.after, socket)))
 }
 
 async fn send(socket: &mut WebSocket, message: &ToConsole<'_>) -> bool {

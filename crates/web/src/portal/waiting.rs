@@ -198,8 +198,12 @@ pub async fn live(
     State(state): State<AppState>,
     Lang(lang): Lang,
     Path(capability): Path<String>,
+    headers: axum::http::HeaderMap,
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> AppResult<Response> {
+    if !crate::realtime::origin_allowed(&state, &headers).await {
+        return Err(AppError::Forbidden);
+    }
     let session = session_for(&state, &capability).await?;
     Ok(crate::realtime::socket(upgrade)
         .on_upgrade(move |socket| push_views(state, session, capability, lang, socket)))

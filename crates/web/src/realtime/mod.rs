@@ -14,6 +14,34 @@ pub fn socket(upgrade: axum::extract::WebSocketUpgrade) -> axum::extract::WebSoc
     upgrade.read_buffer_size(4096)
 }
 
+/// Whether a WebSocket handshake's `Origin` is this instance's own (its public address) or a
+/// site's hostname bound here. A page elsewhere must not open a signed-in rep's socket with the
+/// rep's cookies (cross-site WebSocket hijacking). A request without `Origin` is not a browser
+/// page's and passes (the cookies or capability in it are what authorize it).
+pub async fn origin_allowed(
+    state: &crate::state::AppState,
+    headers: &axum::http::HeaderMap,
+) -> bool {
+    let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
+        return true;
+    };
+    let Some(origin) = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()) else {
+        return false;
+    };
+    let ours = url::Url::parse(&state.config.public_url).ok();
+    if ours.is_some_and(|ours| ours.origin() == origin.origin()) {
+        return true;
+    }
+    match origin.host_str() {
+        Some(host) => state
+            .store
+            .site_by_hostname(&host.to_ascii_lowercase())
+            .await
+            .is_ok_and(|site| site.is_some()),
+        None => false,
+    }
+}
+
 /// A ping every period; a peer that has not answered the previous ping (no pong, no message
 /// since it went out) when the next one is due is gone, even if the TCP connection looks open (a
 /// laptop lid closed, a proxy that lost it). So a silent peer is dropped within two periods of
