@@ -177,10 +177,12 @@ pub async fn logout(
     _form: CsrfForm<NoFields>,
 ) -> AppResult<Response> {
     if let Some(token) = jar.get(SESSION_COOKIE) {
-        state
-            .store
-            .delete_web_session(&domain::secret::token_digest(token.value()))
-            .await?;
+        let digest = domain::secret::token_digest(token.value());
+        let user = state.store.signed_in_user(&digest, state.now()).await?;
+        state.store.delete_web_session(&digest).await?;
+        if let Some(user) = user {
+            state.announce_signed_out(user.org_id, user.id);
+        }
     }
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/"));
     Ok((jar, Redirect::to(paths::LOGIN)).into_response())
@@ -283,6 +285,7 @@ pub async fn change_password(
         .store
         .delete_other_web_sessions(me.user.id, Some(&me.session_digest))
         .await?;
+    state.announce_signed_out(me.user.org_id, me.user.id);
     state
         .store
         .record_audit(

@@ -129,6 +129,17 @@ impl AppState {
         });
     }
 
+    /// Sign-ins of `user` ended: their open consoles (on every node) close unless theirs lives.
+    pub fn announce_signed_out(&self, org: domain::OrgId, user: domain::UserId) {
+        self.bus.publish(Announcement {
+            org,
+            seq: 0,
+            kind: crate::bus::SIGNED_OUT.to_owned(),
+            session: None,
+            topics: vec![Topic::Rep { rep: user }],
+        });
+    }
+
     /// Announce a change to a site that has no log entry (a notice): its waiting pages refresh.
     pub fn announce_site_change(&self, org: domain::OrgId, site: domain::SiteId, kind: &str) {
         self.bus.publish(Announcement {

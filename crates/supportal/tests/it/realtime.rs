@@ -2,7 +2,9 @@
 //! dropped; two tabs of one rep stay within the session limit; two nodes share one PostgreSQL
 //! and one Redis (live arrivals across nodes, a console moving between nodes, a crashed node).
 
-use crate::console::{console_socket, next_message, rep, session_cookie, Socket};
+use crate::console::{
+    console_socket, next_message, rep, session_cookie, session_cookie_with, Socket,
+};
 use crate::helpers::{now, spawn_app_with, test_config, test_redis_url, Node, TestApp};
 use crate::on_both_backends;
 use crate::portal::{portal_app, Portal};
@@ -350,7 +352,65 @@ async fn sockets_open_only_from_this_instances_pages(backend: Backend) {
     );
 }
 
+/// True when the socket ends (closed by the server) within `within`.
+async fn closes_within(socket: &mut Socket, within: Duration) -> bool {
+    tokio::time::timeout(within, async {
+        loop {
+            match socket.next().await {
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await
+    .is_ok()
+}
+
+async fn a_console_closes_when_its_sign_in_ends(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    let (laptop, desk) = (
+        session_cookie(&p.app, "riley@acme.test").await,
+        rep(&p.app, "riley@acme.test").await,
+    );
+    let mut on_laptop = console_socket(&p.app, &laptop, 0).await;
+    // Riley changes their password at the desk: the laptop's sign-in ends, and its console.
+    let new = "a much better passphrase";
+    let fields = [
+        ("current", crate::helpers::PASSWORD),
+        ("new", new),
+        ("confirm", new),
+    ];
+    assert_eq!(
+        desk.submit("/account", "/account/password", &fields)
+            .await
+            .status(),
+        200
+    );
+    assert!(closes_within(&mut on_laptop, Duration::from_secs(3)).await);
+
+    // The desk's own console stays open; deactivating Riley closes it at once.
+    let at_desk = session_cookie_with(&p.app, "riley@acme.test", new).await;
+    let mut on_desk = console_socket(&p.app, &at_desk, 0).await;
+    assert_eq!(next_message(&mut on_desk).await["type"], "ready");
+    assert!(!closes_within(&mut on_desk, Duration::from_millis(500)).await);
+    let admin = rep(&p.app, "admin@acme.test").await;
+    let page = format!("/admin/reps/{}", p.rep);
+    let team = p.team.to_string();
+    let deactivate = [
+        ("display_name", "Robin Rep"),
+        ("role", "rep"),
+        ("session_limit", "3"),
+        ("teams", team.as_str()),
+    ];
+    assert_eq!(admin.submit(&page, &page, &deactivate).await.status(), 200);
+    assert!(
+        closes_within(&mut on_desk, Duration::from_secs(3)).await,
+        "a deactivated rep's console closes at once"
+    );
+}
+
 on_both_backends!(
+    a_console_closes_when_its_sign_in_ends,
     sockets_open_only_from_this_instances_pages,
     a_change_whose_announcement_was_lost_arrives_from_the_log,
     a_console_hears_only_the_queues_its_rep_may_take_from,

@@ -248,6 +248,7 @@ pub async fn update(
         // A deactivated account or a reset password ends every sign-in of that user (but this one).
         let keep = (user.id == me.id()).then_some(me.current.session_digest.as_str());
         state.store.delete_other_web_sessions(user.id, keep).await?;
+        state.announce_signed_out(org, user.id);
     }
     let reset = if password.is_some() {
         " password reset"

@@ -20,6 +20,10 @@ use std::sync::Arc;
 /// other nodes' kept pages).
 pub const PORTAL_CHANGED: &str = "portal";
 
+/// The kind of an announcement to a rep's topic that some of their sign-ins ended (signed out,
+/// deactivated, password reset): their open sockets check theirs is still valid.
+pub const SIGNED_OUT: &str = "signed_out";
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Announcement {
     pub org: OrgId,

@@ -114,6 +114,14 @@ async fn serve(state: AppState, me: CurrentUser, after: i64, mut socket: WebSock
     while open {
         tokio::select! {
             heard = subscription.recv() => match heard {
+                Some((a, _)) if a.kind == crate::bus::SIGNED_OUT => {
+                    // Some of this rep's sign-ins ended: close if this socket's was one.
+                    open = state
+                        .store
+                        .signed_in_user(&me.session_digest, state.now())
+                        .await
+                        .is_ok_and(|user| user.is_some());
+                }
                 // Too slow to keep up: catch up from the log instead.
                 Some((_, true)) => match replay(&state, &mut socket, org, last).await {
                     Some(caught_up) => last = caught_up,
