@@ -126,7 +126,9 @@ pub async fn login(
     let now = state.now();
     match user {
         Some(user) if password_ok && user.active => {
-            let jar = sign_in(&state, jar, &user).await?;
+            let jar = sign_in(&state, jar, &user)
+                .await?
+                .add(crate::csrf::rotated(state.config.cookie_secure));
             state
                 .store
                 .record_audit(Some(user.org_id), Some(user.id), "login", "", now)

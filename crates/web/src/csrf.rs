@@ -16,11 +16,34 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
-pub const COOKIE: &str = "supportal_csrf";
+/// The token's cookie. Over https it carries the `__Host-` prefix: browsers then accept it only
+/// from this host, Secure, for the whole path, so a sibling subdomain cannot plant one.
+pub fn cookie_name(secure: bool) -> &'static str {
+    match secure {
+        true => "__Host-supportal_csrf",
+        false => "supportal_csrf",
+    }
+}
 
 /// This browser's token, for the hidden field of a form.
 #[derive(Debug, Clone)]
 pub struct CsrfToken(pub String);
+
+/// A new token's cookie.
+fn token_cookie(secure: bool, token: String) -> Cookie<'static> {
+    Cookie::build((cookie_name(secure), token))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(secure)
+        .build()
+}
+
+/// A fresh token for a browser that just signed in (a token known before sign-in, perhaps
+/// planted, stops working).
+pub fn rotated(secure: bool) -> Cookie<'static> {
+    token_cookie(secure, domain::secret::random_token(&mut rand::rngs::OsRng))
+}
 
 /// Give every browser a token (middleware, before routing).
 pub async fn ensure_cookie(
@@ -28,7 +51,8 @@ pub async fn ensure_cookie(
     mut req: Request,
     next: Next,
 ) -> Response {
-    let existing = crate::cookies::value(req.headers(), COOKIE)
+    let secure = state.config.cookie_secure;
+    let existing = crate::cookies::value(req.headers(), cookie_name(secure))
         .filter(|v| v.len() == 43)
         .map(str::to_owned);
     let token = existing
@@ -36,14 +60,14 @@ pub async fn ensure_cookie(
         .unwrap_or_else(|| domain::secret::random_token(&mut rand::rngs::OsRng));
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut response = next.run(req).await;
-    if existing.is_none() {
-        let cookie = Cookie::build((COOKIE, token))
-            .path("/")
-            .http_only(true)
-            .same_site(SameSite::Lax)
-            .secure(state.config.cookie_secure)
-            .build();
-        if let Ok(value) = cookie.to_string().parse() {
+    // A response that sets a token itself (sign-in rotates it) keeps its own.
+    let sets_its_own = response
+        .headers()
+        .get_all(axum::http::header::SET_COOKIE)
+        .iter()
+        .any(|c| c.to_str().is_ok_and(|c| c.starts_with(cookie_name(secure))));
+    if existing.is_none() && !sets_its_own {
+        if let Ok(value) = token_cookie(secure, token).to_string().parse() {
             response
                 .headers_mut()
                 .append(axum::http::header::SET_COOKIE, value);
@@ -88,7 +112,9 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     type Rejection = AppError;
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(req.headers());
-        let expected = jar.get(COOKIE).map(|c| c.value().to_owned());
+        let expected = jar
+            .get(cookie_name(state.config.cookie_secure))
+            .map(|c| c.value().to_owned());
         let body = Bytes::from_request(req, state)
             .await
             .map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -151,7 +177,9 @@ impl FromRequest<AppState> for CsrfMultipart {
     type Rejection = AppError;
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(req.headers());
-        let expected = jar.get(COOKIE).map(|c| c.value().to_owned());
+        let expected = jar
+            .get(cookie_name(state.config.cookie_secure))
+            .map(|c| c.value().to_owned());
         let mut multipart = axum::extract::Multipart::from_request(req, state)
             .await
             .map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -181,5 +209,24 @@ impl FromRequest<AppState> for CsrfMultipart {
             Some(expected) if bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) => Ok(upload),
             _ => Err(AppError::Csrf),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn over_https_the_token_cookie_is_host_only() {
+        let cookie = rotated(true).to_string();
+        assert!(cookie.starts_with("__Host-supportal_csrf="), "{cookie}");
+        assert!(cookie.contains("Secure") && cookie.contains("Path=/"));
+        assert!(!cookie.contains("Domain"), "a __Host- cookie has no Domain");
+        assert!(rotated(false).to_string().starts_with("supportal_csrf="));
+        assert_ne!(
+            rotated(true).value(),
+            rotated(true).value(),
+            "fresh each time"
+        );
     }
 }

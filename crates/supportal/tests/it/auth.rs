@@ -330,7 +330,51 @@ async fn password_guesses_are_limited_everywhere_and_bounded_in_size(backend: Ba
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
 
+async fn signing_in_rotates_the_csrf_token(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.org_with_admin("acme").await;
+    let (_, form) = app.get_text("/login").await;
+    let before = crate::helpers::csrf_in(&form);
+    let response = app
+        .client
+        .post(app.url("/login"))
+        .form(&[
+            ("email", "admin@acme.test"),
+            ("password", PASSWORD),
+            ("csrf", before.as_str()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let rotated = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|c| c.to_str().ok())
+        .find_map(|c| c.strip_prefix("supportal_csrf="))
+        .map(|c| c.split(';').next().unwrap().to_owned())
+        .expect("a new token with the sign-in");
+    assert_ne!(rotated, before);
+    // A form holding the token from before the sign-in no longer passes.
+    let stale = app
+        .client
+        .post(app.url("/account/presence"))
+        .form(&[("presence", "away"), ("csrf", before.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stale.status(), 403);
+    let (_, page) = app.get_text("/account").await;
+    assert_eq!(
+        crate::helpers::csrf_in(&page),
+        rotated,
+        "pages carry the new one"
+    );
+}
+
 on_both_backends!(
+    signing_in_rotates_the_csrf_token,
     password_guesses_are_limited_everywhere_and_bounded_in_size,
     an_admin_signs_in_sees_the_admin_page_and_signs_out,
     a_wrong_password_is_refused_and_the_email_kept,
