@@ -79,6 +79,8 @@ pub struct ServerConfig {
     /// `/metrics` answers only with `Authorization: Bearer <token>`; unset, only to this
     /// machine (loopback). A secret: `config check` prints it as ***.
     pub metrics_token: Option<String>,
+    /// Seconds a request may take, its body included; a slower one is answered 408.
+    pub request_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -129,6 +131,7 @@ impl Default for ServerConfig {
             trusted_proxies: web::config::loopback(),
             session_hours: 12,
             metrics_token: None,
+            request_timeout_secs: web::WebConfig::default().request_timeout_secs,
         }
     }
 }
@@ -236,6 +239,9 @@ impl Config {
         {
             return Err(bad("security", "login attempt limits must be at least 1"));
         }
+        if self.server.request_timeout_secs == 0 {
+            return Err(bad("server.request_timeout_secs", "must be at least 1"));
+        }
         if self.console.heartbeat_secs == 0 {
             return Err(bad("console.heartbeat_secs", "must be at least 1"));
         }
@@ -298,6 +304,7 @@ impl Config {
             heartbeat_secs: self.console.heartbeat_secs,
             queue_list_limit: self.console.queue_list_limit,
             metrics_token: self.server.metrics_token.clone(),
+            request_timeout_secs: self.server.request_timeout_secs,
         }
     }
 

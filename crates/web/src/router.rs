@@ -4,14 +4,17 @@ use crate::error::{wants_json, AppError, PendingError};
 use crate::state::AppState;
 use crate::{admin, assets, auth, console, csrf, i18n, metrics, ops, paths, portal, setup};
 use axum::extract::{Request, State};
+use axum::http::StatusCode;
 use axum::http::{header, HeaderValue};
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::Router;
+use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// No inline script or style anywhere: pages load only their own files.
@@ -71,7 +74,14 @@ pub fn router(state: AppState) -> Router {
                     header::CACHE_CONTROL,
                     HeaderValue::from_static("no-store"),
                 ))
-                .layer(RequestBodyLimitLayer::new(1024 * 1024)),
+                .layer(RequestBodyLimitLayer::new(1024 * 1024))
+                // A request that takes longer (a body sent a byte at a time) is answered 408 and
+                // its connection freed. WebSockets are not held by it: their handler answers at
+                // once and the socket lives on in its own task.
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::REQUEST_TIMEOUT,
+                    Duration::from_secs(state.config.request_timeout_secs),
+                )),
         )
         .layer(SetResponseHeaderLayer::if_not_present(
             header::STRICT_TRANSPORT_SECURITY,

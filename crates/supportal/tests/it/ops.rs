@@ -131,7 +131,34 @@ async fn pages_carry_security_headers_and_errors_are_pages(backend: Backend) {
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
 }
 
+async fn a_slow_request_is_answered_and_dropped(backend: Backend) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(backend, |c| c.server.request_timeout_secs = 1).await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let mut slow = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    // Promises 100 bytes of body, sends 7, then stalls.
+    slow.write_all(
+        b"POST /login HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+          Content-Length: 100\r\n\r\nemail=a",
+    )
+    .await
+    .unwrap();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        slow.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server answered and closed within the timeout"
+    );
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+}
+
 on_both_backends!(
+    a_slow_request_is_answered_and_dropped,
     metrics_are_for_the_operator_only,
     nothing_personal_is_cached_and_https_is_pinned,
     health_readiness_and_metrics,
