@@ -74,6 +74,10 @@ pub fn router(state: AppState) -> Router {
                     header::CACHE_CONTROL,
                     HeaderValue::from_static("no-store"),
                 ))
+                .layer(SetResponseHeaderLayer::if_not_present(
+                    header::STRICT_TRANSPORT_SECURITY,
+                    strict_transport_security(&state),
+                ))
                 .layer(RequestBodyLimitLayer::new(1024 * 1024))
                 // A request that takes longer (a body sent a byte at a time) is answered 408 and
                 // its connection freed. WebSockets are not held by it: their handler answers at
@@ -83,10 +87,6 @@ pub fn router(state: AppState) -> Router {
                     Duration::from_secs(state.config.request_timeout_secs),
                 )),
         )
-        .layer(SetResponseHeaderLayer::if_not_present(
-            header::STRICT_TRANSPORT_SECURITY,
-            strict_transport_security(&state),
-        ))
         .with_state(state)
 }
 
