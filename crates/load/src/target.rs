@@ -132,6 +132,7 @@ async fn spawn(binary: &PathBuf, postgres: Option<&str>) -> Result<Server> {
             "SUPPORTAL_SECURITY__KEY_ATTEMPTS_PER_IP_PER_MINUTE",
             "1000000",
         )
+        .env("SUPPORTAL_SECURITY__SOCKETS_PER_IP", "1000000")
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

@@ -105,6 +105,8 @@ pub struct SecurityConfig {
     pub login_attempts_per_ip_per_minute: u32,
     pub login_attempts_per_account_per_minute: u32,
     pub key_attempts_per_ip_per_minute: u32,
+    /// Live sockets (consoles, waiting pages) one client address may hold at once.
+    pub sockets_per_ip: usize,
 }
 
 impl Default for Config {
@@ -152,6 +154,7 @@ impl Default for SecurityConfig {
             login_attempts_per_ip_per_minute: web.login_attempts_per_ip_per_minute,
             login_attempts_per_account_per_minute: web.login_attempts_per_account_per_minute,
             key_attempts_per_ip_per_minute: web.key_attempts_per_ip_per_minute,
+            sockets_per_ip: web.sockets_per_ip,
         }
     }
 }
@@ -239,6 +242,9 @@ impl Config {
         {
             return Err(bad("security", "login attempt limits must be at least 1"));
         }
+        if self.security.sockets_per_ip == 0 {
+            return Err(bad("security.sockets_per_ip", "must be at least 1"));
+        }
         if self.server.request_timeout_secs == 0 {
             return Err(bad("server.request_timeout_secs", "must be at least 1"));
         }
@@ -305,6 +311,7 @@ impl Config {
             queue_list_limit: self.console.queue_list_limit,
             metrics_token: self.server.metrics_token.clone(),
             request_timeout_secs: self.server.request_timeout_secs,
+            sockets_per_ip: self.security.sockets_per_ip,
         }
     }
 

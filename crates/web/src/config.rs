@@ -25,6 +25,8 @@ pub struct WebConfig {
     pub heartbeat_secs: u64,
     /// How many waiting customers a console's queue list shows (the oldest); "and N more" after.
     pub queue_list_limit: i64,
+    /// Live sockets (consoles, waiting pages) one client address may hold at once.
+    pub sockets_per_ip: usize,
     /// Longest a request may take, body included (slow senders are answered 408 and dropped).
     pub request_timeout_secs: u64,
     /// With it `/metrics` needs `Authorization: Bearer <token>`; without, only loopback may ask.
@@ -47,6 +49,7 @@ impl Default for WebConfig {
             queue_list_limit: 100,
             metrics_token: None,
             request_timeout_secs: 30,
+            sockets_per_ip: 500,
         }
     }
 }

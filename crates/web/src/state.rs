@@ -39,6 +39,7 @@ pub struct Parts {
     pub catalog: Arc<Catalog>,
     pub metrics: Arc<Metrics>,
     pub bus: Arc<dyn EventBus>,
+    pub sockets_per_address: crate::realtime::per_address::SocketsPerAddress,
     pub portal_cache: crate::portal::cache::PortalCache,
 }
 
@@ -89,6 +90,8 @@ impl AppState {
             })
         };
         let (key_limits, lobby_limits) = (under("key-ip"), under("lobby-ip"));
+        let sockets_per_address =
+            crate::realtime::per_address::SocketsPerAddress::new(config.sockets_per_ip);
         Ok(AppState(Arc::new(Parts {
             login_limiter: Arc::new(LoginLimiter::new(&config, limits.as_ref())),
             key_limiter: Arc::new(
@@ -105,6 +108,7 @@ impl AppState {
             catalog,
             metrics: Arc::new(Metrics::default()),
             bus,
+            sockets_per_address,
             portal_cache,
         })))
     }

@@ -409,7 +409,32 @@ async fn a_console_closes_when_its_sign_in_ends(backend: Backend) {
     );
 }
 
+async fn an_address_holds_a_limited_number_of_sockets(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |c| c.security.sockets_per_ip = 2).await).await;
+    let (_, page) = p.contact_request("Many tabs").await;
+    let ours = p.app.address.clone();
+    let waiting = format!("{page}/ws");
+    let first = socket_from(&p.app, &waiting, &ours, None).await.unwrap();
+    let _second = socket_from(&p.app, &waiting, &ours, None).await.unwrap();
+    assert_eq!(
+        socket_from(&p.app, &waiting, &ours, None).await.err(),
+        Some(429),
+        "a third from the same address"
+    );
+    drop(first);
+    let mut reopened = None;
+    for _ in 0..20 {
+        if let Ok(socket) = socket_from(&p.app, &waiting, &ours, None).await {
+            reopened = Some(socket);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reopened.is_some(), "a closed socket gives its place back");
+}
+
 on_both_backends!(
+    an_address_holds_a_limited_number_of_sockets,
     a_console_closes_when_its_sign_in_ends,
     sockets_open_only_from_this_instances_pages,
     a_change_whose_announcement_was_lost_arrives_from_the_log,

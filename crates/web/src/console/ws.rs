@@ -40,14 +40,23 @@ pub async fn connect(
     State(state): State<AppState>,
     me: CurrentUser,
     Query(resume): Query<Resume>,
+    crate::extract::ClientIp(ip): crate::extract::ClientIp,
     headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, crate::error::AppError> {
     if !crate::realtime::origin_allowed(&state, &headers).await {
         return Err(crate::error::AppError::Forbidden);
     }
-    Ok(crate::realtime::socket(upgrade)
-        .on_upgrade(move |socket| serve(state, me, resume.after, socket)))
+    let held = state
+        .sockets_per_address
+        .hold(ip)
+        .ok_or(crate::error::AppError::RateLimited(30))?;
+    Ok(
+        crate::realtime::socket(upgrade).on_upgrade(move |socket| async move {
+            serve(state, me, resume.after, socket).await;
+            drop(held);
+        }),
+    )
 }
 
 async fn send(socket: &mut WebSocket, message: &ToConsole<'_>) -> bool {

@@ -198,6 +198,7 @@ pub async fn live(
     State(state): State<AppState>,
     Lang(lang): Lang,
     Path(capability): Path<String>,
+    crate::extract::ClientIp(ip): crate::extract::ClientIp,
     headers: axum::http::HeaderMap,
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> AppResult<Response> {
@@ -205,8 +206,16 @@ pub async fn live(
         return Err(AppError::Forbidden);
     }
     let session = session_for(&state, &capability).await?;
-    Ok(crate::realtime::socket(upgrade)
-        .on_upgrade(move |socket| push_views(state, session, capability, lang, socket)))
+    let held = state
+        .sockets_per_address
+        .hold(ip)
+        .ok_or(AppError::RateLimited(30))?;
+    Ok(
+        crate::realtime::socket(upgrade).on_upgrade(move |socket| async move {
+            push_views(state, session, capability, lang, socket).await;
+            drop(held);
+        }),
+    )
 }
 
 /// The line to watch for a session: its queue's, while it waits.

@@ -3,6 +3,7 @@
 
 pub mod hub;
 pub mod line;
+pub mod per_address;
 
 use std::time::Duration;
 use tokio::time::{Instant, Interval};
