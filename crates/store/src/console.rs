@@ -60,6 +60,30 @@ fn queue_ids(queues: &[Queue]) -> Vec<i64> {
         .collect()
 }
 
+/// Put `$id`, active and owned by `$owner`, back into `$queue` inside transaction `$tx` (its
+/// participants leave; it keeps its arrival time, so its place in line) and log `$event`;
+/// evaluates to `Some(Committed)`, or None when it is not `$owner`'s active session any more.
+macro_rules! requeue_in_impl {
+    ($tx:expr, $org:expr, $id:expr, $owner:expr, $queue:expr, $event:expr, $now:expr) => {{
+        let (kind, queue_user, queue_team) = $crate::support::queue_columns($queue);
+        let moved = sqlx::query(
+            "UPDATE support_sessions SET state = 'waiting', owner_user_id = NULL, accepted_at = NULL, \
+             queue_kind = $1, queue_user_id = $2, queue_team_id = $3 \
+             WHERE id = $4 AND org_id = $5 AND state = 'active' AND owner_user_id = $6",
+        )
+        .bind(kind).bind(queue_user).bind(queue_team).bind($id.0).bind($org.0).bind($owner.0)
+        .execute(&mut *$tx).await?.rows_affected() == 1;
+        if moved {
+            sqlx::query("DELETE FROM session_participants WHERE session_id = $1")
+                .bind($id.0).execute(&mut *$tx).await?;
+            Some($crate::support::append_event!($tx, $org, $id, $event, $now))
+        } else {
+            None
+        }
+    }};
+}
+pub(crate) use requeue_in_impl as requeue_in;
+
 impl Store {
     /// The first `limit` in line of `queues` (those a rep may take from), and how many wait
     /// there in all (a console stays fast with thousands waiting).
@@ -168,21 +192,11 @@ impl Store {
         ) else {
             return Ok(None);
         };
-        let (kind, queue_user, queue_team) = crate::support::queue_columns(queue);
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            let moved = sqlx::query(
-                "UPDATE support_sessions SET state = 'waiting', owner_user_id = NULL, accepted_at = NULL, \
-                 queue_kind = $1, queue_user_id = $2, queue_team_id = $3 \
-                 WHERE id = $4 AND org_id = $5 AND state = 'active' AND owner_user_id = $6",
-            )
-            .bind(kind).bind(queue_user).bind(queue_team).bind(id.0).bind(org.0).bind(by.0)
-            .execute(&mut *tx).await?.rows_affected() == 1;
-            if !moved {
+            let Some(committed) = requeue_in!(tx, org, id, by, queue, &event, now) else {
                 return Ok(None);
-            }
-            sqlx::query("DELETE FROM session_participants WHERE session_id = $1").bind(id.0).execute(&mut *tx).await?;
-            let committed = crate::support::append_event!(tx, org, id, &event, now);
+            };
             tx.commit().await?;
             Ok(Some(committed))
         })

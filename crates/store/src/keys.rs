@@ -122,8 +122,7 @@ impl Store {
         let cap = i64::try_from(cap).unwrap_or(i64::MAX);
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            sqlx::query("UPDATE users SET presence_at = presence_at WHERE id = $1 AND org_id = $2")
-                .bind(new.rep.0).bind(new.org.0).execute(&mut *tx).await?;
+            crate::support::lock_rep!(tx, new.org, new.rep);
             let live: i64 = sqlx::query_scalar(
                 "SELECT COUNT(*) FROM session_keys WHERE org_id = $1 AND user_id = $2 \
                  AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $3",

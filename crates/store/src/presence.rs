@@ -3,8 +3,9 @@
 //! the queues they came from, in one transaction per rep. The sweep's first write is
 //! conditional, so sweeps running on every node at once requeue each session exactly once.
 
+use crate::console::requeue_in;
 use crate::pool::{on_pool, BeginWrite};
-use crate::support::{append_event, queue_columns, SupportSession, SESSION_COLUMNS};
+use crate::support::{SupportSession, SESSION_COLUMNS};
 use crate::{Store, StoreResult};
 use domain::rep::Presence;
 use domain::session::{self, Queue, SessionState};
@@ -105,16 +106,9 @@ impl Store {
                 let Ok((_, event)) = session::requeue(SessionState::Active { owner }, queue, &reason) else {
                     continue;
                 };
-                let (kind, queue_user, queue_team) = queue_columns(queue);
-                sqlx::query(
-                    "UPDATE support_sessions SET state = 'waiting', owner_user_id = NULL, accepted_at = NULL, \
-                     queue_kind = $1, queue_user_id = $2, queue_team_id = $3 WHERE id = $4",
-                )
-                .bind(kind).bind(queue_user).bind(queue_team).bind(session.id.0)
-                .execute(&mut *tx).await?;
-                sqlx::query("DELETE FROM session_participants WHERE session_id = $1")
-                    .bind(session.id.0).execute(&mut *tx).await?;
-                let committed = append_event!(tx, org, session.id, &event, now);
+                let Some(committed) = requeue_in!(tx, org, session.id, owner, queue, &event, now) else {
+                    continue;
+                };
                 requeued.push((session.id, committed, queue));
             }
             tx.commit().await?;

@@ -188,14 +188,25 @@ impl Claim {
     }
 }
 
+/// Lock rep `$rep`'s row in transaction `$tx`, so a limit counted next (sessions, keys) holds
+/// until commit: concurrent writers for the same rep queue here on PostgreSQL; on SQLite the
+/// write transaction already holds the database.
+macro_rules! lock_rep_impl {
+    ($tx:expr, $org:expr, $rep:expr) => {
+        sqlx::query("UPDATE users SET presence_at = presence_at WHERE id = $1 AND org_id = $2")
+            .bind($rep.0)
+            .bind($org.0)
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
+pub(crate) use lock_rep_impl as lock_rep;
+
 /// Claim `$id` for `$rep` inside transaction `$tx` (see `Store::claim_session`); evaluates to
 /// a `Claim`. The caller commits on `Won`.
 macro_rules! claim_in_impl {
     ($tx:expr, $org:expr, $id:expr, $rep:expr, $limit:expr, $now:expr) => {{
-        // Lock the rep's row first (PostgreSQL: concurrent claims by the same rep queue here;
-        // SQLite: the write transaction already holds the database).
-        sqlx::query("UPDATE users SET presence_at = presence_at WHERE id = $1 AND org_id = $2")
-            .bind($rep.0).bind($org.0).execute(&mut *$tx).await?;
+        $crate::support::lock_rep!($tx, $org, $rep);
         let held: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM support_sessions WHERE org_id = $1 AND state = 'active' AND owner_user_id = $2",
         )
