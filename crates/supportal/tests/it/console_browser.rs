@@ -195,3 +195,43 @@ async fn a_key_generated_in_the_console_brings_the_customer_to_that_rep() {
         browser.close().await;
     }
 }
+
+/// With more customers waiting than the list shows, the console lists the oldest and says how
+/// many more wait, updated live as they arrive.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_queue_shows_the_oldest_and_how_many_more() {
+    let app = crate::helpers::spawn_app_with(Backend::Sqlite, |c| {
+        c.console.queue_list_limit = 2;
+    })
+    .await;
+    let p = portal_app(app).await;
+    let base = p.app.address.clone();
+    let riley = Browser::start().await;
+    sign_in_to_console(&riley, &base, "riley@acme.test").await;
+    for name in ["First", "Second", "Third", "Fourth"] {
+        p.contact_request(name).await;
+    }
+    let more = riley
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(
+            "//li[@data-testid='queue-more' and normalize-space(text())='and 2 more waiting']",
+        ))
+        .await;
+    assert!(
+        more.is_ok(),
+        "the count of the rest is pushed to the console"
+    );
+    let names = riley
+        .client
+        .find_all(Locator::Css("[data-testid='queue-item'] strong"))
+        .await
+        .unwrap();
+    let mut shown = Vec::new();
+    for name in names {
+        shown.push(name.text().await.unwrap());
+    }
+    assert_eq!(shown, ["First", "Second"], "the oldest, in line order");
+    riley.close().await;
+}
