@@ -315,12 +315,8 @@ async fn a_rep_cannot_hold_more_sessions_than_their_limit(backend: Backend) {
 
 /// Sign in over plain HTTP and return the session cookie, for a WebSocket client.
 pub(crate) async fn session_cookie(app: &TestApp, email: &str) -> String {
-    session_cookie_with(app, email, PASSWORD).await
-}
-
-pub(crate) async fn session_cookie_with(app: &TestApp, email: &str, password: &str) -> String {
     let browser = app.other_browser();
-    let response = browser.login(email, password).await;
+    let response = browser.login(email, PASSWORD).await;
     response
         .headers()
         .get_all("set-cookie")
