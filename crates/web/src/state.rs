@@ -124,34 +124,27 @@ impl AppState {
     /// Something portals show changed (a rep's presence): nobody on this node listens for it,
     /// but other nodes hear that their kept portal pages are stale.
     pub fn announce_portal_change(&self, org: domain::OrgId) {
-        self.bus.publish(Announcement {
-            org,
-            seq: 0,
-            kind: crate::bus::PORTAL_CHANGED.to_owned(),
-            session: None,
-            topics: Vec::new(),
-        });
+        self.announce_unlogged(org, crate::bus::PORTAL_CHANGED, Vec::new());
     }
 
     /// Sign-ins of `user` ended: their open consoles (on every node) close unless theirs lives.
     pub fn announce_signed_out(&self, org: domain::OrgId, user: domain::UserId) {
-        self.bus.publish(Announcement {
-            org,
-            seq: 0,
-            kind: crate::bus::SIGNED_OUT.to_owned(),
-            session: None,
-            topics: vec![Topic::Rep { rep: user }],
-        });
+        self.announce_unlogged(org, crate::bus::SIGNED_OUT, vec![Topic::Rep { rep: user }]);
     }
 
     /// Announce a change to a site that has no log entry (a notice): its waiting pages refresh.
     pub fn announce_site_change(&self, org: domain::OrgId, site: domain::SiteId, kind: &str) {
+        self.announce_unlogged(org, kind, vec![Topic::Site { site }]);
+    }
+
+    /// A change that is not in the event log (sequence number 0: no order, no repair).
+    fn announce_unlogged(&self, org: domain::OrgId, kind: &str, topics: Vec<Topic>) {
         self.bus.publish(Announcement {
             org,
             seq: 0,
             kind: kind.to_owned(),
             session: None,
-            topics: vec![Topic::Site { site }],
+            topics,
         });
     }
 
