@@ -223,15 +223,20 @@ async fn a_long_queue_shows_the_oldest_and_how_many_more() {
         more.is_ok(),
         "the count of the rest is pushed to the console"
     );
-    let names = riley
+    // Read in one go: a live refresh replaces the list, and elements found before it go stale.
+    let shown = riley
         .client
-        .find_all(Locator::Css("[data-testid='queue-item'] strong"))
+        .execute(
+            "return Array.from(document.querySelectorAll(\"[data-testid='queue-item'] strong\"))\
+             .map(e => e.textContent.trim());",
+            vec![],
+        )
         .await
         .unwrap();
-    let mut shown = Vec::new();
-    for name in names {
-        shown.push(name.text().await.unwrap());
-    }
-    assert_eq!(shown, ["First", "Second"], "the oldest, in line order");
+    assert_eq!(
+        shown,
+        serde_json::json!(["First", "Second"]),
+        "the oldest, in line order"
+    );
     riley.close().await;
 }

@@ -291,7 +291,14 @@ async fn push_views(
                 None => break,
             },
             moved = line_moved => match moved {
-                true => changed = true,
+                true => {
+                    // Left the line (taken, gone, moved): what this page holds of the session
+                    // is stale, so read it again rather than count a place it no longer has.
+                    reread |= line
+                        .as_ref()
+                        .is_some_and(|l| l.view.borrow().ready && l.view.borrow().position(session.id).is_none());
+                    changed = true;
+                }
                 false => line = None,
             },
             beat = heartbeat.beat() => match beat {
