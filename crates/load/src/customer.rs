@@ -51,8 +51,11 @@ impl Customer {
         })
     }
 
-    /// Ask for help through `door` as `name`; the waiting page's path (`/s/…`).
+    /// Ask for help through `door` as `name`; the waiting page's path (`/s/…`). Each ask is a
+    /// new customer: the browser forgets the waiting page it already has (else the portal
+    /// would send it back there).
     pub async fn ask(&mut self, door: Door, name: &str) -> Result<String> {
+        self.browser.forget_cookies("supportal_waiting_");
         let response = match (door, &self.issue_type) {
             (Door::IssueForm, Some(issue_type)) => {
                 let fields = [

@@ -158,13 +158,23 @@ impl Browser {
             }
         }
         if changed {
-            let joined: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(k, v)| format!("{k}={v}"))
-                .collect();
-            self.cookie_header = HeaderValue::from_str(&joined.join("; ")).ok();
+            self.join_cookies();
         }
+    }
+
+    /// Drop the cookies whose names start with `prefix` (a new visitor in the same browser).
+    pub fn forget_cookies(&mut self, prefix: &str) {
+        self.cookies.retain(|name, _| !name.starts_with(prefix));
+        self.join_cookies();
+    }
+
+    fn join_cookies(&mut self) {
+        let joined: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        self.cookie_header = HeaderValue::from_str(&joined.join("; ")).ok();
     }
 }
 

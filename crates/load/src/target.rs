@@ -125,7 +125,16 @@ async fn spawn(binary: &PathBuf, postgres: Option<&str>) -> Result<Server> {
             "1000000",
         )
         .env(
-            "SUPPORTAL_SECURITY__LOGIN_ATTEMPTS_PER_ACCOUNT_PER_MINUTE",
+            "SUPPORTAL_SECURITY__LOGIN_FAILURES_PER_ACCOUNT_AND_ADDRESS",
+            "1000000",
+        )
+        .env("SUPPORTAL_SECURITY__LOGIN_FAILURES_PER_ACCOUNT", "1000000")
+        .env(
+            "SUPPORTAL_SECURITY__SESSION_REQUESTS_PER_IP_PER_HOUR",
+            "1000000",
+        )
+        .env(
+            "SUPPORTAL_SECURITY__SESSION_REQUESTS_PER_BROWSER_PER_HOUR",
             "1000000",
         )
         .env(

@@ -103,8 +103,17 @@ pub struct LogConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct SecurityConfig {
     pub login_attempts_per_ip_per_minute: u32,
-    pub login_attempts_per_account_per_minute: u32,
+    /// Failed sign-ins one address may make for one account in a lockout window.
+    pub login_failures_per_account_and_address: u32,
+    /// Failed sign-ins for one account from all addresses in a window, after which only
+    /// addresses without failures may still try.
+    pub login_failures_per_account: u32,
+    pub login_lockout_minutes: u64,
     pub key_attempts_per_ip_per_minute: u32,
+    /// Support requests one client address may start per hour (generous: offices share one).
+    pub session_requests_per_ip_per_hour: u32,
+    /// Support requests one browser may start per hour.
+    pub session_requests_per_browser_per_hour: u32,
     /// Live sockets (consoles, waiting pages) one client address may hold at once.
     pub sockets_per_ip: usize,
 }
@@ -152,8 +161,12 @@ impl Default for SecurityConfig {
         let web = web::WebConfig::default();
         SecurityConfig {
             login_attempts_per_ip_per_minute: web.login_attempts_per_ip_per_minute,
-            login_attempts_per_account_per_minute: web.login_attempts_per_account_per_minute,
+            login_failures_per_account_and_address: web.login_lockout.per_account_and_address,
+            login_failures_per_account: web.login_lockout.per_account,
+            login_lockout_minutes: web.login_lockout.window.as_secs() / 60,
             key_attempts_per_ip_per_minute: web.key_attempts_per_ip_per_minute,
+            session_requests_per_ip_per_hour: web.session_requests_per_ip_per_hour,
+            session_requests_per_browser_per_hour: web.session_requests_per_browser_per_hour,
             sockets_per_ip: web.sockets_per_ip,
         }
     }
@@ -237,10 +250,17 @@ impl Config {
             return Err(bad("server.session_hours", "must be from 1 to 720"));
         }
         if self.security.login_attempts_per_ip_per_minute == 0
-            || self.security.login_attempts_per_account_per_minute == 0
+            || self.security.login_failures_per_account_and_address == 0
+            || self.security.login_failures_per_account == 0
+            || self.security.login_lockout_minutes == 0
             || self.security.key_attempts_per_ip_per_minute == 0
+            || self.security.session_requests_per_ip_per_hour == 0
+            || self.security.session_requests_per_browser_per_hour == 0
         {
-            return Err(bad("security", "login attempt limits must be at least 1"));
+            return Err(bad(
+                "security",
+                "attempt and request limits must be at least 1",
+            ));
         }
         if self.security.sockets_per_ip == 0 {
             return Err(bad("security.sockets_per_ip", "must be at least 1"));
@@ -302,10 +322,16 @@ impl Config {
             trusted_proxies: self.server.trusted_proxies.clone(),
             session_hours: self.server.session_hours,
             login_attempts_per_ip_per_minute: self.security.login_attempts_per_ip_per_minute,
-            login_attempts_per_account_per_minute: self
-                .security
-                .login_attempts_per_account_per_minute,
+            login_lockout: web::lockout::LockoutRules {
+                per_account_and_address: self.security.login_failures_per_account_and_address,
+                per_account: self.security.login_failures_per_account,
+                window: std::time::Duration::from_secs(self.security.login_lockout_minutes * 60),
+            },
             key_attempts_per_ip_per_minute: self.security.key_attempts_per_ip_per_minute,
+            session_requests_per_ip_per_hour: self.security.session_requests_per_ip_per_hour,
+            session_requests_per_browser_per_hour: self
+                .security
+                .session_requests_per_browser_per_hour,
             offline_grace_secs: self.console.offline_grace_secs,
             heartbeat_secs: self.console.heartbeat_secs,
             queue_list_limit: self.console.queue_list_limit,

@@ -132,6 +132,7 @@ async fn housekeeping(state: AppState) {
         state.login_limiter.forget_recovered();
         state.key_limiter.forget_recovered();
         state.lobby_limiter.forget_recovered();
+        state.request_limits.forget_recovered();
     }
 }
 

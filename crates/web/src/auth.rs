@@ -88,27 +88,17 @@ pub async fn login(
 ) -> AppResult<Response> {
     let f = form.value;
     let next = paths::safe_next(f.next.as_deref());
-    if let Err(secs) = state.login_limiter.check(ip, f.email.trim()).await {
-        let message = format!("Too many sign-in attempts. Try again in {secs} seconds.");
-        let mut response = login_form(
-            &state,
-            &csrf,
-            &f.email,
-            next,
-            Some(message),
-            StatusCode::TOO_MANY_REQUESTS,
-        )?;
-        if let Ok(value) = secs.to_string().parse() {
-            response.headers_mut().insert(header::RETRY_AFTER, value);
-        }
-        return Ok(response);
-    }
+    let attempt = match state.login_limiter.check(ip, f.email.trim()).await {
+        Ok(attempt) => attempt,
+        Err(secs) => return refused_sign_in(&state, &csrf, &f.email, next, secs),
+    };
     let credentials = match Email::parse(&f.email) {
         Ok(email) => state.store.credentials(&email).await?,
         Err(_) => None,
     };
     let (user, hash) = credentials.map_or((None, None), |(u, h)| (Some(u), Some(h)));
     let Ok(password_ok) = passwords::verify(&f.password, hash).await else {
+        state.login_limiter.lockout.not_judged(attempt).await;
         let message = "Many people are signing in right now. Try again in a few seconds.";
         let mut response = login_form(
             &state,
@@ -124,6 +114,10 @@ pub async fn login(
         return Ok(response);
     };
     let now = state.now();
+    match password_ok {
+        true => state.login_limiter.lockout.succeeded(attempt).await,
+        false => state.login_limiter.lockout.failed(attempt),
+    }
     match user {
         Some(user) if password_ok && user.active => {
             let jar = sign_in(&state, jar, &user)
@@ -170,6 +164,38 @@ pub async fn login(
                 StatusCode::UNAUTHORIZED,
             )
         }
+    }
+}
+
+/// Too many guesses from here: say when to retry, keep what was typed.
+fn refused_sign_in(
+    state: &AppState,
+    csrf: &str,
+    email: &str,
+    next: Option<&str>,
+    secs: u64,
+) -> AppResult<Response> {
+    let message = format!("Too many sign-in attempts. Try again {}.", retry_in(secs));
+    let mut response = login_form(
+        state,
+        csrf,
+        email,
+        next,
+        Some(message),
+        StatusCode::TOO_MANY_REQUESTS,
+    )?;
+    if let Ok(value) = secs.to_string().parse() {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    Ok(response)
+}
+
+/// "in 40 seconds", "in 15 minutes": a wait a person can plan around.
+fn retry_in(secs: u64) -> String {
+    match secs {
+        0..=1 => "in a second".to_owned(),
+        2..=119 => format!("in {secs} seconds"),
+        _ => format!("in {} minutes", secs.div_ceil(60)),
     }
 }
 
@@ -253,22 +279,28 @@ pub async fn change_password(
     let email =
         Email::parse(&me.user.email).map_err(|e| anyhow::anyhow!("stored email invalid: {e}"))?;
     // Limited like signing in: the current password is a password guess too.
-    if let Err(secs) = state.login_limiter.check(ip, &me.user.email).await {
-        errors.add_message(
-            "current",
-            format!("Too many attempts. Try again in {secs} seconds."),
-        );
-        let outcome = Outcome {
-            status: StatusCode::TOO_MANY_REQUESTS,
-            ..Outcome::invalid(errors)
-        };
-        return account_page(&state, &me, &csrf, outcome).await;
-    }
+    let attempt = match state.login_limiter.check(ip, &me.user.email).await {
+        Ok(attempt) => attempt,
+        Err(secs) => {
+            let message = format!("Too many attempts. Try again {}.", retry_in(secs));
+            errors.add_message("current", message);
+            let outcome = Outcome {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                ..Outcome::invalid(errors)
+            };
+            return account_page(&state, &me, &csrf, outcome).await;
+        }
+    };
     let stored = state.store.credentials(&email).await?.map(|(_, hash)| hash);
+    let lockout = &state.login_limiter.lockout;
     match passwords::verify(&f.current, stored).await {
-        Ok(true) => {}
-        Ok(false) => errors.add("current", FieldError::WrongPassword),
+        Ok(true) => lockout.succeeded(attempt).await,
+        Ok(false) => {
+            lockout.failed(attempt);
+            errors.add("current", FieldError::WrongPassword)
+        }
         Err(passwords::Busy) => {
+            lockout.not_judged(attempt).await;
             errors.add_message("current", "The server is busy. Try again in a few seconds.")
         }
     }

@@ -14,9 +14,15 @@ pub struct WebConfig {
     /// How long a sign-in lasts.
     pub session_hours: i64,
     pub login_attempts_per_ip_per_minute: u32,
-    pub login_attempts_per_account_per_minute: u32,
+    /// Failed sign-ins per account and address, and per account (see `lockout`).
+    pub login_lockout: crate::lockout::LockoutRules,
     /// Session, presentation and profile keys typed per client address per minute.
     pub key_attempts_per_ip_per_minute: u32,
+    /// Support requests (waiting sessions) one client address may start per hour; generous, an
+    /// office behind one NAT shares an address.
+    pub session_requests_per_ip_per_hour: u32,
+    /// Support requests one browser may start per hour.
+    pub session_requests_per_browser_per_hour: u32,
     /// How long a rep's console may be disconnected before they count as offline and their
     /// sessions go back to the queues they came from.
     pub offline_grace_secs: u64,
@@ -42,8 +48,14 @@ impl Default for WebConfig {
             trusted_proxies: loopback(),
             session_hours: 12,
             login_attempts_per_ip_per_minute: 20,
-            login_attempts_per_account_per_minute: 5,
+            login_lockout: crate::lockout::LockoutRules {
+                per_account_and_address: 5,
+                per_account: 50,
+                window: std::time::Duration::from_secs(15 * 60),
+            },
             key_attempts_per_ip_per_minute: 10,
+            session_requests_per_ip_per_hour: 100,
+            session_requests_per_browser_per_hour: 10,
             offline_grace_secs: 30,
             heartbeat_secs: 25,
             queue_list_limit: 100,

@@ -14,6 +14,7 @@ pub mod error;
 pub mod extract;
 pub mod forms;
 pub mod i18n;
+pub mod lockout;
 pub mod metrics;
 pub mod ops;
 pub mod passwords;

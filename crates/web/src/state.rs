@@ -36,6 +36,7 @@ pub struct Parts {
     /// Presentation lobbies opened by key in their address, per client address: ten times the
     /// key form's allowance (a whole office may join one presentation in the same minute).
     pub lobby_limiter: Arc<Limiter<std::net::IpAddr>>,
+    pub request_limits: Arc<crate::rate_limit::RequestLimits>,
     pub catalog: Arc<Catalog>,
     pub metrics: Arc<Metrics>,
     pub bus: Arc<dyn EventBus>,
@@ -101,6 +102,7 @@ impl AppState {
                 Limiter::per_minute(config.key_attempts_per_ip_per_minute.saturating_mul(10))
                     .shared(lobby_limits),
             ),
+            request_limits: Arc::new(crate::rate_limit::RequestLimits::new(&config, under)),
             store,
             clock,
             config: Arc::new(config),

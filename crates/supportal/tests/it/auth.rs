@@ -117,45 +117,82 @@ async fn a_form_without_its_csrf_token_is_refused(backend: Backend) {
 
 async fn repeated_sign_in_attempts_are_slowed_down(backend: Backend) {
     let app = spawn_app_with(backend, |c| {
-        c.security.login_attempts_per_account_per_minute = 3
+        c.server.behind_proxy = true;
+        c.security.login_failures_per_account_and_address = 3
     })
     .await;
     app.org_with_admin("acme").await;
+    let guesser = app.browser_at("203.0.113.9");
     for _ in 0..3 {
         assert_eq!(
-            app.login("admin@acme.test", "wrong password!")
+            guesser
+                .login("admin@acme.test", "wrong password!")
                 .await
                 .status(),
             401
         );
     }
-    let response = app.login("admin@acme.test", PASSWORD).await;
+    let response = guesser.login("admin@acme.test", PASSWORD).await;
     assert_eq!(
         response.status(),
         429,
-        "even the right password waits its turn"
+        "from the guessing address even the right password waits"
     );
     let retry: u64 = response.headers()["retry-after"]
         .to_str()
         .unwrap()
         .parse()
         .unwrap();
-    assert!((1..=20).contains(&retry), "{retry}");
+    assert!((14 * 60..=15 * 60).contains(&retry), "{retry}");
     let page = response.text().await.unwrap();
     assert!(
-        page.contains(&format!("Try again in {retry} seconds.")),
+        page.contains("Try again in 15 minutes."),
         "the message says when"
     );
+    assert!(page.contains("admin@acme.test"), "what was typed stays");
 
-    // Another account from the same address is not locked out by this one.
+    // The real user, from their own address, is not locked out by the guesser.
+    let user = app.browser_at("198.51.100.20");
+    assert_eq!(user.login("admin@acme.test", PASSWORD).await.status(), 303);
+    // Nor is another account from the guessing address.
     app.org_with_admin("globex").await;
-    assert_eq!(app.login("admin@globex.test", PASSWORD).await.status(), 303);
+    assert_eq!(
+        guesser.login("admin@globex.test", PASSWORD).await.status(),
+        303
+    );
+}
+
+async fn many_addresses_guessing_leave_the_real_user_a_way_in(backend: Backend) {
+    let app = spawn_app_with(backend, |c| {
+        c.server.behind_proxy = true;
+        c.security.login_failures_per_account_and_address = 3;
+        c.security.login_failures_per_account = 4;
+    })
+    .await;
+    app.org_with_admin("acme").await;
+    // Guesses from everywhere, one at a time (as a slow botnet would), reach the account's ceiling.
+    for n in 1..=4 {
+        let guesser = app.browser_at(&format!("203.0.113.{n}"));
+        assert_eq!(guesser.login("admin@acme.test", "nope").await.status(), 401);
+    }
+    // Past it, an address that has failed before waits, even with the right password...
+    let failed_before = app.browser_at("203.0.113.2");
+    let refused = failed_before.login("admin@acme.test", PASSWORD).await;
+    assert_eq!(refused.status(), 429);
+    // ...while an address with no failures still gets one judged try: wrong is wrong...
+    let fresh = app.browser_at("203.0.113.50");
+    assert_eq!(fresh.login("admin@acme.test", "nope").await.status(), 401);
+    assert_eq!(fresh.login("admin@acme.test", PASSWORD).await.status(), 429);
+    // ...and the real user, from their clean address, signs in.
+    let user = app.browser_at("198.51.100.20");
+    assert_eq!(user.login("admin@acme.test", PASSWORD).await.status(), 303);
+    assert_eq!(user.get("/admin").await.status(), 200);
 }
 
 async fn a_user_changes_their_password_and_other_sign_ins_end(backend: Backend) {
     // Password changes count against the sign-in limit: this story makes six attempts.
     let app = spawn_app_with(backend, |c| {
-        c.security.login_attempts_per_account_per_minute = 20;
+        c.security.login_failures_per_account_and_address = 20;
     })
     .await;
     app.org_with_admin("acme").await;
@@ -215,7 +252,7 @@ async fn a_user_changes_their_password_and_other_sign_ins_end(backend: Backend) 
 
 async fn sign_in_follows_only_local_next_links(backend: Backend) {
     let app = spawn_app_with(backend, |c| {
-        c.security.login_attempts_per_account_per_minute = 50;
+        c.security.login_failures_per_account_and_address = 50;
     })
     .await;
     app.org_with_admin("acme").await;
@@ -288,22 +325,27 @@ fn urlencode(s: &str) -> String {
 
 async fn password_guesses_are_limited_everywhere_and_bounded_in_size(backend: Backend) {
     let app = spawn_app_with(backend, |c| {
-        c.security.login_attempts_per_account_per_minute = 3;
+        c.security.login_failures_per_account_and_address = 3;
         c.security.login_attempts_per_ip_per_minute = 100;
     })
     .await;
     app.org_with_admin("acme").await;
     app.login("admin@acme.test", PASSWORD).await;
-    // The password form counts with sign-in's limit (the sign-in above was one attempt).
+    // The password form counts with sign-in's lockout: parallel guesses are counted before
+    // they are judged, so no more than the allowance is ever judged.
     let wrong = [("current", "guess"), ("new", ""), ("confirm", "")];
     let statuses = futures::future::join_all(
-        (0..3).map(|_| app.submit("/account", "/account/password", &wrong)),
+        (0..5).map(|_| app.submit("/account", "/account/password", &wrong)),
     )
     .await
     .into_iter()
     .map(|r| r.status().as_u16())
     .collect::<Vec<_>>();
-    assert!(statuses.contains(&429), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        2,
+        "{statuses:?}"
+    );
     let page = app
         .submit("/account", "/account/password", &wrong)
         .await
@@ -311,7 +353,7 @@ async fn password_guesses_are_limited_everywhere_and_bounded_in_size(backend: Ba
         .await
         .unwrap();
     assert!(
-        page.contains("Too many attempts. Try again in"),
+        page.contains("Too many attempts. Try again in 15 minutes."),
         "said beside the field"
     );
 
@@ -380,6 +422,7 @@ on_both_backends!(
     a_wrong_password_is_refused_and_the_email_kept,
     a_form_without_its_csrf_token_is_refused,
     repeated_sign_in_attempts_are_slowed_down,
+    many_addresses_guessing_leave_the_real_user_a_way_in,
     a_user_changes_their_password_and_other_sign_ins_end,
     sign_in_follows_only_local_next_links,
 );

@@ -30,7 +30,7 @@ async fn no_input_from_outside_makes_a_server_error(backend: Backend) {
         spawn_app_with(backend, |c| {
             c.security.key_attempts_per_ip_per_minute = 1_000;
             c.security.login_attempts_per_ip_per_minute = 1_000;
-            c.security.login_attempts_per_account_per_minute = 1_000;
+            c.security.login_failures_per_account_and_address = 1_000;
         })
         .await,
     )

@@ -220,6 +220,22 @@ impl TestApp {
         }
     }
 
+    /// A fresh browser whose requests come, through the trusted local proxy, from `ip` (the app
+    /// must run with `server.behind_proxy`).
+    pub fn browser_at(&self, ip: &str) -> TestApp {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        TestApp {
+            client: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+            ..self.other_browser()
+        }
+    }
+
     /// An organization with an admin `admin@<slug>.test` whose password is PASSWORD.
     pub async fn org_with_admin(&self, slug: &str) -> (OrgId, UserId) {
         let hash = hash(PASSWORD).await;

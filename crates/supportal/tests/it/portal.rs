@@ -278,7 +278,9 @@ async fn each_start_method_queues_the_customer_where_it_should(backend: Backend)
         ("description", "Paper jam"),
         ("field_device", "Phone"),
     ];
+    // (Each customer in their own browser: one still waiting would be sent back to its page.)
     let response = app
+        .other_browser()
         .submit("/p/help/request", "/p/help/request", &fields)
         .await;
     let session = p.session_at(&location(&response)).await;
@@ -298,6 +300,7 @@ async fn each_start_method_queues_the_customer_where_it_should(backend: Backend)
 
     // Contact button → the general queue.
     let response = app
+        .other_browser()
         .submit("/p/help", "/p/help/contact", &[("customer_name", "Eve")])
         .await;
     let session = p.session_at(&location(&response)).await;
@@ -392,7 +395,8 @@ async fn the_waiting_page_shows_position_and_lets_the_customer_cancel(backend: B
             .await,
     );
     let second = location(
-        &app.submit("/p/help", "/p/help/contact", &[("customer_name", "Second")])
+        &app.other_browser()
+            .submit("/p/help", "/p/help/contact", &[("customer_name", "Second")])
             .await,
     );
     let (status, page) = app.get_text(&second).await;
@@ -985,7 +989,64 @@ async fn a_reps_status_decides_whether_customers_can_pick_them(backend: Backend)
     assert_eq!(response.status(), 422);
 }
 
+async fn ask(browser: &TestApp, name: &str) -> reqwest::Response {
+    browser
+        .submit("/p/help", "/p/help/contact", &[("customer_name", name)])
+        .await
+}
+
+async fn support_requests_are_limited_per_browser_and_address(backend: Backend) {
+    let p = portal_app(
+        spawn_app_with(backend, |c| {
+            c.server.behind_proxy = true;
+            c.security.session_requests_per_browser_per_hour = 2;
+            c.security.session_requests_per_ip_per_hour = 3;
+        })
+        .await,
+    )
+    .await;
+    let waiting = || async { p.app.store.line(p.org, Queue::General).await.unwrap().len() };
+    let office = "203.0.113.7";
+
+    // A second tab of a waiting customer goes back to the first waiting page; nothing new waits.
+    let alice = p.app.browser_at(office);
+    let first = location(&ask(&alice, "Alice").await);
+    assert_eq!(location(&ask(&alice, "Alice again").await), first);
+    assert_eq!(waiting().await, 1);
+
+    // Once that request is over, the browser may ask again, within its allowance.
+    alice.submit(&first, &format!("{first}/cancel"), &[]).await;
+    let second = location(&ask(&alice, "Alice").await);
+    assert_ne!(second, first);
+    alice
+        .submit(&second, &format!("{second}/cancel"), &[])
+        .await;
+    let refused = ask(&alice, "Alice Third").await;
+    assert_eq!(refused.status(), 429);
+    let page = refused.text().await.unwrap();
+    assert!(
+        page.contains("data-testid=\"request-refused\"")
+            && page.contains("Too many requests for help from here. Please try again in"),
+        "{page}"
+    );
+    assert!(
+        page.contains("value=\"Alice Third\""),
+        "what was typed stays"
+    );
+
+    // The office's address allows three in all: Bob gets the last, Carol waits.
+    let bob = p.app.browser_at(office);
+    assert_eq!(ask(&bob, "Bob").await.status(), 303);
+    let carol = p.app.browser_at(office);
+    assert_eq!(ask(&carol, "Carol").await.status(), 429);
+    assert_eq!(waiting().await, 1, "only Bob waits");
+    // Another address is not held back by this one.
+    let dave = p.app.browser_at("198.51.100.3");
+    assert_eq!(ask(&dave, "Dave").await.status(), 303);
+}
+
 on_both_backends!(
+    support_requests_are_limited_per_browser_and_address,
     a_reps_status_decides_whether_customers_can_pick_them,
     each_start_method_queues_the_customer_where_it_should,
     the_waiting_page_shows_position_and_lets_the_customer_cancel,

@@ -57,6 +57,9 @@ async fn each_start_method_clicked_through_to_the_waiting_page() {
         "Your position in the queue: 1"
     );
 
+    // The next customers use the same browser: each starts as a new visitor (no cookies), since
+    // a browser still waiting on a site is sent back to its waiting page.
+    browser.client.delete_all_cookies().await.unwrap();
     browser.client.goto(&home).await.unwrap();
     browser.click("open-issue-form").await;
     browser.fill("customer-name", "Dan").await;
@@ -71,6 +74,14 @@ async fn each_start_method_clicked_through_to_the_waiting_page() {
         "first in the team queue"
     );
 
+    assert!(browser
+        .client
+        .source()
+        .await
+        .unwrap()
+        .contains("Thank you, Dan."));
+
+    browser.client.delete_all_cookies().await.unwrap();
     browser.client.goto(&home).await.unwrap();
     browser.fill("customer-name", "Eve").await;
     browser.click("contact-button").await;

@@ -476,6 +476,7 @@ async fn two_nodes_share_queues_consoles_and_presence() {
     config.console.heartbeat_secs = 1;
     config.console.offline_grace_secs = 1;
     config.security.key_attempts_per_ip_per_minute = 3;
+    config.security.login_failures_per_account_and_address = 2;
     let mut node_a = Node::start(config.clone()).await;
     let p = portal_app(crate::helpers::spawn_with(&config).await).await;
     let on_a = node_a.browser(&p.app);
@@ -604,4 +605,18 @@ async fn two_nodes_share_queues_consoles_and_presence() {
         wrong_key(p.app.other_browser()).await,
     ];
     assert_eq!(tries, [422, 422, 422, 429], "one limit for every node");
+
+    // Password guesses, too, are counted once for every node, and a right one clears them.
+    let guess = |app: TestApp, password: &'static str| async move {
+        app.login("riley@acme.test", password)
+            .await
+            .status()
+            .as_u16()
+    };
+    let tries = [
+        guess(on_c.other_browser(), "wrong one").await,
+        guess(p.app.other_browser(), "wrong two").await,
+        guess(on_c.other_browser(), crate::helpers::PASSWORD).await,
+    ];
+    assert_eq!(tries, [401, 401, 429], "one lockout for every node");
 }

@@ -2,7 +2,7 @@
 //! who that is), a presentation key, and the same on the global key page.
 
 use super::requests::{render_home, render_request, RequestPage, Typed};
-use super::{is_ios, queue_customer, translated, Arrival, Portal};
+use super::{is_ios, queue_customer, translated, Arrival, Portal, Queued, Requester};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{AppError, AppResult};
 use crate::extract::ClientIp;
@@ -199,14 +199,14 @@ pub async fn confirm(
     State(state): State<AppState>,
     Lang(lang): Lang,
     CsrfToken(csrf): CsrfToken,
-    ClientIp(ip): ClientIp,
     headers: HeaderMap,
     Path(slug): Path<String>,
+    who: Requester,
     form: CsrfForm<Typed>,
 ) -> AppResult<Response> {
     let portal = Portal::load(&state, &slug, lang).await?;
     let raw = form.value.get("key").cloned().unwrap_or_default();
-    let record = match live_key(&state, ip, lang, &raw).await? {
+    let record = match live_key(&state, who.ip, lang, &raw).await? {
         Ok(record) if record.target() == KeyTarget::Support => record,
         Ok(_) => return Err(AppError::NotFound),
         Err(refusal) => {
@@ -253,9 +253,9 @@ pub async fn confirm(
         issue_type: None,
         lang,
     };
-    match queue_customer(&state, &arrival, Some(record.id)).await? {
-        Some(response) => Ok(response),
-        None => {
+    match queue_customer(&state, &arrival, Some(record.id), &who).await? {
+        Queued::Waiting(response) => Ok(response),
+        Queued::KeyTaken | Queued::Refused(_) => {
             let refusal = KeyRefusal::new(&state, lang, "key.invalid", StatusCode::CONFLICT);
             render_home(
                 &state,

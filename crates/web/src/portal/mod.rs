@@ -5,18 +5,17 @@ mod global;
 mod keys;
 mod look;
 mod profiles;
+mod requester;
 mod requests;
 mod site;
 mod waiting;
 
 pub use site::Portal;
 
-use crate::error::AppResult;
 use crate::forms::FieldErrors;
 use crate::i18n::Catalog;
 use crate::state::AppState;
 use axum::http::HeaderMap;
-use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use domain::{FieldError, Language};
@@ -102,14 +101,26 @@ pub fn is_ios(headers: &HeaderMap) -> bool {
 }
 
 pub use crate::app::sessions::Arrival;
+pub use requester::{queue_customer, Queued, Requester};
 
-/// Queue the customer and send them to their waiting page. With `key`, the key is used in the
-/// same transaction; None when somebody else used it first.
-pub async fn queue_customer(
+/// Queue a customer who asked without a key: their waiting page, or the outcome to re-show the
+/// form with (too many requests: the message beside its button, what was typed kept).
+pub async fn ask_for_help(
     state: &AppState,
     arrival: &Arrival<'_>,
-    key: Option<i64>,
-) -> AppResult<Option<Response>> {
-    let queued = crate::app::sessions::queue_customer(state, arrival, key).await?;
-    Ok(queued.map(|capability| Redirect::to(&crate::paths::waiting(&capability)).into_response()))
+    who: &Requester,
+) -> crate::error::AppResult<Result<axum::response::Response, crate::forms::Outcome>> {
+    match queue_customer(state, arrival, None, who).await? {
+        Queued::Waiting(response) => Ok(Ok(response)),
+        Queued::KeyTaken => Err(crate::error::AppError::NotFound),
+        Queued::Refused(message) => {
+            let mut errors = FieldErrors::default();
+            errors.add_message("request", message);
+            Ok(Err(crate::forms::Outcome {
+                errors,
+                notice: None,
+                status: axum::http::StatusCode::TOO_MANY_REQUESTS,
+            }))
+        }
+    }
 }

@@ -1,6 +1,6 @@
 //! The doors into a queue: the home page, a chosen rep, the issue form, the contact button.
 
-use super::{cache, is_ios, queue_customer, translated, Arrival, Ios, Portal};
+use super::{ask_for_help, cache, is_ios, translated, Arrival, Ios, Portal, Requester};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{AppError, AppResult};
 use crate::forms::{FieldErrors, Outcome};
@@ -228,11 +228,12 @@ pub async fn rep_submit(
     Lang(lang): Lang,
     CsrfToken(csrf): CsrfToken,
     Path((slug, rep)): Path<(String, String)>,
+    who: Requester,
     form: CsrfForm<Typed>,
 ) -> AppResult<Response> {
     let portal = Portal::load(&state, &slug, lang).await?;
     let rep = chosen_rep(&state, &portal, &rep).await?;
-    match intake::parse(&answers(&form), Questions::NAME_ONLY, &portal.fields) {
+    let outcome = match intake::parse(&answers(&form), Questions::NAME_ONLY, &portal.fields) {
         Ok(intake) => {
             let routed = route(&Request::ChoseRep {
                 rep: rep.id,
@@ -246,22 +247,31 @@ pub async fn rep_submit(
                 issue_type: None,
                 lang,
             };
-            queue_customer(&state, &arrival, None)
-                .await?
-                .ok_or(AppError::NotFound)
+            match ask_for_help(&state, &arrival, &who).await? {
+                Ok(response) => return Ok(response),
+                Err(refused) => refused,
+            }
         }
-        Err(errors) => {
-            let view = RequestPage {
-                mode: "rep",
-                action: paths::portal_rep(&portal.site.slug, rep.id),
-                rep: Some(rep_view(&rep, &portal.site.org_name)),
-                questions: Questions::NAME_ONLY,
-                hidden: vec![],
-                typed: &form.value,
-                outcome: Outcome::invalid(translated(&state.catalog, lang, &errors)),
-            };
-            render_request(&state, &portal, &csrf, view).await
-        }
+        Err(errors) => Outcome::invalid(translated(&state.catalog, lang, &errors)),
+    };
+    let page = rep_page(&portal, &rep, &form, outcome);
+    render_request(&state, &portal, &csrf, page).await
+}
+
+fn rep_page<'a>(
+    portal: &Portal,
+    rep: &User,
+    form: &'a CsrfForm<Typed>,
+    outcome: Outcome,
+) -> RequestPage<'a> {
+    RequestPage {
+        mode: "rep",
+        action: paths::portal_rep(&portal.site.slug, rep.id),
+        rep: Some(rep_view(rep, &portal.site.org_name)),
+        questions: Questions::NAME_ONLY,
+        hidden: vec![],
+        typed: &form.value,
+        outcome,
     }
 }
 
@@ -301,6 +311,7 @@ pub async fn issue_submit(
     Lang(lang): Lang,
     CsrfToken(csrf): CsrfToken,
     Path(slug): Path<String>,
+    who: Requester,
     form: CsrfForm<Typed>,
 ) -> AppResult<Response> {
     let portal = Portal::load(&state, &slug, lang).await?;
@@ -378,9 +389,12 @@ pub async fn issue_submit(
         issue_type: chosen_issue.map(|i| i.id),
         lang,
     };
-    queue_customer(&state, &arrival, None)
-        .await?
-        .ok_or(AppError::NotFound)
+    let outcome = match ask_for_help(&state, &arrival, &who).await? {
+        Ok(response) => return Ok(response),
+        Err(refused) => refused,
+    };
+    let page = issue_page(&portal, &form.value, outcome);
+    render_request(&state, &portal, &csrf, page).await
 }
 
 pub async fn contact(
@@ -389,6 +403,7 @@ pub async fn contact(
     CsrfToken(csrf): CsrfToken,
     headers: HeaderMap,
     Path(slug): Path<String>,
+    who: Requester,
     form: CsrfForm<Typed>,
 ) -> AppResult<Response> {
     let portal = Portal::load(&state, &slug, lang).await?;
@@ -405,7 +420,7 @@ pub async fn contact(
                 .unwrap_or_else(|| "Customer".into()),
         );
     }
-    match intake::parse(&typed, Questions::NAME_ONLY, &[]) {
+    let outcome = match intake::parse(&typed, Questions::NAME_ONLY, &[]) {
         Ok(intake) => {
             let routed = route(&Request::ContactButton);
             let arrival = Arrival {
@@ -416,21 +431,13 @@ pub async fn contact(
                 issue_type: None,
                 lang,
             };
-            queue_customer(&state, &arrival, None)
-                .await?
-                .ok_or(AppError::NotFound)
+            match ask_for_help(&state, &arrival, &who).await? {
+                Ok(response) => return Ok(response),
+                Err(refused) => refused,
+            }
         }
-        Err(errors) => {
-            let outcome = Outcome::invalid(translated(&state.catalog, lang, &errors));
-            render_home(
-                &state,
-                &portal,
-                &csrf,
-                is_ios(&headers),
-                &form.value,
-                outcome,
-            )
-            .await
-        }
-    }
+        Err(errors) => Outcome::invalid(translated(&state.catalog, lang, &errors)),
+    };
+    let ios = is_ios(&headers);
+    render_home(&state, &portal, &csrf, ios, &form.value, outcome).await
 }

@@ -1,0 +1,120 @@
+//! Who asks for help, for the limits on support requests: the client address, the browser (its
+//! CSRF cookie, a random token every portal visitor holds), and the waiting page this browser
+//! already has on each site (a cookie per site). A browser that is already waiting on a site is
+//! sent back to that page instead of queueing twice; new requests are counted per address and
+//! per browser. Keys a rep handed out are neither counted nor redirected: the rep asked for them.
+
+use super::Arrival;
+use crate::error::AppResult;
+use crate::extract::ClientIp;
+use crate::state::AppState;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use domain::{Language, SiteId};
+use std::convert::Infallible;
+use std::net::IpAddr;
+
+pub struct Requester {
+    pub ip: IpAddr,
+    jar: CookieJar,
+    browser: Option<String>,
+}
+
+impl FromRequestParts<AppState> for Requester {
+    type Rejection = Infallible;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let ClientIp(ip) = ClientIp::from_request_parts(parts, state).await?;
+        let jar = CookieJar::from_headers(&parts.headers);
+        let browser = jar
+            .get(crate::csrf::cookie_name(state.config.cookie_secure))
+            .map(|c| c.value().to_owned());
+        Ok(Requester { ip, jar, browser })
+    }
+}
+
+/// What became of a request for help.
+pub enum Queued {
+    /// To the waiting page: the new session's, or the one this browser already had.
+    Waiting(Response),
+    /// Somebody used the key first.
+    KeyTaken,
+    /// Too many requests from this address or browser: the message says when to retry.
+    Refused(String),
+}
+
+/// This site's waiting-page cookie: the capability of the session this browser waits in.
+fn cookie_name(site: SiteId) -> String {
+    format!("supportal_waiting_{site}")
+}
+
+impl Requester {
+    /// The capability of this browser's session on `site` that has not ended, if any.
+    async fn still_waiting(&self, state: &AppState, site: SiteId) -> AppResult<Option<String>> {
+        let Some(capability) = self.jar.get(&cookie_name(site)).map(|c| c.value()) else {
+            return Ok(None);
+        };
+        let digest = domain::secret::token_digest(capability);
+        let session = state.store.session_by_capability(&digest).await?;
+        Ok(session
+            .filter(|s| s.state != domain::session::Status::Ended)
+            .filter(|s| s.site_id == Some(site.0))
+            .map(|_| capability.to_owned()))
+    }
+}
+
+/// Queue the customer and send them to their waiting page. With `key`, the key is used in the
+/// same transaction. Without, a browser already waiting on this site goes back to its page, and
+/// the request counts against the address's and the browser's allowance.
+pub async fn queue_customer(
+    state: &AppState,
+    arrival: &Arrival<'_>,
+    key: Option<i64>,
+    who: &Requester,
+) -> AppResult<Queued> {
+    if let (None, Some(site)) = (key, arrival.site) {
+        if let Some(capability) = who.still_waiting(state, site).await? {
+            return Ok(Queued::Waiting(
+                Redirect::to(&crate::paths::waiting(&capability)).into_response(),
+            ));
+        }
+    }
+    if key.is_none() {
+        if let Err(secs) = state
+            .request_limits
+            .check(who.ip, who.browser.as_deref())
+            .await
+        {
+            return Ok(Queued::Refused(too_many(state, arrival.lang, secs)));
+        }
+    }
+    let Some(capability) = crate::app::sessions::queue_customer(state, arrival, key).await? else {
+        return Ok(Queued::KeyTaken);
+    };
+    let redirect = Redirect::to(&crate::paths::waiting(&capability));
+    let Some(site) = arrival.site else {
+        return Ok(Queued::Waiting(redirect.into_response()));
+    };
+    let cookie = Cookie::build((cookie_name(site), capability))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.cookie_secure)
+        .max_age(cookie::time::Duration::days(1))
+        .build();
+    Ok(Queued::Waiting(
+        (CookieJar::new().add(cookie), redirect).into_response(),
+    ))
+}
+
+fn too_many(state: &AppState, lang: Language, secs: u64) -> String {
+    let minutes = secs.div_ceil(60).to_string();
+    state
+        .catalog
+        .text(lang, "request.too_many", &[("minutes", minutes)])
+        .unwrap_or_else(|| "Too many requests for help from here.".to_owned())
+}
