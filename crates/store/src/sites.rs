@@ -20,6 +20,34 @@ pub struct SiteRecord {
     pub settings: SiteSettings,
 }
 
+/// A hostname a site claimed. The site answers on it only once the claim is proven.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow, serde::Serialize)]
+pub struct HostnameClaim {
+    pub hostname: String,
+    /// What the ownership record must hold.
+    pub challenge: String,
+    pub verified_at: Option<i64>,
+    /// How it was proven: "dns", "instance-admin", or "before-claims" (bound before checks).
+    pub verified_by: Option<String>,
+}
+
+impl HostnameClaim {
+    pub fn verified(&self) -> bool {
+        self.verified_at.is_some()
+    }
+}
+
+/// A claim waiting for proof, with whose it is.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct PendingClaim {
+    pub hostname: String,
+    pub org_id: i64,
+    pub site_id: i64,
+    pub org_name: String,
+    pub site_name: String,
+    pub claimed_at: i64,
+}
+
 #[derive(sqlx::FromRow)]
 struct SiteRow {
     id: i64,
@@ -93,10 +121,11 @@ impl Store {
         self.one_site("s.slug = $1", either::Bind::Text(slug)).await
     }
 
-    /// The site bound to this request hostname.
+    /// The site bound to this request hostname (a proven claim only).
     pub async fn site_by_hostname(&self, host: &str) -> StoreResult<Option<SiteRecord>> {
         self.one_site(
-            "s.id = (SELECT site_id FROM site_hostnames WHERE hostname = $1)",
+            "s.id = (SELECT site_id FROM site_hostnames \
+                     WHERE hostname = $1 AND verified_at IS NOT NULL)",
             either::Bind::Text(host),
         )
         .await
@@ -144,31 +173,87 @@ impl Store {
         Ok(done == 1)
     }
 
-    pub async fn site_hostnames(&self, site: SiteId) -> StoreResult<Vec<String>> {
-        let sql = "SELECT hostname FROM site_hostnames WHERE site_id = $1 ORDER BY hostname";
-        Ok(on_pool!(self, p => sqlx::query_scalar(sql).bind(site.0).fetch_all(p).await)?)
+    /// The hostnames the site claimed, proven or not.
+    pub async fn site_hostnames(&self, site: SiteId) -> StoreResult<Vec<HostnameClaim>> {
+        let sql = "SELECT hostname, challenge, verified_at, verified_by FROM site_hostnames \
+                   WHERE site_id = $1 ORDER BY hostname";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(site.0).fetch_all(p).await)?)
     }
 
-    /// Replace the site's hostnames. Conflict when another site already answers on one.
+    /// Replace the site's claims: those still listed keep their state, the rest are dropped, new
+    /// ones start pending with a fresh `challenge()`. Conflict when another site holds one.
     pub async fn set_site_hostnames(
         &self,
         org: OrgId,
         site: SiteId,
         hostnames: &[String],
+        now: Timestamp,
+        challenge: impl Fn() -> String,
     ) -> StoreResult<()> {
         let _changed = self.portal_change();
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            sqlx::query("DELETE FROM site_hostnames WHERE site_id = $1 AND org_id = $2")
-                .bind(site.0).bind(org.0).execute(&mut *tx).await?;
-            for host in hostnames {
-                sqlx::query("INSERT INTO site_hostnames (hostname, org_id, site_id) \
-                             SELECT $1, org_id, id FROM sites WHERE id = $2 AND org_id = $3")
-                    .bind(host).bind(site.0).bind(org.0).execute(&mut *tx).await?;
+            let kept: Vec<String> = sqlx::query_scalar(
+                "SELECT hostname FROM site_hostnames WHERE site_id = $1 AND org_id = $2")
+                .bind(site.0).bind(org.0).fetch_all(&mut *tx).await?;
+            for host in kept.iter().filter(|h| !hostnames.contains(h)) {
+                sqlx::query("DELETE FROM site_hostnames WHERE site_id = $1 AND hostname = $2")
+                    .bind(site.0).bind(host).execute(&mut *tx).await?;
+            }
+            for host in hostnames.iter().filter(|h| !kept.contains(h)) {
+                let held: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM site_hostnames \
+                        WHERE hostname = $1 AND site_id <> $2 AND verified_at IS NOT NULL")
+                    .bind(host).bind(site.0).fetch_one(&mut *tx).await?;
+                if held > 0 {
+                    return Err(StoreError::Conflict(format!("{host} belongs to another site")));
+                }
+                sqlx::query("INSERT INTO site_hostnames \
+                             (hostname, org_id, site_id, challenge, claimed_at) \
+                             SELECT $1, org_id, id, $2, $3 FROM sites WHERE id = $4 AND org_id = $5")
+                    .bind(host).bind(challenge()).bind(now.0).bind(site.0).bind(org.0)
+                    .execute(&mut *tx).await?;
             }
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// Prove a claim (`by`: how, for the record). The site then answers on the hostname, and
+    /// other sites' pending claims on it are dropped. False when there is no such claim;
+    /// Conflict when another site proved it first.
+    pub async fn verify_hostname(
+        &self,
+        org: OrgId,
+        site: SiteId,
+        hostname: &str,
+        by: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let _changed = self.portal_change();
+        let done = on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let done = sqlx::query("UPDATE site_hostnames SET verified_at = $1, verified_by = $2 \
+                    WHERE hostname = $3 AND site_id = $4 AND org_id = $5 AND verified_at IS NULL")
+                .bind(now.0).bind(by).bind(hostname).bind(site.0).bind(org.0)
+                .execute(&mut *tx).await?.rows_affected();
+            sqlx::query("DELETE FROM site_hostnames \
+                         WHERE hostname = $1 AND site_id <> $2 AND verified_at IS NULL")
+                .bind(hostname).bind(site.0).execute(&mut *tx).await?;
+            tx.commit().await?;
+            done
+        });
+        Ok(done == 1)
+    }
+
+    /// Claims not yet proven, on every site of the instance (for instance admins), oldest first.
+    pub async fn pending_hostname_claims(&self) -> StoreResult<Vec<PendingClaim>> {
+        let sql =
+            "SELECT h.hostname, h.org_id, h.site_id, o.name AS org_name, s.name AS site_name, \
+                          h.claimed_at \
+                   FROM site_hostnames h JOIN sites s ON s.id = h.site_id \
+                   JOIN organizations o ON o.id = h.org_id \
+                   WHERE h.verified_at IS NULL ORDER BY h.claimed_at, h.hostname";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).fetch_all(p).await)?)
     }
 
     pub async fn set_site_logo(

@@ -767,42 +767,73 @@ async fn sites_keep_settings_hostnames_logo_fields_schedule_and_notices(backend:
     assert!(store.site(globex, site).await.unwrap().is_none());
     assert_eq!(store.first_site(acme).await.unwrap().unwrap().id, site);
 
+    // Hostnames are claims: pending until proven, several sites may claim one, one proves it.
+    let now = T0;
+    let challenge = || "c".repeat(32);
+    let hosts = ["help.acme.test".to_owned(), "support.acme.test".to_owned()];
     store
-        .set_site_hostnames(
-            acme,
-            site,
-            &["help.acme.test".into(), "support.acme.test".into()],
-        )
+        .set_site_hostnames(acme, site, &hosts, now, challenge)
         .await
         .unwrap();
-    assert_eq!(
-        store
-            .site_by_hostname("help.acme.test")
+    store
+        .set_site_hostnames(globex, other, &hosts[..1], now, challenge)
+        .await
+        .unwrap();
+    let bound = |host: &'static str| {
+        let store = store.clone();
+        async move { store.site_by_hostname(host).await.unwrap().map(|s| s.id) }
+    };
+    assert_eq!(bound("help.acme.test").await, None, "pending: not served");
+    assert!(
+        !store
+            .verify_hostname(globex, site, "help.acme.test", "dns", now)
             .await
-            .unwrap()
-            .unwrap()
-            .id,
-        site
+            .unwrap(),
+        "only the claim's own organization proves it"
+    );
+    assert!(store
+        .verify_hostname(acme, site, "help.acme.test", "dns", now)
+        .await
+        .unwrap());
+    assert_eq!(bound("help.acme.test").await, Some(site));
+    assert!(
+        store.site_hostnames(other).await.unwrap().is_empty(),
+        "the other pending claim is gone"
     );
     assert!(matches!(
         store
-            .set_site_hostnames(globex, other, &["help.acme.test".into()])
+            .set_site_hostnames(globex, other, &hosts[..1], now, challenge)
             .await,
         Err(StoreError::Conflict(_))
     ));
+    let pending = store.pending_hostname_claims().await.unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|c| c.hostname.as_str())
+            .collect::<Vec<_>>(),
+        ["support.acme.test"]
+    );
+    // Saving the list again keeps what was proven; dropping a hostname unbinds it.
     store
-        .set_site_hostnames(acme, site, &["support.acme.test".into()])
+        .set_site_hostnames(acme, site, &hosts, now, challenge)
         .await
         .unwrap();
-    assert_eq!(
-        store.site_hostnames(site).await.unwrap(),
-        vec!["support.acme.test".to_owned()]
-    );
-    assert!(store
-        .site_by_hostname("help.acme.test")
+    assert_eq!(bound("help.acme.test").await, Some(site));
+    store
+        .set_site_hostnames(acme, site, &hosts[1..], now, challenge)
         .await
-        .unwrap()
-        .is_none());
+        .unwrap();
+    let claims = store.site_hostnames(site).await.unwrap();
+    assert_eq!(
+        (
+            claims.len(),
+            claims[0].hostname.as_str(),
+            claims[0].verified()
+        ),
+        (1, "support.acme.test", false)
+    );
+    assert_eq!(bound("help.acme.test").await, None);
 
     store
         .set_site_logo(acme, site, "image/png", &[1, 2, 3])

@@ -79,6 +79,8 @@ pub struct ServerConfig {
     /// `/metrics` answers only with `Authorization: Bearer <token>`; unset, only to this
     /// machine (loopback). A secret: `config check` prints it as ***.
     pub metrics_token: Option<String>,
+    /// The nameserver (`ip:port`) asked for hostname ownership records; unset, the system's.
+    pub dns_server: Option<std::net::SocketAddr>,
     /// Seconds a request may take, its body included; a slower one is answered 408.
     pub request_timeout_secs: u64,
 }
@@ -142,6 +144,7 @@ impl Default for ServerConfig {
             trusted_proxies: web::config::loopback(),
             session_hours: 12,
             metrics_token: None,
+            dns_server: None,
             request_timeout_secs: web::WebConfig::default().request_timeout_secs,
         }
     }
@@ -336,6 +339,7 @@ impl Config {
             heartbeat_secs: self.console.heartbeat_secs,
             queue_list_limit: self.console.queue_list_limit,
             metrics_token: self.server.metrics_token.clone(),
+            dns_server: self.server.dns_server,
             request_timeout_secs: self.server.request_timeout_secs,
             sockets_per_ip: self.security.sockets_per_ip,
         }

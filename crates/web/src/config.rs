@@ -35,6 +35,8 @@ pub struct WebConfig {
     pub sockets_per_ip: usize,
     /// Longest a request may take, body included (slow senders are answered 408 and dropped).
     pub request_timeout_secs: u64,
+    /// The nameserver asked for hostname ownership records; None: the system's.
+    pub dns_server: Option<std::net::SocketAddr>,
     /// With it `/metrics` needs `Authorization: Bearer <token>`; without, only loopback may ask.
     pub metrics_token: Option<String>,
 }
@@ -60,6 +62,7 @@ impl Default for WebConfig {
             heartbeat_secs: 25,
             queue_list_limit: 100,
             metrics_token: None,
+            dns_server: None,
             request_timeout_secs: 30,
             sockets_per_ip: 500,
         }

@@ -13,6 +13,7 @@ pub mod csrf;
 pub mod error;
 pub mod extract;
 pub mod forms;
+pub mod hostnames;
 pub mod i18n;
 pub mod lockout;
 pub mod metrics;

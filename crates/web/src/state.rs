@@ -37,6 +37,7 @@ pub struct Parts {
     /// key form's allowance (a whole office may join one presentation in the same minute).
     pub lobby_limiter: Arc<Limiter<std::net::IpAddr>>,
     pub request_limits: Arc<crate::rate_limit::RequestLimits>,
+    pub ownership: Arc<crate::hostnames::OwnershipCheck>,
     pub catalog: Arc<Catalog>,
     pub metrics: Arc<Metrics>,
     pub bus: Arc<dyn EventBus>,
@@ -103,6 +104,7 @@ impl AppState {
                     .shared(lobby_limits),
             ),
             request_limits: Arc::new(crate::rate_limit::RequestLimits::new(&config, under)),
+            ownership: Arc::new(crate::hostnames::OwnershipCheck::new(config.dns_server)),
             store,
             clock,
             config: Arc::new(config),

@@ -274,25 +274,7 @@ async fn organization_settings_teams_and_the_audit_log(backend: Backend) {
 async fn the_instance_admin_creates_an_organization(backend: Backend) {
     let app = spawn_app(backend).await;
     let (acme, _) = app.org_with_admin("acme").await;
-    // Only setup and the CLI make instance admins; here the store does.
-    let hash = crate::helpers::hash(PASSWORD).await;
-    let email = domain::text::Email::parse("root@acme.test").unwrap();
-    let name = domain::text::DisplayName::parse("Root").unwrap();
-    app.store
-        .create_user(
-            acme,
-            &store::users::NewUser {
-                email: &email,
-                display_name: &name,
-                role: Role::Admin,
-                password_hash: &hash,
-                is_instance_admin: true,
-                session_limit: 3,
-            },
-            crate::helpers::now(),
-        )
-        .await
-        .unwrap();
+    app.add_instance_admin(acme, "root@acme.test").await;
     app.login("root@acme.test", PASSWORD).await;
 
     let fields = [

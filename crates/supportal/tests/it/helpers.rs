@@ -265,18 +265,28 @@ impl TestApp {
     }
 
     pub async fn add_rep(&self, org: OrgId, email: &str) -> UserId {
+        self.add_user(org, email, Role::Rep, false).await
+    }
+
+    /// An admin of `org` who also administers the instance (only setup and the CLI make
+    /// those; here the store does).
+    pub async fn add_instance_admin(&self, org: OrgId, email: &str) -> UserId {
+        self.add_user(org, email, Role::Admin, true).await
+    }
+
+    async fn add_user(&self, org: OrgId, email: &str, role: Role, instance: bool) -> UserId {
         let hash = hash(PASSWORD).await;
         let email = Email::parse(email).unwrap();
         let name = DisplayName::parse("Robin Rep").unwrap();
-        let rep = NewUser {
+        let user = NewUser {
             email: &email,
             display_name: &name,
-            role: Role::Rep,
+            role,
             password_hash: &hash,
-            is_instance_admin: false,
+            is_instance_admin: instance,
             session_limit: 3,
         };
-        self.store.create_user(org, &rep, now()).await.unwrap()
+        self.store.create_user(org, &user, now()).await.unwrap()
     }
 }
 

@@ -13,6 +13,7 @@ mod browser;
 mod cli;
 mod console;
 mod console_browser;
+mod dns;
 mod isolation;
 mod ops;
 mod portal;

@@ -920,30 +920,178 @@ async fn pages_follow_the_visitors_language_and_unknown_sites_are_404(backend: B
         .contains("Seite nicht gefunden"));
 }
 
-async fn a_bound_hostname_serves_its_site_at_the_root(backend: Backend) {
-    let p = portal_app(spawn_app(backend).await).await;
-    let app = &p.app;
-    app.store
-        .set_site_hostnames(p.org, p.site, &["help.acme.test".into()])
+impl Portal {
+    /// Bind `host` to the site, proven (as a DNS check or an instance admin would).
+    pub async fn bind_hostname(&self, host: &str) {
+        let store = &self.app.store;
+        let hosts = [host.to_owned()];
+        let challenge = || "test".to_owned();
+        store
+            .set_site_hostnames(self.org, self.site, &hosts, now(), challenge)
+            .await
+            .unwrap();
+        let proven = store.verify_hostname(self.org, self.site, host, "dns", now());
+        assert!(proven.await.unwrap());
+    }
+
+    /// Whether a request for `/` on `host` shows this site.
+    async fn served_on(&self, host: &str) -> bool {
+        let app = &self.app;
+        let port = app.address.rsplit(':').next().unwrap();
+        let page = app
+            .client
+            .get(app.url("/"))
+            .header("host", format!("{host}:{port}"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        page.contains("Acme Help") && page.contains("data-testid=\"rep-option\"")
+    }
+}
+
+fn attribute_of(html: &str, testid: &str) -> String {
+    let at = html.find(&format!("data-testid=\"{testid}\">")).unwrap();
+    let rest = &html[at..];
+    let start = rest.find('>').unwrap() + 1;
+    let end = rest.find('<').unwrap();
+    rest[start..end].to_owned()
+}
+
+async fn a_hostname_serves_its_site_only_once_proven(backend: Backend) {
+    let dns = crate::dns::Nameserver::start().await;
+    let app = spawn_app_with(backend, |c| c.server.dns_server = Some(dns.addr)).await;
+    let p = portal_app(app).await;
+    let (app, host) = (&p.app, "help.acme.test");
+    app.login("admin@acme.test", crate::helpers::PASSWORD).await;
+    let page = &format!("/admin/sites/{}", p.site);
+    let save = |hosts: &'static str| async move {
+        let fields = [
+            ("name", "Acme Help"),
+            ("slug", "help"),
+            ("hostnames", hosts),
+            ("methods", "rep_list"),
+            ("methods", "contact_button"),
+            ("start_as", "web_chat"),
+            ("ask_for", "issue_type"),
+            ("company", "optional"),
+            ("company_code", "hidden"),
+            ("description", "optional"),
+            ("accent_colour", "#1d4ed8"),
+        ];
+        let response = app.submit(page, page, &fields).await;
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+
+    // The instance's own host (and its global key page) cannot be taken.
+    let (status, html) = save("127.0.0.1").await;
+    assert_eq!(status, 422);
+    assert!(
+        html.contains("127.0.0.1 is this server&#x27;s own address"),
+        "{html}"
+    );
+
+    // A claim waits for proof; meanwhile the host shows nothing of the site.
+    let (status, html) = save(host).await;
+    assert_eq!(
+        status,
+        200,
+        "{}",
+        html.lines()
+            .filter(|l| l.contains("class=\"error\""))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    assert!(html.contains("waiting for proof"));
+    assert!(!p.served_on(host).await);
+    let (record, value) = (
+        attribute_of(&html, "hostname-record-name"),
+        attribute_of(&html, "hostname-record-value"),
+    );
+    assert_eq!(record, "_supportal-challenge.help.acme.test");
+
+    // Another organization may claim the same name (a squatter cannot block the owner).
+    let (globex, _) = app.org_with_admin("globex").await;
+    let slug = domain::text::Slug::parse("globex").unwrap();
+    let other = app
+        .store
+        .create_site(globex, &name("Globex Help"), &slug, now())
         .await
         .unwrap();
-    let port = app.address.rsplit(':').next().unwrap();
-    let page = app
-        .client
-        .get(app.url("/"))
-        .header("host", format!("help.acme.test:{port}"))
-        .send()
+    let hosts = [host.to_owned()];
+    app.store
+        .set_site_hostnames(globex, other, &hosts, now(), || "globex".repeat(5))
         .await
-        .unwrap()
+        .unwrap();
+
+    // Checked before the record exists: told what is missing. A record with another value
+    // (here the squatter's) proves nothing.
+    let check = || async {
+        let action = format!("{page}/hostnames/check");
+        let response = app.submit(page, &action, &[("hostname", host)]).await;
+        (response.status().as_u16(), response.text().await.unwrap())
+    };
+    let (status, html) = check().await;
+    assert_eq!(status, 422);
+    assert!(html.contains("No TXT record _supportal-challenge.help.acme.test"));
+    dns.set_txt(
+        &record,
+        "supportal-verification=globexglobexglobexglobexglobex",
+    );
+    assert_eq!(check().await.0, 422);
+    assert!(!p.served_on(host).await);
+
+    // With the record the site's own claim names, the check proves it and the host serves it.
+    dns.set_txt(&record, &value);
+    let (status, html) = check().await;
+    assert_eq!(status, 200);
+    assert!(html.contains("help.acme.test is verified"), "{html}");
+    assert!(p.served_on(host).await);
+    assert!(
+        app.store.site_hostnames(other).await.unwrap().is_empty(),
+        "the other claim is gone"
+    );
+    let again = app
+        .store
+        .set_site_hostnames(globex, other, &hosts, now(), || "x".into())
+        .await;
+    assert!(matches!(again, Err(store::StoreError::Conflict(_))));
+
+    // A name whose DNS the organization cannot change: the instance admin approves it.
+    let (_, html) = save("help.acme.test\nsupport.acme.test").await;
+    assert!(html.contains("waiting for proof"));
+    let root = app.other_browser();
+    app.add_instance_admin(p.org, "root@acme.test").await;
+    root.login("root@acme.test", crate::helpers::PASSWORD).await;
+    let (_, list) = root.get_text("/admin/organizations").await;
+    assert!(
+        list.contains("data-hostname=\"support.acme.test\""),
+        "{list}"
+    );
+    let fields = [
+        ("org", p.org.to_string()),
+        ("site", p.site.to_string()),
+        ("hostname", "support.acme.test".to_owned()),
+    ];
+    let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let response = root
+        .submit("/admin/organizations", "/admin/hostnames/approve", &fields)
+        .await;
+    assert!(response
         .text()
         .await
-        .unwrap();
-    assert!(page.contains("Acme Help") && page.contains("data-testid=\"rep-option\""));
-    let global = app.get_text("/").await.1;
+        .unwrap()
+        .contains("support.acme.test approved"));
+    assert!(p.served_on("support.acme.test").await);
     assert!(
-        !global.contains("data-testid=\"rep-option\""),
-        "other hosts get the global key page"
+        p.served_on(host).await,
+        "saving the list kept the proven one"
     );
+    // An organization's admin cannot approve their own claims.
+    let response = app.submit(page, "/admin/hostnames/approve", &fields).await;
+    assert_eq!(response.status(), 403);
 }
 
 async fn a_reps_status_decides_whether_customers_can_pick_them(backend: Backend) {
@@ -1058,5 +1206,5 @@ on_both_backends!(
     a_key_of_another_organization_is_handled_like_the_global_page,
     profiles_download_publicly_or_with_a_one_time_key,
     pages_follow_the_visitors_language_and_unknown_sites_are_404,
-    a_bound_hostname_serves_its_site_at_the_root,
+    a_hostname_serves_its_site_only_once_proven,
 );

@@ -308,11 +308,7 @@ async fn socket_from(
 
 async fn sockets_open_only_from_this_instances_pages(backend: Backend) {
     let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
-    p.app
-        .store
-        .set_site_hostnames(p.org, p.site, &["help.acme.test".to_owned()])
-        .await
-        .unwrap();
+    p.bind_hostname("help.acme.test").await;
     let cookie = session_cookie(&p.app, "riley@acme.test").await;
     let (_, page) = p.contact_request("Origin").await;
     let ours = p.app.address.clone();

@@ -2,6 +2,7 @@
 //! Every lookup is scoped to the admin's own organization; another's ids are simply not found.
 
 mod audit;
+mod hostnames;
 mod issue_types;
 mod organization;
 mod organizations;
@@ -42,6 +43,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/sites", get(sites::list).post(sites::create))
         .route("/admin/sites/{id}", get(sites::show).post(sites::update))
         .route("/admin/sites/{id}/logo", post(sites::upload_logo))
+        .route("/admin/sites/{id}/hostnames/check", post(hostnames::check))
+        .route("/admin/hostnames/approve", post(hostnames::approve))
         .route(
             "/admin/sites/{id}/fields",
             get(site_parts::fields).post(site_parts::add_field),

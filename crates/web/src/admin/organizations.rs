@@ -12,20 +12,21 @@ use axum::extract::State;
 use axum::response::Response;
 use minijinja::context;
 
-async fn render(
+pub(super) async fn render(
     state: &AppState,
     me: &InstanceAdmin,
     form: &NewOrgForm,
     outcome: Outcome,
 ) -> AppResult<Response> {
     let organizations = state.store.organizations().await?;
+    let pending_hostnames = state.store.pending_hostname_claims().await?;
     admin_page(
         state,
         &me.0,
         "organizations",
         "admin/organizations.html",
         outcome,
-        context! { organizations, form },
+        context! { organizations, form, pending_hostnames },
     )
 }
 

@@ -17,7 +17,7 @@ use domain::text::{DisplayName, Slug};
 use domain::{FieldError, IssueTypeId, Language, SiteId, TeamId};
 use minijinja::context;
 use serde::{Deserialize, Serialize};
-use store::sites::SiteRecord;
+use store::sites::{HostnameClaim, SiteRecord};
 
 pub const MAX_MESSAGE: usize = 1000;
 
@@ -119,7 +119,7 @@ fn mode_name(mode: FieldMode) -> String {
 }
 
 impl SiteForm {
-    fn of(site: &SiteRecord, hostnames: &[String]) -> SiteForm {
+    pub(super) fn of(site: &SiteRecord, hostnames: &[HostnameClaim]) -> SiteForm {
         let s = &site.settings;
         let mut texts = std::collections::BTreeMap::new();
         for (field, values) in [
@@ -137,7 +137,11 @@ impl SiteForm {
         SiteForm {
             name: site.name.clone(),
             slug: site.slug.clone(),
-            hostnames: hostnames.join("\n"),
+            hostnames: hostnames
+                .iter()
+                .map(|c| c.hostname.as_str())
+                .collect::<Vec<_>>()
+                .join("\n"),
             start_as: if s.start_as == StartAs::FullSession {
                 "full_session"
             } else {
@@ -163,14 +167,14 @@ impl SiteForm {
 }
 
 /// Checked boxes, as typed values.
-struct Checked {
+pub(super) struct Checked {
     methods: Vec<String>,
     teams: Vec<i64>,
     issue_types: Vec<i64>,
 }
 
 impl Checked {
-    fn of(site: &SiteRecord) -> Checked {
+    pub(super) fn of(site: &SiteRecord) -> Checked {
         let s = &site.settings;
         Checked {
             methods: s.methods.iter().map(|m| m.as_str().to_owned()).collect(),
@@ -266,7 +270,7 @@ pub(super) async fn find(state: &AppState, me: &AdminUser, id: &str) -> AppResul
         .ok_or(AppError::NotFound)
 }
 
-async fn render_site(
+pub(super) async fn render_site(
     state: &AppState,
     me: &AdminUser,
     site: &SiteRecord,
@@ -286,8 +290,9 @@ async fn render_site(
     let languages = crate::i18n::languages();
     let org = own_organization(state, me).await?;
     let has_logo = state.store.has_site_logo(site.id).await?;
+    let claims = super::hostnames::claim_views(state, site.id).await?;
     let extra = context! {
-        site, form, method_choices => methods, teams, issue_types, languages, has_logo, org_name => org.name,
+        site, form, claims, method_choices => methods, teams, issue_types, languages, has_logo, org_name => org.name,
         checked_methods => &checked.methods, checked_teams => &checked.teams, checked_issue_types => &checked.issue_types,
         text_fields => TEXT_FIELDS, modes => [("hidden", "Hidden"), ("optional", "Optional"), ("required", "Required")],
     };
@@ -324,10 +329,12 @@ pub async fn update(
     let mut errors = FieldErrors::default();
     let name = errors.check("name", DisplayName::parse(&f.name));
     let slug = errors.check("slug", Slug::parse(&f.slug));
-    let hostnames = errors.check(
-        "hostnames",
-        parse_hostnames(&f.hostnames).map_err(|_| FieldError::InvalidChoice),
-    );
+    let hostnames = errors
+        .check(
+            "hostnames",
+            parse_hostnames(&f.hostnames).map_err(|_| FieldError::InvalidChoice),
+        )
+        .filter(|hosts| super::hostnames::none_reserved(&state, hosts, &mut errors));
     let settings = parse_settings(f, &checked, &mut errors);
     let (Some(name), Some(slug), Some(hostnames), true) =
         (name, slug, hostnames, errors.is_empty())
@@ -347,7 +354,9 @@ pub async fn update(
     }
     if let Err(err) = state
         .store
-        .set_site_hostnames(me.org_id(), site.id, &hostnames)
+        .set_site_hostnames(me.org_id(), site.id, &hostnames, state.now(), || {
+            domain::secret::random_token(&mut rand::rngs::OsRng)
+        })
         .await
     {
         let store::StoreError::Conflict(_) = err else {
