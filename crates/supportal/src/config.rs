@@ -83,6 +83,10 @@ pub struct ServerConfig {
     pub dns_server: Option<std::net::SocketAddr>,
     /// Seconds a request may take, its body included; a slower one is answered 408.
     pub request_timeout_secs: u64,
+    /// Connections open at once, WebSockets included; past it, new ones wait to be accepted.
+    pub max_connections: usize,
+    /// Seconds a client may take to send a request's headers; a slower one is dropped.
+    pub header_read_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -146,6 +150,8 @@ impl Default for ServerConfig {
             metrics_token: None,
             dns_server: None,
             request_timeout_secs: web::WebConfig::default().request_timeout_secs,
+            max_connections: web::WebConfig::default().max_connections,
+            header_read_timeout_secs: web::WebConfig::default().header_read_timeout_secs,
         }
     }
 }
@@ -271,6 +277,12 @@ impl Config {
         if self.server.request_timeout_secs == 0 {
             return Err(bad("server.request_timeout_secs", "must be at least 1"));
         }
+        if self.server.max_connections == 0 {
+            return Err(bad("server.max_connections", "must be at least 1"));
+        }
+        if self.server.header_read_timeout_secs == 0 {
+            return Err(bad("server.header_read_timeout_secs", "must be at least 1"));
+        }
         if self.console.heartbeat_secs == 0 {
             return Err(bad("console.heartbeat_secs", "must be at least 1"));
         }
@@ -341,6 +353,8 @@ impl Config {
             metrics_token: self.server.metrics_token.clone(),
             dns_server: self.server.dns_server,
             request_timeout_secs: self.server.request_timeout_secs,
+            max_connections: self.server.max_connections,
+            header_read_timeout_secs: self.server.header_read_timeout_secs,
             sockets_per_ip: self.security.sockets_per_ip,
         }
     }

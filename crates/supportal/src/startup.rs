@@ -82,18 +82,20 @@ impl Application {
         let assignment = self
             .assignment_interval
             .map(|every| tokio::spawn(assignment(self.state.clone(), every)));
-        let app =
-            web::router(self.state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let config = &self.state.config;
+        let limits = web::serve::ConnectionLimits {
+            max_connections: config.max_connections,
+            header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
+        };
+        let app = web::router(self.state.clone());
+        web::serve::serve(self.listener, app, limits, shutdown).await;
         housekeeping.abort();
         presence.abort();
         if let Some(assignment) = assignment {
             assignment.abort();
         }
         self.state.store.close().await;
-        served.context("serving HTTP")
+        Ok(())
     }
 }
 

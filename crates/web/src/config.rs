@@ -33,6 +33,10 @@ pub struct WebConfig {
     pub queue_list_limit: i64,
     /// Live sockets (consoles, waiting pages) one client address may hold at once.
     pub sockets_per_ip: usize,
+    /// Connections open at once (WebSockets included); past it new ones wait to be accepted.
+    pub max_connections: usize,
+    /// Longest a client may take to send a request's headers before it is dropped.
+    pub header_read_timeout_secs: u64,
     /// Longest a request may take, body included (slow senders are answered 408 and dropped).
     pub request_timeout_secs: u64,
     /// The nameserver asked for hostname ownership records; None: the system's.
@@ -64,6 +68,8 @@ impl Default for WebConfig {
             metrics_token: None,
             dns_server: None,
             request_timeout_secs: 30,
+            max_connections: 20_000,
+            header_read_timeout_secs: 10,
             sockets_per_ip: 500,
         }
     }

@@ -25,6 +25,7 @@ pub mod rate_limit;
 pub mod realtime;
 pub mod rep_keys;
 pub mod router;
+pub mod serve;
 pub mod setup;
 pub mod state;
 pub mod templates;

@@ -157,7 +157,74 @@ async fn a_slow_request_is_answered_and_dropped(backend: Backend) {
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
 }
 
+async fn slow_headers_are_dropped_and_connections_capped(backend: Backend) {
+    use std::time::{Duration, Instant};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app_with(backend, |c| c.server.header_read_timeout_secs = 1).await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let connect = || tokio::net::TcpStream::connect(addr.clone());
+
+    // Headers trickled in (and a connection that never says anything) are cut off.
+    let mut trickle = connect().await.unwrap();
+    let mut silent = connect().await.unwrap();
+    let started = Instant::now();
+    trickle
+        .write_all(b"GET /healthz HTTP/1.1\r\n")
+        .await
+        .unwrap();
+    for header in ["Host: x\r\n", "X-A: 1\r\n", "X-B: 2\r\n"] {
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        if trickle.write_all(header.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let mut rest = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), trickle.read_to_end(&mut rest));
+    assert!(closed.await.is_ok(), "slow headers: dropped");
+    let mut nothing = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), silent.read_to_end(&mut nothing));
+    assert!(closed.await.is_ok(), "silent: dropped");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
+
+    // Three connections fill the cap: a fourth client waits until one of them closes (well
+    // before their 5 s header deadline would free a place).
+    let app = spawn_app_with(backend, |c| {
+        c.server.header_read_timeout_secs = 5;
+        c.server.max_connections = 3;
+    })
+    .await;
+    let addr = app.address.trim_start_matches("http://").to_owned();
+    let connect = || tokio::net::TcpStream::connect(addr.clone());
+    let mut held = Vec::new();
+    for _ in 0..3 {
+        let mut held_open = connect().await.unwrap();
+        held_open
+            .write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            .await
+            .unwrap();
+        let mut answer = [0u8; 12];
+        held_open.read_exact(&mut answer).await.unwrap();
+        assert_eq!(&answer, b"HTTP/1.1 200");
+        held.push(held_open);
+    }
+    let fourth = app.other_browser();
+    let waiting = tokio::spawn(async move { fourth.get("/healthz").await.status().as_u16() });
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(
+        !waiting.is_finished(),
+        "the fourth waits while three are open"
+    );
+    held.pop();
+    let answered = tokio::time::timeout(Duration::from_secs(3), waiting).await;
+    assert_eq!(answered.unwrap().unwrap(), 200, "answered once one closed");
+}
+
 on_both_backends!(
+    slow_headers_are_dropped_and_connections_capped,
     a_slow_request_is_answered_and_dropped,
     metrics_are_for_the_operator_only,
     nothing_personal_is_cached_and_https_is_pinned,
