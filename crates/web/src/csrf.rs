@@ -2,17 +2,19 @@
 //!
 //! Each browser gets a random token in an HttpOnly, SameSite=Lax cookie; pages put the same
 //! token in a hidden `csrf` field; a POST is accepted only when the two match. A site that is
-//! not ours can neither read the cookie nor set it, so it cannot forge the field.
+//! not ours can neither read the cookie nor set it, so it cannot forge the field. Once signed
+//! in, the token is derived from the sign-in cookie instead, so it is tied to that sign-in.
 //! (docs/decisions/0002-csrf-double-submit.md)
 
 use crate::error::AppError;
+use crate::extract::SESSION_COOKIE;
 use crate::state::AppState;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::Response;
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::de::DeserializeOwned;
 use subtle::ConstantTimeEq;
 
@@ -39,6 +41,22 @@ fn token_cookie(secure: bool, token: String) -> Cookie<'static> {
         .build()
 }
 
+/// A signed-in browser's token: derived from its sign-in cookie, which no page can read (it is
+/// HttpOnly), so a token planted in the CSRF cookie from elsewhere does not pass, and a new
+/// sign-in brings a new token.
+fn signed_in_token(session: &str) -> String {
+    domain::secret::token_digest(&format!("csrf:{session}"))
+}
+
+/// The token a state-changing request must carry: the sign-in's when there is one, else the
+/// browser's cookie.
+fn expected_token(headers: &axum::http::HeaderMap, secure: bool) -> Option<String> {
+    match crate::cookies::value(headers, SESSION_COOKIE) {
+        Some(session) => Some(signed_in_token(session)),
+        None => crate::cookies::value(headers, cookie_name(secure)).map(str::to_owned),
+    }
+}
+
 /// A fresh token for a browser that just signed in (a token known before sign-in, perhaps
 /// planted, stops working).
 pub fn rotated(secure: bool) -> Cookie<'static> {
@@ -55,9 +73,12 @@ pub async fn ensure_cookie(
     let existing = crate::cookies::value(req.headers(), cookie_name(secure))
         .filter(|v| v.len() == 43)
         .map(str::to_owned);
-    let token = existing
-        .clone()
-        .unwrap_or_else(|| domain::secret::random_token(&mut rand::rngs::OsRng));
+    let token = match crate::cookies::value(req.headers(), SESSION_COOKIE) {
+        Some(session) => signed_in_token(session),
+        None => existing
+            .clone()
+            .unwrap_or_else(|| domain::secret::random_token(&mut rand::rngs::OsRng)),
+    };
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut response = next.run(req).await;
     // A response that sets a token itself (sign-in rotates it) keeps its own.
@@ -111,10 +132,7 @@ impl<T> CsrfForm<T> {
 impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
     type Rejection = AppError;
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let jar = CookieJar::from_headers(req.headers());
-        let expected = jar
-            .get(cookie_name(state.config.cookie_secure))
-            .map(|c| c.value().to_owned());
+        let expected = expected_token(req.headers(), state.config.cookie_secure);
         let body = Bytes::from_request(req, state)
             .await
             .map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -176,10 +194,7 @@ impl CsrfMultipart {
 impl FromRequest<AppState> for CsrfMultipart {
     type Rejection = AppError;
     async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
-        let jar = CookieJar::from_headers(req.headers());
-        let expected = jar
-            .get(cookie_name(state.config.cookie_secure))
-            .map(|c| c.value().to_owned());
+        let expected = expected_token(req.headers(), state.config.cookie_secure);
         let mut multipart = axum::extract::Multipart::from_request(req, state)
             .await
             .map_err(|e| AppError::BadRequest(e.to_string()))?;

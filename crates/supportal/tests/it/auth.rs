@@ -407,15 +407,63 @@ async fn signing_in_rotates_the_csrf_token(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(stale.status(), 403);
+    // Pages carry the sign-in's own token, and it passes.
     let (_, page) = app.get_text("/account").await;
-    assert_eq!(
-        crate::helpers::csrf_in(&page),
-        rotated,
-        "pages carry the new one"
-    );
+    let current = crate::helpers::csrf_in(&page);
+    assert_ne!(current, before);
+    let fresh = app
+        .client
+        .post(app.url("/account/presence"))
+        .form(&[("presence", "away"), ("csrf", current.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(fresh.status(), 200, "accepted, the page shown again");
+}
+
+async fn a_signed_in_form_needs_the_token_of_its_sign_in(backend: Backend) {
+    let app = spawn_app(backend).await;
+    app.org_with_admin("acme").await;
+    let session = crate::console::session_cookie(&app, "admin@acme.test").await;
+    let bare = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    // What a page of this sign-in carries.
+    let page = bare
+        .get(app.url("/admin/teams"))
+        .header("cookie", &session)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let token = crate::helpers::csrf_in(&page);
+    let post = |cookie: String, token: String, team: &'static str| {
+        let request = bare
+            .post(app.url("/admin/teams"))
+            .header("cookie", cookie)
+            .form(&[("name", team), ("csrf", &token)]);
+        async move { request.send().await.unwrap().status().as_u16() }
+    };
+    // A token planted in the CSRF cookie (by a sibling subdomain, say) and repeated in the
+    // form matches the cookie, but not the sign-in: refused.
+    let planted = "p".repeat(43);
+    let cookie = format!("{session}; supportal_csrf={planted}");
+    assert_eq!(post(cookie, planted, "Planted").await, 403);
+    // The sign-in's own token passes, whatever the CSRF cookie holds.
+    let cookie = format!("{session}; supportal_csrf={}", "q".repeat(43));
+    assert_eq!(post(cookie, token.clone(), "Support").await, 303);
+    // Another sign-in of the same user has another token.
+    let other = crate::console::session_cookie(&app, "admin@acme.test").await;
+    assert_eq!(post(other, token, "Elsewhere").await, 403);
+    let (_, teams) = app.get_text("/admin/teams").await;
+    assert!(!teams.contains("Planted") && !teams.contains("Elsewhere"));
 }
 
 on_both_backends!(
+    a_signed_in_form_needs_the_token_of_its_sign_in,
     signing_in_rotates_the_csrf_token,
     password_guesses_are_limited_everywhere_and_bounded_in_size,
     an_admin_signs_in_sees_the_admin_page_and_signs_out,
