@@ -44,6 +44,42 @@ pub fn parse_digits(raw: &str) -> Result<usize, crate::FieldError> {
     }
 }
 
+/// The most a single key may be exposed to: a 1 in 10,000 chance of being guessed over its
+/// whole validity, by the most failed guesses the limits allow.
+pub const SAFE_ODDS: f64 = 1e-4;
+
+/// The chance that `guesses` distinct guesses hit one given key of `digits` digits.
+pub fn guess_odds(digits: usize, guesses: u64) -> f64 {
+    (guesses as f64 / 10f64.powi(digits as i32)).min(1.0)
+}
+
+/// Whether keys of `digits` digits may stay valid up to `minutes` when an organization's portals
+/// take at most `failed_per_hour` wrong keys an hour: always from the default length on; shorter
+/// keys only with a validity short enough to keep within `SAFE_ODDS`.
+pub fn validity_allowed(digits: usize, minutes: i64, failed_per_hour: u64) -> bool {
+    let guesses = failed_per_hour
+        .saturating_mul(minutes.max(0) as u64)
+        .div_ceil(60);
+    digits >= DEFAULT_DIGITS || guess_odds(digits, guesses) <= SAFE_ODDS
+}
+
+/// "1 in 20,834" for a chance (rounded to a whole "1 in N"; "certain" at 1).
+pub fn one_in(chance: f64) -> String {
+    if chance >= 1.0 {
+        return "certain".to_owned();
+    }
+    let n = (1.0 / chance.max(f64::MIN_POSITIVE)).round().min(1e15) as u64;
+    let digits = n.to_string();
+    let mut grouped = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    format!("1 in {grouped}")
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum KeyError {
     #[error("empty")]
@@ -144,6 +180,19 @@ mod tests {
             SessionKey::parse("123456789").unwrap().spaced(),
             "123 456 789"
         );
+    }
+
+    #[test]
+    fn short_keys_need_a_short_validity() {
+        // 200 wrong keys an hour: 6 digits for 30 minutes is the limit, 9 digits always pass.
+        assert!(validity_allowed(6, 30, 200));
+        assert!(!validity_allowed(6, 60, 200));
+        assert!(validity_allowed(7, 240, 200));
+        assert!(!validity_allowed(7, 1440, 200));
+        assert!(validity_allowed(9, 1440, 1_000_000));
+        assert_eq!(one_in(guess_odds(6, 4800)), "1 in 208");
+        assert_eq!(one_in(guess_odds(9, 4800)), "1 in 208,333");
+        assert_eq!(one_in(1.0), "certain");
     }
 
     #[test]

@@ -143,6 +143,10 @@ async fn spawn(binary: &PathBuf, postgres: Option<&str>) -> Result<Server> {
         )
         .env("SUPPORTAL_SECURITY__SOCKETS_PER_IP", "1000000")
         .env("SUPPORTAL_SERVER__MAX_CONNECTIONS", "1000000")
+        .env(
+            "SUPPORTAL_SECURITY__FAILED_KEYS_PER_ORG_PER_HOUR",
+            "1000000",
+        )
         .env_remove("RUST_LOG")
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

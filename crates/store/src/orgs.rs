@@ -14,11 +14,21 @@ pub struct Organization {
     pub slug: String,
     pub default_session_limit: i64,
     pub key_digits: i64,
+    /// The longest validity a rep may give a key.
+    pub key_max_validity_minutes: i64,
     #[sqlx(try_from = "i64")]
     pub created_at: Timestamp,
 }
 
-const COLUMNS: &str = "id, name, slug, default_session_limit, key_digits, created_at";
+const COLUMNS: &str =
+    "id, name, slug, default_session_limit, key_digits, key_max_validity_minutes, created_at";
+
+/// How an organization's keys are made: their length and the longest validity a rep may give.
+#[derive(Debug, Clone, Copy)]
+pub struct KeySettings {
+    pub digits: i64,
+    pub max_validity_minutes: i64,
+}
 
 pub struct NewOrganization<'a> {
     pub name: &'a DisplayName,
@@ -79,12 +89,15 @@ impl Store {
         id: OrgId,
         name: &DisplayName,
         default_session_limit: i64,
-        key_digits: i64,
+        keys: KeySettings,
     ) -> StoreResult<bool> {
         let _changed = self.portal_change();
-        let sql = "UPDATE organizations SET name = $1, default_session_limit = $2, key_digits = $3 WHERE id = $4";
+        let sql =
+            "UPDATE organizations SET name = $1, default_session_limit = $2, key_digits = $3, \
+                   key_max_validity_minutes = $4 WHERE id = $5";
         let done = on_pool!(self, p => sqlx::query(sql)
-            .bind(name.as_str()).bind(default_session_limit).bind(key_digits).bind(id.0)
+            .bind(name.as_str()).bind(default_session_limit).bind(keys.digits)
+            .bind(keys.max_validity_minutes).bind(id.0)
             .execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)
     }

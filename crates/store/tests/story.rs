@@ -143,7 +143,15 @@ async fn organizations_and_their_first_admin(backend: Backend) {
     assert!(matches!(dup, Err(StoreError::Conflict(_))));
 
     assert!(store
-        .update_organization(org, &name("Acme Inc"), 5, 7)
+        .update_organization(
+            org,
+            &name("Acme Inc"),
+            5,
+            store::orgs::KeySettings {
+                digits: 7,
+                max_validity_minutes: 240,
+            },
+        )
         .await
         .unwrap());
     let acme = store.organization(org).await.unwrap().unwrap();
@@ -151,9 +159,10 @@ async fn organizations_and_their_first_admin(backend: Backend) {
         (
             acme.name.as_str(),
             acme.default_session_limit,
-            acme.key_digits
+            acme.key_digits,
+            acme.key_max_validity_minutes
         ),
-        ("Acme Inc", 5, 7)
+        ("Acme Inc", 5, 7, 240)
     );
     assert_eq!(store.organizations().await.unwrap().len(), 2);
 }

@@ -116,6 +116,8 @@ pub struct SecurityConfig {
     pub login_failures_per_account: u32,
     pub login_lockout_minutes: u64,
     pub key_attempts_per_ip_per_minute: u32,
+    /// Wrong keys an organization's portals take an hour from all addresses together.
+    pub failed_keys_per_org_per_hour: u32,
     /// Support requests one client address may start per hour (generous: offices share one).
     pub session_requests_per_ip_per_hour: u32,
     /// Support requests one browser may start per hour.
@@ -174,6 +176,7 @@ impl Default for SecurityConfig {
             login_failures_per_account: web.login_lockout.per_account,
             login_lockout_minutes: web.login_lockout.window.as_secs() / 60,
             key_attempts_per_ip_per_minute: web.key_attempts_per_ip_per_minute,
+            failed_keys_per_org_per_hour: web.failed_keys_per_org_per_hour,
             session_requests_per_ip_per_hour: web.session_requests_per_ip_per_hour,
             session_requests_per_browser_per_hour: web.session_requests_per_browser_per_hour,
             sockets_per_ip: web.sockets_per_ip,
@@ -263,6 +266,7 @@ impl Config {
             || self.security.login_failures_per_account == 0
             || self.security.login_lockout_minutes == 0
             || self.security.key_attempts_per_ip_per_minute == 0
+            || self.security.failed_keys_per_org_per_hour == 0
             || self.security.session_requests_per_ip_per_hour == 0
             || self.security.session_requests_per_browser_per_hour == 0
         {
@@ -343,6 +347,7 @@ impl Config {
                 window: std::time::Duration::from_secs(self.security.login_lockout_minutes * 60),
             },
             key_attempts_per_ip_per_minute: self.security.key_attempts_per_ip_per_minute,
+            failed_keys_per_org_per_hour: self.security.failed_keys_per_org_per_hour,
             session_requests_per_ip_per_hour: self.security.session_requests_per_ip_per_hour,
             session_requests_per_browser_per_hour: self
                 .security

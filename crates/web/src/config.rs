@@ -18,6 +18,9 @@ pub struct WebConfig {
     pub login_lockout: crate::lockout::LockoutRules,
     /// Session, presentation and profile keys typed per client address per minute.
     pub key_attempts_per_ip_per_minute: u32,
+    /// Wrong keys an organization's portals (and the global page, together) take an hour from
+    /// all addresses; shorter keys need shorter validities to keep guessing odds low.
+    pub failed_keys_per_org_per_hour: u32,
     /// Support requests (waiting sessions) one client address may start per hour; generous, an
     /// office behind one NAT shares an address.
     pub session_requests_per_ip_per_hour: u32,
@@ -60,6 +63,7 @@ impl Default for WebConfig {
                 window: std::time::Duration::from_secs(15 * 60),
             },
             key_attempts_per_ip_per_minute: 10,
+            failed_keys_per_org_per_hour: 200,
             session_requests_per_ip_per_hour: 100,
             session_requests_per_browser_per_hour: 10,
             offline_grace_secs: 30,

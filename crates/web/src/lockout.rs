@@ -195,6 +195,42 @@ impl Lockout {
     }
 }
 
+/// Wrong keys typed on one organization's portals (or on the global key page, counted together),
+/// from all addresses: a ceiling an hour, so many addresses together cannot guess faster than the
+/// odds the admin page shows. The same counting as sign-in failures, with the portal as account.
+pub struct KeyCeiling(Lockout);
+
+impl KeyCeiling {
+    pub fn new(per_hour: u32, shared: Option<Shared>) -> Self {
+        let rules = LockoutRules {
+            per_account_and_address: per_hour,
+            per_account: u32::MAX,
+            window: Duration::from_secs(3600),
+        };
+        KeyCeiling(Lockout::new(rules, shared))
+    }
+
+    /// Let a key typed on `portal`'s pages be looked up, or say in how many seconds to retry.
+    pub async fn begin(&self, portal: &str) -> Result<Attempt, u64> {
+        let everyone = IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED);
+        self.0.begin(portal, everyone).await
+    }
+
+    /// The key was live, or not a guess at all (empty, malformed): it does not count.
+    pub async fn not_a_guess(&self, attempt: Attempt) {
+        self.0.not_judged(attempt).await;
+    }
+
+    /// The key was wrong: it counts.
+    pub fn wrong(&self, attempt: Attempt) {
+        self.0.failed(attempt);
+    }
+
+    pub fn forget_ended(&self) {
+        self.0.forget_ended();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,18 +80,35 @@ pub async fn panel(
 ) -> AppResult<minijinja::Value> {
     let keys = live_keys(state, me).await?;
     let profiles = state.store.private_ios_profiles(me.user.org_id).await?;
-    let validities: Vec<(i64, String)> = session_key::VALIDITY_MINUTES
-        .iter()
-        .map(|m| {
-            let label = match *m {
-                m if m < 60 => format!("{m} minutes"),
-                m if m < 1440 => format!("{} hours", m / 60),
-                _ => "1 day".into(),
-            };
-            (*m, label)
-        })
-        .collect();
+    let longest = organization(state, me).await?.key_max_validity_minutes;
+    let validities = validity_choices(longest);
     Ok(minijinja::context! { keys, profiles, validities, keys_return_to => return_to })
+}
+
+/// The validities a rep may choose, up to `longest` minutes, as (minutes, label).
+pub fn validity_choices(longest: i64) -> Vec<(i64, String)> {
+    session_key::VALIDITY_MINUTES
+        .iter()
+        .filter(|m| **m <= longest)
+        .map(|m| (*m, validity_label(*m)))
+        .collect()
+}
+
+pub fn validity_label(minutes: i64) -> String {
+    match minutes {
+        m if m < 60 => format!("{m} minutes"),
+        60 => "1 hour".into(),
+        m if m < 1440 => format!("{} hours", m / 60),
+        _ => "1 day".into(),
+    }
+}
+
+async fn organization(state: &AppState, me: &CurrentUser) -> AppResult<store::orgs::Organization> {
+    state
+        .store
+        .organization(me.user.org_id)
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// Where the keys forms go back to.
@@ -149,14 +166,22 @@ pub async fn generate(
             }
         },
     };
+    let org = organization(state, me).await?;
+    // The organization's admin may have shortened the longest validity (short keys need it).
+    let minutes = minutes.filter(|m| match *m <= org.key_max_validity_minutes {
+        true => true,
+        false => {
+            let longest = validity_label(org.key_max_validity_minutes);
+            errors.add_message(
+                "validity",
+                format!("Keys here are valid {longest} at most."),
+            );
+            false
+        }
+    });
     let (Some(minutes), Some(target), true) = (minutes, target, errors.is_empty()) else {
         return Ok(Err(errors));
     };
-    let org = state
-        .store
-        .organization(me.user.org_id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let now = state.now();
     // Digits collide with another live key now and then: draw again (a few times is plenty).
     for _ in 0..5 {

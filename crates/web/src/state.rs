@@ -37,6 +37,7 @@ pub struct Parts {
     /// key form's allowance (a whole office may join one presentation in the same minute).
     pub lobby_limiter: Arc<Limiter<std::net::IpAddr>>,
     pub request_limits: Arc<crate::rate_limit::RequestLimits>,
+    pub key_ceiling: Arc<crate::lockout::KeyCeiling>,
     pub ownership: Arc<crate::hostnames::OwnershipCheck>,
     pub catalog: Arc<Catalog>,
     pub metrics: Arc<Metrics>,
@@ -104,6 +105,10 @@ impl AppState {
                     .shared(lobby_limits),
             ),
             request_limits: Arc::new(crate::rate_limit::RequestLimits::new(&config, under)),
+            key_ceiling: Arc::new(crate::lockout::KeyCeiling::new(
+                config.failed_keys_per_org_per_hour,
+                under("key-ceiling"),
+            )),
             ownership: Arc::new(crate::hostnames::OwnershipCheck::new(config.dns_server)),
             store,
             clock,

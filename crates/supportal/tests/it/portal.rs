@@ -655,6 +655,44 @@ async fn key_problems_are_told_without_telling_which_keys_exist(backend: Backend
     }
 }
 
+async fn wrong_keys_from_many_addresses_meet_the_portals_ceiling(backend: Backend) {
+    let p = portal_app(
+        spawn_app_with(backend, |c| {
+            c.server.behind_proxy = true;
+            c.security.failed_keys_per_org_per_hour = 3;
+        })
+        .await,
+    )
+    .await;
+    p.key("123456789", KeyTarget::Support, 900).await;
+    let try_key = |n: u8, key: &'static str| {
+        let browser = p.app.browser_at(&format!("203.0.113.{n}"));
+        async move {
+            let response = browser
+                .submit("/p/help", "/p/help/key", &[("key", key)])
+                .await;
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    // A right key is no guess: it does not count.
+    assert_eq!(try_key(1, "123456789").await.0, 200);
+    // Three wrong keys, each from its own address (each far below its own limit)...
+    for n in 2..=4 {
+        assert_eq!(try_key(n, "987654321").await.0, 422);
+    }
+    // ...and the organization's portals take no more for the hour, right or wrong, from anywhere.
+    let (status, page) = try_key(5, "123456789").await;
+    assert_eq!(status, 429);
+    assert!(
+        page.contains("Too many wrong keys were typed here recently. Please try again in"),
+        "{page}"
+    );
+    // The global key page counts on its own.
+    let global = p.app.browser_at("198.51.100.9");
+    let response = global.submit("/", "/join", &[("key", "123456789")]).await;
+    assert_ne!(response.status(), 429);
+}
+
 async fn key_entry_is_rate_limited_per_address(backend: Backend) {
     let p = portal_app(
         spawn_app_with(backend, |c| c.security.key_attempts_per_ip_per_minute = 3).await,
@@ -1194,6 +1232,7 @@ async fn support_requests_are_limited_per_browser_and_address(backend: Backend) 
 }
 
 on_both_backends!(
+    wrong_keys_from_many_addresses_meet_the_portals_ceiling,
     support_requests_are_limited_per_browser_and_address,
     a_reps_status_decides_whether_customers_can_pick_them,
     each_start_method_queues_the_customer_where_it_should,

@@ -83,17 +83,38 @@ async fn a_rep_issues_a_session_key_that_leads_a_customer_to_them(backend: Backe
 
 async fn key_digits_limits_and_revoking(backend: Backend) {
     let p = portal_app(spawn_app(backend).await).await;
-    let org = p.app.store.organization(p.org).await.unwrap().unwrap();
-    p.app
-        .store
-        .update_organization(
-            p.org,
-            &domain::text::DisplayName::parse(&org.name).unwrap(),
-            3,
-            6,
-        )
-        .await
-        .unwrap();
+    // The admin shortens keys to 6 digits: only with a validity that keeps guessing odds low,
+    // and the page says what the odds are.
+    let admin = p.app.other_browser();
+    admin.login("admin@acme.test", PASSWORD).await;
+    let settings = |validity: &'static str| {
+        let admin = &admin;
+        async move {
+            let fields = [
+                ("name", "Org acme"),
+                ("default_session_limit", "3"),
+                ("key_digits", "6"),
+                ("key_max_validity", validity),
+            ];
+            let response = admin.submit("/admin/organization", "/admin/organization", &fields);
+            let response = response.await;
+            (response.status().as_u16(), response.text().await.unwrap())
+        }
+    };
+    let (status, page) = settings("1440").await;
+    assert_eq!(status, 422);
+    assert!(
+        page.contains("Keys of 6 digits valid 1 day could be guessed with a chance of 1 in 208."),
+        "{page}"
+    );
+    assert!(page.contains("value=\"6\""), "what was typed stays");
+    let (status, page) = settings("30").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains("during its validity with a chance of <strong>1 in 10,000</strong>")
+            && page.contains("<strong>1 in 208</strong> per day"),
+        "{page}"
+    );
     let rep = p.app.other_browser();
     rep.login("riley@acme.test", PASSWORD).await;
     for _ in 0..8 {
@@ -132,6 +153,11 @@ async fn key_digits_limits_and_revoking(backend: Backend) {
         )
         .await;
     assert_eq!(response.status(), 422, "validity only from the list");
+    let page = rep.get_text("/account").await.1;
+    assert!(
+        page.contains("value=\"30\"") && !page.contains("value=\"60\""),
+        "reps are offered validities up to the organization's longest"
+    );
 
     let revoke_action = page
         .split("action=\"/account/keys/")
@@ -150,6 +176,17 @@ async fn key_digits_limits_and_revoking(backend: Backend) {
         .await;
     assert_eq!(location(&response), "/account");
     assert_eq!(keys_on(&rep.get_text("/account").await.1).len(), 7);
+    // With a place free, a validity beyond the organization's longest is still refused.
+    let response = rep
+        .submit(
+            "/account",
+            "/account/keys",
+            &[("purpose", "support"), ("validity", "60")],
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let text = response.text().await.unwrap();
+    assert!(text.contains("Keys here are valid 30 minutes at most."));
     let revoked = &keys[0];
     let response = p
         .app

@@ -6,6 +6,7 @@ use crate::forms::{FieldErrors, Outcome};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::response::Response;
+use domain::session_key;
 use domain::text::DisplayName;
 use domain::SessionLimit;
 use minijinja::context;
@@ -19,6 +20,26 @@ pub struct OrgForm {
     default_session_limit: String,
     #[serde(default)]
     key_digits: String,
+    #[serde(default)]
+    key_max_validity: String,
+}
+
+/// The guessing odds for the chosen key settings, as the page shows them.
+#[derive(Serialize)]
+struct Odds {
+    per_key: String,
+    per_day: String,
+    wrong_keys_per_hour: u32,
+}
+
+fn odds(state: &AppState, digits: usize, minutes: i64) -> Odds {
+    let per_hour = state.config.failed_keys_per_org_per_hour;
+    let over = |minutes: i64| u64::from(per_hour) * minutes.max(0) as u64 / 60;
+    Odds {
+        per_key: session_key::one_in(session_key::guess_odds(digits, over(minutes))),
+        per_day: session_key::one_in(session_key::guess_odds(digits, over(24 * 60))),
+        wrong_keys_per_hour: per_hour,
+    }
 }
 
 fn render(
@@ -28,13 +49,20 @@ fn render(
     slug: &str,
     outcome: Outcome,
 ) -> AppResult<Response> {
+    let digits = session_key::parse_digits(&form.key_digits).ok();
+    let minutes = session_key::parse_validity(&form.key_max_validity).ok();
+    let odds = digits.zip(minutes).map(|(d, m)| odds(state, d, m));
+    let validities: Vec<(String, String)> = crate::rep_keys::validity_choices(i64::MAX)
+        .into_iter()
+        .map(|(minutes, label)| (minutes.to_string(), label))
+        .collect();
     admin_page(
         state,
         me,
         "organization",
         "admin/organization.html",
         outcome,
-        context! { form, slug },
+        context! { form, slug, odds, validities },
     )
 }
 
@@ -44,6 +72,7 @@ pub async fn show(State(state): State<AppState>, me: AdminUser) -> AppResult<Res
         name: org.name,
         default_session_limit: org.default_session_limit.to_string(),
         key_digits: org.key_digits.to_string(),
+        key_max_validity: org.key_max_validity_minutes.to_string(),
     };
     render(&state, &me, &form, &org.slug, Outcome::fresh())
 }
@@ -65,12 +94,34 @@ pub async fn update(
         "key_digits",
         domain::session_key::parse_digits(&f.key_digits),
     );
-    let (Some(name), Some(limit), Some(digits)) = (name, limit, digits) else {
+    let minutes = errors.check(
+        "key_max_validity",
+        session_key::parse_validity(&f.key_max_validity),
+    );
+    let per_hour = u64::from(state.config.failed_keys_per_org_per_hour);
+    if let (Some(d), Some(m)) = (digits, minutes) {
+        if !session_key::validity_allowed(d, m, per_hour) {
+            let message = format!(
+                "Keys of {d} digits valid {} could be guessed with a chance of {}. Choose a \
+                 shorter validity or more digits.",
+                crate::rep_keys::validity_label(m),
+                odds(&state, d, m).per_key,
+            );
+            errors.add_message("key_max_validity", message);
+        }
+    }
+    let (Some(name), Some(limit), Some(digits), Some(minutes), true) =
+        (name, limit, digits, minutes, errors.is_empty())
+    else {
         return render(&state, &me, &f, &org.slug, Outcome::invalid(errors));
+    };
+    let keys = store::orgs::KeySettings {
+        digits: digits as i64,
+        max_validity_minutes: minutes,
     };
     state
         .store
-        .update_organization(org.id, &name, limit.get(), digits as i64)
+        .update_organization(org.id, &name, limit.get(), keys)
         .await?;
     me.audit(&state, "organization.updated", name.as_str())
         .await?;

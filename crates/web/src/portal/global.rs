@@ -82,7 +82,7 @@ pub async fn enter(
     form: CsrfForm<Typed>,
 ) -> AppResult<Response> {
     let raw = form.value.get("key").cloned().unwrap_or_default();
-    let refusal = match live_key(&state, ip, lang, &raw).await? {
+    let refusal = match live_key(&state, ip, None, lang, &raw).await? {
         Ok(record) => match follow_key(&state, record, None, lang, &csrf).await? {
             Ok(response) => return Ok(response),
             Err(refusal) => refusal,
@@ -102,7 +102,7 @@ pub async fn join_link(
 ) -> AppResult<Response> {
     SessionKey::parse(&key).map_err(|_| AppError::NotFound)?;
     let typed = Typed::from([("key".to_owned(), key.clone())]);
-    let refusal = match live_key(&state, ip, lang, &key).await? {
+    let refusal = match live_key(&state, ip, None, lang, &key).await? {
         Ok(record) => match follow_key(&state, record, None, lang, &csrf).await? {
             Ok(response) => return Ok(response),
             Err(refusal) => refusal,

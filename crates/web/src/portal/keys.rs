@@ -51,10 +51,13 @@ impl KeyRefusal {
     }
 }
 
-/// Look up a typed key (counted against the address's key attempts). Ok only when it can be used now.
+/// Look up a key typed on `portal`'s pages (None: the global key page), counted against the
+/// address's key attempts and, when wrong, against the portal's ceiling of wrong keys. Ok only
+/// when it can be used now.
 pub async fn live_key(
     state: &AppState,
     ip: IpAddr,
+    portal: Option<domain::OrgId>,
     lang: Language,
     raw: &str,
 ) -> AppResult<Result<KeyRecord, KeyRefusal>> {
@@ -81,11 +84,31 @@ pub async fn live_key(
             return refuse("key.malformed", &[], StatusCode::UNPROCESSABLE_ENTITY)
         }
     };
+    let ceiling = &state.key_ceiling;
+    let bucket = portal.map_or_else(|| "global".to_owned(), |org| format!("org:{org}"));
+    let attempt = match ceiling.begin(&bucket).await {
+        Ok(attempt) => attempt,
+        Err(secs) => {
+            let minutes = secs.div_ceil(60).to_string();
+            let status = StatusCode::TOO_MANY_REQUESTS;
+            return refuse("key.portal_busy", &[("minutes", minutes)], status);
+        }
+    };
     // Unknown, expired, used or revoked: the customer hears the same, so a guess learns
     // nothing about which keys exist (the rep's own list shows each key's state).
-    match state.store.find_key(&key).await? {
-        Some(record) if record.state(state.now()) == KeyState::Live => Ok(Ok(record)),
-        _ => refuse("key.invalid", &[], StatusCode::UNPROCESSABLE_ENTITY),
+    match state.store.find_key(&key).await {
+        Ok(Some(record)) if record.state(state.now()) == KeyState::Live => {
+            ceiling.not_a_guess(attempt).await;
+            Ok(Ok(record))
+        }
+        Ok(_) => {
+            ceiling.wrong(attempt);
+            refuse("key.invalid", &[], StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        Err(err) => {
+            ceiling.not_a_guess(attempt).await;
+            Err(err.into())
+        }
     }
 }
 
@@ -165,7 +188,7 @@ pub async fn enter(
 ) -> AppResult<Response> {
     let portal = Portal::load(&state, &slug, lang).await?;
     let raw = form.value.get("key").cloned().unwrap_or_default();
-    let refusal = match live_key(&state, ip, lang, &raw).await? {
+    let refusal = match live_key(&state, ip, Some(portal.site.org_id), lang, &raw).await? {
         Ok(record) => match follow_key(&state, record, Some(portal), lang, &csrf).await? {
             Ok(response) => return Ok(response),
             Err(refusal) => {
@@ -206,7 +229,7 @@ pub async fn confirm(
 ) -> AppResult<Response> {
     let portal = Portal::load(&state, &slug, lang).await?;
     let raw = form.value.get("key").cloned().unwrap_or_default();
-    let record = match live_key(&state, who.ip, lang, &raw).await? {
+    let record = match live_key(&state, who.ip, Some(portal.site.org_id), lang, &raw).await? {
         Ok(record) if record.target() == KeyTarget::Support => record,
         Ok(_) => return Err(AppError::NotFound),
         Err(refusal) => {
@@ -286,7 +309,7 @@ pub async fn presentation(
         .get("presentation_key")
         .cloned()
         .unwrap_or_default();
-    let refusal = match live_key(&state, ip, lang, &raw).await? {
+    let refusal = match live_key(&state, ip, Some(portal.site.org_id), lang, &raw).await? {
         Ok(record) if matches!(record.target(), KeyTarget::Presentation(_)) => {
             return Ok(Redirect::to(&paths::presentation(&record.key_value)).into_response());
         }
@@ -321,29 +344,39 @@ pub async fn presentation_lobby(
         return Err(AppError::RateLimited(secs));
     }
     let key = SessionKey::parse(&key).map_err(|_| AppError::NotFound)?;
-    let record = state
-        .store
-        .find_key(&key)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let KeyTarget::Presentation(id) = record.target() else {
+    // ...and from everywhere together, like the global key page: a wrong key counts there.
+    let attempt = state
+        .key_ceiling
+        .begin("global")
+        .await
+        .map_err(AppError::RateLimited)?;
+    let Some(presentation) = lobby_presentation(&state, &key).await? else {
+        state.key_ceiling.wrong(attempt);
         return Err(AppError::NotFound);
     };
-    let presentation = state
-        .store
-        .presentation(id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let live = presentation.state == "live"
-        && record.state(state.now()) != KeyState::Revoked
-        && record.state(state.now()) != KeyState::Expired;
-    if !live {
-        return Err(AppError::NotFound);
-    }
+    state.key_ceiling.not_a_guess(attempt).await;
     let languages = crate::i18n::languages();
     let html = state.templates.page(
         "portal/presentation.html",
         context! { lang => lang.code(), languages, presentation },
     )?;
     Ok(html.into_response())
+}
+
+/// The live presentation `key` opens, if any.
+async fn lobby_presentation(
+    state: &AppState,
+    key: &SessionKey,
+) -> AppResult<Option<store::extras::Presentation>> {
+    let Some(record) = state.store.find_key(key).await? else {
+        return Ok(None);
+    };
+    let KeyTarget::Presentation(id) = record.target() else {
+        return Ok(None);
+    };
+    let key_state = record.state(state.now());
+    let presentation = state.store.presentation(id).await?;
+    Ok(presentation.filter(|p| {
+        p.state == "live" && key_state != KeyState::Revoked && key_state != KeyState::Expired
+    }))
 }

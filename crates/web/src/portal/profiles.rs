@@ -78,7 +78,7 @@ pub async fn unlock(
     let portal = Portal::load(&state, &slug, lang).await?;
     let profile = site_profile(&state, &portal, &id).await?;
     let raw = form.value.get("access_key").cloned().unwrap_or_default();
-    let refusal = match live_key(&state, ip, lang, &raw).await? {
+    let refusal = match live_key(&state, ip, Some(portal.site.org_id), lang, &raw).await? {
         Ok(record) if record.target() == KeyTarget::Profile(profile.id) => {
             if state.store.use_key(record.id, state.now()).await? {
                 return send(&state, &profile).await;
