@@ -163,14 +163,21 @@ impl Lockout {
                 format!("{}:{}", shared.prefix, attempt.pair),
                 format!("{}:{}", shared.prefix, attempt.account),
             );
-            let mut pipe = redis::pipe();
-            pipe.atomic();
-            match clear_pair {
-                true => pipe.cmd("DEL").arg(&pair).ignore(),
-                false => pipe.cmd("DECR").arg(&pair).ignore(),
-            };
-            pipe.cmd("DECR").arg(&account).ignore();
-            let done: redis::RedisResult<()> = pipe.query_async(&mut shared.redis.clone()).await;
+            // A window that ended meanwhile stays ended: DECR alone would recreate its key at
+            // -1 with no expiry, a credit of extra guesses for good.
+            const TAKE_BACK: &str = "
+                if ARGV[1] == '1' then redis.call('DEL', KEYS[1])
+                elseif redis.call('EXISTS', KEYS[1]) == 1 then redis.call('DECR', KEYS[1]) end
+                if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('DECR', KEYS[2]) end
+                return 0";
+            let done: redis::RedisResult<()> = redis::cmd("EVAL")
+                .arg(TAKE_BACK)
+                .arg(2)
+                .arg(&pair)
+                .arg(&account)
+                .arg(if clear_pair { "1" } else { "0" })
+                .query_async(&mut shared.redis.clone())
+                .await;
             match done {
                 Ok(()) => return,
                 Err(err) => tracing::warn!(error = %err, "Redis lockout counts unavailable"),

@@ -223,6 +223,7 @@ async fn organization_settings_teams_and_the_audit_log(backend: Backend) {
                 ("name", "Acme & Sons"),
                 ("default_session_limit", "4"),
                 ("key_digits", "7"),
+                ("key_max_validity", "240"),
             ],
         )
         .await;
