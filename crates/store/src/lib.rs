@@ -9,6 +9,7 @@ mod pool;
 
 pub mod assignment;
 pub mod audit;
+pub mod chat;
 pub mod console;
 pub mod directory;
 pub mod extras;

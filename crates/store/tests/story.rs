@@ -1399,7 +1399,106 @@ macro_rules! on_both_backends {
     };
 }
 
+async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(backend: Backend) {
+    use store::chat::{NewMessage, Posted, Sender};
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let (globex, _) = org_with_admin(&store, "globex").await;
+    let rep = add_rep(&store, acme, "rep@acme.test").await;
+    let (session, _) = store
+        .create_support_session(acme, &waiting_in(Queue::General, "chat"), T0)
+        .await
+        .unwrap();
+    let message = |sender, client_id: &'static str, body: &'static str| NewMessage {
+        org: acme,
+        session,
+        sender,
+        sender_name: if sender == Sender::Customer {
+            "Cleo"
+        } else {
+            "Riley"
+        },
+        client_id,
+        body,
+        language: "en",
+    };
+    // The customer writes while waiting; the rep takes the session and answers.
+    let hello = message(Sender::Customer, "c1", "Hello?");
+    let Posted::New(first) = store.post_message(&hello, T0).await.unwrap() else {
+        panic!("stored")
+    };
+    store
+        .claim_session(acme, session, rep, 5, T0)
+        .await
+        .unwrap()
+        .won()
+        .unwrap();
+    let answer = message(Sender::Rep(rep), "r1", "Hi Cleo");
+    assert!(matches!(
+        store.post_message(&answer, T0).await.unwrap(),
+        Posted::New(_)
+    ));
+    // A resend under the same client id stores nothing and returns the first copy.
+    let again = store.post_message(&hello, T0).await.unwrap();
+    assert_eq!(again, Posted::Again(first.clone()));
+    // Another organization cannot write into it.
+    let intruder = NewMessage {
+        org: globex,
+        ..message(Sender::Customer, "x1", "psst")
+    };
+    assert_eq!(
+        store.post_message(&intruder, T0).await.unwrap(),
+        Posted::Closed
+    );
+
+    let all = store.chat_after(acme, session, 0, 100).await.unwrap();
+    let lines: Vec<(i64, &str, &str)> = all
+        .iter()
+        .map(|i| (i.seq, i.kind.as_str(), i.body.as_str()))
+        .filter(|(_, kind, _)| *kind == "message" || *kind == "accepted")
+        .map(|(seq, kind, body)| (seq, kind, if kind == "message" { body } else { "" }))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            (2, "message", "Hello?"),
+            (3, "accepted", ""),
+            (4, "message", "Hi Cleo")
+        ],
+        "one order for messages and events, the session's own numbers"
+    );
+    assert!(store
+        .chat_after(globex, session, 0, 100)
+        .await
+        .unwrap()
+        .is_empty());
+    let resumed = store.chat_after(acme, session, 2, 100).await.unwrap();
+    assert_eq!(
+        resumed.first().map(|i| i.seq),
+        Some(3),
+        "after 2: exactly what followed"
+    );
+
+    store
+        .end_session(acme, session, Outcome::Resolved, Some(rep), None, T0)
+        .await
+        .unwrap();
+    let late = message(Sender::Customer, "c2", "still there?");
+    let late = store.post_message(&late, T0);
+    assert_eq!(
+        late.await.unwrap(),
+        Posted::Closed,
+        "an ended session takes no message"
+    );
+    let last = store.chat_after(acme, session, 4, 100).await.unwrap();
+    assert_eq!(
+        last.iter().map(|i| i.kind.as_str()).collect::<Vec<_>>(),
+        ["ended"]
+    );
+}
+
 on_both_backends!(
+    a_conversation_is_one_order_resumable_and_stores_each_message_once,
     organizations_and_their_first_admin,
     users_are_only_reachable_through_their_organization,
     teams_and_memberships_stay_within_an_organization,

@@ -1,0 +1,132 @@
+//! A session's conversation: chat messages and the events shown in it (joined, transferred,
+//! left, ended), in one order, the session's own numbers (decision 0009).
+
+use crate::pool::{on_pool, BeginWrite};
+use crate::{Store, StoreResult};
+use domain::{OrgId, SessionId, Timestamp, UserId};
+
+/// Who wrote a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sender {
+    Customer,
+    Rep(UserId),
+}
+
+pub struct NewMessage<'a> {
+    pub org: OrgId,
+    pub session: SessionId,
+    pub sender: Sender,
+    /// The name shown beside it (kept as it was when written).
+    pub sender_name: &'a str,
+    pub client_id: &'a str,
+    pub body: &'a str,
+    pub language: &'a str,
+}
+
+/// One line of a conversation: a message, or an event of the session.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct ChatItem {
+    /// The session's number for it: the order, and where a reader resumes.
+    pub seq: i64,
+    /// "message", or the event's kind ("accepted", "invited", "requeued", "ended").
+    pub kind: String,
+    pub client_id: Option<String>,
+    /// "customer" or "rep" for messages.
+    pub sender_kind: Option<String>,
+    pub sender_user_id: Option<i64>,
+    pub sender_name: Option<String>,
+    /// The text of a message; the event's stored payload (JSON) for an event.
+    pub body: String,
+    pub created_at: i64,
+}
+
+/// What became of a message sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Posted {
+    /// Stored now, under the next number.
+    New(ChatItem),
+    /// Stored before under this client id (a resend): nothing new.
+    Again(ChatItem),
+    /// The session has ended (or is not this organization's): nothing stored.
+    Closed,
+}
+
+/// The events a conversation shows between its messages.
+const SHOWN_EVENTS: &str = "'accepted', 'invited', 'requeued', 'ended'";
+
+const MESSAGE_COLUMNS: &str = "session_seq AS seq, 'message' AS kind, client_id, sender_kind, \
+                               sender_user_id, sender_name, body, created_at";
+
+impl Store {
+    /// Store a message under its session's next number, unless its client id was stored before
+    /// (then that one is returned) or the session has ended. One transaction.
+    pub async fn post_message(&self, m: &NewMessage<'_>, now: Timestamp) -> StoreResult<Posted> {
+        let (kind, user) = match m.sender {
+            Sender::Customer => ("customer", None),
+            Sender::Rep(user) => ("rep", Some(user.0)),
+        };
+        let earlier = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM chat_messages \
+             WHERE session_id = $1 AND org_id = $2 AND client_id = $3"
+        );
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let again: Option<ChatItem> = sqlx::query_as(&earlier)
+                .bind(m.session.0).bind(m.org.0).bind(m.client_id)
+                .fetch_optional(&mut *tx).await?;
+            if let Some(item) = again {
+                return Ok(Posted::Again(item));
+            }
+            let seq: Option<i64> = sqlx::query_scalar(
+                "UPDATE support_sessions SET last_session_seq = last_session_seq + 1 \
+                 WHERE id = $1 AND org_id = $2 AND state <> 'ended' RETURNING last_session_seq")
+                .bind(m.session.0).bind(m.org.0)
+                .fetch_optional(&mut *tx).await?;
+            let Some(seq) = seq else {
+                return Ok(Posted::Closed);
+            };
+            sqlx::query(
+                "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
+                 language, created_at, session_seq, client_id, sender_name) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                .bind(m.org.0).bind(m.session.0).bind(kind).bind(user).bind(m.body)
+                .bind(m.language).bind(now.millis()).bind(seq).bind(m.client_id).bind(m.sender_name)
+                .execute(&mut *tx).await?;
+            tx.commit().await?;
+            Ok(Posted::New(ChatItem {
+                seq,
+                kind: "message".into(),
+                client_id: Some(m.client_id.to_owned()),
+                sender_kind: Some(kind.into()),
+                sender_user_id: user,
+                sender_name: Some(m.sender_name.to_owned()),
+                body: m.body.to_owned(),
+                created_at: now.millis(),
+            }))
+        })
+    }
+
+    /// The conversation after number `after`, in order, at most `limit` lines.
+    pub async fn chat_after(
+        &self,
+        org: OrgId,
+        session: SessionId,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatItem>> {
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM chat_messages \
+             WHERE session_id = $1 AND org_id = $2 AND session_seq > $3 \
+             UNION ALL \
+             SELECT session_seq AS seq, kind, NULL AS client_id, NULL AS sender_kind, \
+                    NULL AS sender_user_id, NULL AS sender_name, payload AS body, created_at \
+             FROM session_events \
+             WHERE session_id = $4 AND org_id = $5 AND session_seq > $6 AND kind IN ({SHOWN_EVENTS}) \
+             ORDER BY seq LIMIT $7"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql)
+            .bind(session.0).bind(org.0).bind(after)
+            .bind(session.0).bind(org.0).bind(after).bind(limit)
+            .fetch_all(p).await)?)
+    }
+}
