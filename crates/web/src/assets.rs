@@ -16,6 +16,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/js/waiting.js"),
     ),
     (
+        "chat.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/js/chat.js"),
+    ),
+    (
         "console.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/js/console.js"),

@@ -6,6 +6,7 @@ pub mod app;
 pub mod assets;
 pub mod auth;
 pub mod bus;
+pub mod chat;
 pub mod config;
 pub mod console;
 pub mod cookies;

@@ -146,6 +146,18 @@ impl AppState {
         self.announce_unlogged(org, kind, vec![Topic::Site { site }]);
     }
 
+    /// A chat message was committed to `session`: its readers read what followed their last
+    /// number (the message's own order is the session's numbering, not the event log's).
+    pub fn announce_message(&self, org: domain::OrgId, session: domain::SessionId) {
+        self.bus.publish(Announcement {
+            org,
+            seq: 0,
+            kind: crate::bus::MESSAGE.to_owned(),
+            session: Some(session),
+            topics: vec![Topic::Session { session }],
+        });
+    }
+
     /// A change that is not in the event log (sequence number 0: no order, no repair).
     fn announce_unlogged(&self, org: domain::OrgId, kind: &str, topics: Vec<Topic>) {
         self.bus.publish(Announcement {

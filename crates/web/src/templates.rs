@@ -14,6 +14,7 @@ pub const TEMPLATES: &[(&str, &str)] = embedded_templates!(
     "base.html",
     "components/forms.html",
     "components/keys.html",
+    "components/chat.html",
     "login.html",
     "setup.html",
     "account.html",
@@ -148,7 +149,17 @@ mod tests {
             "current": { "session": { "id": 5, "customer_name": "Zed <script>", "verified": false, "customer_company": null, "company_code": null,
                 "description": "Broken <script>", "language": "en" }, "fields": { "device": "PC" }, "owner": "Ada", "participants": [],
                 "events": [{ "seq": 1, "kind": "queued", "reason": "Because <script>", "at": 0 }], "is_owner": true,
-                "teams": [{ "id": 3, "name": "Support" }], "colleagues": [{ "id": 8, "display_name": "Bob" }] }, "validities": [[15, "15 minutes"]], "keys_return_to": "account",
+                "teams": [{ "id": 3, "name": "Support" }], "colleagues": [{ "id": 8, "display_name": "Bob" }],
+                "lines": [
+                { "seq": 2, "kind": "message", "id": "c1", "from": "customer", "name": "Cleo <script>", "text": "<img src=x onerror=alert(1)> https://x.test",
+                  "segments": [{ "text": "<img src=x onerror=alert(1)> ", "href": null }, { "text": "https://x.test", "href": "https://x.test" }], "at": 0 },
+                { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0 }
+                ], "last_seq": 3, "client_id": "abc", "chat_open": true },
+            "lines": [
+                { "seq": 2, "kind": "message", "id": "c1", "from": "customer", "name": "Cleo <script>", "text": "<img src=x onerror=alert(1)> https://x.test",
+                  "segments": [{ "text": "<img src=x onerror=alert(1)> ", "href": null }, { "text": "https://x.test", "href": "https://x.test" }], "at": 0 },
+                { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0 }
+            ], "client_id": "abc", "typed": { "body": "<script>typed</script>" }, "validities": [[15, "15 minutes"]], "keys_return_to": "account",
             "keys": [{ "id": 1, "spaced": "123 456 789", "purpose": "Session key", "link": "http://x/join/123456789", "message": "Open <script>", "expires_at": 0 }],
             "entries": [{ "id": 1, "actor_name": "Ada", "action": "login", "detail": "", "created_at": 0 }],
             "roles": [["rep", "Representative"], ["admin", "Organization admin"]],

@@ -331,22 +331,36 @@ pub(crate) type Socket =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub(crate) async fn console_socket(app: &TestApp, cookie: &str, after: i64) -> Socket {
-    let url = format!(
-        "{}/console/ws?after={after}",
-        app.address.replace("http://", "ws://")
-    );
+    socket_at(app, &format!("/console/ws?after={after}"), Some(cookie)).await
+}
+
+/// A socket opened on `path` of `app`, with `cookie` (a sign-in) when given.
+pub(crate) async fn socket_at(app: &TestApp, path: &str, cookie: Option<&str>) -> Socket {
+    let url = format!("{}{path}", app.address.replace("http://", "ws://"));
     let mut request = url.into_client_request().unwrap();
-    request
-        .headers_mut()
-        .insert("cookie", cookie.parse().unwrap());
+    if let Some(cookie) = cookie {
+        request
+            .headers_mut()
+            .insert("cookie", cookie.parse().unwrap());
+    }
     tokio_tungstenite::connect_async(request)
         .await
-        .expect("the console socket opens")
+        .expect("the socket opens")
         .0
 }
 
-/// The next JSON message (skipping pings), within 10 s.
+/// The next JSON message (skipping pings and chat lines), within 10 s.
 pub(crate) async fn next_message(socket: &mut Socket) -> serde_json::Value {
+    loop {
+        let frame = next_frame(socket).await;
+        if frame["type"] != "chat" {
+            return frame;
+        }
+    }
+}
+
+/// The next JSON message of any kind (skipping pings), within 10 s.
+pub(crate) async fn next_frame(socket: &mut Socket) -> serde_json::Value {
     loop {
         let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
             .await

@@ -9,7 +9,7 @@ use fantoccini::Locator;
 use std::time::Duration;
 use store::Backend;
 
-async fn sign_in_to_console(browser: &Browser, base: &str, email: &str) {
+pub(crate) async fn sign_in_to_console(browser: &Browser, base: &str, email: &str) {
     browser
         .client
         .goto(&format!("{base}/login?next=%2Fconsole"))

@@ -10,6 +10,8 @@ mod assignment;
 mod auth;
 mod bad_input;
 mod browser;
+mod chat;
+mod chat_browser;
 mod cli;
 mod console;
 mod console_browser;

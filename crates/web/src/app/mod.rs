@@ -2,5 +2,6 @@
 //! through the store in one transaction, then announces what it stored on the bus.
 
 pub mod assignment;
+pub mod chat;
 pub mod reps;
 pub mod sessions;

@@ -24,6 +24,10 @@ pub const PORTAL_CHANGED: &str = "portal";
 /// deactivated, password reset): their open sockets check theirs is still valid.
 pub const SIGNED_OUT: &str = "signed_out";
 
+/// A chat message was committed to the announcement's session (not in the event log: readers
+/// resume by the session's own numbers).
+pub const MESSAGE: &str = "message";
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Announcement {
     pub org: OrgId,

@@ -2,6 +2,7 @@
 //! tabs, transfer, invite, end with an outcome and notes.
 
 mod actions;
+mod chat;
 mod pages;
 
 pub use pages::render;
@@ -20,6 +21,11 @@ pub fn router() -> Router<AppState> {
         .route("/console/next", post(actions::next))
         .route("/console/sessions/{id}", get(pages::session))
         .route("/console/sessions/{id}/accept", post(actions::accept))
+        .route(
+            "/console/sessions/{id}/messages",
+            get(chat::read).post(chat::send),
+        )
+        .route("/console/sessions/{id}/ws", get(chat::live))
         .route("/console/sessions/{id}/end", post(actions::end))
         .route("/console/sessions/{id}/transfer", post(actions::transfer))
         .route("/console/sessions/{id}/invite", post(actions::invite))

@@ -7,7 +7,7 @@ use crate::forms::Outcome;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{Html, Response};
-use domain::{SessionId, UserId};
+use domain::{Language, SessionId, UserId};
 use minijinja::{context, Value};
 use serde::Serialize;
 use store::support::SupportSession;
@@ -93,11 +93,13 @@ pub async fn queue_fragment(
 }
 
 /// A session the rep owns or takes part in, with its details and log.
-pub async fn current_session(
+/// A session the rep owns or was invited into, with its participants; anyone else's is not
+/// found.
+pub async fn my_session(
     state: &AppState,
     me: &CurrentUser,
     id: SessionId,
-) -> AppResult<Value> {
+) -> AppResult<(SupportSession, Vec<store::users::User>)> {
     let org = me.user.org_id;
     let session: SupportSession = state
         .store
@@ -107,9 +109,19 @@ pub async fn current_session(
     let participants = state.store.participants(org, id).await?;
     let mine = session.owner_user_id == Some(me.user.id.0)
         || participants.iter().any(|p| p.id == me.user.id);
-    if !mine {
-        return Err(AppError::NotFound);
+    match mine {
+        true => Ok((session, participants)),
+        false => Err(AppError::NotFound),
     }
+}
+
+pub async fn current_session(
+    state: &AppState,
+    me: &CurrentUser,
+    id: SessionId,
+) -> AppResult<Value> {
+    let org = me.user.org_id;
+    let (session, participants) = my_session(state, me, id).await?;
     let events: Vec<EventView> = state
         .store
         .session_events(org, id)
@@ -145,7 +157,14 @@ pub async fn current_session(
         .collect();
     let teams = state.store.teams(org).await?;
     let is_owner = session.owner_user_id == Some(me.user.id.0);
-    Ok(context! { session, participants, events, owner, fields, colleagues, teams, is_owner })
+    let lines = crate::chat::lines_after(state, org, id, 0, Language::En).await?;
+    let last_seq = lines.last().map_or(0, |l| l.seq);
+    let client_id = crate::chat::new_client_id();
+    let open = session.state != domain::session::Status::Ended;
+    Ok(context! {
+        session, participants, events, owner, fields, colleagues, teams, is_owner,
+        lines, last_seq, client_id => client_id.as_str(), chat_open => open,
+    })
 }
 
 pub async fn session(

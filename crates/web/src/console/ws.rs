@@ -44,13 +44,7 @@ pub async fn connect(
     headers: axum::http::HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, crate::error::AppError> {
-    if !crate::realtime::origin_allowed(&state, &headers).await {
-        return Err(crate::error::AppError::Forbidden);
-    }
-    let held = state
-        .sockets_per_address
-        .hold(ip)
-        .ok_or(crate::error::AppError::RateLimited(30))?;
+    let held = crate::realtime::admit(&state, &headers, ip).await?;
     Ok(
         crate::realtime::socket(upgrade).on_upgrade(move |socket| async move {
             serve(state, me, resume.after, socket).await;
@@ -125,11 +119,7 @@ async fn serve(state: AppState, me: CurrentUser, after: i64, mut socket: WebSock
             heard = subscription.recv() => match heard {
                 Some((a, _)) if a.kind == crate::bus::SIGNED_OUT => {
                     // Some of this rep's sign-ins ended: close if this socket's was one.
-                    open = state
-                        .store
-                        .signed_in_user(&me.session_digest, state.now())
-                        .await
-                        .is_ok_and(|user| user.is_some());
+                    open = me.still_signed_in(&state).await;
                 }
                 // Too slow to keep up: catch up from the log instead.
                 Some((_, true)) => match replay(&state, &mut socket, org, last).await {

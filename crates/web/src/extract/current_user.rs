@@ -19,6 +19,17 @@ pub struct CurrentUser {
     pub session_digest: String,
 }
 
+impl CurrentUser {
+    /// Whether this sign-in still holds (an open socket asks when some of the user's ended).
+    pub async fn still_signed_in(&self, state: &AppState) -> bool {
+        state
+            .store
+            .signed_in_user(&self.session_digest, state.now())
+            .await
+            .is_ok_and(|user| user.is_some())
+    }
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = Response;
     async fn from_request_parts(

@@ -1,6 +1,7 @@
 //! The public portal: what customers see. Works without JavaScript; scripts add live updates.
 
 pub mod cache;
+mod chat;
 mod global;
 mod keys;
 mod look;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/s/{capability}/status", get(waiting::status))
         .route("/s/{capability}/ws", get(waiting::live))
         .route("/s/{capability}/cancel", post(waiting::cancel))
+        .route("/s/{capability}/messages", get(chat::read).post(chat::send))
 }
 
 /// A field error in the visitor's language.

@@ -12,7 +12,7 @@ use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use domain::realtime::{SessionChange, Topic};
-use domain::session::Outcome;
+use domain::session::Outcome as SessionOutcome;
 use domain::session::Status;
 use domain::UserId;
 use domain::{Language, SiteId};
@@ -32,7 +32,7 @@ pub struct WaitView {
     notices: Vec<ShownNotice>,
 }
 
-async fn session_for(state: &AppState, capability: &str) -> AppResult<SupportSession> {
+pub(super) async fn session_for(state: &AppState, capability: &str) -> AppResult<SupportSession> {
     state
         .store
         .session_by_capability(&domain::secret::token_digest(capability))
@@ -138,19 +138,45 @@ pub async fn show(
     Path(capability): Path<String>,
 ) -> AppResult<Response> {
     let session = session_for(&state, &capability).await?;
+    let typed = crate::chat::SendForm::default();
+    show_with(
+        &state,
+        lang,
+        &csrf,
+        &session,
+        &capability,
+        &typed,
+        crate::forms::Outcome::fresh(),
+    )
+    .await
+}
+
+/// The page: how things stand, and the conversation so far with its form (`typed` and
+/// `outcome`: what was typed and why it was refused, when it was).
+pub(super) async fn show_with(
+    state: &AppState,
+    lang: Language,
+    csrf: &str,
+    session: &SupportSession,
+    capability: &str,
+    typed: &crate::chat::SendForm,
+    outcome: crate::forms::Outcome,
+) -> AppResult<Response> {
     // The site the session came through, for its look.
     let site = session.site_id.map(SiteId);
-    let portal = Portal::of_site(&state, session.org_id, site, lang).await?;
-    let view = read_view(&state, &session, lang).await?;
+    let portal = Portal::of_site(state, session.org_id, site, lang).await?;
+    let view = read_view(state, session, lang).await?;
+    let lines = crate::chat::lines_after(state, session.org_id, session.id, 0, lang).await?;
+    let last_seq = lines.last().map_or(0, |l| l.seq);
+    let client_id = crate::chat::new_client_id();
     let ctx = context! {
         wait => &view, capability, customer_name => &session.customer_name,
-        cancelled => session.outcome.as_deref() == Some(Outcome::Abandoned.as_str()),
-        ..portal.context(&csrf, false)
+        cancelled => session.outcome.as_deref() == Some(SessionOutcome::Abandoned.as_str()),
+        lines, last_seq, client_id => client_id.as_str(), typed, errors => &outcome.errors,
+        ..portal.context(csrf, false)
     };
-    Ok(state
-        .templates
-        .page("portal/waiting.html", ctx)?
-        .into_response())
+    let html = state.templates.page("portal/waiting.html", ctx)?;
+    Ok(outcome.respond(html))
 }
 
 pub async fn status(
@@ -174,7 +200,7 @@ pub async fn cancel(
         .end_session(
             session.org_id,
             session.id,
-            Outcome::Abandoned,
+            SessionOutcome::Abandoned,
             None,
             None,
             state.now(),
@@ -198,21 +224,21 @@ pub async fn live(
     State(state): State<AppState>,
     Lang(lang): Lang,
     Path(capability): Path<String>,
+    axum::extract::Query(resume): axum::extract::Query<crate::chat::After>,
     crate::extract::ClientIp(ip): crate::extract::ClientIp,
     headers: axum::http::HeaderMap,
     upgrade: axum::extract::WebSocketUpgrade,
 ) -> AppResult<Response> {
-    if !crate::realtime::origin_allowed(&state, &headers).await {
-        return Err(AppError::Forbidden);
-    }
+    let held = crate::realtime::admit(&state, &headers, ip).await?;
     let session = session_for(&state, &capability).await?;
-    let held = state
-        .sockets_per_address
-        .hold(ip)
-        .ok_or(AppError::RateLimited(30))?;
     Ok(
         crate::realtime::socket(upgrade).on_upgrade(move |socket| async move {
-            push_views(state, session, capability, lang, socket).await;
+            let page = Page {
+                capability,
+                lang,
+                chat_after: resume.after,
+            };
+            push_views(state, session, page, socket).await;
             drop(held);
         }),
     )
@@ -224,13 +250,39 @@ fn watch_line(state: &AppState, session: &SupportSession) -> Option<LineWatch> {
     state.hub().lines.watch(session.org_id, queue)
 }
 
+/// What a waiting page's socket serves: whose page, in which language, and the last chat line
+/// the page has.
+struct Page {
+    capability: String,
+    lang: Language,
+    chat_after: i64,
+}
+
+/// Send the chat lines after `page.chat_after`, if any; false when the socket is gone.
+async fn push_chat(
+    state: &AppState,
+    session: &SupportSession,
+    page: &mut Page,
+    socket: &mut axum::extract::ws::WebSocket,
+) -> bool {
+    let (org, id) = (session.org_id, session.id);
+    let Ok(lines) = crate::chat::lines_after(state, org, id, page.chat_after, page.lang).await
+    else {
+        return true;
+    };
+    if let Some(last) = lines.last() {
+        page.chat_after = last.seq;
+    }
+    crate::chat::push_lines(socket, &lines).await
+}
+
 async fn push_views(
     state: AppState,
     mut session: SupportSession,
-    capability: String,
-    lang: Language,
+    mut page: Page,
     mut socket: axum::extract::ws::WebSocket,
 ) {
+    let (capability, lang) = (page.capability.clone(), page.lang);
     use axum::extract::ws::Message;
     state.metrics.websocket_opened();
     let site = session.site_id.map(SiteId);
@@ -244,8 +296,14 @@ async fn push_views(
     let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.heartbeat_secs));
     let mut rep = None;
     let mut last_sent: Option<WaitView> = None;
-    let (mut reread, mut changed) = (false, true);
+    let (mut reread, mut changed, mut chat_due) = (false, true, true);
     loop {
+        if chat_due {
+            chat_due = false;
+            if !push_chat(&state, &session, &mut page, &mut socket).await {
+                break;
+            }
+        }
         if reread {
             match session_for(&state, &capability).await {
                 Ok(fresh) => session = fresh,
@@ -282,10 +340,17 @@ async fn push_views(
         };
         tokio::select! {
             heard = subscription.recv() => match heard {
+                Some((announcement, _)) if announcement.kind == crate::bus::MESSAGE => {
+                    // A message changes the conversation only.
+                    chat_due = true;
+                }
                 Some((announcement, _)) => {
                     // A notice changes only the notices; anything about the session, or a
-                    // repaired gap, may have changed the session itself.
-                    reread |= announcement.topics.iter().any(|t| !matches!(t, Topic::Site { .. }));
+                    // repaired gap, may have changed the session itself (and shows in the
+                    // conversation: joined, transferred, ended).
+                    let about_session = announcement.topics.iter().any(|t| !matches!(t, Topic::Site { .. }));
+                    reread |= about_session;
+                    chat_due |= about_session;
                     changed = true;
                 }
                 None => break,
@@ -308,8 +373,10 @@ async fn push_views(
                         break;
                     }
                     // The estimate moves with time and a notice's window may open: recomputed
-                    // from what is in memory, sent only if it differs.
+                    // from what is in memory, sent only if it differs. A conversation under
+                    // way is read again too, in case an announcement was lost between nodes.
                     changed = true;
+                    chat_due |= session.state == Status::Active;
                 }
             },
             incoming = socket.recv() => match incoming {

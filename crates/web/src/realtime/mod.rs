@@ -19,6 +19,22 @@ pub fn socket(upgrade: axum::extract::WebSocketUpgrade) -> axum::extract::WebSoc
 /// site's hostname bound here. A page elsewhere must not open a signed-in rep's socket with the
 /// rep's cookies (cross-site WebSocket hijacking). A request without `Origin` is not a browser
 /// page's and passes (the cookies or capability in it are what authorize it).
+/// Whether a socket may open: from a page of this instance, and within its address's cap.
+/// The place is held until the returned guard is dropped (when the socket closes).
+pub async fn admit(
+    state: &crate::state::AppState,
+    headers: &axum::http::HeaderMap,
+    ip: std::net::IpAddr,
+) -> Result<per_address::Held, crate::error::AppError> {
+    if !origin_allowed(state, headers).await {
+        return Err(crate::error::AppError::Forbidden);
+    }
+    state
+        .sockets_per_address
+        .hold(ip)
+        .ok_or(crate::error::AppError::RateLimited(30))
+}
+
 pub async fn origin_allowed(
     state: &crate::state::AppState,
     headers: &axum::http::HeaderMap,

@@ -1,6 +1,9 @@
 // Console: keeps the queue list current over a WebSocket. The server sends only "event N
 // happened"; the list is re-fetched as HTML the server renders for this rep. On reconnect the
-// socket resumes after the last event seen, so nothing is missed or shown twice.
+// socket resumes after the last event seen, so nothing is missed or shown twice. The open
+// session's conversation has its own socket, resuming after its last line.
+import { Chat } from "./chat.js";
+
 const root = document.getElementById("console");
 const holder = document.getElementById("queue");
 const liveState = document.getElementById("live-state");
@@ -79,3 +82,28 @@ if ("Notification" in window && Notification.permission === "default") {
 }
 
 connect();
+
+const chatSection = document.getElementById("chat");
+if (chatSection) {
+  const chat = new Chat(chatSection);
+  let chatRetryMs = 1000;
+  const openChat = () => {
+    const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
+    const url = `${scheme}//${window.location.host}${chatSection.dataset.socketUrl}?after=${chat.after}`;
+    const socket = new WebSocket(url);
+    socket.addEventListener("open", () => {
+      chatRetryMs = 1000;
+      chat.flush();
+    });
+    socket.addEventListener("message", (message) => {
+      const data = JSON.parse(message.data);
+      if (data.type === "chat") chat.add(data.lines);
+    });
+    socket.addEventListener("close", () => {
+      chat.poll();
+      setTimeout(openChat, chatRetryMs);
+      chatRetryMs = Math.min(chatRetryMs * 2, 15000);
+    });
+  };
+  openChat();
+}

@@ -1,10 +1,18 @@
-// Waiting page: keeps position, estimated wait and notices current, and moves on when a
-// representative takes the request. Updates are pushed over a WebSocket; while it is down the
-// page polls its status instead. Without JavaScript the page refreshes itself.
+// Waiting page and chat: keeps position, estimated wait and notices current, becomes the chat
+// when a representative takes the request (same page, no reload), and shows the end. Updates are
+// pushed over a WebSocket that resumes the conversation after the last line shown; while it is
+// down the page polls instead. Without JavaScript the page refreshes itself.
+import { Chat } from "./chat.js";
+
 const box = document.getElementById("wait");
 const notices = document.getElementById("notices");
+const chatSection = document.getElementById("chat");
+const chat = chatSection ? new Chat(chatSection) : null;
+const leave = document.querySelector("[data-testid='leave-form']");
+const again = document.querySelector("[data-testid='ask-again']");
 const POLL_MS = 2000;
 let socketOpen = false;
+let state = box.dataset.state;
 
 const fill = (template, n) => template.replace("{n}", String(n));
 
@@ -22,16 +30,38 @@ function showNotices(list) {
   notices.replaceChildren(...banners);
 }
 
+function heading(testid, text) {
+  const title = document.createElement("h1");
+  title.dataset.testid = testid;
+  title.textContent = text;
+  return title;
+}
+
 function show(status) {
-  if (status.state !== "waiting") {
-    window.location.reload();
+  showNotices(status.notices);
+  if (status.state === "waiting") {
+    if (state !== "waiting") {
+      // Back in a queue (a transfer): the page that counts places knows how to show it.
+      window.location.reload();
+      return;
+    }
+    box.querySelector("[data-testid='queue-position']").textContent = fill(box.dataset.positionText, status.position);
+    box.querySelector("[data-testid='estimated-wait']").textContent = status.estimated_minutes
+      ? fill(box.dataset.estimateText, status.estimated_minutes)
+      : box.dataset.noEstimateText;
     return;
   }
-  box.querySelector("[data-testid='queue-position']").textContent = fill(box.dataset.positionText, status.position);
-  box.querySelector("[data-testid='estimated-wait']").textContent = status.estimated_minutes
-    ? fill(box.dataset.estimateText, status.estimated_minutes)
-    : box.dataset.noEstimateText;
-  showNotices(status.notices);
+  if (status.state === "active") {
+    box.replaceChildren(heading("session-taken", box.dataset.takenText.replace("{rep}", status.rep_name || "")));
+    leave.hidden = false;
+  } else {
+    box.replaceChildren(heading("session-ended", box.dataset.endedText));
+    leave.hidden = true;
+    again.hidden = false;
+    if (chat) chat.close();
+  }
+  state = status.state;
+  box.dataset.state = state;
 }
 
 async function poll() {
@@ -42,27 +72,37 @@ async function poll() {
   } catch {
     // Offline for a moment: the next round tries again.
   }
-  setTimeout(poll, POLL_MS);
+  if (chat) await chat.poll();
+  if (state !== "ended") setTimeout(poll, POLL_MS);
 }
 
 function connect() {
   const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
-  const url = box.dataset.statusUrl.replace(/\/status$/, "/ws");
-  const socket = new WebSocket(`${scheme}//${window.location.host}${url}`);
+  const path = box.dataset.statusUrl.replace(/\/status$/, "/ws");
+  const after = chat ? chat.after : 0;
+  const socket = new WebSocket(`${scheme}//${window.location.host}${path}?after=${after}`);
   socket.addEventListener("open", () => {
     socketOpen = true;
+    if (chat) chat.flush();
   });
-  socket.addEventListener("message", (message) => show(JSON.parse(message.data)));
+  socket.addEventListener("message", (message) => {
+    const data = JSON.parse(message.data);
+    if (data.type === "chat") {
+      if (chat) chat.add(data.lines);
+    } else {
+      show(data);
+    }
+  });
   socket.addEventListener("close", () => {
     if (socketOpen) {
       socketOpen = false;
       setTimeout(poll, POLL_MS);
     }
-    setTimeout(connect, 5000);
+    if (state !== "ended") setTimeout(connect, 3000);
   });
 }
 
-if (box && box.dataset.state === "waiting") {
+if (box && state !== "ended") {
   connect();
   setTimeout(poll, POLL_MS);
 }

@@ -1,0 +1,335 @@
+//! Web chat over real WebSockets, on both backends: one order for every participant, resume
+//! after a number with nothing lost or doubled, idempotent resends, limits, access, inert HTML,
+//! and messages that outlive the server.
+
+use crate::console::{next_frame, rep, session_cookie, socket_at, Socket};
+use crate::helpers::{spawn_with, test_config, TestApp};
+use crate::on_both_backends;
+use crate::portal::{portal_app, Portal};
+use serde_json::Value;
+use std::time::Duration;
+use store::Backend;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// Send `body` from `browser` as the page's script does: the form's token from `page`, posted
+/// to `action` as JSON-wanting, with the sender's own client id.
+async fn say(browser: &TestApp, page: &str, action: &str, body: &str, id: &str) -> (u16, Value) {
+    let (_, html) = browser.get_text(page).await;
+    let csrf = crate::helpers::csrf_in(&html);
+    let response = browser
+        .client
+        .post(browser.url(action))
+        .header("accept", "application/json")
+        .form(&[("csrf", csrf.as_str()), ("body", body), ("client_id", id)])
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+/// Send `body` as the customer of `waiting`.
+async fn customer_says(app: &TestApp, waiting: &str, body: &str, client_id: &str) -> (u16, Value) {
+    let action = format!("{waiting}/messages");
+    say(app, waiting, &action, body, client_id).await
+}
+
+/// Send `body` as a signed-in rep into session `id`.
+async fn rep_says(rep: &TestApp, id: i64, body: &str, client_id: &str) -> (u16, Value) {
+    let action = format!("/console/sessions/{id}/messages");
+    say(rep, "/console", &action, body, client_id).await
+}
+
+/// Chat lines from `socket` (skipping other frames) until `count` have arrived: their texts
+/// with their numbers.
+async fn lines(socket: &mut Socket, count: usize) -> Vec<(i64, String)> {
+    let mut got = Vec::new();
+    while got.len() < count {
+        let frame = next_frame(socket).await;
+        if frame["type"] != "chat" {
+            continue;
+        }
+        for line in frame["lines"].as_array().unwrap() {
+            got.push((
+                line["seq"].as_i64().unwrap(),
+                line["text"].as_str().unwrap().to_owned(),
+            ));
+        }
+    }
+    got
+}
+
+/// Nothing more arrives on `socket` for a moment but heartbeats and views.
+async fn no_more_lines(socket: &mut Socket) {
+    use futures::StreamExt;
+    let quiet = tokio::time::timeout(Duration::from_millis(600), async {
+        loop {
+            match socket.next().await {
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) => {
+                    let frame: Value = serde_json::from_str(&text).unwrap();
+                    if frame["type"] == "chat" {
+                        return frame;
+                    }
+                }
+                Some(Ok(_)) => {}
+                _ => std::future::pending::<()>().await,
+            }
+        }
+    });
+    if let Ok(frame) = quiet.await {
+        panic!("no more lines expected, got {frame}");
+    }
+}
+
+async fn accept(rep: &TestApp, id: i64) {
+    let action = format!("/console/sessions/{id}/accept");
+    let response = rep.submit("/console", &action, &[]).await;
+    assert_eq!(response.status(), 303);
+}
+
+async fn three_people_see_one_order_and_a_cut_reader_resumes(backend: Backend) {
+    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
+    let (session, waiting) = p.contact_request("Cleo").await;
+    let id = session.0;
+    // The customer writes while still waiting; the page's socket shows it.
+    let mut customer = socket_at(&p.app, &format!("{waiting}/ws?after=0"), None).await;
+    let (status, sent) = customer_says(&p.app, &waiting, "Printer is on fire", "c-1").await;
+    assert_eq!(status, 200, "{sent}");
+    assert_eq!(sent["line"]["text"], "Printer is on fire");
+
+    // Riley takes it and sees what was written; Sam is invited.
+    let riley = rep(&p.app, "riley@acme.test").await;
+    accept(&riley, id).await;
+    p.app.add_rep(p.org, "sam@acme.test").await;
+    let sam_id = p.app.store.users(p.org).await.unwrap();
+    let sam_id = sam_id
+        .iter()
+        .find(|u| u.email == "sam@acme.test")
+        .unwrap()
+        .id;
+    let invite = format!("/console/sessions/{id}/invite");
+    let rep_field = sam_id.to_string();
+    riley
+        .submit(
+            &format!("/console/sessions/{id}"),
+            &invite,
+            &[("rep", &rep_field)],
+        )
+        .await;
+    let sam = rep(&p.app, "sam@acme.test").await;
+    let riley_cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let sam_cookie = session_cookie(&p.app, "sam@acme.test").await;
+    let ws = format!("/console/sessions/{id}/ws?after=0");
+    let mut riley_socket = socket_at(&p.app, &ws, Some(&riley_cookie)).await;
+    let mut sam_socket = socket_at(&p.app, &ws, Some(&sam_cookie)).await;
+
+    // Three people write at once.
+    let (a, b, c) = tokio::join!(
+        customer_says(&p.app, &waiting, "Smoke everywhere", "c-2"),
+        rep_says(&riley, id, "Unplug it, please", "r-1"),
+        rep_says(&sam, id, "I am here too", "s-1"),
+    );
+    assert_eq!((a.0, b.0, c.0), (200, 200, 200));
+
+    // Everyone sees every line once, in one order: the first message, joined, invited, then
+    // the three in the order they were committed.
+    let expected = p
+        .app
+        .store
+        .chat_after(p.org, session, 0, 100)
+        .await
+        .unwrap();
+    assert_eq!(expected.len(), 6, "{expected:?}");
+    let order: Vec<i64> = expected.iter().map(|i| i.seq).collect();
+    let seen_by = |got: Vec<(i64, String)>| got.into_iter().map(|(seq, _)| seq).collect::<Vec<_>>();
+    assert_eq!(seen_by(lines(&mut riley_socket, 6).await), order);
+    assert_eq!(seen_by(lines(&mut sam_socket, 6).await), order);
+    assert_eq!(seen_by(lines(&mut customer, 6).await), order);
+    let texts = lines_of(&p, session).await;
+    assert_eq!(texts[0], "Printer is on fire");
+    assert!(texts[1].contains("Robin Rep joined"), "{texts:?}");
+    assert!(texts[2].contains("was invited and joined"), "{texts:?}");
+
+    // The customer's connection is cut after line 4; reopened "after 4", it gets exactly
+    // lines 5 and 6 and nothing twice.
+    drop(customer);
+    let fourth = order[3];
+    let mut back = socket_at(&p.app, &format!("{waiting}/ws?after={fourth}"), None).await;
+    assert_eq!(seen_by(lines(&mut back, 2).await), order[4..].to_vec());
+    no_more_lines(&mut back).await;
+
+    // A resend with the same client id (the answer was lost) stores nothing new.
+    let (status, again) = customer_says(&p.app, &waiting, "Smoke everywhere", "c-2").await;
+    assert_eq!(status, 200);
+    assert_eq!(again["line"]["seq"], a.1["line"]["seq"]);
+    assert_eq!(
+        p.app
+            .store
+            .chat_after(p.org, session, 0, 100)
+            .await
+            .unwrap()
+            .len(),
+        6
+    );
+    no_more_lines(&mut back).await;
+
+    // The customer leaves: everyone sees it, and nothing more can be sent.
+    let leave = format!("{waiting}/cancel");
+    p.app.submit(&waiting, &leave, &[]).await;
+    let left = lines(&mut riley_socket, 1).await;
+    assert!(left[0].1.contains("The customer left"), "{left:?}");
+    let (status, refused) = rep_says(&riley, id, "Hello?", "r-2").await;
+    assert_eq!(status, 422);
+    assert!(refused["error"].as_str().unwrap().contains("ended"));
+    let _ = back.close(None).await;
+}
+
+async fn lines_of(p: &Portal, session: domain::SessionId) -> Vec<String> {
+    let state = &p.app.state;
+    let lines = web::chat::lines_after(state, p.org, session, 0, domain::Language::En).await;
+    lines.unwrap().into_iter().map(|l| l.text).collect()
+}
+
+async fn what_cannot_be_sent_is_said_and_kept(backend: Backend) {
+    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
+    let (_, waiting) = p.contact_request("Cleo").await;
+    let (status, empty) = customer_says(&p.app, &waiting, "  \n ", "c-1").await;
+    assert_eq!(
+        (status, empty["error"].as_str()),
+        (422, Some("This field is required."))
+    );
+    let long = "x".repeat(4001);
+    let (status, too_long) = customer_says(&p.app, &waiting, &long, "c-2").await;
+    assert_eq!(status, 422);
+    assert!(too_long["error"].as_str().unwrap().contains("4000"));
+    let (status, _) = customer_says(&p.app, &waiting, "ok", "not valid!").await;
+    assert_eq!(status, 400, "a client id outside its alphabet");
+    // Without script: the page comes back with the message beside the input, the text kept.
+    let response = p
+        .app
+        .submit(&waiting, &format!("{waiting}/messages"), &[("body", &long)])
+        .await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("data-testid=\"chat-error\"") && page.contains("At most 4000 characters.")
+    );
+    assert!(page.contains(&long), "what was typed stays");
+    // German page, German message.
+    let response = p
+        .app
+        .client
+        .post(p.app.url(&format!("{waiting}/messages")))
+        .header("accept", "application/json")
+        .header("accept-language", "de")
+        .form(&[
+            (
+                "csrf",
+                crate::helpers::csrf_in(&p.app.get_text(&waiting).await.1).as_str(),
+            ),
+            ("body", ""),
+            ("client_id", "c-3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let answer: Value = response.json().await.unwrap();
+    assert_eq!(answer["error"], "Dieses Feld ist erforderlich.");
+}
+
+async fn only_the_sessions_people_read_and_write_it(backend: Backend) {
+    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
+    let (session, waiting) = p.contact_request("Cleo").await;
+    let (_, other_waiting) = p.contact_request("Eve").await;
+    let id = session.0;
+    customer_says(&p.app, &waiting, "my secret", "c-1").await;
+    // Another session's customer reads only their own conversation.
+    let (_, theirs) = p
+        .app
+        .get_text(&format!("{other_waiting}/messages?after=0"))
+        .await;
+    assert!(!theirs.contains("my secret"));
+    // A rep who is not in the session, and another organization's admin, find nothing.
+    p.app.add_rep(p.org, "outsider@acme.test").await;
+    let outsider = rep(&p.app, "outsider@acme.test").await;
+    let path = format!("/console/sessions/{id}/messages?after=0");
+    assert_eq!(outsider.get(&path).await.status(), 404);
+    p.app.org_with_admin("globex").await;
+    let globex = rep(&p.app, "admin@globex.test").await;
+    assert_eq!(globex.get(&path).await.status(), 404);
+    let (status, _) = rep_says(&outsider, id, "let me in", "o-1").await;
+    assert_eq!(status, 404);
+    assert!(!lines_of(&p, session).await.iter().any(|t| t == "let me in"));
+    // The session's socket refuses them too.
+    let cookie = session_cookie(&p.app, "outsider@acme.test").await;
+    let url = format!(
+        "{}/console/sessions/{id}/ws",
+        p.app.address.replace("http://", "ws://")
+    );
+    let mut request = url.into_client_request().unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", cookie.parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(request).await.is_err());
+}
+
+async fn html_in_messages_stays_text_everywhere(backend: Backend) {
+    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
+    let (session, waiting) = p.contact_request("Cleo <b>").await;
+    let riley = rep(&p.app, "riley@acme.test").await;
+    accept(&riley, session.0).await;
+    let payloads = [
+        "<script>alert(1)</script>",
+        "<img src=x onerror=alert(1)>",
+        "javascript:alert(1)",
+        "\"><svg onload=alert(1)>",
+        "https://ok.example/?q=<script>",
+    ];
+    for (n, payload) in payloads.iter().enumerate() {
+        let (status, _) = customer_says(&p.app, &waiting, payload, &format!("x-{n}")).await;
+        assert_eq!(status, 200);
+    }
+    let (_, customer_page) = p.app.get_text(&waiting).await;
+    let (_, console_page) = riley
+        .get_text(&format!("/console/sessions/{}", session.0))
+        .await;
+    for page in [customer_page, console_page] {
+        for raw in [
+            "<script>alert",
+            "<img src=x",
+            "<svg onload",
+            "href=\"javascript:",
+        ] {
+            assert!(!page.contains(raw), "{raw} rendered as HTML");
+        }
+        assert!(page.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(
+            page.contains("<a href=\"https:&#x2f;&#x2f;ok.example&#x2f;?q=&lt;script&gt;\" rel=\"noopener noreferrer\""),
+            "http(s) links stay links, escaped"
+        );
+    }
+}
+
+async fn messages_outlive_the_server(backend: Backend) {
+    let config = test_config(backend).await;
+    let first = spawn_with(&config).await;
+    let p = portal_app(first).await;
+    let (session, waiting) = p.contact_request("Cleo").await;
+    customer_says(&p.app, &waiting, "before the restart", "c-1").await;
+    let org = p.org;
+    drop(p);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let again = spawn_with(&config).await;
+    let (_, page) = again.get_text(&waiting).await;
+    assert!(page.contains("before the restart"));
+    let lines = again.store.chat_after(org, session, 0, 10).await.unwrap();
+    assert_eq!(lines.len(), 1);
+}
+
+on_both_backends!(
+    three_people_see_one_order_and_a_cut_reader_resumes,
+    what_cannot_be_sent_is_said_and_kept,
+    only_the_sessions_people_read_and_write_it,
+    html_in_messages_stays_text_everywhere,
+    messages_outlive_the_server,
+);

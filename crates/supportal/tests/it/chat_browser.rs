@@ -1,0 +1,105 @@
+//! A customer and a rep chatting, each in their own headless Chromium: the customer writes while
+//! waiting, the page becomes the chat without a reload when the rep accepts, messages go both
+//! ways live, links are links and HTML is text, and a reload shows the conversation once.
+
+use crate::browser::Browser;
+use crate::console_browser::sign_in_to_console;
+use crate::helpers::spawn_app;
+use crate::portal::portal_app;
+use fantoccini::Locator;
+use std::time::Duration;
+use store::Backend;
+
+/// Wait until `browser` shows a chat line containing `text`.
+async fn shows_line(browser: &Browser, text: &str) {
+    let xpath = format!("//li[@data-testid='chat-message' and contains(., \"{text}\")]");
+    let found = browser
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::XPath(&xpath))
+        .await;
+    assert!(found.is_ok(), "the line {text:?} appears");
+}
+
+async fn count(browser: &Browser, css: &str) -> usize {
+    let found = browser.client.find_all(Locator::Css(css)).await.unwrap();
+    found.len()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_and_a_rep_chat_in_the_same_window() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    let base = p.app.address.clone();
+    let (customer, riley) = (Browser::start().await, Browser::start().await);
+
+    customer
+        .client
+        .goto(&format!("{base}/p/help"))
+        .await
+        .unwrap();
+    customer.fill("customer-name", "Quinn").await;
+    customer.click("contact-button").await;
+    customer.wait_for("[data-testid='queue-position']").await;
+    let waiting_url = customer.client.current_url().await.unwrap();
+    // Written while waiting: the rep who takes the request reads it.
+    customer
+        .fill("chat-input", "My printer <b>smokes</b>")
+        .await;
+    customer.click("chat-send").await;
+    shows_line(&customer, "My printer <b>smokes</b>").await;
+    // A marker that a reload would erase.
+    customer
+        .client
+        .execute("window.stillThisPage = true; return null;", vec![])
+        .await
+        .unwrap();
+
+    sign_in_to_console(&riley, &base, "riley@acme.test").await;
+    riley.click("accept").await;
+    riley.wait_for("[data-testid='session-panel']").await;
+    shows_line(&riley, "My printer <b>smokes</b>").await;
+
+    // The customer's page becomes the chat: same window, same address, no reload.
+    let taken = customer.text_of("session-taken").await;
+    assert_eq!(taken, "Robin Rep is now helping you.");
+    let same_page = customer
+        .client
+        .execute("return window.stillThisPage === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same_page, serde_json::json!(true), "no reload");
+    assert_eq!(customer.client.current_url().await.unwrap(), waiting_url);
+
+    // Both ways, live; a link is a link, nothing else is.
+    riley
+        .fill("chat-input", "Unplug it: https://help.example/unplug")
+        .await;
+    riley.click("chat-send").await;
+    shows_line(&customer, "Unplug it").await;
+    let link = customer
+        .wait_for("[data-testid='chat-message'] a[href='https://help.example/unplug']")
+        .await;
+    assert_eq!(
+        link.attr("rel").await.unwrap().as_deref(),
+        Some("noopener noreferrer")
+    );
+    assert_eq!(count(&customer, "[data-testid='chat-message'] b").await, 0);
+    customer.fill("chat-input", "Done, thanks").await;
+    customer.click("chat-send").await;
+    shows_line(&riley, "Done, thanks").await;
+
+    // A reload shows the whole conversation once.
+    customer.client.refresh().await.unwrap();
+    shows_line(&customer, "Done, thanks").await;
+    assert_eq!(count(&customer, "[data-testid='chat-message']").await, 3);
+    assert_eq!(
+        count(&customer, "[data-testid='chat-system-message']").await,
+        1
+    );
+    customer.screenshot("chat").await;
+
+    for browser in [customer, riley] {
+        browser.close().await;
+    }
+}

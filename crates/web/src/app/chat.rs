@@ -1,0 +1,45 @@
+//! Sending a chat message: committed under the session's next number, then announced to the
+//! session's topic (every reader, on every node, then reads what followed its last number).
+
+use crate::error::AppResult;
+use crate::state::AppState;
+use domain::chat::{ClientId, MessageBody};
+use store::chat::{ChatItem, NewMessage, Posted, Sender};
+use store::support::SupportSession;
+
+/// What became of a message sent.
+pub enum Sent {
+    /// Stored (now, or before under the same client id): its number.
+    Stored(ChatItem),
+    /// The session has ended: nothing stored.
+    Closed,
+}
+
+pub async fn send(
+    state: &AppState,
+    session: &SupportSession,
+    sender: Sender,
+    sender_name: &str,
+    client_id: &ClientId,
+    body: &MessageBody,
+) -> AppResult<Sent> {
+    let message = NewMessage {
+        org: session.org_id,
+        session: session.id,
+        sender,
+        sender_name,
+        client_id: client_id.as_str(),
+        body: body.as_str(),
+        language: &session.language,
+    };
+    Ok(
+        match state.store.post_message(&message, state.now()).await? {
+            Posted::New(item) => {
+                state.announce_message(session.org_id, session.id);
+                Sent::Stored(item)
+            }
+            Posted::Again(item) => Sent::Stored(item),
+            Posted::Closed => Sent::Closed,
+        },
+    )
+}

@@ -1,0 +1,152 @@
+//! The rep's side of the chat, in the session panel: send, read after a number, and a socket
+//! per open session that pushes the conversation's new lines. Only the session's owner and
+//! invited reps get in; a socket closes when its rep leaves the session or their sign-in ends.
+
+use super::pages::{current_session, my_session, render_console};
+use crate::chat::{json_answer, lines_after, send_form, wants_json, After, ChatLine, SendForm};
+use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::{AppError, AppResult};
+use crate::extract::CurrentUser;
+use crate::forms::{FieldErrors, Outcome};
+use crate::realtime::{Beat, Heartbeat};
+use crate::state::AppState;
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::Json;
+use domain::realtime::Topic;
+use domain::{Language, SessionId};
+use std::time::Duration;
+use store::chat::Sender;
+
+/// The console is English until staff pages are translated (issue 13).
+const CONSOLE_LANGUAGE: Language = Language::En;
+
+fn session_id(raw: &str) -> AppResult<SessionId> {
+    raw.parse().map_err(|_| AppError::NotFound)
+}
+
+pub async fn send(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: CsrfForm<SendForm>,
+) -> AppResult<Response> {
+    let id = session_id(&id)?;
+    let (session, _) = my_session(&state, &me, id).await?;
+    let rep = (Sender::Rep(me.user.id), me.user.display_name.as_str());
+    let sent = send_form(&state, &session, rep, &form.value, CONSOLE_LANGUAGE).await?;
+    if wants_json(&headers) {
+        return Ok(json_answer(sent));
+    }
+    match sent {
+        Ok(_) => Ok(Redirect::to(&format!("/console/sessions/{id}#chat")).into_response()),
+        Err(error) => {
+            let mut errors = FieldErrors::default();
+            errors.add_message("body", error);
+            let current = current_session(&state, &me, id).await?;
+            render_console(&state, &me, &csrf, Some(current), Outcome::invalid(errors)).await
+        }
+    }
+}
+
+pub async fn read(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    Query(after): Query<After>,
+) -> AppResult<Json<Vec<ChatLine>>> {
+    let (session, _) = my_session(&state, &me, session_id(&id)?).await?;
+    let (org, id) = (session.org_id, session.id);
+    let lines = lines_after(&state, org, id, after.after, CONSOLE_LANGUAGE).await?;
+    Ok(Json(lines))
+}
+
+pub async fn live(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    Query(after): Query<After>,
+    crate::extract::ClientIp(ip): crate::extract::ClientIp,
+    headers: HeaderMap,
+    upgrade: WebSocketUpgrade,
+) -> AppResult<Response> {
+    let held = crate::realtime::admit(&state, &headers, ip).await?;
+    let id = session_id(&id)?;
+    my_session(&state, &me, id).await?;
+    Ok(
+        crate::realtime::socket(upgrade).on_upgrade(move |socket| async move {
+            serve(state, me, id, after.after, socket).await;
+            drop(held);
+        }),
+    )
+}
+
+/// Send the lines after `*after`; false when the socket is gone.
+async fn push(
+    state: &AppState,
+    me: &CurrentUser,
+    id: SessionId,
+    after: &mut i64,
+    socket: &mut WebSocket,
+) -> bool {
+    let org = me.user.org_id;
+    let Ok(lines) = lines_after(state, org, id, *after, CONSOLE_LANGUAGE).await else {
+        return true;
+    };
+    if let Some(last) = lines.last() {
+        *after = last.seq;
+    }
+    crate::chat::push_lines(socket, &lines).await
+}
+
+async fn serve(
+    state: AppState,
+    me: CurrentUser,
+    id: SessionId,
+    mut after: i64,
+    mut socket: WebSocket,
+) {
+    state.metrics.websocket_opened();
+    let topics = vec![
+        Topic::Session { session: id },
+        Topic::Rep { rep: me.user.id },
+    ];
+    // Subscribe before the first read, so nothing falls between the two.
+    let mut subscription = state.hub().subscribe(topics);
+    let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.heartbeat_secs));
+    let mut open = push(&state, &me, id, &mut after, &mut socket).await;
+    while open {
+        tokio::select! {
+            heard = subscription.recv() => match heard {
+                Some((a, _)) if a.kind == crate::bus::SIGNED_OUT => {
+                    open = me.still_signed_in(&state).await;
+                }
+                Some((a, _)) if a.session == Some(id) || a.kind == crate::bus::MESSAGE => {
+                    // A change to the session may have taken it from this rep (transferred).
+                    if a.kind != crate::bus::MESSAGE {
+                        open = my_session(&state, &me, id).await.is_ok();
+                    }
+                    open = open && push(&state, &me, id, &mut after, &mut socket).await;
+                }
+                Some(_) => {}
+                None => open = false,
+            },
+            beat = heartbeat.beat() => match beat {
+                Beat::Silent => open = false,
+                Beat::Ping => {
+                    open = socket.send(Message::Ping(Vec::new().into())).await.is_ok()
+                        && push(&state, &me, id, &mut after, &mut socket).await;
+                }
+            },
+            incoming = socket.recv() => match incoming {
+                Some(Ok(_)) => heartbeat.heard(),
+                _ => open = false,
+            },
+        }
+    }
+    state.metrics.websocket_closed();
+}

@@ -1,0 +1,164 @@
+// A conversation on the page: sends what is typed with its own id (a resend after a lost
+// connection stores nothing twice), keeps unsent messages until they go out, and shows the lines
+// the server pushes or the page polls, each once, in the server's order. Text is only ever set
+// as text; links are the ones the server found (http and https).
+const MAX = 4000;
+
+function newId() {
+  const bytes = new Uint8Array(16);
+  crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+function lineElement(line) {
+  const item = document.createElement("li");
+  item.className = `chat-line from-${line.from}`;
+  item.dataset.testid = line.kind === "message" ? "chat-message" : "chat-system-message";
+  item.dataset.messageId = line.id;
+  item.dataset.seq = String(line.seq);
+  item.dataset.from = line.from;
+  if (line.kind === "message") {
+    const who = document.createElement("span");
+    who.className = "who";
+    who.textContent = line.name;
+    item.append(who, " ");
+  }
+  const text = document.createElement("span");
+  text.className = "text";
+  for (const segment of line.segments) {
+    if (segment.href && /^https?:\/\//i.test(segment.href)) {
+      const link = document.createElement("a");
+      link.href = segment.href;
+      link.rel = "noopener noreferrer";
+      link.target = "_blank";
+      link.textContent = segment.text;
+      text.append(link);
+    } else {
+      text.append(segment.text);
+    }
+  }
+  item.append(text);
+  return item;
+}
+
+export class Chat {
+  constructor(section) {
+    this.section = section;
+    this.log = section.querySelector("[data-testid='chat-log']");
+    this.form = section.querySelector("form.chat-form");
+    this.after = Number(section.dataset.lastSeq || "0");
+    this.outbox = [];
+    if (this.form) {
+      this.input = this.form.querySelector("[data-testid='chat-input']");
+      this.error = this.form.querySelector("[data-testid='chat-error']");
+      this.csrf = this.form.querySelector("input[name='csrf']").value;
+      this.form.addEventListener("submit", (event) => {
+        event.preventDefault();
+        this.submit();
+      });
+      this.input.addEventListener("keydown", (event) => {
+        if (event.key === "Enter" && !event.shiftKey) {
+          event.preventDefault();
+          this.submit();
+        }
+      });
+    }
+  }
+
+  /// Lines from the server, in order; each shown once.
+  add(lines) {
+    for (const line of lines) {
+      if (this.log.querySelector(`[data-seq='${line.seq}']`)) continue;
+      const pending = line.kind === "message"
+        ? this.log.querySelector(`.pending[data-message-id='${CSS.escape(line.id)}']`)
+        : null;
+      const element = lineElement(line);
+      if (pending) pending.remove();
+      const later = Array.from(this.log.querySelectorAll("[data-seq]")).find((e) => Number(e.dataset.seq) > line.seq);
+      this.log.insertBefore(element, later || this.log.querySelector(".pending"));
+      this.after = Math.max(this.after, line.seq);
+    }
+  }
+
+  showError(text) {
+    this.error.textContent = text;
+    this.error.hidden = !text;
+    if (text) {
+      this.input.setAttribute("aria-invalid", "true");
+      this.input.setAttribute("aria-describedby", this.error.id);
+    } else {
+      this.input.removeAttribute("aria-invalid");
+    }
+  }
+
+  submit() {
+    const body = this.input.value.trim();
+    if (!body || body.length > MAX) {
+      // The server says why, in the visitor's language; nothing is lost from the input.
+      this.deliver({ id: newId(), body: this.input.value, pending: null });
+      return;
+    }
+    const pending = document.createElement("li");
+    const id = newId();
+    pending.className = "chat-line pending from-me";
+    pending.dataset.messageId = id;
+    pending.textContent = body;
+    this.log.append(pending);
+    this.input.value = "";
+    this.showError("");
+    this.deliver({ id, body, pending });
+  }
+
+  async deliver(message) {
+    const form = new URLSearchParams({ csrf: this.csrf, body: message.body, client_id: message.id });
+    let response;
+    try {
+      response = await fetch(this.section.dataset.sendUrl, {
+        method: "POST",
+        headers: { accept: "application/json" },
+        body: form,
+      });
+    } catch {
+      // Offline: kept, marked, and sent again with the same id when the connection is back.
+      if (message.pending) {
+        message.pending.title = this.section.dataset.notSent;
+        message.pending.classList.add("unsent");
+      }
+      if (!this.outbox.includes(message)) this.outbox.push(message);
+      return;
+    }
+    const answer = await response.json().catch(() => ({}));
+    if (response.ok && answer.line) {
+      this.outbox = this.outbox.filter((m) => m !== message);
+      this.add([answer.line]);
+      return;
+    }
+    if (message.pending) message.pending.remove();
+    this.outbox = this.outbox.filter((m) => m !== message);
+    if (!this.input.value) this.input.value = message.body;
+    this.showError(answer.error || "");
+  }
+
+  /// The connection is back: send what waited, in the order it was typed.
+  async flush() {
+    for (const message of [...this.outbox]) await this.deliver(message);
+  }
+
+  /// Read what followed the last line shown (while the socket is down).
+  async poll() {
+    try {
+      const url = `${this.section.dataset.readUrl}?after=${this.after}`;
+      const response = await fetch(url, { headers: { accept: "application/json" }, cache: "no-store" });
+      if (response.ok) {
+        this.add(await response.json());
+        await this.flush();
+      }
+    } catch {
+      // Still offline: the next round tries again.
+    }
+  }
+
+  close() {
+    if (this.form) this.form.hidden = true;
+  }
+}
