@@ -7,6 +7,7 @@
 
 use crate::http::{open_form, websocket, Browser, Socket};
 use crate::report::Latencies;
+use crate::target::Accounts;
 use anyhow::{anyhow, bail, Result};
 use futures::StreamExt;
 use std::collections::HashMap;
@@ -120,6 +121,54 @@ fn total_in(html: &str) -> Option<usize> {
     };
     let rest = &html[at + marker.len()..];
     rest[..rest.find('"')?].parse().ok()
+}
+
+/// `count` new rep accounts, created by the admin through the admin pages, each allowed
+/// `session_limit` sessions at once.
+pub async fn create_reps(
+    addr: SocketAddr,
+    accounts: &Accounts,
+    count: usize,
+    session_limit: usize,
+) -> Result<Vec<String>> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    let mut admin = sign_in(addr, &accounts.admin_email, &accounts.password).await?;
+    let page = admin.get("/admin/reps").await?.ok()?;
+    let token = crate::http::csrf_field(page.text())
+        .unwrap_or_default()
+        .to_owned();
+    let run = std::process::id();
+    let limit = session_limit.to_string();
+    let mut emails = Vec::with_capacity(count);
+    for n in 0..count {
+        let email = format!("load-rep-{run}-{}@load.test", next_account());
+        let name = format!("Load Rep {n}");
+        let fields = [
+            ("csrf", token.as_str()),
+            ("display_name", name.as_str()),
+            ("email", email.as_str()),
+            ("role", "rep"),
+            ("session_limit", limit.as_str()),
+            ("password", accounts.password.as_str()),
+        ];
+        let created = admin.post_form("/admin/reps", &fields).await?;
+        if !created.status.is_redirection() {
+            bail!(
+                "the admin could not create {email} (HTTP {})",
+                created.status
+            );
+        }
+        emails.push(email);
+    }
+    Ok(emails)
+}
+
+/// Numbers the accounts this process creates (with the process id: unique per server).
+fn next_account() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Sign a rep in; their browser holds the session cookie.

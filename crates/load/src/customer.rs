@@ -51,6 +51,11 @@ impl Customer {
         })
     }
 
+    /// The browser and its form token, to go on as this customer (its chat).
+    pub fn into_parts(self) -> (Browser, String) {
+        (self.browser, self.token)
+    }
+
     /// Ask for help through `door` as `name`; the waiting page's path (`/s/…`). Each ask is a
     /// new customer: the browser forgets the waiting page it already has (else the portal
     /// would send it back there).

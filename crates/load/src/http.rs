@@ -48,6 +48,9 @@ impl Response {
     }
 }
 
+/// What a browser asks for when it loads a page.
+const HTML: &str = "text/html,application/xhtml+xml,*/*;q=0.8";
+
 pub struct Browser {
     addr: SocketAddr,
     host: HeaderValue,
@@ -97,23 +100,42 @@ impl Browser {
     }
 
     pub async fn get(&mut self, path: &str) -> Result<Response> {
-        self.send(Method::GET, path, None).await
+        self.send(Method::GET, path, None, HTML).await
     }
 
     pub async fn post_form(&mut self, path: &str, fields: &[(&str, &str)]) -> Result<Response> {
         let body = url::form_urlencoded::Serializer::new(String::new())
             .extend_pairs(fields)
             .finish();
-        self.send(Method::POST, path, Some(body)).await
+        self.send(Method::POST, path, Some(body), HTML).await
     }
 
-    async fn send(&mut self, method: Method, path: &str, form: Option<String>) -> Result<Response> {
+    /// A form posted as a page's script posts it, asking for JSON back.
+    pub async fn post_json_form(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> Result<Response> {
+        let body = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(fields)
+            .finish();
+        self.send(Method::POST, path, Some(body), "application/json")
+            .await
+    }
+
+    async fn send(
+        &mut self,
+        method: Method,
+        path: &str,
+        form: Option<String>,
+        accept: &'static str,
+    ) -> Result<Response> {
         let mut request = Request::builder()
             .method(method)
             .uri(path)
             .header(header::HOST, self.host.clone())
             .header(header::USER_AGENT, USER_AGENT)
-            .header(header::ACCEPT, "text/html,application/xhtml+xml,*/*;q=0.8")
+            .header(header::ACCEPT, accept)
             .header(header::ACCEPT_LANGUAGE, "en-US,en;q=0.9");
         if let Some(cookies) = &self.cookie_header {
             request = request.header(header::COOKIE, cookies.clone());

@@ -13,7 +13,7 @@ mod target;
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use scenarios::{fanout, idle, page, start};
+use scenarios::{chat, fanout, idle, page, start};
 use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -30,7 +30,7 @@ enum Scenario {
     Idle,
     /// Time from an arrival to every open console showing it.
     Fanout,
-    /// Chat delivery (arrives with the web chat).
+    /// Chat delivery: send to receipt on the other side, against a bare WebSocket relay.
     Chat,
 }
 
@@ -91,6 +91,9 @@ struct Cli {
     /// Console fan-out: arrivals per second (default 50; 10 with --quick).
     #[arg(long)]
     rate: Option<f64>,
+    /// Chat delivery: chats at once, each side sending a message a second (default 1000; 10 with --quick).
+    #[arg(long)]
+    chats: Option<usize>,
 }
 
 fn default_server() -> Result<PathBuf> {
@@ -219,10 +222,11 @@ async fn run(cli: Cli) -> Result<u64> {
                 fanout::run(&target, &accounts, &options).await
             }
             Scenario::Chat => {
-                println!(
-                    "== chat delivery: not measurable yet; it arrives with the web chat (issue 10)"
-                );
-                Ok(Vec::new())
+                let options = chat::Options {
+                    chats: cli.chats.unwrap_or(pick(1000.0, 10.0) as usize),
+                    duration,
+                };
+                chat::run(&target, &accounts, &options).await
             }
         };
         outcomes.extend(found.with_context(|| format!("scenario {scenario:?}"))?);

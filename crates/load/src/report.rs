@@ -32,6 +32,11 @@ impl Latencies {
         self.0.len()
     }
 
+    /// The 99th percentile in microseconds (0 without samples).
+    pub fn p99_micros(&self) -> u64 {
+        self.0.value_at_quantile(0.99)
+    }
+
     fn at(&self, quantile: f64) -> String {
         millis(self.0.value_at_quantile(quantile))
     }

@@ -32,6 +32,7 @@ fn every_scenario_completes_without_errors() {
         "== sessions started",
         "== idle sockets",
         "== console fan-out",
+        "== chat delivery",
     ] {
         assert!(
             stdout.contains(scenario),

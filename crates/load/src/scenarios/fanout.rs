@@ -1,11 +1,11 @@
 //! Scenario 4, console fan-out: R reps with consoles open while customers arrive at a given rate;
 //! the time from an arrival to every console showing it.
 
-use crate::console::{customer_name, sign_in, Arrivals, Console};
+use crate::console::{create_reps, customer_name, sign_in, Arrivals, Console};
 use crate::customer::{Customer, Door};
 use crate::report::{thousands, Outcome};
 use crate::target::{Accounts, Target};
-use anyhow::{bail, Result};
+use anyhow::Result;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -19,35 +19,8 @@ pub struct Options {
 /// Rep accounts to sign in: the known ones, then as many new ones as the admin must create.
 async fn rep_accounts(addr: SocketAddr, accounts: &Accounts, reps: usize) -> Result<Vec<String>> {
     let mut emails: Vec<String> = accounts.rep_emails.iter().take(reps).cloned().collect();
-    if emails.len() == reps {
-        return Ok(emails);
-    }
-    let mut admin = sign_in(addr, &accounts.admin_email, &accounts.password).await?;
-    let page = admin.get("/admin/reps").await?.ok()?;
-    let token = crate::http::csrf_field(page.text())
-        .unwrap_or_default()
-        .to_owned();
-    let run = std::process::id();
-    for n in emails.len()..reps {
-        let email = format!("load-rep-{run}-{n}@load.test");
-        let name = format!("Load Rep {n}");
-        let fields = [
-            ("csrf", token.as_str()),
-            ("display_name", name.as_str()),
-            ("email", email.as_str()),
-            ("role", "rep"),
-            ("session_limit", "3"),
-            ("password", accounts.password.as_str()),
-        ];
-        let created = admin.post_form("/admin/reps", &fields).await?;
-        if !created.status.is_redirection() {
-            bail!(
-                "the admin could not create {email} (HTTP {})",
-                created.status
-            );
-        }
-        emails.push(email);
-    }
+    let missing = reps - emails.len();
+    emails.extend(create_reps(addr, accounts, missing, 3).await?);
     Ok(emails)
 }
 

@@ -1,5 +1,6 @@
 //! The scenarios, each measuring one thing a user waits for against a baseline run beside it.
 
+pub mod chat;
 pub mod fanout;
 pub mod idle;
 pub mod page;

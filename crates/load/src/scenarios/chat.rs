@@ -1,0 +1,407 @@
+//! Scenario 5, chat delivery: N chats, a customer and a rep in each, every side sending one
+//! message a second as the page's script does (an HTTP POST with its own id) and reading the
+//! other side's on its socket. Measured: the time from send to receipt on the other side, and
+//! every message lost or received twice (the tool counts). Baseline in the same run: a bare
+//! WebSocket relay inside the tool, with the same N and rate.
+
+use crate::console::{create_reps, sign_in};
+use crate::customer::{Customer, Door};
+use crate::http::{csrf_field, websocket, Browser, Socket};
+use crate::report::{thousands, Latencies, Outcome};
+use crate::target::{Accounts, Target};
+use anyhow::{anyhow, bail, Context, Result};
+use futures::{SinkExt, StreamExt};
+use std::collections::{HashMap, HashSet};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tokio_tungstenite::tungstenite::Message;
+
+pub struct Options {
+    pub chats: usize,
+    pub duration: Duration,
+}
+
+/// The chats a rep takes at once (the most an admin may set).
+const PER_REP: usize = 50;
+
+/// Sends and receipts, counted once for the whole run.
+#[derive(Default)]
+struct Tracker {
+    sent: Mutex<HashMap<String, Instant>>,
+    received: Mutex<HashSet<String>>,
+    latencies: Mutex<Latencies>,
+    duplicates: AtomicU64,
+    errors: AtomicU64,
+}
+
+impl Tracker {
+    fn sending(&self, id: &str) {
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.insert(id.to_owned(), Instant::now());
+        }
+    }
+
+    fn failed(&self, id: &str) {
+        self.errors.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut sent) = self.sent.lock() {
+            sent.remove(id);
+        }
+    }
+
+    fn received(&self, id: &str) {
+        let first = self
+            .received
+            .lock()
+            .is_ok_and(|mut r| r.insert(id.to_owned()));
+        if !first {
+            self.duplicates.fetch_add(1, Ordering::Relaxed);
+            return;
+        }
+        let started = self.sent.lock().ok().and_then(|s| s.get(id).copied());
+        if let (Some(started), Ok(mut latencies)) = (started, self.latencies.lock()) {
+            latencies.record(started.elapsed());
+        }
+    }
+
+    /// Sent (acknowledged) but never received.
+    fn lost(&self) -> u64 {
+        let (Ok(sent), Ok(received)) = (self.sent.lock(), self.received.lock()) else {
+            return 0;
+        };
+        sent.keys().filter(|id| !received.contains(*id)).count() as u64
+    }
+
+    fn report(&self) -> (Latencies, u64, u64, u64, u64) {
+        let latencies = self.latencies.lock().map(|l| l.clone()).unwrap_or_default();
+        let sent = self.sent.lock().map(|s| s.len() as u64).unwrap_or(0);
+        let lost = self.lost();
+        let duplicates = self.duplicates.load(Ordering::Relaxed);
+        let errors = self.errors.load(Ordering::Relaxed);
+        (latencies, sent, lost, duplicates, errors)
+    }
+}
+
+/// One side of a chat: how it sends and what it reads.
+enum Side {
+    /// A Supportal page: POST the message with its id; read the chat lines of the others.
+    Page {
+        browser: Box<Browser>,
+        csrf: String,
+        send_path: String,
+        me: &'static str,
+    },
+    /// The relay: send the id over the socket itself.
+    Relay,
+}
+
+/// Send one message a second from `side` (offset by `phase`) until `stop`; read the other side's
+/// on `socket` until `stop` and a grace after it.
+async fn run_side(
+    mut side: Side,
+    socket: Socket,
+    name: String,
+    phase: Duration,
+    tracker: Arc<Tracker>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let (mut write, mut read) = socket.split();
+    let reader_tracker = tracker.clone();
+    let me = match &side {
+        Side::Page { me, .. } => *me,
+        Side::Relay => "",
+    };
+    let reader = tokio::spawn(async move {
+        while let Some(Ok(message)) = read.next().await {
+            let Message::Text(text) = message else {
+                continue;
+            };
+            for id in ids_from_others(&text, me) {
+                reader_tracker.received(&id);
+            }
+        }
+    });
+    tokio::time::sleep(phase).await;
+    let mut every = tokio::time::interval(Duration::from_secs(1));
+    let mut n = 0u64;
+    loop {
+        tokio::select! {
+            _ = every.tick() => {}
+            _ = stop.changed() => break,
+        }
+        let id = format!("{name}-{n}");
+        n += 1;
+        tracker.sending(&id);
+        let sent = match &mut side {
+            Side::Page {
+                browser,
+                csrf,
+                send_path,
+                ..
+            } => {
+                let fields = [
+                    ("csrf", csrf.as_str()),
+                    ("body", id.as_str()),
+                    ("client_id", id.as_str()),
+                ];
+                browser
+                    .post_json_form(send_path, &fields)
+                    .await
+                    .is_ok_and(|r| r.status.is_success())
+            }
+            Side::Relay => write.send(Message::Text(id.clone().into())).await.is_ok(),
+        };
+        if !sent {
+            tracker.failed(&id);
+        }
+    }
+    // Let the last messages arrive, then close.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let _ = write.close().await;
+    reader.abort();
+}
+
+/// The ids in a frame that came from the other side: chat lines of Supportal (`from` is not
+/// `me`), or the bare id the relay forwards.
+fn ids_from_others(text: &str, me: &str) -> Vec<String> {
+    if me.is_empty() {
+        return vec![text.to_owned()];
+    }
+    let Ok(frame) = serde_json::from_str::<serde_json::Value>(text) else {
+        return Vec::new();
+    };
+    if frame["type"] != "chat" {
+        return Vec::new();
+    }
+    frame["lines"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|l| l["kind"] == "message" && l["from"] != me)
+        .filter_map(|l| l["id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// Run `sides` for `duration`; what the tracker counted.
+async fn measure(sides: Vec<(Side, Socket, String)>, duration: Duration) -> Arc<Tracker> {
+    let tracker = Arc::new(Tracker::default());
+    let (stop, stopped) = watch::channel(false);
+    let count = sides.len().max(1) as u32;
+    let mut running = JoinSet::new();
+    for (n, (side, socket, name)) in sides.into_iter().enumerate() {
+        // Spread the sends over the second.
+        let phase = Duration::from_secs(1) * (n as u32 % count) / count;
+        running.spawn(run_side(
+            side,
+            socket,
+            name,
+            phase,
+            tracker.clone(),
+            stopped.clone(),
+        ));
+    }
+    tokio::time::sleep(duration).await;
+    let _ = stop.send(true);
+    while running.join_next().await.is_some() {}
+    tracker
+}
+
+/// A relay: each chat's two sockets, whatever one sends goes to the other.
+// tungstenite's handshake callback returns its (large) error response by value: its API.
+#[allow(clippy::result_large_err)]
+async fn relay(chats: usize) -> Result<(Vec<(Side, Socket, String)>, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    type Peers = Arc<Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<String>>>>;
+    let peers: Peers = Arc::default();
+    let server = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let peers = peers.clone();
+            tokio::spawn(async move {
+                let mut path = String::new();
+                let callback =
+                    |request: &tokio_tungstenite::tungstenite::handshake::server::Request,
+                     response| {
+                        path = request.uri().path().to_owned();
+                        Ok(response)
+                    };
+                let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
+                    return;
+                };
+                let (mut write, mut read) = ws.split();
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+                let other = match path.strip_suffix("/a") {
+                    Some(chat) => format!("{chat}/b"),
+                    None => path.replace("/b", "/a"),
+                };
+                if let Ok(mut p) = peers.lock() {
+                    p.insert(path.clone(), tx);
+                }
+                let forward = tokio::spawn(async move {
+                    while let Some(text) = rx.recv().await {
+                        if write.send(Message::Text(text.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                while let Some(Ok(Message::Text(text))) = read.next().await {
+                    let to = peers.lock().ok().and_then(|p| p.get(&other).cloned());
+                    if let Some(to) = to {
+                        let _ = to.send(text.to_string());
+                    }
+                }
+                forward.abort();
+            });
+        }
+    });
+    let mut sides = Vec::new();
+    for chat in 0..chats {
+        for side in ["a", "b"] {
+            let socket = websocket(addr, &format!("/{chat}/{side}"), None, 0).await?;
+            sides.push((Side::Relay, socket, format!("relay-{chat}-{side}")));
+        }
+    }
+    Ok((sides, server))
+}
+
+/// `chats` chats on a Supportal server: a customer who asked through the contact button and a rep
+/// who accepted, each with their socket open.
+async fn supportal_chats(
+    addr: SocketAddr,
+    accounts: &Accounts,
+    chats: usize,
+) -> Result<Vec<(Side, Socket, String)>> {
+    let reps_needed = chats.div_ceil(PER_REP);
+    let emails = create_reps(addr, accounts, reps_needed, PER_REP).await?;
+    let mut sides = Vec::new();
+    for (r, email) in emails.iter().enumerate() {
+        let mut rep = sign_in(addr, email, &accounts.password).await?;
+        let console = rep.get("/console").await?.ok()?;
+        let rep_csrf = csrf_field(console.text())
+            .ok_or_else(|| anyhow!("no csrf on the console"))?
+            .to_owned();
+        for c in (r * PER_REP)..((r + 1) * PER_REP).min(chats) {
+            let mut customer = Customer::arrive(addr, &accounts.site).await?;
+            let waiting = customer
+                .ask(Door::ContactButton, &format!("Chat customer {c}"))
+                .await?;
+            let list = rep.get("/console/queue").await?.ok()?;
+            let session =
+                first_session_id(list.text()).context("the new customer in the rep's list")?;
+            let accepted = rep
+                .post_form(
+                    &format!("/console/sessions/{session}/accept"),
+                    &[("csrf", rep_csrf.as_str())],
+                )
+                .await?;
+            if !accepted.status.is_redirection() {
+                bail!("accepting session {session} answered {}", accepted.status);
+            }
+            let (customer_browser, customer_csrf) = customer.into_parts();
+            let customer_socket = websocket(
+                addr,
+                &format!("{waiting}/ws?after=0"),
+                customer_browser.cookie_header(),
+                sides.len(),
+            )
+            .await?;
+            let rep_browser = rep.with_cookies_at(addr);
+            let rep_socket = websocket(
+                addr,
+                &format!("/console/sessions/{session}/ws?after=0"),
+                rep_browser.cookie_header(),
+                sides.len() + 1,
+            )
+            .await?;
+            sides.push((
+                Side::Page {
+                    browser: Box::new(customer_browser),
+                    csrf: customer_csrf,
+                    send_path: format!("{waiting}/messages"),
+                    me: "customer",
+                },
+                customer_socket,
+                format!("c{c}"),
+            ));
+            sides.push((
+                Side::Page {
+                    browser: Box::new(rep_browser),
+                    csrf: rep_csrf.clone(),
+                    send_path: format!("/console/sessions/{session}/messages"),
+                    me: "rep",
+                },
+                rep_socket,
+                format!("r{c}"),
+            ));
+        }
+    }
+    Ok(sides)
+}
+
+/// The first session in a console's queue list (`data-session-id="…"`).
+fn first_session_id(html: &str) -> Option<i64> {
+    let marker = "data-session-id=\"";
+    let at = html.find(marker)? + marker.len();
+    let rest = &html[at..];
+    rest[..rest.find('"')?].parse().ok()
+}
+
+fn print(name: &str, tracker: &Tracker, duration: Duration) -> (Latencies, u64) {
+    let (latencies, sent, lost, duplicates, errors) = tracker.report();
+    println!(
+        "   {name}: {} messages ({}/s)  send → other side: {}  lost {lost}  twice {duplicates}  send errors {errors}",
+        thousands(sent as f64),
+        thousands(sent as f64 / duration.as_secs_f64().max(1e-9)),
+        latencies.summary()
+    );
+    (latencies, lost + duplicates + errors)
+}
+
+pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Result<Vec<Outcome>> {
+    println!(
+        "== chat delivery: {} chats, each side sending one message a second for {:.0} s",
+        options.chats,
+        options.duration.as_secs_f64()
+    );
+    let (relay_sides, relay_server) = relay(options.chats).await?;
+    let relay = measure(relay_sides, options.duration).await;
+    relay_server.abort();
+    let (relay_latencies, relay_faults) = print(
+        "baseline, a bare WebSocket relay in the tool",
+        &relay,
+        options.duration,
+    );
+
+    let server = target.start().await?;
+    let sides = supportal_chats(server.addr, accounts, options.chats).await?;
+    let before = server.sample();
+    let tracker = measure(sides, options.duration).await;
+    let after = server.sample();
+    let (latencies, faults) = print("supportal", &tracker, options.duration);
+    if let (Some(before), Some(after)) = (before, after) {
+        let messages = tracker.received.lock().map(|r| r.len()).unwrap_or(0).max(1);
+        let cpu = after.cpu_secs - before.cpu_secs;
+        println!(
+            "   server CPU {:.0} µs per message, memory {}",
+            cpu * 1e6 / messages as f64,
+            crate::report::mib(after.rss_bytes as f64)
+        );
+    }
+    server.stop().await?;
+    let ratio = latencies.p99_micros() as f64 / relay_latencies.p99_micros().max(1) as f64;
+    println!("   ratio of p99 supportal / relay: {ratio:.2} (target ≤ 2 at 1,000 chats on SQLite)");
+    Ok(vec![
+        Outcome {
+            name: "chat relay baseline".into(),
+            errors: relay_faults,
+        },
+        Outcome {
+            name: "chat delivery".into(),
+            errors: faults,
+        },
+    ])
+}
