@@ -52,6 +52,29 @@ impl ClientId {
     }
 }
 
+/// The customer's rating of a session: 1 (poor) to 5 (excellent).
+pub fn parse_rating(raw: &str) -> Result<i64, FieldError> {
+    match raw.trim().parse::<i64>() {
+        Ok(n) if (1..=5).contains(&n) => Ok(n),
+        Ok(_) => Err(FieldError::OutOfRange { min: 1, max: 5 }),
+        Err(_) => Err(FieldError::Required),
+    }
+}
+
+/// The longest survey comment, in characters.
+pub const MAX_COMMENT: usize = 2000;
+
+/// The survey's optional comment: cleaned of control characters, trimmed, at most 2,000
+/// characters; None when empty.
+pub fn parse_comment(raw: &str) -> Result<Option<String>, FieldError> {
+    let cleaned = crate::text::without_controls(raw);
+    let text = cleaned.trim();
+    if text.chars().count() > MAX_COMMENT {
+        return Err(FieldError::TooLong { max: MAX_COMMENT });
+    }
+    Ok((!text.is_empty()).then(|| text.to_owned()))
+}
+
 /// A piece of a message as shown: text, or a link to `href` (only http and https).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Segment {
@@ -123,6 +146,19 @@ mod tests {
             MessageBody::parse(&"é".repeat(4001)),
             Err(FieldError::TooLong { max: 4000 })
         );
+    }
+
+    #[test]
+    fn ratings_run_from_one_to_five_and_comments_are_bounded() {
+        assert_eq!(parse_rating(" 4 "), Ok(4));
+        assert_eq!(parse_rating(""), Err(FieldError::Required));
+        assert_eq!(
+            parse_rating("6"),
+            Err(FieldError::OutOfRange { min: 1, max: 5 })
+        );
+        assert_eq!(parse_comment("  "), Ok(None));
+        assert_eq!(parse_comment(" fine\u{0} "), Ok(Some("fine".into())));
+        assert!(parse_comment(&"x".repeat(2001)).is_err());
     }
 
     #[test]

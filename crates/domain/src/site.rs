@@ -165,6 +165,8 @@ pub struct SiteSettings {
     pub welcome: Texts,
     /// `#rrggbb`, the site's accent colour.
     pub accent_colour: String,
+    /// Ask the customer for a rating (1–5) and a comment when a session ends.
+    pub survey: bool,
 }
 
 impl Default for SiteSettings {
@@ -180,6 +182,7 @@ impl Default for SiteSettings {
             closed_message: Texts::new(),
             welcome: Texts::new(),
             accent_colour: "#1d4ed8".into(),
+            survey: true,
         }
     }
 }

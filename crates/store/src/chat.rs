@@ -60,6 +60,7 @@ const MESSAGE_COLUMNS: &str = "session_seq AS seq, 'message' AS kind, client_id,
 impl Store {
     /// Store a message under its session's next number, unless its client id was stored before
     /// (then that one is returned) or the session has ended. One transaction.
+    /// A resend of a message to a session that has ended since is `Closed`, not `Again`.
     pub async fn post_message(&self, m: &NewMessage<'_>, now: Timestamp) -> StoreResult<Posted> {
         let (kind, user) = match m.sender {
             Sender::Customer => ("customer", None),
@@ -71,12 +72,6 @@ impl Store {
         );
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            let again: Option<ChatItem> = sqlx::query_as(&earlier)
-                .bind(m.session.0).bind(m.org.0).bind(m.client_id)
-                .fetch_optional(&mut *tx).await?;
-            if let Some(item) = again {
-                return Ok(Posted::Again(item));
-            }
             let seq: Option<i64> = sqlx::query_scalar(
                 "UPDATE support_sessions SET last_session_seq = last_session_seq + 1 \
                  WHERE id = $1 AND org_id = $2 AND state <> 'ended' RETURNING last_session_seq")
@@ -85,13 +80,23 @@ impl Store {
             let Some(seq) = seq else {
                 return Ok(Posted::Closed);
             };
-            sqlx::query(
+            // The common case costs no lookup: a resend hits the unique client id, and then the
+            // transaction (and its number) is given back and the earlier copy returned.
+            let stored = sqlx::query(
                 "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
                  language, created_at, session_seq, client_id, sender_name) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 ON CONFLICT (session_id, client_id) WHERE client_id IS NOT NULL DO NOTHING")
                 .bind(m.org.0).bind(m.session.0).bind(kind).bind(user).bind(m.body)
                 .bind(m.language).bind(now.millis()).bind(seq).bind(m.client_id).bind(m.sender_name)
-                .execute(&mut *tx).await?;
+                .execute(&mut *tx).await?.rows_affected();
+            if stored == 0 {
+                tx.rollback().await?;
+                let again: ChatItem = sqlx::query_as(&earlier)
+                    .bind(m.session.0).bind(m.org.0).bind(m.client_id)
+                    .fetch_one(p).await?;
+                return Ok(Posted::Again(again));
+            }
             tx.commit().await?;
             Ok(Posted::New(ChatItem {
                 seq,
@@ -128,5 +133,43 @@ impl Store {
             .bind(session.0).bind(org.0).bind(after)
             .bind(session.0).bind(org.0).bind(after).bind(limit)
             .fetch_all(p).await)?)
+    }
+}
+
+/// The customer's rating of a session.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow, serde::Serialize)]
+pub struct Survey {
+    pub rating: i64,
+    pub comment: Option<String>,
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Keep the customer's rating of an ended session; false when it was rated before or has not
+    /// ended (or is not this organization's).
+    pub async fn save_survey(
+        &self,
+        org: OrgId,
+        session: SessionId,
+        rating: i64,
+        comment: Option<&str>,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let sql = "INSERT INTO session_surveys (session_id, org_id, rating, comment, created_at) \
+                   SELECT id, org_id, $1, $2, $3 FROM support_sessions \
+                   WHERE id = $4 AND org_id = $5 AND state = 'ended' \
+                   ON CONFLICT (session_id) DO NOTHING";
+        let done = on_pool!(self, p => sqlx::query(sql)
+            .bind(rating).bind(comment).bind(now.millis()).bind(session.0).bind(org.0)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    pub async fn survey(&self, org: OrgId, session: SessionId) -> StoreResult<Option<Survey>> {
+        let sql = "SELECT rating, comment, created_at FROM session_surveys \
+                   WHERE session_id = $1 AND org_id = $2";
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sql).bind(session.0).bind(org.0).fetch_optional(p).await)?,
+        )
     }
 }

@@ -1495,6 +1495,26 @@ async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(back
         last.iter().map(|i| i.kind.as_str()).collect::<Vec<_>>(),
         ["ended"]
     );
+
+    // The customer rates the ended session once; another organization cannot.
+    assert!(!store
+        .save_survey(globex, session, 5, None, T0)
+        .await
+        .unwrap());
+    assert!(store
+        .save_survey(acme, session, 4, Some("quick"), T0)
+        .await
+        .unwrap());
+    assert!(
+        !store.save_survey(acme, session, 1, None, T0).await.unwrap(),
+        "once"
+    );
+    let survey = store.survey(acme, session).await.unwrap().unwrap();
+    assert_eq!(
+        (survey.rating, survey.comment.as_deref()),
+        (4, Some("quick"))
+    );
+    assert!(store.survey(globex, session).await.unwrap().is_none());
 }
 
 on_both_backends!(

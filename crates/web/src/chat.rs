@@ -52,6 +52,37 @@ pub async fn lines_after(
     Ok(lines)
 }
 
+/// A message's line: the same for every reader, whatever their language.
+pub fn message_line(item: ChatItem) -> ChatLine {
+    ChatLine {
+        seq: item.seq,
+        kind: "message",
+        id: item.client_id.unwrap_or_default(),
+        from: item.sender_kind.unwrap_or_default(),
+        name: item.sender_name.unwrap_or_default(),
+        segments: segments(&item.body),
+        text: item.body,
+        at: item.created_at,
+    }
+}
+
+/// The lines a reader who has seen up to `after` shows next: the announced line itself when it
+/// is the very next one (no read), else what the database has after `after`.
+pub async fn next_lines(
+    state: &AppState,
+    org: OrgId,
+    session: SessionId,
+    after: i64,
+    announced: Option<&ChatLine>,
+    lang: Language,
+) -> AppResult<Vec<ChatLine>> {
+    match announced {
+        Some(line) if line.seq == after + 1 => Ok(vec![line.clone()]),
+        Some(line) if line.seq <= after => Ok(Vec::new()),
+        _ => lines_after(state, org, session, after, lang).await,
+    }
+}
+
 async fn line_of(
     state: &AppState,
     org: OrgId,
@@ -59,16 +90,7 @@ async fn line_of(
     lang: Language,
 ) -> AppResult<Option<ChatLine>> {
     if item.kind == "message" {
-        return Ok(Some(ChatLine {
-            seq: item.seq,
-            kind: "message",
-            id: item.client_id.unwrap_or_default(),
-            from: item.sender_kind.unwrap_or_default(),
-            name: item.sender_name.unwrap_or_default(),
-            segments: segments(&item.body),
-            text: item.body,
-            at: item.created_at,
-        }));
+        return Ok(Some(message_line(item)));
     }
     let Ok(event) = serde_json::from_str::<SessionEvent>(&item.body) else {
         return Ok(None);
@@ -161,17 +183,12 @@ pub async fn send_form(
     };
     let (who, name) = sender;
     let sent = crate::app::chat::send(state, session, who, name, &client_id, &body).await?;
-    let item = match sent {
-        crate::app::chat::Sent::Stored(item) => item,
+    match sent {
+        crate::app::chat::Sent::Stored(line) => Ok(Ok(line)),
         crate::app::chat::Sent::Closed => {
             let text = state.catalog.text(lang, "chat.closed", &[]);
-            return Ok(Err(text.unwrap_or_else(|| "This session has ended.".into())));
+            Ok(Err(text.unwrap_or_else(|| "This session has ended.".into())))
         }
-    };
-    let lines = lines_after(state, session.org_id, session.id, item.seq - 1, lang).await?;
-    match lines.into_iter().find(|l| l.seq == item.seq) {
-        Some(line) => Ok(Ok(line)),
-        None => Err(anyhow::anyhow!("message {} stored but not read back", item.seq).into()),
     }
 }
 
@@ -220,5 +237,38 @@ pub async fn push_lines(socket: &mut axum::extract::ws::WebSocket, lines: &[Chat
             .await
             .is_ok(),
         Err(_) => false,
+    }
+}
+
+/// The whole conversation as plain text (the customer's download at the end): a heading, then
+/// each line with its time, sender and text; system lines in brackets.
+pub async fn transcript(
+    state: &AppState,
+    session: &SupportSession,
+    lang: Language,
+) -> AppResult<String> {
+    let heading = state
+        .catalog
+        .text(
+            lang,
+            "chat.transcript_title",
+            &[("name", session.customer_name.clone())],
+        )
+        .unwrap_or_else(|| format!("Conversation with {}", session.customer_name));
+    let mut text = format!("{heading}\n\n");
+    let mut after = 0;
+    loop {
+        let lines = lines_after(state, session.org_id, session.id, after, lang).await?;
+        let Some(last) = lines.last() else {
+            return Ok(text);
+        };
+        after = last.seq;
+        for line in &lines {
+            let at = crate::templates::datetime(line.at);
+            match line.kind {
+                "message" => text.push_str(&format!("[{at}] {}: {}\n", line.name, line.text)),
+                _ => text.push_str(&format!("[{at}] ({})\n", line.text)),
+            }
+        }
     }
 }

@@ -148,13 +148,19 @@ impl AppState {
 
     /// A chat message was committed to `session`: its readers read what followed their last
     /// number (the message's own order is the session's numbering, not the event log's).
-    pub fn announce_message(&self, org: domain::OrgId, session: domain::SessionId) {
+    pub fn announce_message(
+        &self,
+        org: domain::OrgId,
+        session: domain::SessionId,
+        line: Arc<crate::chat::ChatLine>,
+    ) {
         self.bus.publish(Announcement {
             org,
             seq: 0,
             kind: crate::bus::MESSAGE.to_owned(),
             session: Some(session),
             topics: vec![Topic::Session { session }],
+            line: Some(line),
         });
     }
 
@@ -166,6 +172,7 @@ impl AppState {
             kind: kind.to_owned(),
             session: None,
             topics,
+            line: None,
         });
     }
 
@@ -184,6 +191,7 @@ impl AppState {
             kind: event.kind.to_owned(),
             session: Some(session),
             topics: change.topics(org, session),
+            line: None,
         });
     }
 }

@@ -53,7 +53,7 @@ pub struct Templates {
 }
 
 /// `{{ created_at | datetime }}`: milliseconds since the epoch as a UTC date and time.
-fn datetime(ms: i64) -> String {
+pub fn datetime(ms: i64) -> String {
     jiff::Timestamp::from_millisecond(ms)
         .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
         .unwrap_or_default()
@@ -154,12 +154,13 @@ mod tests {
                 { "seq": 2, "kind": "message", "id": "c1", "from": "customer", "name": "Cleo <script>", "text": "<img src=x onerror=alert(1)> https://x.test",
                   "segments": [{ "text": "<img src=x onerror=alert(1)> ", "href": null }, { "text": "https://x.test", "href": "https://x.test" }], "at": 0 },
                 { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0 }
-                ], "last_seq": 3, "client_id": "abc", "chat_open": true },
+                ], "last_seq": 3, "client_id": "abc", "chat_open": true, "survey": { "rating": 4, "comment": "Good <script>", "created_at": 0 } },
             "lines": [
                 { "seq": 2, "kind": "message", "id": "c1", "from": "customer", "name": "Cleo <script>", "text": "<img src=x onerror=alert(1)> https://x.test",
                   "segments": [{ "text": "<img src=x onerror=alert(1)> ", "href": null }, { "text": "https://x.test", "href": "https://x.test" }], "at": 0 },
                 { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0 }
-            ], "client_id": "abc", "typed": { "body": "<script>typed</script>" }, "validities": [[15, "15 minutes"]], "keys_return_to": "account",
+            ], "client_id": "abc", "typed": { "body": "<script>typed</script>" },
+            "survey_state": "ask", "survey": { "rating": "4", "comment": "<script>c</script>" }, "validities": [[15, "15 minutes"]], "keys_return_to": "account",
             "keys": [{ "id": 1, "spaced": "123 456 789", "purpose": "Session key", "link": "http://x/join/123456789", "message": "Open <script>", "expires_at": 0 }],
             "entries": [{ "id": 1, "actor_name": "Ada", "action": "login", "detail": "", "created_at": 0 }],
             "roles": [["rep", "Representative"], ["admin", "Organization admin"]],

@@ -326,7 +326,94 @@ async fn messages_outlive_the_server(backend: Backend) {
     assert_eq!(lines.len(), 1);
 }
 
+async fn the_customer_keeps_the_transcript_and_rates_the_session(backend: Backend) {
+    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
+    let (session, waiting) = p.contact_request("Cleo").await;
+    let id = session.0;
+    let riley = rep(&p.app, "riley@acme.test").await;
+    accept(&riley, id).await;
+    customer_says(&p.app, &waiting, "Hello <b>there</b>", "c-1").await;
+    rep_says(&riley, id, "Hi Cleo", "r-1").await;
+    let (_, page) = p.app.get_text(&waiting).await;
+    assert!(
+        page.contains("data-testid=\"survey\" aria-labelledby=\"survey-title\" hidden"),
+        "no survey while the session runs"
+    );
+    let end = format!("/console/sessions/{id}/end");
+    riley
+        .submit(
+            &format!("/console/sessions/{id}"),
+            &end,
+            &[("outcome", "resolved")],
+        )
+        .await;
+
+    // The transcript: a plain-text download with every line, system lines included.
+    let response = p.app.get(&format!("{waiting}/transcript")).await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "text/plain; charset=utf-8"
+    );
+    let disposition = response.headers()["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"transcript-"),
+        "{disposition}"
+    );
+    let text = response.text().await.unwrap();
+    assert!(text.starts_with("Conversation with Cleo"), "{text}");
+    for line in [
+        "Cleo: Hello <b>there</b>",
+        "(Robin Rep joined the conversation.)",
+        "Robin Rep: Hi Cleo",
+        "(The session has ended.)",
+    ] {
+        assert!(text.contains(line), "{line} in {text}");
+    }
+
+    // The survey, once the session ended: refused without a rating (the comment kept), then
+    // kept once.
+    let (_, page) = p.app.get_text(&waiting).await;
+    assert!(page.contains("data-testid=\"survey-submit\""));
+    assert!(!page.contains("aria-labelledby=\"survey-title\" hidden"));
+    let survey = format!("{waiting}/survey");
+    let response = p
+        .app
+        .submit(&waiting, &survey, &[("comment", "Quick <i>help</i>")])
+        .await;
+    assert_eq!(response.status(), 422);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("This field is required.")
+            && page.contains("Quick &lt;i&gt;help&lt;&#x2f;i&gt;")
+    );
+    let response = p.app.submit(&waiting, &survey, &[("rating", "9")]).await;
+    assert!(response
+        .text()
+        .await
+        .unwrap()
+        .contains("Enter a number from 1 to 5."));
+    let fields = [("rating", "4"), ("comment", "Quick <i>help</i>")];
+    assert_eq!(p.app.submit(&waiting, &survey, &fields).await.status(), 303);
+    assert!(p
+        .app
+        .get_text(&waiting)
+        .await
+        .1
+        .contains("data-testid=\"survey-thanks\""));
+    p.app.submit(&waiting, &survey, &[("rating", "1")]).await;
+    let kept = p.app.store.survey(p.org, session).await.unwrap().unwrap();
+    assert_eq!(kept.rating, 4, "rated once");
+    // The rep sees the rating beside the session, the comment as text.
+    let (_, panel) = riley.get_text(&format!("/console/sessions/{id}")).await;
+    assert!(
+        panel.contains("4 of 5: “Quick &lt;i&gt;help&lt;&#x2f;i&gt;”"),
+        "{panel}"
+    );
+}
+
 on_both_backends!(
+    the_customer_keeps_the_transcript_and_rates_the_session,
     three_people_see_one_order_and_a_cut_reader_resumes,
     what_cannot_be_sent_is_said_and_kept,
     only_the_sessions_people_read_and_write_it,

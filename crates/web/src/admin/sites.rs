@@ -100,6 +100,8 @@ pub struct SiteForm {
     #[serde(default)]
     contact_asks_name: Option<String>,
     #[serde(default)]
+    survey: Option<String>,
+    #[serde(default)]
     accept_when_unavailable: Option<String>,
     #[serde(default)]
     accent_colour: String,
@@ -158,6 +160,7 @@ impl SiteForm {
             company_code: mode_name(s.issue_form.company_code),
             description: mode_name(s.issue_form.description),
             contact_asks_name: s.contact_asks_name.then(|| "on".into()),
+            survey: s.survey.then(|| "on".into()),
             accept_when_unavailable: s.accept_when_unavailable.then(|| "on".into()),
             accent_colour: s.accent_colour.clone(),
             preset: None,
@@ -223,6 +226,7 @@ fn parse_settings(form: &SiteForm, checked: &Checked, errors: &mut FieldErrors) 
         },
         teams: checked.teams.iter().copied().map(TeamId).collect(),
         contact_asks_name: form.contact_asks_name.is_some(),
+        survey: form.survey.is_some(),
         accept_when_unavailable: form.accept_when_unavailable.is_some(),
         welcome: texts(form, "welcome", errors),
         closed_message: texts(form, "closed_message", errors),

@@ -1,16 +1,18 @@
 //! Sending a chat message: committed under the session's next number, then announced to the
 //! session's topic (every reader, on every node, then reads what followed its last number).
 
+use crate::chat::{message_line, ChatLine};
 use crate::error::AppResult;
 use crate::state::AppState;
 use domain::chat::{ClientId, MessageBody};
-use store::chat::{ChatItem, NewMessage, Posted, Sender};
+use std::sync::Arc;
+use store::chat::{NewMessage, Posted, Sender};
 use store::support::SupportSession;
 
 /// What became of a message sent.
 pub enum Sent {
-    /// Stored (now, or before under the same client id): its number.
-    Stored(ChatItem),
+    /// Stored (now, or before under the same client id): its line.
+    Stored(ChatLine),
     /// The session has ended: nothing stored.
     Closed,
 }
@@ -35,10 +37,11 @@ pub async fn send(
     Ok(
         match state.store.post_message(&message, state.now()).await? {
             Posted::New(item) => {
-                state.announce_message(session.org_id, session.id);
-                Sent::Stored(item)
+                let line = Arc::new(message_line(item));
+                state.announce_message(session.org_id, session.id, line.clone());
+                Sent::Stored((*line).clone())
             }
-            Posted::Again(item) => Sent::Stored(item),
+            Posted::Again(item) => Sent::Stored(message_line(item)),
             Posted::Closed => Sent::Closed,
         },
     )

@@ -37,6 +37,11 @@ pub struct Announcement {
     pub kind: String,
     pub session: Option<SessionId>,
     pub topics: Vec<Topic>,
+    /// A chat message's line, as committed, for readers on this node: they show it without
+    /// reading it back when it is the next one they expect (decision 0011). Never sent to
+    /// other nodes: theirs read it from the database.
+    #[serde(skip)]
+    pub line: Option<Arc<crate::chat::ChatLine>>,
 }
 
 pub trait EventBus: Send + Sync + 'static {

@@ -197,6 +197,7 @@ impl Intake {
                     kind: event.kind,
                     session: event.session_id.map(SessionId),
                     topics: vec![Topic::Org { org }],
+                    line: None,
                 });
             }
         }

@@ -85,16 +85,19 @@ pub async fn live(
     )
 }
 
-/// Send the lines after `*after`; false when the socket is gone.
+/// Send the lines after `*after` (the announced one alone when it is the next); false when
+/// the socket is gone.
 async fn push(
     state: &AppState,
     me: &CurrentUser,
     id: SessionId,
     after: &mut i64,
+    announced: Option<&ChatLine>,
     socket: &mut WebSocket,
 ) -> bool {
     let org = me.user.org_id;
-    let Ok(lines) = lines_after(state, org, id, *after, CONSOLE_LANGUAGE).await else {
+    let next = crate::chat::next_lines(state, org, id, *after, announced, CONSOLE_LANGUAGE);
+    let Ok(lines) = next.await else {
         return true;
     };
     if let Some(last) = lines.last() {
@@ -118,7 +121,7 @@ async fn serve(
     // Subscribe before the first read, so nothing falls between the two.
     let mut subscription = state.hub().subscribe(topics);
     let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.heartbeat_secs));
-    let mut open = push(&state, &me, id, &mut after, &mut socket).await;
+    let mut open = push(&state, &me, id, &mut after, None, &mut socket).await;
     while open {
         tokio::select! {
             heard = subscription.recv() => match heard {
@@ -130,7 +133,8 @@ async fn serve(
                     if a.kind != crate::bus::MESSAGE {
                         open = my_session(&state, &me, id).await.is_ok();
                     }
-                    open = open && push(&state, &me, id, &mut after, &mut socket).await;
+                    let line = a.line.as_deref();
+                    open = open && push(&state, &me, id, &mut after, line, &mut socket).await;
                 }
                 Some(_) => {}
                 None => open = false,
@@ -139,7 +143,7 @@ async fn serve(
                 Beat::Silent => open = false,
                 Beat::Ping => {
                     open = socket.send(Message::Ping(Vec::new().into())).await.is_ok()
-                        && push(&state, &me, id, &mut after, &mut socket).await;
+                        && push(&state, &me, id, &mut after, None, &mut socket).await;
                 }
             },
             incoming = socket.recv() => match incoming {

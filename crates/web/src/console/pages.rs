@@ -161,9 +161,10 @@ pub async fn current_session(
     let last_seq = lines.last().map_or(0, |l| l.seq);
     let client_id = crate::chat::new_client_id();
     let open = session.state != domain::session::Status::Ended;
+    let survey = state.store.survey(org, id).await?;
     Ok(context! {
         session, participants, events, owner, fields, colleagues, teams, is_owner,
-        lines, last_seq, client_id => client_id.as_str(), chat_open => open,
+        lines, last_seq, client_id => client_id.as_str(), chat_open => open, survey,
     })
 }
 

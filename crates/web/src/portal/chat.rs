@@ -1,7 +1,7 @@
 //! The customer's side of the chat, on the waiting page: send a message, and read what
 //! followed a number (the polling fallback; the page's socket pushes the same lines).
 
-use super::waiting::{session_for, show_with};
+use super::waiting::{session_for, show_with, Typed};
 use crate::chat::{json_answer, lines_after, send_form, wants_json, After, ChatLine, SendForm};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::AppResult;
@@ -12,6 +12,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
+use serde::{Deserialize, Serialize};
 use store::chat::Sender;
 
 pub async fn send(
@@ -36,17 +37,12 @@ pub async fn send(
         Err(error) => {
             let mut errors = FieldErrors::default();
             errors.add_message("body", error);
-            let outcome = Outcome::invalid(errors);
-            show_with(
-                &state,
-                lang,
-                &csrf,
-                &session,
-                &capability,
-                &form.value,
-                outcome,
-            )
-            .await
+            let typed = Typed {
+                chat: Some(&form.value),
+                outcome: Some(Outcome::invalid(errors)),
+                ..Typed::default()
+            };
+            show_with(&state, lang, &csrf, &session, &capability, typed).await
         }
     }
 }
@@ -61,4 +57,67 @@ pub async fn read(
     let session = session_for(&state, &capability).await?;
     let lines = lines_after(&state, session.org_id, session.id, after.after, lang).await?;
     Ok(Json(lines))
+}
+
+/// The conversation as a plain-text download.
+pub async fn transcript(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    Path(capability): Path<String>,
+) -> AppResult<Response> {
+    let session = session_for(&state, &capability).await?;
+    let text = crate::chat::transcript(&state, &session, lang).await?;
+    let disposition = format!("attachment; filename=\"transcript-{}.txt\"", session.id);
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/plain; charset=utf-8".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+        ],
+        text,
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, Serialize, Default)]
+pub struct SurveyForm {
+    #[serde(default)]
+    pub rating: String,
+    #[serde(default)]
+    pub comment: String,
+}
+
+/// The exit survey: a rating and a comment, once, after the session ended.
+pub async fn survey(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    Path(capability): Path<String>,
+    form: CsrfForm<SurveyForm>,
+) -> AppResult<Response> {
+    let session = session_for(&state, &capability).await?;
+    let f = &form.value;
+    let mut errors = FieldErrors::default();
+    let rating = domain::chat::parse_rating(&f.rating)
+        .map_err(|err| errors.add_message("rating", super::error_text(&state.catalog, lang, err)))
+        .ok();
+    let comment = domain::chat::parse_comment(&f.comment)
+        .map_err(|err| errors.add_message("comment", super::error_text(&state.catalog, lang, err)))
+        .ok();
+    if let (Some(rating), Some(comment)) = (rating, comment) {
+        let (org, id, now) = (session.org_id, session.id, state.now());
+        state
+            .store
+            .save_survey(org, id, rating, comment.as_deref(), now)
+            .await?;
+        return Ok(Redirect::to(&crate::paths::waiting(&capability)).into_response());
+    }
+    let typed = Typed {
+        survey: Some(f),
+        outcome: Some(Outcome::invalid(errors)),
+        ..Typed::default()
+    };
+    show_with(&state, lang, &csrf, &session, &capability, typed).await
 }

@@ -51,6 +51,8 @@ pub fn router() -> Router<AppState> {
         .route("/s/{capability}/ws", get(waiting::live))
         .route("/s/{capability}/cancel", post(waiting::cancel))
         .route("/s/{capability}/messages", get(chat::read).post(chat::send))
+        .route("/s/{capability}/transcript", get(chat::transcript))
+        .route("/s/{capability}/survey", post(chat::survey))
 }
 
 /// A field error in the visitor's language.

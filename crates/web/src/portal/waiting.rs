@@ -18,6 +18,7 @@ use domain::UserId;
 use domain::{Language, SiteId};
 use minijinja::context;
 use serde::Serialize;
+use std::sync::Arc;
 use std::time::Duration;
 use store::support::SupportSession;
 
@@ -138,29 +139,26 @@ pub async fn show(
     Path(capability): Path<String>,
 ) -> AppResult<Response> {
     let session = session_for(&state, &capability).await?;
-    let typed = crate::chat::SendForm::default();
-    show_with(
-        &state,
-        lang,
-        &csrf,
-        &session,
-        &capability,
-        &typed,
-        crate::forms::Outcome::fresh(),
-    )
-    .await
+    show_with(&state, lang, &csrf, &session, &capability, Typed::default()).await
 }
 
-/// The page: how things stand, and the conversation so far with its form (`typed` and
-/// `outcome`: what was typed and why it was refused, when it was).
+/// What the customer typed into the page's forms, and why it was refused (when it was).
+#[derive(Default)]
+pub(super) struct Typed<'a> {
+    pub chat: Option<&'a crate::chat::SendForm>,
+    pub survey: Option<&'a super::chat::SurveyForm>,
+    pub outcome: Option<crate::forms::Outcome>,
+}
+
+/// The page: how things stand, the conversation so far with its form, and at the end the
+/// transcript and the survey (once, when the site asks for one).
 pub(super) async fn show_with(
     state: &AppState,
     lang: Language,
     csrf: &str,
     session: &SupportSession,
     capability: &str,
-    typed: &crate::chat::SendForm,
-    outcome: crate::forms::Outcome,
+    typed: Typed<'_>,
 ) -> AppResult<Response> {
     // The site the session came through, for its look.
     let site = session.site_id.map(SiteId);
@@ -169,10 +167,19 @@ pub(super) async fn show_with(
     let lines = crate::chat::lines_after(state, session.org_id, session.id, 0, lang).await?;
     let last_seq = lines.last().map_or(0, |l| l.seq);
     let client_id = crate::chat::new_client_id();
+    let survey_state = match portal.site.settings.survey {
+        false => "off",
+        true => match state.store.survey(session.org_id, session.id).await? {
+            Some(_) => "done",
+            None => "ask",
+        },
+    };
+    let outcome = typed.outcome.unwrap_or_else(crate::forms::Outcome::fresh);
     let ctx = context! {
         wait => &view, capability, customer_name => &session.customer_name,
         cancelled => session.outcome.as_deref() == Some(SessionOutcome::Abandoned.as_str()),
-        lines, last_seq, client_id => client_id.as_str(), typed, errors => &outcome.errors,
+        lines, last_seq, client_id => client_id.as_str(), typed => typed.chat,
+        survey => typed.survey, survey_state, errors => &outcome.errors,
         ..portal.context(csrf, false)
     };
     let html = state.templates.page("portal/waiting.html", ctx)?;
@@ -258,16 +265,17 @@ struct Page {
     chat_after: i64,
 }
 
-/// Send the chat lines after `page.chat_after`, if any; false when the socket is gone.
+/// Send the chat lines after `page.chat_after` (the announced one alone when it is the next),
+/// if any; false when the socket is gone.
 async fn push_chat(
     state: &AppState,
     session: &SupportSession,
     page: &mut Page,
+    announced: Option<&crate::chat::ChatLine>,
     socket: &mut axum::extract::ws::WebSocket,
 ) -> bool {
-    let (org, id) = (session.org_id, session.id);
-    let Ok(lines) = crate::chat::lines_after(state, org, id, page.chat_after, page.lang).await
-    else {
+    let (org, id, after, lang) = (session.org_id, session.id, page.chat_after, page.lang);
+    let Ok(lines) = crate::chat::next_lines(state, org, id, after, announced, lang).await else {
         return true;
     };
     if let Some(last) = lines.last() {
@@ -297,10 +305,12 @@ async fn push_views(
     let mut rep = None;
     let mut last_sent: Option<WaitView> = None;
     let (mut reread, mut changed, mut chat_due) = (false, true, true);
+    let mut announced: Option<Arc<crate::chat::ChatLine>> = None;
     loop {
         if chat_due {
             chat_due = false;
-            if !push_chat(&state, &session, &mut page, &mut socket).await {
+            let line = announced.take();
+            if !push_chat(&state, &session, &mut page, line.as_deref(), &mut socket).await {
                 break;
             }
         }
@@ -341,7 +351,8 @@ async fn push_views(
         tokio::select! {
             heard = subscription.recv() => match heard {
                 Some((announcement, _)) if announcement.kind == crate::bus::MESSAGE => {
-                    // A message changes the conversation only.
+                    // A message changes the conversation only; this node's carry their line.
+                    announced = announcement.line.clone();
                     chat_due = true;
                 }
                 Some((announcement, _)) => {

@@ -151,6 +151,7 @@ mod tests {
             kind: "accepted".into(),
             session: Some(SessionId(5)),
             topics,
+            line: None,
         }
     }
 

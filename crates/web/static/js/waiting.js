@@ -58,6 +58,8 @@ function show(status) {
     box.replaceChildren(heading("session-ended", box.dataset.endedText));
     leave.hidden = true;
     again.hidden = false;
+    const survey = document.querySelector("[data-testid='survey']");
+    if (survey) survey.hidden = false;
     if (chat) chat.close();
   }
   state = status.state;
