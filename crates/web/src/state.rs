@@ -152,14 +152,18 @@ impl AppState {
         &self,
         org: domain::OrgId,
         session: domain::SessionId,
+        owner: Option<domain::UserId>,
         line: Arc<crate::chat::ChatLine>,
     ) {
+        // The owner's console marks the session's tab unread when its chat is not the one open.
+        let mut topics = vec![Topic::Session { session }];
+        topics.extend(owner.map(|rep| Topic::Rep { rep }));
         self.bus.publish(Announcement {
             org,
             seq: 0,
             kind: crate::bus::MESSAGE.to_owned(),
             session: Some(session),
-            topics: vec![Topic::Session { session }],
+            topics,
             line: Some(line),
         });
     }

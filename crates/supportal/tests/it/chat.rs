@@ -332,7 +332,16 @@ async fn the_customer_keeps_the_transcript_and_rates_the_session(backend: Backen
     let id = session.0;
     let riley = rep(&p.app, "riley@acme.test").await;
     accept(&riley, id).await;
+    // The owner's console hears of each message (its tab shows it unread).
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let latest = p.app.store.latest_event_seq(p.org).await.unwrap();
+    let mut console = crate::console::console_socket(&p.app, &cookie, latest).await;
+    assert_eq!(next_frame(&mut console).await["type"], "ready");
     customer_says(&p.app, &waiting, "Hello <b>there</b>", "c-1").await;
+    assert_eq!(
+        next_frame(&mut console).await,
+        serde_json::json!({ "type": "message", "v": 1, "session": id })
+    );
     rep_says(&riley, id, "Hi Cleo", "r-1").await;
     let (_, page) = p.app.get_text(&waiting).await;
     assert!(

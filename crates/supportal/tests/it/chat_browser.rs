@@ -89,6 +89,40 @@ async fn a_customer_and_a_rep_chat_in_the_same_window() {
     customer.click("chat-send").await;
     shows_line(&riley, "Done, thanks").await;
 
+    // A second chat, taken while the first is open: its messages mark its tab unread.
+    let (second, second_waiting) = p.contact_request("Zoe").await;
+    let riley_elsewhere = crate::console::rep(&p.app, "riley@acme.test").await;
+    let accept = format!("/console/sessions/{}/accept", second.0);
+    riley_elsewhere.submit("/console", &accept, &[]).await;
+    riley.client.refresh().await.unwrap();
+    riley.wait_for("[data-testid='chat-log']").await;
+    let badge = format!(
+        "[data-testid='unread-badge'][data-session-id='{}']",
+        second.0
+    );
+    assert!(!riley.wait_for(&badge).await.is_displayed().await.unwrap());
+    let zoe = p.app.other_browser();
+    let (_, page) = zoe.get_text(&second_waiting).await;
+    let csrf = crate::helpers::csrf_in(&page);
+    let body = [("csrf", csrf.as_str()), ("body", "Are you there?")];
+    let sent = zoe
+        .client
+        .post(zoe.url(&format!("{second_waiting}/messages")))
+        .form(&body)
+        .send()
+        .await
+        .unwrap();
+    assert!(sent.status().is_redirection() || sent.status().is_success());
+    let mut shown = false;
+    for _ in 0..50 {
+        if riley.wait_for(&badge).await.is_displayed().await.unwrap() {
+            shown = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(shown, "the other chat's tab is marked unread");
+
     // A reload shows the whole conversation once.
     customer.client.refresh().await.unwrap();
     shows_line(&customer, "Done, thanks").await;

@@ -38,7 +38,8 @@ pub async fn send(
         match state.store.post_message(&message, state.now()).await? {
             Posted::New(item) => {
                 let line = Arc::new(message_line(item));
-                state.announce_message(session.org_id, session.id, line.clone());
+                let owner = session.owner_user_id.map(domain::UserId);
+                state.announce_message(session.org_id, session.id, owner, line.clone());
                 Sent::Stored((*line).clone())
             }
             Posted::Again(item) => Sent::Stored(message_line(item)),

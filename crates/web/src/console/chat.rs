@@ -128,7 +128,7 @@ async fn serve(
                 Some((a, _)) if a.kind == crate::bus::SIGNED_OUT => {
                     open = me.still_signed_in(&state).await;
                 }
-                Some((a, _)) if a.session == Some(id) || a.kind == crate::bus::MESSAGE => {
+                Some((a, _)) if a.session == Some(id) => {
                     // A change to the session may have taken it from this rep (transferred).
                     if a.kind != crate::bus::MESSAGE {
                         open = my_session(&state, &me, id).await.is_ok();

@@ -34,6 +34,8 @@ enum ToConsole<'a> {
     },
     /// Caught up: everything up to `seq` was sent.
     Ready { v: u8, seq: i64 },
+    /// A chat message arrived in one of the rep's sessions (its tab shows it as unread).
+    Message { v: u8, session: i64 },
 }
 
 pub async fn connect(
@@ -120,6 +122,11 @@ async fn serve(state: AppState, me: CurrentUser, after: i64, mut socket: WebSock
                 Some((a, _)) if a.kind == crate::bus::SIGNED_OUT => {
                     // Some of this rep's sign-ins ended: close if this socket's was one.
                     open = me.still_signed_in(&state).await;
+                }
+                Some((a, _)) if a.kind == crate::bus::MESSAGE => {
+                    if let Some(session) = a.session {
+                        open = send(&mut socket, &ToConsole::Message { v: 1, session: session.0 }).await;
+                    }
                 }
                 // Too slow to keep up: catch up from the log instead.
                 Some((_, true)) => match replay(&state, &mut socket, org, last).await {

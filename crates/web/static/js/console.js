@@ -48,6 +48,18 @@ async function refresh() {
   if (arrivals.length > 0) announceArrivals(arrivals.length);
 }
 
+// A message in one of the rep's sessions: its tab is marked unless its chat is the one open,
+// and a sound plays when the console is in the background.
+function chatArrived(session) {
+  const open = document.getElementById("chat");
+  const openSession = document.querySelector("[data-testid='session-panel']")?.dataset.sessionId;
+  if (!open || String(session) !== openSession) {
+    const badge = document.querySelector(`[data-testid='unread-badge'][data-session-id='${session}']`);
+    if (badge) badge.hidden = false;
+  }
+  if (document.hidden) beep();
+}
+
 function scheduleRefresh() {
   // Several events in a burst cause one fetch.
   if (refreshTimer === null) refreshTimer = setTimeout(refresh, 100);
@@ -63,6 +75,10 @@ function connect() {
   socket.addEventListener("message", (message) => {
     const event = JSON.parse(message.data);
     if (event.v !== 1) return;
+    if (event.type === "message") {
+      chatArrived(event.session);
+      return;
+    }
     lastSeq = Math.max(lastSeq, event.seq);
     scheduleRefresh();
   });
