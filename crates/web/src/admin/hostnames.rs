@@ -1,7 +1,7 @@
 //! Hostname claims: an organization's admin proves a hostname by a DNS record the server looks
 //! up ("Check now"), or the instance admin approves it. The instance's own host is reserved.
 
-use super::sites::{find, render_site, SiteForm};
+use super::sites::{find, render_site};
 use crate::csrf::CsrfForm;
 use crate::error::{AppError, AppResult};
 use crate::extract::{AdminUser, InstanceAdmin};
@@ -12,6 +12,7 @@ use axum::extract::{Path, State};
 use axum::response::Response;
 use domain::{OrgId, SiteId};
 use serde::{Deserialize, Serialize};
+use store::sites::HostnameClaim;
 
 /// A claim as the site page shows it: the record to add while it is pending.
 #[derive(Serialize)]
@@ -22,17 +23,16 @@ pub struct ClaimView {
     record_value: String,
 }
 
-pub async fn claim_views(state: &AppState, site: SiteId) -> AppResult<Vec<ClaimView>> {
-    let claims = state.store.site_hostnames(site).await?;
-    Ok(claims
-        .into_iter()
+pub fn claim_views(claims: &[HostnameClaim]) -> Vec<ClaimView> {
+    claims
+        .iter()
         .map(|c| ClaimView {
             verified: c.verified(),
             record_name: record_name(&c.hostname),
             record_value: record_value(&c.challenge),
-            hostname: c.hostname,
+            hostname: c.hostname.clone(),
         })
-        .collect())
+        .collect()
 }
 
 /// The host people reach this instance by (and its global key page): no site may claim it.
@@ -115,16 +115,7 @@ pub async fn check(
             Outcome::invalid(errors)
         }
     };
-    let checked = super::sites::Checked::of(&site);
-    render_site(
-        &state,
-        &me,
-        &site,
-        &SiteForm::of(&site, &claims),
-        &checked,
-        outcome,
-    )
-    .await
+    render_site(&state, &me, &site, None, outcome).await
 }
 
 /// Prove a claim; false when another site proved the hostname first.

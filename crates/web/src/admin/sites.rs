@@ -121,7 +121,7 @@ fn mode_name(mode: FieldMode) -> String {
 }
 
 impl SiteForm {
-    pub(super) fn of(site: &SiteRecord, hostnames: &[HostnameClaim]) -> SiteForm {
+    fn of(site: &SiteRecord, hostnames: &[HostnameClaim]) -> SiteForm {
         let s = &site.settings;
         let mut texts = std::collections::BTreeMap::new();
         for (field, values) in [
@@ -177,7 +177,7 @@ pub(super) struct Checked {
 }
 
 impl Checked {
-    pub(super) fn of(site: &SiteRecord) -> Checked {
+    fn of(site: &SiteRecord) -> Checked {
         let s = &site.settings;
         Checked {
             methods: s.methods.iter().map(|m| m.as_str().to_owned()).collect(),
@@ -274,14 +274,26 @@ pub(super) async fn find(state: &AppState, me: &AdminUser, id: &str) -> AppResul
         .ok_or(AppError::NotFound)
 }
 
+/// The site's page: the form as typed (`typed`, after a refusal) or as saved, its hostname
+/// claims with the record each still needs, the outcome above.
 pub(super) async fn render_site(
     state: &AppState,
     me: &AdminUser,
     site: &SiteRecord,
-    form: &SiteForm,
-    checked: &Checked,
+    typed: Option<(&SiteForm, &Checked)>,
     outcome: Outcome,
 ) -> AppResult<Response> {
+    let hostnames = state.store.site_hostnames(site.id).await?;
+    let (saved_form, saved_checked);
+    let (form, checked) = match typed {
+        Some(typed) => typed,
+        None => {
+            saved_form = SiteForm::of(site, &hostnames);
+            saved_checked = Checked::of(site);
+            (&saved_form, &saved_checked)
+        }
+    };
+    let claims = super::hostnames::claim_views(&hostnames);
     let teams = state.store.teams(me.org_id()).await?;
     let issue_types = state.store.issue_types(me.org_id()).await?;
     let methods: Vec<(&str, &str)> = vec![
@@ -294,7 +306,6 @@ pub(super) async fn render_site(
     let languages = crate::i18n::languages();
     let org = own_organization(state, me).await?;
     let has_logo = state.store.has_site_logo(site.id).await?;
-    let claims = super::hostnames::claim_views(state, site.id).await?;
     let extra = context! {
         site, form, claims, method_choices => methods, teams, issue_types, languages, has_logo, org_name => org.name,
         checked_methods => &checked.methods, checked_teams => &checked.teams, checked_issue_types => &checked.issue_types,
@@ -309,16 +320,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> AppResult<Response> {
     let site = find(&state, &me, &id).await?;
-    let hostnames = state.store.site_hostnames(site.id).await?;
-    render_site(
-        &state,
-        &me,
-        &site,
-        &SiteForm::of(&site, &hostnames),
-        &Checked::of(&site),
-        Outcome::fresh(),
-    )
-    .await
+    render_site(&state, &me, &site, None, Outcome::fresh()).await
 }
 
 pub async fn update(
@@ -343,7 +345,14 @@ pub async fn update(
     let (Some(name), Some(slug), Some(hostnames), true) =
         (name, slug, hostnames, errors.is_empty())
     else {
-        return render_site(&state, &me, &site, f, &checked, Outcome::invalid(errors)).await;
+        return render_site(
+            &state,
+            &me,
+            &site,
+            Some((f, &checked)),
+            Outcome::invalid(errors),
+        )
+        .await;
     };
     if let Err(err) = state
         .store
@@ -354,7 +363,14 @@ pub async fn update(
             return Err(err.into());
         };
         errors.add("slug", FieldError::Taken);
-        return render_site(&state, &me, &site, f, &checked, Outcome::invalid(errors)).await;
+        return render_site(
+            &state,
+            &me,
+            &site,
+            Some((f, &checked)),
+            Outcome::invalid(errors),
+        )
+        .await;
     }
     if let Err(err) = state
         .store
@@ -370,20 +386,18 @@ pub async fn update(
             "hostnames",
             "One of these hostnames already belongs to another site.",
         );
-        return render_site(&state, &me, &site, f, &checked, Outcome::invalid(errors)).await;
+        return render_site(
+            &state,
+            &me,
+            &site,
+            Some((f, &checked)),
+            Outcome::invalid(errors),
+        )
+        .await;
     }
     me.audit(&state, "site.updated", slug.as_str()).await?;
     let site = find(&state, &me, &id).await?;
-    let hostnames = state.store.site_hostnames(site.id).await?;
-    render_site(
-        &state,
-        &me,
-        &site,
-        &SiteForm::of(&site, &hostnames),
-        &Checked::of(&site),
-        Outcome::done("Saved."),
-    )
-    .await
+    render_site(&state, &me, &site, None, Outcome::done("Saved.")).await
 }
 
 /// Logo upload: PNG, JPEG, GIF or WebP up to 256 KiB (checked by content, not by name).
@@ -394,7 +408,6 @@ pub async fn upload_logo(
     upload: CsrfMultipart,
 ) -> AppResult<Response> {
     let site = find(&state, &me, &id).await?;
-    let hostnames = state.store.site_hostnames(site.id).await?;
     let mut errors = FieldErrors::default();
     match upload.file("logo") {
         None => errors.add("logo", FieldError::Required),
@@ -408,28 +421,13 @@ pub async fn upload_logo(
                     .set_site_logo(me.org_id(), site.id, content_type, &file.bytes)
                     .await?;
                 me.audit(&state, "site.logo", &site.slug).await?;
-                return render_site(
-                    &state,
-                    &me,
-                    &site,
-                    &SiteForm::of(&site, &hostnames),
-                    &Checked::of(&site),
-                    Outcome::done("Logo saved."),
-                )
-                .await;
+                let saved = Outcome::done("Logo saved.");
+                return render_site(&state, &me, &site, None, saved).await;
             }
             None => errors.add_message("logo", "Upload a PNG, JPEG, GIF or WebP image."),
         },
     }
-    render_site(
-        &state,
-        &me,
-        &site,
-        &SiteForm::of(&site, &hostnames),
-        &Checked::of(&site),
-        Outcome::invalid(errors),
-    )
-    .await
+    render_site(&state, &me, &site, None, Outcome::invalid(errors)).await
 }
 
 fn image_type(bytes: &[u8]) -> Option<&'static str> {
