@@ -57,10 +57,15 @@ pub fn guess_odds(digits: usize, guesses: u64) -> f64 {
 /// take at most `failed_per_hour` wrong keys an hour: always from the default length on; shorter
 /// keys only with a validity short enough to keep within `SAFE_ODDS`.
 pub fn validity_allowed(digits: usize, minutes: i64, failed_per_hour: u64) -> bool {
-    let guesses = failed_per_hour
-        .saturating_mul(minutes.max(0) as u64)
-        .div_ceil(60);
+    let guesses = guesses_within(failed_per_hour, minutes);
     digits >= DEFAULT_DIGITS || guess_odds(digits, guesses) <= SAFE_ODDS
+}
+
+/// The most wrong keys the limits let through in `minutes`, at `failed_per_hour`.
+pub fn guesses_within(failed_per_hour: u64, minutes: i64) -> u64 {
+    failed_per_hour
+        .saturating_mul(minutes.max(0) as u64)
+        .div_ceil(60)
 }
 
 /// "1 in 20,834" for a chance (rounded to a whole "1 in N"; "certain" at 1).

@@ -34,7 +34,7 @@ struct Odds {
 
 fn odds(state: &AppState, digits: usize, minutes: i64) -> Odds {
     let per_hour = state.config.failed_keys_per_org_per_hour;
-    let over = |minutes: i64| u64::from(per_hour) * minutes.max(0) as u64 / 60;
+    let over = |minutes| session_key::guesses_within(u64::from(per_hour), minutes);
     Odds {
         per_key: session_key::one_in(session_key::guess_odds(digits, over(minutes))),
         per_day: session_key::one_in(session_key::guess_odds(digits, over(24 * 60))),
