@@ -20,6 +20,16 @@ pub struct Shared {
     pub prefix: String,
 }
 
+impl Shared {
+    /// The same connection for the counts named `name`, under their own prefix.
+    pub fn under(&self, name: &str) -> Shared {
+        Shared {
+            redis: self.redis.clone(),
+            prefix: format!("{}:{name}", self.prefix),
+        }
+    }
+}
+
 /// At most `n` attempts a period per key (bursts up to `n`).
 pub struct Limiter<K: Hash + Eq + Clone> {
     limiter: DefaultKeyedRateLimiter<K>,
@@ -113,17 +123,12 @@ pub struct LoginLimiter {
 
 impl LoginLimiter {
     /// `shared`: the Redis connection and key prefix when limits are shared between nodes.
-    pub fn new(config: &WebConfig, shared: Option<&Shared>) -> Self {
-        let under = |name: &str| {
-            shared.map(|s| Shared {
-                redis: s.redis.clone(),
-                prefix: format!("{}:{name}", s.prefix),
-            })
-        };
+    /// `shared`: where each of its counts lives between nodes, by name (None: on this node).
+    pub fn new(config: &WebConfig, shared: impl Fn(&str) -> Option<Shared>) -> Self {
         LoginLimiter {
             per_ip: Limiter::per_minute(config.login_attempts_per_ip_per_minute)
-                .shared(under("login-ip")),
-            lockout: Lockout::new(config.login_lockout, under("login-failures")),
+                .shared(shared("login-ip")),
+            lockout: Lockout::new(config.login_lockout, shared("login-failures")),
         }
     }
 

@@ -86,17 +86,12 @@ impl AppState {
             }
             None => (Arc::new(InProcessBus::new(intake)), None),
         };
-        let under = |name: &str| {
-            limits.as_ref().map(|s| crate::rate_limit::Shared {
-                redis: s.redis.clone(),
-                prefix: format!("{}:{name}", s.prefix),
-            })
-        };
+        let under = |name: &str| limits.as_ref().map(|s| s.under(name));
         let (key_limits, lobby_limits) = (under("key-ip"), under("lobby-ip"));
         let sockets_per_address =
             crate::realtime::per_address::SocketsPerAddress::new(config.sockets_per_ip);
         Ok(AppState(Arc::new(Parts {
-            login_limiter: Arc::new(LoginLimiter::new(&config, limits.as_ref())),
+            login_limiter: Arc::new(LoginLimiter::new(&config, under)),
             key_limiter: Arc::new(
                 Limiter::per_minute(config.key_attempts_per_ip_per_minute).shared(key_limits),
             ),
