@@ -13,6 +13,7 @@ use domain::chat::{ClientId, MessageBody};
 use domain::session::{Outcome, SessionEvent};
 use domain::{Language, OrgId, SessionId, UserId};
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use store::chat::{ChatItem, Sender};
 use store::support::SupportSession;
 
@@ -44,8 +45,10 @@ pub async fn lines_after(
 ) -> AppResult<Vec<ChatLine>> {
     let items = state.store.chat_after(org, session, after, PAGE).await?;
     let mut lines = Vec::with_capacity(items.len());
+    // Reps named in system lines, each read once however many lines name them.
+    let mut names = HashMap::new();
     for item in items {
-        if let Some(line) = line_of(state, org, item, lang).await? {
+        if let Some(line) = line_of(state, org, item, lang, &mut names).await? {
             lines.push(line);
         }
     }
@@ -88,6 +91,7 @@ async fn line_of(
     org: OrgId,
     item: ChatItem,
     lang: Language,
+    names: &mut HashMap<UserId, String>,
 ) -> AppResult<Option<ChatLine>> {
     if item.kind == "message" {
         return Ok(Some(message_line(item)));
@@ -95,13 +99,11 @@ async fn line_of(
     let Ok(event) = serde_json::from_str::<SessionEvent>(&item.body) else {
         return Ok(None);
     };
-    let name_of = |rep: UserId| async move {
-        let user = state.store.user(org, rep).await?;
-        AppResult::Ok(user.map(|u| u.display_name).unwrap_or_default())
-    };
     let (key, name) = match event {
-        SessionEvent::Accepted { rep } => ("chat.joined", name_of(rep).await?),
-        SessionEvent::Invited { rep, .. } => ("chat.invited", name_of(rep).await?),
+        SessionEvent::Accepted { rep } => ("chat.joined", name_of(state, org, rep, names).await?),
+        SessionEvent::Invited { rep, .. } => {
+            ("chat.invited", name_of(state, org, rep, names).await?)
+        }
         SessionEvent::Requeued { .. } => ("chat.transferred", String::new()),
         SessionEvent::Ended {
             outcome: Outcome::Abandoned,
@@ -124,6 +126,22 @@ async fn line_of(
         text,
         at: item.created_at,
     }))
+}
+
+/// A rep's display name, read once per conversation read.
+async fn name_of(
+    state: &AppState,
+    org: OrgId,
+    rep: UserId,
+    names: &mut HashMap<UserId, String>,
+) -> AppResult<String> {
+    if let Some(name) = names.get(&rep) {
+        return Ok(name.clone());
+    }
+    let user = state.store.user(org, rep).await?;
+    let name = user.map(|u| u.display_name).unwrap_or_default();
+    names.insert(rep, name.clone());
+    Ok(name)
 }
 
 /// The chat form as sent: the text, and the id its sender gave it.
