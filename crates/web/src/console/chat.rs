@@ -3,6 +3,7 @@
 //! invited reps get in; a socket closes when its rep leaves the session or their sign-in ends.
 
 use super::pages::{current_session, my_session, render_console};
+use super::CONSOLE_LANGUAGE;
 use crate::chat::{json_answer, lines_after, send_form, wants_json, After, ChatLine, SendForm};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{AppError, AppResult};
@@ -16,12 +17,9 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use domain::realtime::Topic;
-use domain::{Language, SessionId};
+use domain::SessionId;
 use std::time::Duration;
 use store::chat::Sender;
-
-/// The console is English until staff pages are translated (issue 13).
-const CONSOLE_LANGUAGE: Language = Language::En;
 
 fn session_id(raw: &str) -> AppResult<SessionId> {
     raw.parse().map_err(|_| AppError::NotFound)

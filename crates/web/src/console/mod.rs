@@ -9,6 +9,9 @@ pub use pages::render;
 mod ws;
 
 use crate::state::AppState;
+
+/// The console is English until staff pages are translated (issue 13).
+const CONSOLE_LANGUAGE: domain::Language = domain::Language::En;
 use axum::routing::{get, post};
 use axum::Router;
 
