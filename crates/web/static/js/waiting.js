@@ -37,6 +37,13 @@ function heading(testid, text) {
   return title;
 }
 
+// The heading changes only when what it says does: views arrive again with the same news
+// (a heartbeat, a message), and replacing it each time would re-announce it to screen readers.
+function showHeading(testid, text) {
+  const current = box.querySelector(`[data-testid='${testid}']`);
+  if (!current || current.textContent !== text) box.replaceChildren(heading(testid, text));
+}
+
 function show(status) {
   showNotices(status.notices);
   if (status.state === "waiting") {
@@ -52,10 +59,10 @@ function show(status) {
     return;
   }
   if (status.state === "active") {
-    box.replaceChildren(heading("session-taken", box.dataset.takenText.replace("{rep}", status.rep_name || "")));
+    showHeading("session-taken", box.dataset.takenText.replace("{rep}", status.rep_name || ""));
     leave.hidden = false;
   } else {
-    box.replaceChildren(heading("session-ended", box.dataset.endedText));
+    showHeading("session-ended", box.dataset.endedText);
     leave.hidden = true;
     again.hidden = false;
     const survey = document.querySelector("[data-testid='survey']");
