@@ -81,6 +81,15 @@ impl Browser {
         panic!("chromedriver did not start a browser: {last_error:?}");
     }
 
+    /// As a customer on `base`'s help site, press the contact button as `name` and wait on the
+    /// waiting page.
+    pub async fn ask_with_contact_button(&self, base: &str, name: &str) {
+        self.client.goto(&format!("{base}/p/help")).await.unwrap();
+        self.fill("customer-name", name).await;
+        self.click("contact-button").await;
+        self.wait_for("[data-testid='queue-position']").await;
+    }
+
     /// Wait for an element to appear (pages and scripts take a moment).
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         self.client

@@ -33,15 +33,9 @@ async fn a_customer_and_a_rep_chat_in_the_same_window() {
     let base = p.app.address.clone();
     let (customer, riley) = (Browser::start().await, Browser::start().await);
 
-    customer
-        .client
-        .goto(&format!("{base}/p/help"))
-        .await
-        .unwrap();
-    customer.fill("customer-name", "Quinn").await;
-    customer.click("contact-button").await;
-    customer.wait_for("[data-testid='queue-position']").await;
+    customer.ask_with_contact_button(&base, "Quinn").await;
     let waiting_url = customer.client.current_url().await.unwrap();
+    let first = p.session_at(waiting_url.path()).await.id;
     // Written while waiting: the rep who takes the request reads it.
     customer
         .fill("chat-input", "My printer <b>smokes</b>")
@@ -102,17 +96,11 @@ async fn a_customer_and_a_rep_chat_in_the_same_window() {
     );
     assert!(!riley.wait_for(&badge).await.is_displayed().await.unwrap());
     let zoe = p.app.other_browser();
-    let (_, page) = zoe.get_text(&second_waiting).await;
-    let csrf = crate::helpers::csrf_in(&page);
-    let body = [("csrf", csrf.as_str()), ("body", "Are you there?")];
+    let send = format!("{second_waiting}/messages");
     let sent = zoe
-        .client
-        .post(zoe.url(&format!("{second_waiting}/messages")))
-        .form(&body)
-        .send()
-        .await
-        .unwrap();
-    assert!(sent.status().is_redirection() || sent.status().is_success());
+        .submit(&second_waiting, &send, &[("body", "Are you there?")])
+        .await;
+    assert!(sent.status().is_redirection());
     let mut shown = false;
     for _ in 0..50 {
         if riley.wait_for(&badge).await.is_displayed().await.unwrap() {
@@ -132,6 +120,48 @@ async fn a_customer_and_a_rep_chat_in_the_same_window() {
         1
     );
     customer.screenshot("chat").await;
+
+    // The rep ends the session: the customer's page shows the end without a reload, offers the
+    // transcript and the survey, and takes a rating.
+    customer
+        .client
+        .execute("window.stillThisPage = true; return null;", vec![])
+        .await
+        .unwrap();
+    riley.click("end-session").await;
+    assert_eq!(
+        customer.text_of("session-ended").await,
+        "This support session has ended."
+    );
+    let same_page = customer
+        .client
+        .execute("return window.stillThisPage === true;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(same_page, serde_json::json!(true), "no reload at the end");
+    let transcript = customer
+        .wait_for("[data-testid='transcript-download']")
+        .await
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    let text = p.app.get_text(&transcript).await.1;
+    assert!(text.contains("Quinn: Done, thanks"), "{text}");
+    customer
+        .wait_for("[data-testid='survey-rating'][value='5']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    customer.fill("survey-comment", "Fixed in minutes").await;
+    customer.click("survey-submit").await;
+    customer.wait_for("[data-testid='survey-thanks']").await;
+    let kept = p.app.store.survey(p.org, first).await.unwrap().unwrap();
+    assert_eq!(
+        (kept.rating, kept.comment.as_deref()),
+        (5, Some("Fixed in minutes"))
+    );
 
     for browser in [customer, riley] {
         browser.close().await;

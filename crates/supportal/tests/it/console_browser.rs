@@ -54,14 +54,7 @@ async fn a_new_request_reaches_both_consoles_live_and_only_one_rep_gets_it() {
     sign_in_to_console(&riley, &base, "riley@acme.test").await;
     sign_in_to_console(&sam, &base, "sam@acme.test").await;
 
-    customer
-        .client
-        .goto(&format!("{base}/p/help"))
-        .await
-        .unwrap();
-    customer.fill("customer-name", "Quinn").await;
-    customer.click("contact-button").await;
-    customer.wait_for("[data-testid='queue-position']").await;
+    customer.ask_with_contact_button(&base, "Quinn").await;
     let capability = customer
         .client
         .current_url()
