@@ -11,10 +11,9 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
-use domain::realtime::{SessionChange, Topic};
+use domain::realtime::Topic;
 use domain::session::Outcome as SessionOutcome;
 use domain::session::Status;
-use domain::UserId;
 use domain::{Language, SiteId};
 use minijinja::context;
 use serde::Serialize;
@@ -201,26 +200,10 @@ pub async fn cancel(
     _form: CsrfForm<NoFields>,
 ) -> AppResult<Response> {
     let session = session_for(&state, &capability).await?;
-    // Already taken or ended: nothing to cancel; the page shows how things stand.
-    let ended = state
-        .store
-        .end_session(
-            session.org_id,
-            session.id,
-            SessionOutcome::Abandoned,
-            None,
-            None,
-            state.now(),
-        )
-        .await?;
-    if let Some(seq) = ended {
-        let change = SessionChange {
-            queue: session.queue(),
-            reps: session.owner_user_id.map(UserId).into_iter().collect(),
-            ..SessionChange::default()
-        };
-        state.announce(session.org_id, seq, session.id, change);
-    }
+    // Cancelling while waiting or leaving the chat: the customer ends it. Already ended: nothing
+    // to do; the page shows how things stand.
+    let abandoned = SessionOutcome::Abandoned;
+    crate::app::sessions::end(&state, &session, abandoned, None, None).await?;
     Ok(Redirect::to(&crate::paths::waiting(&capability)).into_response())
 }
 
