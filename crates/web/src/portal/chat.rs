@@ -1,7 +1,7 @@
 //! The customer's side of the chat, on the waiting page: send a message, and read what
 //! followed a number (the polling fallback; the page's socket pushes the same lines).
 
-use super::waiting::{session_for, show_with, Typed};
+use super::waiting::{session_for, show_with, PageInput};
 use crate::chat::{json_answer, lines_after, send_form, wants_json, After, ChatLine, SendForm};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::AppResult;
@@ -37,12 +37,12 @@ pub async fn send(
         Err(error) => {
             let mut errors = FieldErrors::default();
             errors.add_message("body", error);
-            let typed = Typed {
+            let input = PageInput {
                 chat: Some(&form.value),
                 outcome: Some(Outcome::invalid(errors)),
-                ..Typed::default()
+                ..PageInput::default()
             };
-            show_with(&state, lang, &csrf, &session, &capability, typed).await
+            show_with(&state, lang, &csrf, &session, &capability, input).await
         }
     }
 }
@@ -114,10 +114,10 @@ pub async fn survey(
             .await?;
         return Ok(Redirect::to(&crate::paths::waiting(&capability)).into_response());
     }
-    let typed = Typed {
+    let input = PageInput {
         survey: Some(f),
         outcome: Some(Outcome::invalid(errors)),
-        ..Typed::default()
+        ..PageInput::default()
     };
-    show_with(&state, lang, &csrf, &session, &capability, typed).await
+    show_with(&state, lang, &csrf, &session, &capability, input).await
 }

@@ -138,12 +138,20 @@ pub async fn show(
     Path(capability): Path<String>,
 ) -> AppResult<Response> {
     let session = session_for(&state, &capability).await?;
-    show_with(&state, lang, &csrf, &session, &capability, Typed::default()).await
+    show_with(
+        &state,
+        lang,
+        &csrf,
+        &session,
+        &capability,
+        PageInput::default(),
+    )
+    .await
 }
 
 /// What the customer typed into the page's forms, and why it was refused (when it was).
 #[derive(Default)]
-pub(super) struct Typed<'a> {
+pub(super) struct PageInput<'a> {
     pub chat: Option<&'a crate::chat::SendForm>,
     pub survey: Option<&'a super::chat::SurveyForm>,
     pub outcome: Option<crate::forms::Outcome>,
@@ -157,7 +165,7 @@ pub(super) async fn show_with(
     csrf: &str,
     session: &SupportSession,
     capability: &str,
-    typed: Typed<'_>,
+    input: PageInput<'_>,
 ) -> AppResult<Response> {
     // The site the session came through, for its look.
     let site = session.site_id.map(SiteId);
@@ -173,12 +181,12 @@ pub(super) async fn show_with(
             None => "ask",
         },
     };
-    let outcome = typed.outcome.unwrap_or_else(crate::forms::Outcome::fresh);
+    let outcome = input.outcome.unwrap_or_else(crate::forms::Outcome::fresh);
     let ctx = context! {
         wait => &view, capability, customer_name => &session.customer_name,
         cancelled => session.outcome.as_deref() == Some(SessionOutcome::Abandoned.as_str()),
-        lines, last_seq, client_id => client_id.as_str(), typed => typed.chat,
-        survey => typed.survey, survey_state, errors => &outcome.errors,
+        lines, last_seq, client_id => client_id.as_str(), typed => input.chat,
+        survey => input.survey, survey_state, errors => &outcome.errors,
         ..portal.context(csrf, false)
     };
     let html = state.templates.page("portal/waiting.html", ctx)?;
