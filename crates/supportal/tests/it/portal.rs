@@ -990,7 +990,7 @@ impl Portal {
     }
 }
 
-fn attribute_of(html: &str, testid: &str) -> String {
+fn text_of_testid(html: &str, testid: &str) -> String {
     let at = html.find(&format!("data-testid=\"{testid}\">")).unwrap();
     let rest = &html[at..];
     let start = rest.find('>').unwrap() + 1;
@@ -1045,8 +1045,8 @@ async fn a_hostname_serves_its_site_only_once_proven(backend: Backend) {
     assert!(html.contains("waiting for proof"));
     assert!(!p.served_on(host).await);
     let (record, value) = (
-        attribute_of(&html, "hostname-record-name"),
-        attribute_of(&html, "hostname-record-value"),
+        text_of_testid(&html, "hostname-record-name"),
+        text_of_testid(&html, "hostname-record-value"),
     );
     assert_eq!(record, "_supportal-challenge.help.acme.test");
 
