@@ -167,6 +167,8 @@ pub struct SiteSettings {
     pub accent_colour: String,
     /// Ask the customer for a rating (1–5) and a comment when a session ends.
     pub survey: bool,
+    /// Translate chat messages between the customer's language and the rep's.
+    pub translation: bool,
 }
 
 impl Default for SiteSettings {
@@ -183,6 +185,7 @@ impl Default for SiteSettings {
             welcome: Texts::new(),
             accent_colour: "#1d4ed8".into(),
             survey: true,
+            translation: false,
         }
     }
 }

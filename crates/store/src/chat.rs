@@ -20,7 +20,12 @@ pub struct NewMessage<'a> {
     pub sender_name: &'a str,
     pub client_id: &'a str,
     pub body: &'a str,
+    /// The language it is written in.
     pub language: &'a str,
+    /// Its translations as JSON, `{"de": "…"}` (`{}` for none).
+    pub translations: &'a str,
+    /// The customer's language as corrected by what they wrote: becomes the session's.
+    pub customer_language: Option<&'a str>,
 }
 
 /// One line of a conversation: a message, or an event of the session.
@@ -38,6 +43,10 @@ pub struct ChatItem {
     /// The text of a message; the event's stored payload (JSON) for an event.
     pub body: String,
     pub created_at: i64,
+    /// The language a message is written in (None for events).
+    pub language: Option<String>,
+    /// A message's translations as JSON, `{"de": "…"}` (None for events).
+    pub translations: Option<String>,
 }
 
 /// What became of a message sent.
@@ -55,7 +64,7 @@ pub enum Posted {
 const SHOWN_EVENTS: &str = "'accepted', 'invited', 'requeued', 'ended'";
 
 const MESSAGE_COLUMNS: &str = "session_seq AS seq, 'message' AS kind, client_id, sender_kind, \
-                               sender_user_id, sender_name, body, created_at";
+                               sender_user_id, sender_name, body, created_at, language, translations";
 
 impl Store {
     /// Store a message under its session's next number, unless its client id was stored before
@@ -73,9 +82,10 @@ impl Store {
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
             let seq: Option<i64> = sqlx::query_scalar(
-                "UPDATE support_sessions SET last_session_seq = last_session_seq + 1 \
+                "UPDATE support_sessions SET last_session_seq = last_session_seq + 1, \
+                 language = COALESCE($3, language) \
                  WHERE id = $1 AND org_id = $2 AND state <> 'ended' RETURNING last_session_seq")
-                .bind(m.session.0).bind(m.org.0)
+                .bind(m.session.0).bind(m.org.0).bind(m.customer_language)
                 .fetch_optional(&mut *tx).await?;
             let Some(seq) = seq else {
                 return Ok(Posted::Closed);
@@ -84,11 +94,12 @@ impl Store {
             // transaction (and its number) is given back and the earlier copy returned.
             let stored = sqlx::query(
                 "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
-                 language, created_at, session_seq, client_id, sender_name) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+                 language, created_at, session_seq, client_id, sender_name, translations) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
                  ON CONFLICT (session_id, client_id) WHERE client_id IS NOT NULL DO NOTHING")
                 .bind(m.org.0).bind(m.session.0).bind(kind).bind(user).bind(m.body)
                 .bind(m.language).bind(now.millis()).bind(seq).bind(m.client_id).bind(m.sender_name)
+                .bind(m.translations)
                 .execute(&mut *tx).await?.rows_affected();
             if stored == 0 {
                 tx.rollback().await?;
@@ -107,6 +118,8 @@ impl Store {
                 sender_name: Some(m.sender_name.to_owned()),
                 body: m.body.to_owned(),
                 created_at: now.millis(),
+                language: Some(m.language.to_owned()),
+                translations: Some(m.translations.to_owned()),
             }))
         })
     }
@@ -124,7 +137,8 @@ impl Store {
              WHERE session_id = $1 AND org_id = $2 AND session_seq > $3 \
              UNION ALL \
              SELECT session_seq AS seq, kind, NULL AS client_id, NULL AS sender_kind, \
-                    NULL AS sender_user_id, NULL AS sender_name, payload AS body, created_at \
+                    NULL AS sender_user_id, NULL AS sender_name, payload AS body, created_at, \
+                    NULL AS language, NULL AS translations \
              FROM session_events \
              WHERE session_id = $4 AND org_id = $5 AND session_seq > $6 AND kind IN ({SHOWN_EVENTS}) \
              ORDER BY seq LIMIT $7"
@@ -132,6 +146,35 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(&sql)
             .bind(session.0).bind(org.0).bind(after)
             .bind(session.0).bind(org.0).bind(after).bind(limit)
+            .fetch_all(p).await)?)
+    }
+}
+
+impl Store {
+    /// Replace the translations (JSON) of message number `seq`: a reader needed one the sender's
+    /// side did not make.
+    pub async fn save_translations(
+        &self,
+        org: OrgId,
+        session: SessionId,
+        seq: i64,
+        translations: &str,
+    ) -> StoreResult<()> {
+        let sql = "UPDATE chat_messages SET translations = $1 \
+                   WHERE session_id = $2 AND org_id = $3 AND session_seq = $4";
+        on_pool!(self, p => sqlx::query(sql)
+            .bind(translations).bind(session.0).bind(org.0).bind(seq)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The languages of the reps in a session (its owner and invited reps), each once.
+    pub async fn rep_languages(&self, org: OrgId, session: SessionId) -> StoreResult<Vec<String>> {
+        let sql = "SELECT DISTINCT u.language FROM users u WHERE u.org_id = $1 AND (\
+                   u.id = (SELECT owner_user_id FROM support_sessions WHERE id = $2 AND org_id = $3) \
+                   OR u.id IN (SELECT user_id FROM session_participants WHERE session_id = $4))";
+        Ok(on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(org.0).bind(session.0).bind(org.0).bind(session.0)
             .fetch_all(p).await)?)
     }
 }

@@ -24,10 +24,19 @@ pub struct User {
     pub presence: Presence,
     #[sqlx(try_from = "i64")]
     pub created_at: Timestamp,
+    /// The language the rep chats in (a code; see `chat_language`).
+    pub language: String,
+}
+
+impl User {
+    /// The language the rep reads and writes chat in.
+    pub fn chat_language(&self) -> domain::Language {
+        domain::Language::parse(&self.language).unwrap_or(domain::Language::DEFAULT)
+    }
 }
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.display_name, u.title, u.role, \
-     u.is_instance_admin, u.active, u.session_limit, u.presence, u.created_at";
+     u.is_instance_admin, u.active, u.session_limit, u.presence, u.created_at, u.language";
 
 pub struct NewUser<'a> {
     pub email: &'a Email,
@@ -171,6 +180,20 @@ impl Store {
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// The language the rep chats in.
+    pub async fn set_user_language(
+        &self,
+        org: OrgId,
+        user: UserId,
+        language: domain::Language,
+    ) -> StoreResult<bool> {
+        let sql = "UPDATE users SET language = $1 WHERE org_id = $2 AND id = $3";
+        let done = on_pool!(self, p => sqlx::query(sql)
+            .bind(language.code()).bind(org.0).bind(user.0)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
     }
 
     pub async fn set_presence(

@@ -1421,6 +1421,8 @@ async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(back
         client_id,
         body,
         language: "en",
+        translations: "{}",
+        customer_language: None,
     };
     // The customer writes while waiting; the rep takes the session and answers.
     let hello = message(Sender::Customer, "c1", "Hello?");
@@ -1472,6 +1474,35 @@ async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(back
         .await
         .unwrap()
         .is_empty());
+    // A German message corrects the customer's language; a reader's translation is kept.
+    let german = NewMessage {
+        language: "de",
+        customer_language: Some("de"),
+        translations: r#"{"en":"Thanks"}"#,
+        ..message(Sender::Customer, "c-de", "Danke")
+    };
+    assert!(matches!(
+        store.post_message(&german, T0).await.unwrap(),
+        Posted::New(_)
+    ));
+    let session_now = store.support_session(acme, session).await.unwrap().unwrap();
+    assert_eq!(session_now.language, "de");
+    assert_eq!(
+        store.rep_languages(acme, session).await.unwrap(),
+        ["en"],
+        "the owner's language"
+    );
+    store
+        .save_translations(acme, session, 5, r#"{"en":"Thank you"}"#)
+        .await
+        .unwrap();
+    let stored = store.chat_after(acme, session, 4, 1).await.unwrap();
+    assert_eq!(stored[0].language.as_deref(), Some("de"));
+    assert_eq!(
+        stored[0].translations.as_deref(),
+        Some(r#"{"en":"Thank you"}"#)
+    );
+
     let resumed = store.chat_after(acme, session, 2, 100).await.unwrap();
     assert_eq!(
         resumed.first().map(|i| i.seq),
@@ -1490,7 +1521,7 @@ async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(back
         Posted::Closed,
         "an ended session takes no message"
     );
-    let last = store.chat_after(acme, session, 4, 100).await.unwrap();
+    let last = store.chat_after(acme, session, 5, 100).await.unwrap();
     assert_eq!(
         last.iter().map(|i| i.kind.as_str()).collect::<Vec<_>>(),
         ["ended"]

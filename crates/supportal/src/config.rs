@@ -18,6 +18,84 @@ pub struct Config {
     pub security: SecurityConfig,
     pub console: ConsoleConfig,
     pub bus: BusConfig,
+    pub translation: TranslationSection,
+}
+
+/// Live translation of chats (sites turn it on for themselves).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TranslationSection {
+    /// `none`, `libretranslate` or `deepl`.
+    pub provider: String,
+    /// The service's address; DeepL's default follows its key (free keys end in `:fx`).
+    pub url: Option<String>,
+    /// A secret: `config check` prints it as ***.
+    pub api_key: Option<String>,
+    /// The longest a message waits for its translation, in milliseconds.
+    pub timeout_ms: u64,
+}
+
+impl Default for TranslationSection {
+    fn default() -> Self {
+        TranslationSection {
+            provider: "none".into(),
+            url: None,
+            api_key: None,
+            timeout_ms: 3000,
+        }
+    }
+}
+
+impl TranslationSection {
+    pub fn web(&self) -> Result<web::translate::TranslationConfig, ConfigError> {
+        use web::translate::{ProviderConfig, ProviderKind};
+        let timeout = std::time::Duration::from_millis(self.timeout_ms);
+        if !(100..=60_000).contains(&self.timeout_ms) {
+            return Err(bad("translation.timeout_ms", "must be from 100 to 60000"));
+        }
+        if self.provider.trim().eq_ignore_ascii_case("none") {
+            return Ok(web::translate::TranslationConfig {
+                provider: None,
+                timeout,
+            });
+        }
+        let kind = ProviderKind::parse(&self.provider).ok_or_else(|| {
+            bad(
+                "translation.provider",
+                format!("'{}' is not none, libretranslate or deepl", self.provider),
+            )
+        })?;
+        let free_key = self.api_key.as_deref().is_some_and(|k| k.ends_with(":fx"));
+        let url = match (&self.url, kind) {
+            (Some(url), _) => url.clone(),
+            (None, ProviderKind::DeepL) if free_key => "https://api-free.deepl.com".into(),
+            (None, ProviderKind::DeepL) => "https://api.deepl.com".into(),
+            (None, ProviderKind::LibreTranslate) => {
+                return Err(bad(
+                    "translation.url",
+                    "LibreTranslate needs its address, e.g. http://127.0.0.1:5000",
+                ))
+            }
+        };
+        let parsed = url::Url::parse(&url).map_err(|e| bad("translation.url", e.to_string()))?;
+        if !matches!(parsed.scheme(), "http" | "https") {
+            return Err(bad(
+                "translation.url",
+                "must start with http:// or https://",
+            ));
+        }
+        if kind == ProviderKind::DeepL && self.api_key.is_none() {
+            return Err(bad("translation.api_key", "DeepL needs an API key"));
+        }
+        Ok(web::translate::TranslationConfig {
+            provider: Some(ProviderConfig {
+                kind,
+                url,
+                api_key: self.api_key.clone(),
+            }),
+            timeout,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -136,6 +214,7 @@ impl Default for Config {
             security: SecurityConfig::default(),
             console: ConsoleConfig::default(),
             bus: BusConfig::default(),
+            translation: TranslationSection::default(),
         }
     }
 }
@@ -199,8 +278,15 @@ fn bad(key: &str, problem: impl Into<String>) -> ConfigError {
     }
 }
 
-const SECTIONS: [&str; 6] = [
-    "data_dir", "server", "database", "log", "security", "console",
+const SECTIONS: [&str; 8] = [
+    "data_dir",
+    "server",
+    "database",
+    "log",
+    "security",
+    "console",
+    "bus",
+    "translation",
 ];
 
 impl Config {
@@ -293,6 +379,7 @@ impl Config {
         if self.console.queue_list_limit < 1 {
             return Err(bad("console.queue_list_limit", "must be at least 1"));
         }
+        self.translation.web()?;
         if let Some(url) = &self.bus.url {
             if !url.starts_with("redis://") {
                 return Err(bad("bus.url", "must start with redis://"));
@@ -361,6 +448,7 @@ impl Config {
             max_connections: self.server.max_connections,
             header_read_timeout_secs: self.server.header_read_timeout_secs,
             sockets_per_ip: self.security.sockets_per_ip,
+            translation: self.translation.web().unwrap_or_default(),
         }
     }
 
@@ -369,6 +457,9 @@ impl Config {
         let mut shown = self.clone();
         shown.database.url = Some(store::redact_url(&self.database_url()));
         shown.server.public_url = Some(self.public_url());
+        if shown.translation.api_key.is_some() {
+            shown.translation.api_key = Some("***".into());
+        }
         if shown.server.metrics_token.is_some() {
             shown.server.metrics_token = Some("***".into());
         }

@@ -241,8 +241,12 @@ async fn account_page(
         ("offline", "Offline"),
     ];
     let keys = crate::rep_keys::panel(state, me, "account").await?;
+    let languages: Vec<_> = domain::Language::ALL
+        .iter()
+        .map(|l| (l.code(), l.native_name()))
+        .collect();
     let ctx = context! {
-        me => &me.user, org, teams, csrf, presences,
+        me => &me.user, org, teams, csrf, presences, languages,
         errors => &outcome.errors, notice => &outcome.notice, ..keys
     };
     let html = state.templates.page("account.html", ctx)?;
@@ -337,6 +341,33 @@ pub async fn change_password(
         Outcome::done("Your password was changed. Your other sign-ins were ended."),
     )
     .await
+}
+
+#[derive(Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    language: String,
+}
+
+/// The language a rep chats in: customers' messages are translated into it on sites that
+/// translate.
+pub async fn set_language(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    form: CsrfForm<LanguageForm>,
+) -> AppResult<Response> {
+    let Some(language) = domain::Language::parse(&form.value.language) else {
+        let mut errors = FieldErrors::default();
+        errors.add("language", FieldError::InvalidChoice);
+        return account_page(&state, &me, &csrf, Outcome::invalid(errors)).await;
+    };
+    let (org, id) = (me.user.org_id, me.user.id);
+    state.store.set_user_language(org, id, language).await?;
+    let user = state.store.user(org, id).await?.unwrap_or(me.user);
+    let me = CurrentUser { user, ..me };
+    let done = Outcome::done("Your chat language was changed.");
+    account_page(&state, &me, &csrf, done).await
 }
 
 #[derive(Deserialize)]

@@ -13,8 +13,8 @@ use domain::chat::{ClientId, MessageBody};
 use domain::session::{Outcome, SessionEvent};
 use domain::{Language, OrgId, SessionId, UserId};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use store::chat::{ChatItem, Sender};
+use std::collections::{BTreeMap, HashMap};
+use store::chat::ChatItem;
 use store::support::SupportSession;
 
 /// How many lines one read returns (a longer conversation arrives in several).
@@ -33,29 +33,157 @@ pub struct ChatLine {
     pub text: String,
     pub segments: Vec<Segment>,
     pub at: i64,
+    /// The message as written, when `text` is its translation for this reader.
+    pub original: Option<String>,
+    /// This reader wanted a translation that could not be had: `text` is the original.
+    pub not_translated: bool,
+    /// The language a message is written in.
+    pub lang: Option<Language>,
+    /// Every translation of the message (the shared line; a reader's shows theirs as `text`).
+    #[serde(skip)]
+    pub translations: BTreeMap<Language, String>,
 }
 
-/// The conversation after `after`, as lines for a reader in `lang`.
+/// Who reads a conversation: the language of their page (system lines), the language they
+/// read messages in, and whether the session's site translates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reader {
+    pub lang: Language,
+    pub reads: Language,
+    pub translating: bool,
+}
+
+impl Reader {
+    /// The customer of `session`, on a page in `lang`: reads the session's language (the
+    /// portal's, corrected by what they write).
+    pub async fn customer(state: &AppState, session: &SupportSession, lang: Language) -> Self {
+        Reader {
+            lang,
+            reads: session_language(session),
+            translating: translating(state, session).await,
+        }
+    }
+
+    /// A rep of `session`, in the console.
+    pub async fn rep(state: &AppState, session: &SupportSession, rep: &store::users::User) -> Self {
+        Reader {
+            lang: crate::console::CONSOLE_LANGUAGE,
+            reads: rep.chat_language(),
+            translating: translating(state, session).await,
+        }
+    }
+}
+
+/// The customer's language as the session has it.
+pub fn session_language(session: &SupportSession) -> Language {
+    Language::parse(&session.language).unwrap_or(Language::DEFAULT)
+}
+
+/// Whether the site the session came through translates its chats (from the portal's kept
+/// snapshot: no read in the common case).
+pub async fn translating(state: &AppState, session: &SupportSession) -> bool {
+    let Some(site) = session.site_id else {
+        return false;
+    };
+    let site = domain::SiteId(site);
+    match state.portal_cache.snapshot_of(session.org_id, site).await {
+        Ok(Some(snapshot)) => snapshot.site.settings.translation,
+        _ => false,
+    }
+}
+
+impl ChatLine {
+    /// Whether this reader should see the message in another language than it was written in.
+    fn wants_translation(&self, reader: &Reader) -> bool {
+        self.kind == "message" && reader.translating && self.lang.is_some_and(|l| l != reader.reads)
+    }
+
+    /// Whether this reader wants a translation the line does not have yet.
+    pub fn lacks_translation(&self, reader: &Reader) -> bool {
+        self.wants_translation(reader) && !self.translations.contains_key(&reader.reads)
+    }
+
+    /// The line as `reader` sees it: in their language with the original beside it, or the
+    /// original marked "not translated" when the translation could not be had.
+    pub fn for_reader(&self, reader: &Reader) -> ChatLine {
+        let mut line = self.clone();
+        if !self.wants_translation(reader) {
+            return line;
+        }
+        match self.translations.get(&reader.reads) {
+            Some(translated) => {
+                line.segments = segments(translated);
+                line.original = Some(std::mem::replace(&mut line.text, translated.clone()));
+            }
+            None => line.not_translated = true,
+        }
+        line
+    }
+}
+
+/// The conversation after `after`, as lines for `reader`. A message that lacks the reader's
+/// translation is translated now (within the translator's timeout) and the translation kept.
 pub async fn lines_after(
     state: &AppState,
     org: OrgId,
     session: SessionId,
     after: i64,
-    lang: Language,
+    reader: &Reader,
 ) -> AppResult<Vec<ChatLine>> {
     let items = state.store.chat_after(org, session, after, PAGE).await?;
     let mut lines = Vec::with_capacity(items.len());
     // Reps named in system lines, each read once however many lines name them.
     let mut names = HashMap::new();
     for item in items {
-        if let Some(line) = line_of(state, org, item, lang, &mut names).await? {
-            lines.push(line);
+        if let Some(mut line) = line_of(state, org, item, reader.lang, &mut names).await? {
+            if line.lacks_translation(reader) {
+                translate_late(state, org, session, &mut line, reader.reads).await?;
+            }
+            lines.push(line.for_reader(reader));
         }
     }
     Ok(lines)
 }
 
-/// A message's line: the same for every reader, whatever their language.
+/// Translate a stored message for a reader its sender's side did not know of (the rep who takes
+/// a session sees what was written while it waited), and keep the translation.
+async fn translate_late(
+    state: &AppState,
+    org: OrgId,
+    session: SessionId,
+    line: &mut ChatLine,
+    to: Language,
+) -> AppResult<()> {
+    let Some(from) = line.lang else {
+        return Ok(());
+    };
+    let Some(translated) = state.translator.translate(&line.text, from, to).await else {
+        return Ok(());
+    };
+    line.translations.insert(to, translated);
+    let json = translations_json(&line.translations);
+    state
+        .store
+        .save_translations(org, session, line.seq, &json)
+        .await?;
+    Ok(())
+}
+
+/// Translations as stored: `{"de": "…"}`.
+pub fn translations_json(translations: &BTreeMap<Language, String>) -> String {
+    serde_json::to_string(translations).unwrap_or_else(|_| "{}".into())
+}
+
+fn parse_translations(json: Option<&str>) -> BTreeMap<Language, String> {
+    let raw: BTreeMap<String, String> = json
+        .and_then(|j| serde_json::from_str(j).ok())
+        .unwrap_or_default();
+    raw.into_iter()
+        .filter_map(|(code, text)| Some((Language::parse(&code)?, text)))
+        .collect()
+}
+
+/// A message's line as stored: the same for every reader (`for_reader` makes each one's).
 pub fn message_line(item: ChatItem) -> ChatLine {
     ChatLine {
         seq: item.seq,
@@ -66,23 +194,30 @@ pub fn message_line(item: ChatItem) -> ChatLine {
         segments: segments(&item.body),
         text: item.body,
         at: item.created_at,
+        original: None,
+        not_translated: false,
+        lang: item.language.as_deref().and_then(Language::parse),
+        translations: parse_translations(item.translations.as_deref()),
     }
 }
 
 /// The lines a reader who has seen up to `after` shows next: the announced line itself when it
-/// is the very next one (no read), else what the database has after `after`.
+/// is the very next one and carries what this reader needs (no read), else what the database
+/// has after `after`.
 pub async fn next_lines(
     state: &AppState,
     org: OrgId,
     session: SessionId,
     after: i64,
     announced: Option<&ChatLine>,
-    lang: Language,
+    reader: &Reader,
 ) -> AppResult<Vec<ChatLine>> {
     match announced {
-        Some(line) if line.seq == after + 1 => Ok(vec![line.clone()]),
+        Some(line) if line.seq == after + 1 && !line.lacks_translation(reader) => {
+            Ok(vec![line.for_reader(reader)])
+        }
         Some(line) if line.seq <= after => Ok(Vec::new()),
-        _ => lines_after(state, org, session, after, lang).await,
+        _ => lines_after(state, org, session, after, reader).await,
     }
 }
 
@@ -125,6 +260,10 @@ async fn line_of(
         segments: segments(&text),
         text,
         at: item.created_at,
+        original: None,
+        not_translated: false,
+        lang: None,
+        translations: BTreeMap::new(),
     }))
 }
 
@@ -174,14 +313,16 @@ pub fn wants_json(headers: &HeaderMap) -> bool {
         .is_some_and(|v| v.contains("application/json"))
 }
 
-/// Send what the form holds as `sender`: the stored line, or why nothing was stored (in `lang`).
+/// Send what the form holds as `author`: the stored line as `reader` (the author) sees it, or
+/// why nothing was stored (in the reader's language).
 pub async fn send_form(
     state: &AppState,
     session: &SupportSession,
-    sender: (Sender, &str),
+    author: crate::app::chat::Author<'_>,
     form: &SendForm,
-    lang: Language,
+    reader: &Reader,
 ) -> AppResult<Result<ChatLine, String>> {
+    let lang = reader.lang;
     // The page carries a fresh id with every rendering (a script, one per message): sending the
     // same form twice stores one message.
     let client_id = match form.client_id.is_empty() {
@@ -199,10 +340,10 @@ pub async fn send_form(
         Ok(body) => body,
         Err(err) => return Ok(Err(crate::portal::error_text(&state.catalog, lang, err))),
     };
-    let (who, name) = sender;
-    let sent = crate::app::chat::send(state, session, who, name, &client_id, &body).await?;
-    match sent {
-        crate::app::chat::Sent::Stored(line) => Ok(Ok(line)),
+    let translating = reader.translating;
+    let sent = crate::app::chat::send(state, session, author, &client_id, &body, translating);
+    match sent.await? {
+        crate::app::chat::Sent::Stored(line) => Ok(Ok(line.for_reader(reader))),
         crate::app::chat::Sent::Closed => {
             let text = state.catalog.text(lang, "chat.closed", &[]);
             Ok(Err(text.unwrap_or_else(|| "This session has ended.".into())))
@@ -263,8 +404,9 @@ pub async fn push_lines(socket: &mut axum::extract::ws::WebSocket, lines: &[Chat
 pub async fn transcript(
     state: &AppState,
     session: &SupportSession,
-    lang: Language,
+    reader: &Reader,
 ) -> AppResult<String> {
+    let lang = reader.lang;
     let heading = state
         .catalog
         .text(
@@ -276,7 +418,7 @@ pub async fn transcript(
     let mut text = format!("{heading}\n\n");
     let mut after = 0;
     loop {
-        let lines = lines_after(state, session.org_id, session.id, after, lang).await?;
+        let lines = lines_after(state, session.org_id, session.id, after, reader).await?;
         let Some(last) = lines.last() else {
             return Ok(text);
         };
@@ -284,7 +426,14 @@ pub async fn transcript(
         for line in &lines {
             let at = crate::templates::datetime(line.at);
             match line.kind {
-                "message" => text.push_str(&format!("[{at}] {}: {}\n", line.name, line.text)),
+                "message" => {
+                    // As written, then every translation of it, each with its language.
+                    let written = line.original.as_deref().unwrap_or(&line.text);
+                    text.push_str(&format!("[{at}] {}: {written}\n", line.name));
+                    for (language, translated) in &line.translations {
+                        text.push_str(&format!("    ({}) {translated}\n", language.code()));
+                    }
+                }
                 _ => text.push_str(&format!("[{at}] ({})\n", line.text)),
             }
         }

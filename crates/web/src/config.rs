@@ -46,6 +46,8 @@ pub struct WebConfig {
     pub dns_server: Option<std::net::SocketAddr>,
     /// With it `/metrics` needs `Authorization: Bearer <token>`; without, only loopback may ask.
     pub metrics_token: Option<String>,
+    /// The translation provider for chats on sites that translate.
+    pub translation: crate::translate::TranslationConfig,
 }
 
 impl Default for WebConfig {
@@ -75,6 +77,7 @@ impl Default for WebConfig {
             max_connections: 20_000,
             header_read_timeout_secs: 10,
             sockets_per_ip: 500,
+            translation: crate::translate::TranslationConfig::default(),
         }
     }
 }

@@ -30,6 +30,7 @@ pub mod serve;
 pub mod setup;
 pub mod state;
 pub mod templates;
+pub mod translate;
 
 pub use router::router;
 

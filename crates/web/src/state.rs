@@ -44,6 +44,7 @@ pub struct Parts {
     pub bus: Arc<dyn EventBus>,
     pub sockets_per_address: crate::realtime::per_address::SocketsPerAddress,
     pub portal_cache: crate::portal::cache::PortalCache,
+    pub translator: Arc<crate::translate::Translator>,
 }
 
 // Parts a component needs on its own, through `State<Part>` (axum's FromRef): such a component
@@ -105,6 +106,7 @@ impl AppState {
                 under("key-ceiling"),
             )),
             ownership: Arc::new(crate::hostnames::OwnershipCheck::new(config.dns_server)),
+            translator: Arc::new(crate::translate::Translator::new(&config.translation)?),
             store,
             clock,
             config: Arc::new(config),

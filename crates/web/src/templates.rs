@@ -119,7 +119,7 @@ mod tests {
         let user = json!({
             "id": 7, "org_id": 1, "email": "ada@example.test", "display_name": "Ada <script>",
             "title": "Tier 2", "role": "admin", "is_instance_admin": true, "active": true,
-            "session_limit": 3, "presence": "available", "created_at": 1_700_000_000_000_i64,
+            "session_limit": 3, "presence": "available", "language": "en", "created_at": 1_700_000_000_000_i64,
         });
         let team = json!({ "id": 3, "name": "Support", "member_count": 2 });
         let site =
@@ -152,13 +152,15 @@ mod tests {
                 "teams": [{ "id": 3, "name": "Support" }], "colleagues": [{ "id": 8, "display_name": "Bob" }],
                 "lines": [
                 { "seq": 2, "kind": "message", "id": "c1", "from": "customer", "name": "Cleo <script>", "text": "<img src=x onerror=alert(1)> https://x.test",
-                  "segments": [{ "text": "<img src=x onerror=alert(1)> ", "href": null }, { "text": "https://x.test", "href": "https://x.test" }], "at": 0 },
-                { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0 }
+                  "segments": [{ "text": "<img src=x onerror=alert(1)> ", "href": null }, { "text": "https://x.test", "href": "https://x.test" }], "at": 0,
+                  "original": "<b onmouseover=alert(2)>Original</b>", "not_translated": true, "lang": "de" },
+                { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0, "original": null, "not_translated": false, "lang": null }
                 ], "last_seq": 3, "client_id": "abc", "chat_open": true, "survey": { "rating": 4, "comment": "Good <script>", "created_at": 0 } },
             "lines": [
                 { "seq": 2, "kind": "message", "id": "c1", "from": "customer", "name": "Cleo <script>", "text": "<img src=x onerror=alert(1)> https://x.test",
-                  "segments": [{ "text": "<img src=x onerror=alert(1)> ", "href": null }, { "text": "https://x.test", "href": "https://x.test" }], "at": 0 },
-                { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0 }
+                  "segments": [{ "text": "<img src=x onerror=alert(1)> ", "href": null }, { "text": "https://x.test", "href": "https://x.test" }], "at": 0,
+                  "original": "<b onmouseover=alert(2)>Original</b>", "not_translated": true, "lang": "de" },
+                { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0, "original": null, "not_translated": false, "lang": null }
             ], "client_id": "abc", "typed": { "body": "<script>typed</script>" },
             "survey_state": "ask", "survey": { "rating": "4", "comment": "<script>c</script>" }, "validities": [[15, "15 minutes"]], "keys_return_to": "account",
             "keys": [{ "id": 1, "spaced": "123 456 789", "purpose": "Session key", "link": "http://x/join/123456789", "message": "Open <script>", "expires_at": 0 }],
@@ -216,6 +218,10 @@ mod tests {
                     "{name} is a whole page"
                 );
                 assert!(!html.contains("<script>"), "{name} must escape typed HTML");
+                assert!(
+                    !html.contains("<b onmouseover"),
+                    "{name} must escape originals"
+                );
             }
         }
     }

@@ -106,12 +106,23 @@ impl Browser {
         field.send_keys(value).await.unwrap();
     }
 
+    /// Click the element with `testid`. Live lists (the console's queue) are re-rendered by
+    /// push, so the element found may be replaced before the click lands: then find it again,
+    /// as a person would click the one now shown.
     pub async fn click(&self, testid: &str) {
-        self.wait_for(&format!("[data-testid='{testid}']"))
-            .await
-            .click()
-            .await
-            .unwrap();
+        let css = format!("[data-testid='{testid}']");
+        for _ in 0..5 {
+            match self.wait_for(&css).await.click().await {
+                Ok(_) => return,
+                Err(fantoccini::error::CmdError::Standard(e))
+                    if e.error == fantoccini::error::ErrorStatus::StaleElementReference =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("clicking {testid}: {e}"),
+            }
+        }
+        panic!("{testid} kept being replaced before it could be clicked");
     }
 
     pub async fn text_of(&self, testid: &str) -> String {

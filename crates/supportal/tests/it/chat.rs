@@ -13,7 +13,13 @@ use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 /// Send `body` from `browser` as the page's script does: the form's token from `page`, posted
 /// to `action` as JSON-wanting, with the sender's own client id.
-async fn say(browser: &TestApp, page: &str, action: &str, body: &str, id: &str) -> (u16, Value) {
+pub async fn say(
+    browser: &TestApp,
+    page: &str,
+    action: &str,
+    body: &str,
+    id: &str,
+) -> (u16, Value) {
     let (_, html) = browser.get_text(page).await;
     let csrf = crate::helpers::csrf_in(&html);
     let response = browser
@@ -29,13 +35,18 @@ async fn say(browser: &TestApp, page: &str, action: &str, body: &str, id: &str) 
 }
 
 /// Send `body` as the customer of `waiting`.
-async fn customer_says(app: &TestApp, waiting: &str, body: &str, client_id: &str) -> (u16, Value) {
+pub async fn customer_says(
+    app: &TestApp,
+    waiting: &str,
+    body: &str,
+    client_id: &str,
+) -> (u16, Value) {
     let action = format!("{waiting}/messages");
     say(app, waiting, &action, body, client_id).await
 }
 
 /// Send `body` as a signed-in rep into session `id`.
-async fn rep_says(rep: &TestApp, id: i64, body: &str, client_id: &str) -> (u16, Value) {
+pub async fn rep_says(rep: &TestApp, id: i64, body: &str, client_id: &str) -> (u16, Value) {
     let action = format!("/console/sessions/{id}/messages");
     say(rep, "/console", &action, body, client_id).await
 }
@@ -43,18 +54,24 @@ async fn rep_says(rep: &TestApp, id: i64, body: &str, client_id: &str) -> (u16, 
 /// Chat lines from `socket` (skipping other frames) until `count` have arrived: their texts
 /// with their numbers.
 async fn lines(socket: &mut Socket, count: usize) -> Vec<(i64, String)> {
+    let got = chat_lines(socket, count).await;
+    got.iter()
+        .map(|line| {
+            let text = line["text"].as_str().unwrap().to_owned();
+            (line["seq"].as_i64().unwrap(), text)
+        })
+        .collect()
+}
+
+/// Chat lines from `socket` (skipping other frames) until `count` have arrived, whole.
+pub async fn chat_lines(socket: &mut Socket, count: usize) -> Vec<Value> {
     let mut got = Vec::new();
     while got.len() < count {
         let frame = next_frame(socket).await;
         if frame["type"] != "chat" {
             continue;
         }
-        for line in frame["lines"].as_array().unwrap() {
-            got.push((
-                line["seq"].as_i64().unwrap(),
-                line["text"].as_str().unwrap().to_owned(),
-            ));
-        }
+        got.extend(frame["lines"].as_array().unwrap().iter().cloned());
     }
     got
 }
@@ -81,7 +98,7 @@ async fn no_more_lines(socket: &mut Socket) {
     }
 }
 
-async fn accept(rep: &TestApp, id: i64) {
+pub async fn accept(rep: &TestApp, id: i64) {
     let action = format!("/console/sessions/{id}/accept");
     let response = rep.submit("/console", &action, &[]).await;
     assert_eq!(response.status(), 303);
@@ -186,7 +203,12 @@ async fn three_people_see_one_order_and_a_cut_reader_resumes(backend: Backend) {
 
 async fn lines_of(p: &Portal, session: domain::SessionId) -> Vec<String> {
     let state = &p.app.state;
-    let lines = web::chat::lines_after(state, p.org, session, 0, domain::Language::En).await;
+    let reader = web::chat::Reader {
+        lang: domain::Language::En,
+        reads: domain::Language::En,
+        translating: false,
+    };
+    let lines = web::chat::lines_after(state, p.org, session, 0, &reader).await;
     lines.unwrap().into_iter().map(|l| l.text).collect()
 }
 

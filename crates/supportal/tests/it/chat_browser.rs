@@ -167,3 +167,75 @@ async fn a_customer_and_a_rep_chat_in_the_same_window() {
         browser.close().await;
     }
 }
+
+/// Reveal the original of the line that shows `text`, and return what it says once visible.
+async fn reveal_original(browser: &Browser, text: &str) -> String {
+    let line = format!("//li[@data-testid='chat-message' and contains(., \"{text}\")]");
+    let summary = browser
+        .client
+        .find(Locator::XPath(&format!(
+            "{line}//summary[@data-testid='show-original']"
+        )))
+        .await
+        .expect("a control to see the original");
+    summary.click().await.unwrap();
+    let original = browser
+        .client
+        .find(Locator::XPath(&format!(
+            "{line}//*[@data-testid='original-text']"
+        )))
+        .await
+        .unwrap();
+    assert!(original.is_displayed().await.unwrap(), "the original shows");
+    original.text().await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_german_customer_and_an_english_rep_each_read_their_own_language() {
+    use crate::stand_in::{ENGLISH_ANSWER, ENGLISH_QUESTION, GERMAN_ANSWER, GERMAN_QUESTION};
+    let stand_in = crate::stand_in::libretranslate(Duration::ZERO).await;
+    let app = crate::helpers::spawn_app_with(Backend::Sqlite, |c| {
+        c.translation.provider = "libretranslate".into();
+        c.translation.url = Some(stand_in.url.clone());
+    })
+    .await;
+    let p = portal_app(app).await;
+    p.settings(|s| s.translation = true).await;
+    let base = p.app.address.clone();
+    let (customer, riley) = (Browser::start().await, Browser::start().await);
+
+    customer
+        .client
+        .goto(&format!("{base}/p/help?lang=de"))
+        .await
+        .unwrap();
+    customer.ask_with_contact_button(&base, "Jonas").await;
+    customer.fill("chat-input", GERMAN_QUESTION).await;
+    customer.click("chat-send").await;
+    shows_line(&customer, GERMAN_QUESTION).await;
+
+    sign_in_to_console(&riley, &base, "riley@acme.test").await;
+    riley.click("accept").await;
+    riley.wait_for("[data-testid='session-panel']").await;
+    shows_line(&riley, ENGLISH_QUESTION).await;
+    assert_eq!(
+        reveal_original(&riley, ENGLISH_QUESTION).await,
+        GERMAN_QUESTION
+    );
+
+    riley.fill("chat-input", ENGLISH_ANSWER).await;
+    riley.click("chat-send").await;
+    shows_line(&riley, ENGLISH_ANSWER).await;
+    shows_line(&customer, GERMAN_ANSWER).await;
+    assert_eq!(
+        reveal_original(&customer, GERMAN_ANSWER).await,
+        ENGLISH_ANSWER
+    );
+    assert_eq!(
+        count(&customer, "[data-testid='not-translated']").await,
+        0,
+        "everything was translated"
+    );
+    customer.close().await;
+    riley.close().await;
+}

@@ -24,3 +24,5 @@ mod portal_cache;
 mod realtime;
 mod rep_keys;
 mod setup;
+mod stand_in;
+mod translation;

@@ -192,7 +192,7 @@ impl Portal {
         self.app.store.create_key(&new, now()).await.unwrap()
     }
 
-    async fn settings(&self, change: impl FnOnce(&mut SiteSettings)) {
+    pub async fn settings(&self, change: impl FnOnce(&mut SiteSettings)) {
         let site = self
             .app
             .store

@@ -102,6 +102,8 @@ pub struct SiteForm {
     #[serde(default)]
     survey: Option<String>,
     #[serde(default)]
+    translation: Option<String>,
+    #[serde(default)]
     accept_when_unavailable: Option<String>,
     #[serde(default)]
     accent_colour: String,
@@ -161,6 +163,7 @@ impl SiteForm {
             description: mode_name(s.issue_form.description),
             contact_asks_name: s.contact_asks_name.then(|| "on".into()),
             survey: s.survey.then(|| "on".into()),
+            translation: s.translation.then(|| "on".into()),
             accept_when_unavailable: s.accept_when_unavailable.then(|| "on".into()),
             accent_colour: s.accent_colour.clone(),
             preset: None,
@@ -227,6 +230,7 @@ fn parse_settings(form: &SiteForm, checked: &Checked, errors: &mut FieldErrors) 
         teams: checked.teams.iter().copied().map(TeamId).collect(),
         contact_asks_name: form.contact_asks_name.is_some(),
         survey: form.survey.is_some(),
+        translation: form.translation.is_some(),
         accept_when_unavailable: form.accept_when_unavailable.is_some(),
         welcome: texts(form, "welcome", errors),
         closed_message: texts(form, "closed_message", errors),

@@ -1,18 +1,49 @@
-//! Sending a chat message: committed under the session's next number, then announced to the
+//! Sending a chat message: translated for the other side when the site asks for it (bounded by
+//! the translator's timeout), committed under the session's next number, then announced to the
 //! session's topic (every reader, on every node, then reads what followed its last number).
 
-use crate::chat::{message_line, ChatLine};
+use crate::chat::{message_line, session_language, translations_json, ChatLine};
 use crate::error::AppResult;
 use crate::state::AppState;
 use domain::chat::{ClientId, MessageBody};
+use domain::Language;
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use store::chat::{NewMessage, Posted, Sender};
 use store::support::SupportSession;
 
+/// Who writes: the customer, or a rep in their language.
+#[derive(Debug, Clone, Copy)]
+pub struct Author<'a> {
+    pub sender: Sender,
+    /// The name shown beside the message.
+    pub name: &'a str,
+    /// The rep's language; a customer's comes from the session, corrected by detection.
+    pub language: Language,
+}
+
+impl<'a> Author<'a> {
+    pub fn customer(session: &'a SupportSession) -> Self {
+        Author {
+            sender: Sender::Customer,
+            name: &session.customer_name,
+            language: session_language(session),
+        }
+    }
+
+    pub fn rep(rep: &'a store::users::User) -> Self {
+        Author {
+            sender: Sender::Rep(rep.id),
+            name: &rep.display_name,
+            language: rep.chat_language(),
+        }
+    }
+}
+
 /// What became of a message sent.
 pub enum Sent {
-    /// Stored (now, or before under the same client id): its line.
-    Stored(ChatLine),
+    /// Stored (now, or before under the same client id): its shared line.
+    Stored(Arc<ChatLine>),
     /// The session has ended: nothing stored.
     Closed,
 }
@@ -20,19 +51,35 @@ pub enum Sent {
 pub async fn send(
     state: &AppState,
     session: &SupportSession,
-    sender: Sender,
-    sender_name: &str,
+    author: Author<'_>,
     client_id: &ClientId,
     body: &MessageBody,
+    translating: bool,
 ) -> AppResult<Sent> {
+    let mut language = author.language;
+    let mut correction = None;
+    let mut translations = BTreeMap::new();
+    if translating {
+        // What a customer writes says which language they use, when detection is sure of it.
+        if author.sender == Sender::Customer {
+            if let Some(detected) = crate::translate::detect(body.as_str()) {
+                correction = (detected != language).then_some(detected);
+                language = detected;
+            }
+        }
+        translations = translated(state, session, author.sender, language, body.as_str()).await?;
+    }
+    let translations = translations_json(&translations);
     let message = NewMessage {
         org: session.org_id,
         session: session.id,
-        sender,
-        sender_name,
+        sender: author.sender,
+        sender_name: author.name,
         client_id: client_id.as_str(),
         body: body.as_str(),
-        language: &session.language,
+        language: language.code(),
+        translations: &translations,
+        customer_language: correction.map(Language::code),
     };
     Ok(
         match state.store.post_message(&message, state.now()).await? {
@@ -40,10 +87,43 @@ pub async fn send(
                 let line = Arc::new(message_line(item));
                 let owner = session.owner_user_id.map(domain::UserId);
                 state.announce_message(session.org_id, session.id, owner, line.clone());
-                Sent::Stored((*line).clone())
+                Sent::Stored(line)
             }
-            Posted::Again(item) => Sent::Stored(message_line(item)),
+            Posted::Again(item) => Sent::Stored(Arc::new(message_line(item))),
             Posted::Closed => Sent::Closed,
         },
     )
+}
+
+/// The message in the languages of the other side that differ from its own: the customer's for
+/// a rep's message, the session's reps' for a customer's (none yet while it waits: the rep who
+/// takes it has it translated on reading). Each within the translator's timeout; one that
+/// cannot be had is left out, and its readers see the original marked "not translated".
+async fn translated(
+    state: &AppState,
+    session: &SupportSession,
+    sender: Sender,
+    language: Language,
+    text: &str,
+) -> AppResult<BTreeMap<Language, String>> {
+    let targets: Vec<Language> = match sender {
+        Sender::Rep(_) => vec![session_language(session)],
+        Sender::Customer => {
+            let codes = state
+                .store
+                .rep_languages(session.org_id, session.id)
+                .await?;
+            codes.iter().filter_map(|c| Language::parse(c)).collect()
+        }
+    };
+    let wanted = targets.into_iter().filter(|t| *t != language);
+    let asked = wanted.map(|to| async move {
+        let translated = state.translator.translate(text, language, to).await;
+        translated.map(|t| (to, t))
+    });
+    Ok(futures::future::join_all(asked)
+        .await
+        .into_iter()
+        .flatten()
+        .collect())
 }

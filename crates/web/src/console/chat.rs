@@ -3,8 +3,9 @@
 //! invited reps get in; a socket closes when its rep leaves the session or their sign-in ends.
 
 use super::pages::{current_session, my_session, render_console};
-use super::CONSOLE_LANGUAGE;
-use crate::chat::{json_answer, lines_after, send_form, wants_json, After, ChatLine, SendForm};
+use crate::app::chat::Author;
+use crate::chat::SendForm;
+use crate::chat::{json_answer, lines_after, send_form, wants_json, After, ChatLine, Reader};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{AppError, AppResult};
 use crate::extract::CurrentUser;
@@ -19,7 +20,6 @@ use axum::Json;
 use domain::realtime::Topic;
 use domain::SessionId;
 use std::time::Duration;
-use store::chat::Sender;
 
 fn session_id(raw: &str) -> AppResult<SessionId> {
     raw.parse().map_err(|_| AppError::NotFound)
@@ -35,8 +35,15 @@ pub async fn send(
 ) -> AppResult<Response> {
     let id = session_id(&id)?;
     let (session, _) = my_session(&state, &me, id).await?;
-    let rep = (Sender::Rep(me.user.id), me.user.display_name.as_str());
-    let sent = send_form(&state, &session, rep, &form.value, CONSOLE_LANGUAGE).await?;
+    let reader = Reader::rep(&state, &session, &me.user).await;
+    let sent = send_form(
+        &state,
+        &session,
+        Author::rep(&me.user),
+        &form.value,
+        &reader,
+    )
+    .await?;
     if wants_json(&headers) {
         return Ok(json_answer(sent));
     }
@@ -59,7 +66,8 @@ pub async fn read(
 ) -> AppResult<Json<Vec<ChatLine>>> {
     let (session, _) = my_session(&state, &me, session_id(&id)?).await?;
     let (org, id) = (session.org_id, session.id);
-    let lines = lines_after(&state, org, id, after.after, CONSOLE_LANGUAGE).await?;
+    let reader = Reader::rep(&state, &session, &me.user).await;
+    let lines = lines_after(&state, org, id, after.after, &reader).await?;
     Ok(Json(lines))
 }
 
@@ -74,10 +82,11 @@ pub async fn live(
 ) -> AppResult<Response> {
     let held = crate::realtime::admit(&state, &headers, ip).await?;
     let id = session_id(&id)?;
-    my_session(&state, &me, id).await?;
+    let (session, _) = my_session(&state, &me, id).await?;
+    let reader = Reader::rep(&state, &session, &me.user).await;
     Ok(
         crate::realtime::socket(upgrade).on_upgrade(move |socket| async move {
-            serve(state, me, id, after.after, socket).await;
+            serve(state, me, id, after.after, reader, socket).await;
             drop(held);
         }),
     )
@@ -87,14 +96,14 @@ pub async fn live(
 /// the socket is gone.
 async fn push(
     state: &AppState,
-    me: &CurrentUser,
+    (me, reader): (&CurrentUser, &Reader),
     id: SessionId,
     after: &mut i64,
     announced: Option<&ChatLine>,
     socket: &mut WebSocket,
 ) -> bool {
     let org = me.user.org_id;
-    let next = crate::chat::next_lines(state, org, id, *after, announced, CONSOLE_LANGUAGE);
+    let next = crate::chat::next_lines(state, org, id, *after, announced, reader);
     let Ok(lines) = next.await else {
         return true;
     };
@@ -109,6 +118,7 @@ async fn serve(
     me: CurrentUser,
     id: SessionId,
     mut after: i64,
+    mut reader: Reader,
     mut socket: WebSocket,
 ) {
     state.metrics.websocket_opened();
@@ -119,7 +129,7 @@ async fn serve(
     // Subscribe before the first read, so nothing falls between the two.
     let mut subscription = state.hub().subscribe(topics);
     let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.heartbeat_secs));
-    let mut open = push(&state, &me, id, &mut after, None, &mut socket).await;
+    let mut open = push(&state, (&me, &reader), id, &mut after, None, &mut socket).await;
     while open {
         tokio::select! {
             heard = subscription.recv() => match heard {
@@ -129,10 +139,14 @@ async fn serve(
                 Some((a, _)) if a.session == Some(id) => {
                     // A change to the session may have taken it from this rep (transferred).
                     if a.kind != crate::bus::MESSAGE {
-                        open = my_session(&state, &me, id).await.is_ok();
+                        match my_session(&state, &me, id).await {
+                            Ok((session, _)) => reader = Reader::rep(&state, &session, &me.user).await,
+                            Err(_) => open = false,
+                        }
                     }
                     let line = a.line.as_deref();
-                    open = open && push(&state, &me, id, &mut after, line, &mut socket).await;
+                    let me = (&me, &reader);
+                    open = open && push(&state, me, id, &mut after, line, &mut socket).await;
                 }
                 Some(_) => {}
                 None => open = false,
@@ -141,7 +155,7 @@ async fn serve(
                 Beat::Silent => open = false,
                 Beat::Ping => {
                     open = socket.send(Message::Ping(Vec::new().into())).await.is_ok()
-                        && push(&state, &me, id, &mut after, None, &mut socket).await;
+                        && push(&state, (&me, &reader), id, &mut after, None, &mut socket).await;
                 }
             },
             incoming = socket.recv() => match incoming {

@@ -157,7 +157,8 @@ pub async fn current_session(
         .collect();
     let teams = state.store.teams(org).await?;
     let is_owner = session.owner_user_id == Some(me.user.id.0);
-    let lines = crate::chat::lines_after(state, org, id, 0, super::CONSOLE_LANGUAGE).await?;
+    let reader = crate::chat::Reader::rep(state, &session, &me.user).await;
+    let lines = crate::chat::lines_after(state, org, id, 0, &reader).await?;
     let last_seq = lines.last().map_or(0, |l| l.seq);
     let client_id = crate::chat::new_client_id();
     let open = session.state != domain::session::Status::Ended;

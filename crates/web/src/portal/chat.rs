@@ -2,7 +2,9 @@
 //! followed a number (the polling fallback; the page's socket pushes the same lines).
 
 use super::waiting::{session_for, show_with, PageInput};
-use crate::chat::{json_answer, lines_after, send_form, wants_json, After, ChatLine, SendForm};
+use crate::app::chat::Author;
+use crate::chat::SendForm;
+use crate::chat::{json_answer, lines_after, send_form, wants_json, After, ChatLine, Reader};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::AppResult;
 use crate::forms::{FieldErrors, Outcome};
@@ -13,7 +15,6 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use store::chat::Sender;
 
 pub async fn send(
     State(state): State<AppState>,
@@ -24,8 +25,9 @@ pub async fn send(
     form: CsrfForm<SendForm>,
 ) -> AppResult<Response> {
     let session = session_for(&state, &capability).await?;
-    let customer = (Sender::Customer, session.customer_name.as_str());
-    let sent = send_form(&state, &session, customer, &form.value, lang).await?;
+    let reader = Reader::customer(&state, &session, lang).await;
+    let author = Author::customer(&session);
+    let sent = send_form(&state, &session, author, &form.value, &reader).await?;
     if wants_json(&headers) {
         return Ok(json_answer(sent));
     }
@@ -55,7 +57,8 @@ pub async fn read(
     Query(after): Query<After>,
 ) -> AppResult<Json<Vec<ChatLine>>> {
     let session = session_for(&state, &capability).await?;
-    let lines = lines_after(&state, session.org_id, session.id, after.after, lang).await?;
+    let reader = Reader::customer(&state, &session, lang).await;
+    let lines = lines_after(&state, session.org_id, session.id, after.after, &reader).await?;
     Ok(Json(lines))
 }
 
@@ -66,7 +69,8 @@ pub async fn transcript(
     Path(capability): Path<String>,
 ) -> AppResult<Response> {
     let session = session_for(&state, &capability).await?;
-    let text = crate::chat::transcript(&state, &session, lang).await?;
+    let reader = Reader::customer(&state, &session, lang).await;
+    let text = crate::chat::transcript(&state, &session, &reader).await?;
     let disposition = format!("attachment; filename=\"transcript-{}.txt\"", session.id);
     Ok((
         [

@@ -171,7 +171,8 @@ pub(super) async fn show_with(
     let site = session.site_id.map(SiteId);
     let portal = Portal::of_site(state, session.org_id, site, lang).await?;
     let view = read_view(state, session, lang).await?;
-    let lines = crate::chat::lines_after(state, session.org_id, session.id, 0, lang).await?;
+    let reader = crate::chat::Reader::customer(state, session, lang).await;
+    let lines = crate::chat::lines_after(state, session.org_id, session.id, 0, &reader).await?;
     let last_seq = lines.last().map_or(0, |l| l.seq);
     let client_id = crate::chat::new_client_id();
     let survey_state = match portal.site.settings.survey {
@@ -233,7 +234,7 @@ pub async fn live(
         crate::realtime::socket(upgrade).on_upgrade(move |socket| async move {
             let page = Page {
                 capability,
-                lang,
+                reader: crate::chat::Reader::customer(&state, &session, lang).await,
                 chat_after: resume.after,
             };
             push_views(state, session, page, socket).await;
@@ -252,7 +253,7 @@ fn watch_line(state: &AppState, session: &SupportSession) -> Option<LineWatch> {
 /// the page has.
 struct Page {
     capability: String,
-    lang: Language,
+    reader: crate::chat::Reader,
     chat_after: i64,
 }
 
@@ -265,8 +266,17 @@ async fn push_chat(
     announced: Option<&crate::chat::ChatLine>,
     socket: &mut axum::extract::ws::WebSocket,
 ) -> bool {
-    let (org, id, after, lang) = (session.org_id, session.id, page.chat_after, page.lang);
-    let Ok(lines) = crate::chat::next_lines(state, org, id, after, announced, lang).await else {
+    // The customer's own message may have corrected their language (the server did the same
+    // to the session when it stored it).
+    if let Some(own) = announced
+        .filter(|l| l.from == "customer")
+        .and_then(|l| l.lang)
+    {
+        page.reader.reads = own;
+    }
+    let (org, id, after) = (session.org_id, session.id, page.chat_after);
+    let next = crate::chat::next_lines(state, org, id, after, announced, &page.reader);
+    let Ok(lines) = next.await else {
         return true;
     };
     if let Some(last) = lines.last() {
@@ -281,7 +291,7 @@ async fn push_views(
     mut page: Page,
     mut socket: axum::extract::ws::WebSocket,
 ) {
-    let (capability, lang) = (page.capability.clone(), page.lang);
+    let (capability, lang) = (page.capability.clone(), page.reader.lang);
     use axum::extract::ws::Message;
     state.metrics.websocket_opened();
     let site = session.site_id.map(SiteId);
@@ -310,6 +320,7 @@ async fn push_views(
                 Ok(fresh) => session = fresh,
                 Err(_) => break,
             }
+            page.reader = crate::chat::Reader::customer(&state, &session, lang).await;
             if waits_in(&session) != watched {
                 line = watch_line(&state, &session);
                 watched = waits_in(&session);

@@ -10,7 +10,25 @@ function newId() {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 }
 
-function lineElement(line) {
+function textElement(segments) {
+  const text = document.createElement("span");
+  text.className = "text";
+  for (const segment of segments) {
+    if (segment.href && /^https?:\/\//i.test(segment.href)) {
+      const link = document.createElement("a");
+      link.href = segment.href;
+      link.rel = "noopener noreferrer";
+      link.target = "_blank";
+      link.textContent = segment.text;
+      text.append(link);
+    } else {
+      text.append(segment.text);
+    }
+  }
+  return text;
+}
+
+function lineElement(line, labels) {
   const item = document.createElement("li");
   item.className = `chat-line from-${line.from}`;
   item.dataset.testid = line.kind === "message" ? "chat-message" : "chat-system-message";
@@ -23,21 +41,31 @@ function lineElement(line) {
     who.textContent = line.name;
     item.append(who, " ");
   }
-  const text = document.createElement("span");
-  text.className = "text";
-  for (const segment of line.segments) {
-    if (segment.href && /^https?:\/\//i.test(segment.href)) {
-      const link = document.createElement("a");
-      link.href = segment.href;
-      link.rel = "noopener noreferrer";
-      link.target = "_blank";
-      link.textContent = segment.text;
-      text.append(link);
-    } else {
-      text.append(segment.text);
-    }
-  }
+  const text = textElement(line.segments);
+  if (line.lang) item.dataset.lang = line.lang;
+  if (line.lang && line.original == null) text.lang = line.lang;
   item.append(text);
+  if (line.original != null) {
+    // The translation is shown; the original is one click (or Enter) away.
+    const details = document.createElement("details");
+    details.className = "original";
+    const summary = document.createElement("summary");
+    summary.dataset.testid = "show-original";
+    summary.textContent = labels.showOriginal;
+    const original = document.createElement("span");
+    original.lang = line.lang || "";
+    original.dataset.testid = "original-text";
+    original.textContent = line.original;
+    details.append(summary, original);
+    item.append(" ", details);
+  }
+  if (line.not_translated) {
+    const mark = document.createElement("span");
+    mark.className = "mark";
+    mark.dataset.testid = "not-translated";
+    mark.textContent = labels.notTranslated;
+    item.append(" ", mark);
+  }
   return item;
 }
 
@@ -72,7 +100,7 @@ export class Chat {
       const pending = line.kind === "message"
         ? this.log.querySelector(`.pending[data-message-id='${CSS.escape(line.id)}']`)
         : null;
-      const element = lineElement(line);
+      const element = lineElement(line, this.section.dataset);
       if (pending) pending.remove();
       const later = Array.from(this.log.querySelectorAll("[data-seq]")).find((e) => Number(e.dataset.seq) > line.seq);
       this.log.insertBefore(element, later || this.log.querySelector(".pending"));
