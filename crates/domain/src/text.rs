@@ -17,6 +17,14 @@ pub fn without_controls(text: &str) -> Cow<'_, str> {
 
 /// Whether a URL part percent-decodes to a control character (other than tab and line breaks):
 /// such a path or query is refused before any handler sees it.
+/// At most `max` characters of `text`, with "…" when something was cut.
+pub fn shortened(text: &str, max: usize) -> Cow<'_, str> {
+    match text.char_indices().nth(max) {
+        Some((cut, _)) => Cow::Owned(format!("{}…", text[..cut].trim_end())),
+        None => Cow::Borrowed(text),
+    }
+}
+
 pub fn decodes_to_control(part: &str) -> bool {
     let bytes = part.as_bytes();
     bytes.iter().enumerate().any(|(i, b)| {
@@ -183,6 +191,13 @@ impl SessionLimit {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shortened_cuts_at_characters_and_says_so() {
+        assert_eq!(shortened("Grüße", 10), "Grüße");
+        assert_eq!(shortened("Grüße aus Köln", 5), "Grüße…");
+        assert_eq!(shortened("ab cd", 3), "ab…");
+    }
 
     #[test]
     fn control_characters_are_cleaned_from_text_and_refused_in_urls() {

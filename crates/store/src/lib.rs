@@ -13,6 +13,7 @@ pub mod chat;
 pub mod console;
 pub mod directory;
 pub mod extras;
+pub mod history;
 pub mod keys;
 pub mod orgs;
 pub mod presence;

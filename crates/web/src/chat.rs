@@ -416,14 +416,8 @@ pub async fn transcript(
         )
         .unwrap_or_else(|| format!("Conversation with {}", session.customer_name));
     let mut text = format!("{heading}\n\n");
-    let mut after = 0;
-    loop {
-        let lines = lines_after(state, session.org_id, session.id, after, reader).await?;
-        let Some(last) = lines.last() else {
-            return Ok(text);
-        };
-        after = last.seq;
-        for line in &lines {
+    for line in &whole_conversation(state, session, reader).await? {
+        {
             let at = crate::templates::datetime(line.at);
             match line.kind {
                 "message" => {
@@ -438,4 +432,39 @@ pub async fn transcript(
             }
         }
     }
+    Ok(text)
+}
+
+/// Every line of the conversation, for `reader` (read a page at a time).
+pub async fn whole_conversation(
+    state: &AppState,
+    session: &SupportSession,
+    reader: &Reader,
+) -> AppResult<Vec<ChatLine>> {
+    let mut all: Vec<ChatLine> = Vec::new();
+    loop {
+        let after = all.last().map_or(0, |l| l.seq);
+        let lines = lines_after(state, session.org_id, session.id, after, reader).await?;
+        if lines.is_empty() {
+            return Ok(all);
+        }
+        all.extend(lines);
+    }
+}
+
+/// A transcript as a plain-text download (never shown inline).
+pub fn transcript_download(session: SessionId, text: String) -> Response {
+    let disposition = format!("attachment; filename=\"transcript-{session}.txt\"");
+    let headers = [
+        (
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8".to_owned(),
+        ),
+        (axum::http::header::CONTENT_DISPOSITION, disposition),
+        (
+            axum::http::header::X_CONTENT_TYPE_OPTIONS,
+            "nosniff".to_owned(),
+        ),
+    ];
+    (headers, text).into_response()
 }

@@ -236,6 +236,16 @@ async fn a_german_customer_and_an_english_rep_each_read_their_own_language() {
         0,
         "everything was translated"
     );
+
+    // Later, Riley finds the conversation by a word of its English translation.
+    riley.click("history-link").await;
+    riley.fill("history-search", "printed").await;
+    riley.click("history-submit").await;
+    let result = riley.wait_for("[data-testid='history-result'] a").await;
+    result.click().await.unwrap();
+    riley.wait_for("[data-testid='history-session']").await;
+    shows_line(&riley, ENGLISH_QUESTION).await;
+    shows_line(&riley, ENGLISH_ANSWER).await;
     customer.close().await;
     riley.close().await;
 }

@@ -3,6 +3,7 @@
 
 mod actions;
 mod chat;
+mod history;
 mod pages;
 
 pub use pages::render;
@@ -32,6 +33,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/sessions/{id}/end", post(actions::end))
         .route("/console/sessions/{id}/transfer", post(actions::transfer))
         .route("/console/sessions/{id}/invite", post(actions::invite))
+        .route("/console/history", get(history::index))
+        .route("/console/history/{id}", get(history::record))
+        .route("/console/history/{id}/transcript", get(history::transcript))
         .route("/console/offers/{id}/accept", post(actions::accept_offer))
         .route("/console/offers/{id}/decline", post(actions::decline_offer))
 }

@@ -71,18 +71,7 @@ pub async fn transcript(
     let session = session_for(&state, &capability).await?;
     let reader = Reader::customer(&state, &session, lang).await;
     let text = crate::chat::transcript(&state, &session, &reader).await?;
-    let disposition = format!("attachment; filename=\"transcript-{}.txt\"", session.id);
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/plain; charset=utf-8".to_owned(),
-            ),
-            (axum::http::header::CONTENT_DISPOSITION, disposition),
-        ],
-        text,
-    )
-        .into_response())
+    Ok(crate::chat::transcript_download(session.id, text))
 }
 
 #[derive(Deserialize, Serialize, Default)]
