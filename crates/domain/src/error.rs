@@ -40,6 +40,10 @@ pub enum FieldError {
     InvalidColour,
     #[error("too_many")]
     TooMany { max: usize },
+    #[error("file_too_large")]
+    FileTooLarge { max_mb: usize },
+    #[error("file_type_blocked")]
+    FileTypeBlocked,
 }
 
 impl FieldError {
@@ -64,6 +68,8 @@ impl FieldError {
             FieldError::InvalidDateTime => "invalid_datetime",
             FieldError::InvalidColour => "invalid_colour",
             FieldError::TooMany { .. } => "too_many",
+            FieldError::FileTooLarge { .. } => "file_too_large",
+            FieldError::FileTypeBlocked => "file_type_blocked",
         }
     }
 
@@ -94,6 +100,8 @@ impl FieldError {
             FieldError::InvalidDateTime => "Write a date and time like 2026-12-24 18:00.".into(),
             FieldError::InvalidColour => "Write a colour like #1d4ed8.".into(),
             FieldError::TooMany { max } => format!("At most {max}."),
+            FieldError::FileTooLarge { max_mb } => format!("Files can be at most {max_mb} MB."),
+            FieldError::FileTypeBlocked => "Files of this type cannot be sent.".into(),
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod assignment;
 pub mod chat;
 pub mod error;
+pub mod files;
 pub mod history;
 pub mod ids;
 pub mod intake;

@@ -26,6 +26,26 @@ pub struct NewMessage<'a> {
     pub translations: &'a str,
     /// The customer's language as corrected by what they wrote: becomes the session's.
     pub customer_language: Option<&'a str>,
+    /// A file the message carries (its body is then the file's name).
+    pub file: Option<NewFile<'a>>,
+}
+
+/// A file saved under the data directory, to be recorded with its message.
+#[derive(Debug, Clone, Copy)]
+pub struct NewFile<'a> {
+    pub size: i64,
+    /// Where it is, relative to the files directory.
+    pub stored_as: &'a str,
+}
+
+/// A file sent in a chat, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct FileRecord {
+    pub id: i64,
+    pub session_id: i64,
+    pub name: String,
+    pub size: i64,
+    pub stored_as: String,
 }
 
 /// One line of a conversation: a message, or an event of the session.
@@ -47,6 +67,9 @@ pub struct ChatItem {
     pub language: Option<String>,
     /// A message's translations as JSON, `{"de": "…"}` (None for events).
     pub translations: Option<String>,
+    /// The file a message carries, and its size.
+    pub file_id: Option<i64>,
+    pub file_size: Option<i64>,
 }
 
 /// What became of a message sent.
@@ -64,7 +87,8 @@ pub enum Posted {
 const SHOWN_EVENTS: &str = "'accepted', 'invited', 'requeued', 'ended'";
 
 const MESSAGE_COLUMNS: &str = "session_seq AS seq, 'message' AS kind, client_id, sender_kind, \
-                               sender_user_id, sender_name, body, created_at, language, translations";
+                               sender_user_id, sender_name, body, created_at, language, translations, file_id, \
+                               (SELECT f.size FROM chat_files f WHERE f.id = file_id) AS file_size";
 
 impl Store {
     /// Store a message under its session's next number, unless its client id was stored before
@@ -90,16 +114,25 @@ impl Store {
             let Some(seq) = seq else {
                 return Ok(Posted::Closed);
             };
+            let file_id: Option<i64> = match m.file {
+                Some(file) => Some(sqlx::query_scalar(
+                    "INSERT INTO chat_files (org_id, session_id, name, size, stored_as, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+                    .bind(m.org.0).bind(m.session.0).bind(m.body).bind(file.size)
+                    .bind(file.stored_as).bind(now.millis())
+                    .fetch_one(&mut *tx).await?),
+                None => None,
+            };
             // The common case costs no lookup: a resend hits the unique client id, and then the
             // transaction (and its number) is given back and the earlier copy returned.
             let stored = sqlx::query(
                 "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
-                 language, created_at, session_seq, client_id, sender_name, translations) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+                 language, created_at, session_seq, client_id, sender_name, translations, file_id) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
                  ON CONFLICT (session_id, client_id) WHERE client_id IS NOT NULL DO NOTHING")
                 .bind(m.org.0).bind(m.session.0).bind(kind).bind(user).bind(m.body)
                 .bind(m.language).bind(now.millis()).bind(seq).bind(m.client_id).bind(m.sender_name)
-                .bind(m.translations)
+                .bind(m.translations).bind(file_id)
                 .execute(&mut *tx).await?.rows_affected();
             if stored == 0 {
                 tx.rollback().await?;
@@ -120,6 +153,8 @@ impl Store {
                 created_at: now.millis(),
                 language: Some(m.language.to_owned()),
                 translations: Some(m.translations.to_owned()),
+                file_id,
+                file_size: m.file.map(|f| f.size),
             }))
         })
     }
@@ -138,7 +173,7 @@ impl Store {
              UNION ALL \
              SELECT session_seq AS seq, kind, NULL AS client_id, NULL AS sender_kind, \
                     NULL AS sender_user_id, NULL AS sender_name, payload AS body, created_at, \
-                    NULL AS language, NULL AS translations \
+                    NULL AS language, NULL AS translations, NULL AS file_id, NULL AS file_size \
              FROM session_events \
              WHERE session_id = $4 AND org_id = $5 AND session_seq > $6 AND kind IN ({SHOWN_EVENTS}) \
              ORDER BY seq LIMIT $7"
@@ -166,6 +201,20 @@ impl Store {
             .bind(translations).bind(session.0).bind(org.0).bind(seq)
             .execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())
+    }
+
+    /// File `id` of `org`, when it belongs to `session` (None: it does not, or there is none).
+    pub async fn chat_file(
+        &self,
+        org: OrgId,
+        session: Option<SessionId>,
+        id: i64,
+    ) -> StoreResult<Option<FileRecord>> {
+        let sql = "SELECT id, session_id, name, size, stored_as FROM chat_files \
+                   WHERE org_id = $1 AND id = $2 AND ($3 IS NULL OR session_id = $3)";
+        Ok(on_pool!(self, p => sqlx::query_as(sql)
+            .bind(org.0).bind(id).bind(session.map(|s| s.0))
+            .fetch_optional(p).await)?)
     }
 
     /// The languages of the reps in a session (its owner and invited reps), each once.

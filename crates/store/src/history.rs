@@ -60,9 +60,11 @@ impl Store {
         };
         // $1 org, $2 the search, $3 the viewer's id (or NULL), $4 before, $5 limit.
         let hits = match (terms.is_empty(), self.backend()) {
-            (true, _) => "SELECT id, CAST(NULL AS BIGINT) AS hit FROM support_sessions WHERE org_id = $1 \
+            (true, _) => {
+                "SELECT id, CAST(NULL AS BIGINT) AS hit FROM support_sessions WHERE org_id = $1 \
                           AND $2 = $2"
-                .to_owned(),
+                    .to_owned()
+            }
             (false, Backend::Sqlite) => "SELECT m.session_id AS id, MIN(m.id) AS hit \
                  FROM chat_search JOIN chat_messages m ON m.id = chat_search.rowid \
                  WHERE chat_search MATCH $2 AND m.org_id = $1 GROUP BY m.session_id \

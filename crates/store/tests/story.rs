@@ -1423,6 +1423,7 @@ async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(back
         language: "en",
         translations: "{}",
         customer_language: None,
+        file: None,
     };
     // The customer writes while waiting; the rep takes the session and answers.
     let hello = message(Sender::Customer, "c1", "Hello?");

@@ -19,6 +19,27 @@ pub struct Config {
     pub console: ConsoleConfig,
     pub bus: BusConfig,
     pub translation: TranslationSection,
+    pub files: FilesSection,
+}
+
+/// Files sent in chats: kept under `<data_dir>/files`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FilesSection {
+    /// The largest file, in megabytes (1 to 100).
+    pub max_mb: usize,
+    /// Extensions refused (without the dot, any case).
+    pub blocked_extensions: Vec<String>,
+}
+
+impl Default for FilesSection {
+    fn default() -> Self {
+        let web = web::config::FilesConfig::default();
+        FilesSection {
+            max_mb: web.max_mb,
+            blocked_extensions: web.blocked_extensions,
+        }
+    }
 }
 
 /// Live translation of chats (sites turn it on for themselves).
@@ -215,6 +236,7 @@ impl Default for Config {
             console: ConsoleConfig::default(),
             bus: BusConfig::default(),
             translation: TranslationSection::default(),
+            files: FilesSection::default(),
         }
     }
 }
@@ -278,7 +300,7 @@ fn bad(key: &str, problem: impl Into<String>) -> ConfigError {
     }
 }
 
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "data_dir",
     "server",
     "database",
@@ -287,6 +309,7 @@ const SECTIONS: [&str; 8] = [
     "console",
     "bus",
     "translation",
+    "files",
 ];
 
 impl Config {
@@ -380,6 +403,9 @@ impl Config {
             return Err(bad("console.queue_list_limit", "must be at least 1"));
         }
         self.translation.web()?;
+        if !(1..=100).contains(&self.files.max_mb) {
+            return Err(bad("files.max_mb", "must be from 1 to 100"));
+        }
         if let Some(url) = &self.bus.url {
             if !url.starts_with("redis://") {
                 return Err(bad("bus.url", "must start with redis://"));
@@ -449,6 +475,11 @@ impl Config {
             header_read_timeout_secs: self.server.header_read_timeout_secs,
             sockets_per_ip: self.security.sockets_per_ip,
             translation: self.translation.web().unwrap_or_default(),
+            files: web::config::FilesConfig {
+                dir: self.data_dir.join("files"),
+                max_mb: self.files.max_mb,
+                blocked_extensions: self.files.blocked_extensions.clone(),
+            },
         }
     }
 

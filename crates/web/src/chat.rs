@@ -42,6 +42,17 @@ pub struct ChatLine {
     /// Every translation of the message (the shared line; a reader's shows theirs as `text`).
     #[serde(skip)]
     pub translations: BTreeMap<Language, String>,
+    /// The file the message carries (its text is the file's name).
+    pub file: Option<FileRef>,
+}
+
+/// A file in the conversation: readers download it by id from their own side's address.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FileRef {
+    pub id: i64,
+    pub name: String,
+    /// "12 KB".
+    pub size: String,
 }
 
 /// Who reads a conversation: the language of their page (system lines), the language they
@@ -185,6 +196,11 @@ fn parse_translations(json: Option<&str>) -> BTreeMap<Language, String> {
 
 /// A message's line as stored: the same for every reader (`for_reader` makes each one's).
 pub fn message_line(item: ChatItem) -> ChatLine {
+    let file = item.file_id.map(|id| FileRef {
+        id,
+        name: item.body.clone(),
+        size: domain::files::size_text(item.file_size.unwrap_or(0)),
+    });
     ChatLine {
         seq: item.seq,
         kind: "message",
@@ -196,8 +212,13 @@ pub fn message_line(item: ChatItem) -> ChatLine {
         at: item.created_at,
         original: None,
         not_translated: false,
-        lang: item.language.as_deref().and_then(Language::parse),
+        // A file's name is not in any language: never translated, never marked.
+        lang: match file {
+            Some(_) => None,
+            None => item.language.as_deref().and_then(Language::parse),
+        },
         translations: parse_translations(item.translations.as_deref()),
+        file,
     }
 }
 
@@ -264,6 +285,7 @@ async fn line_of(
         not_translated: false,
         lang: None,
         translations: BTreeMap::new(),
+        file: None,
     }))
 }
 
@@ -341,9 +363,12 @@ pub async fn send_form(
         Err(err) => return Ok(Err(crate::portal::error_text(&state.catalog, lang, err))),
     };
     let translating = reader.translating;
-    let sent = crate::app::chat::send(state, session, author, &client_id, &body, translating);
+    let content = crate::app::chat::Content::Text(&body);
+    let sent = crate::app::chat::send(state, session, author, &client_id, content, translating);
     match sent.await? {
-        crate::app::chat::Sent::Stored(line) => Ok(Ok(line.for_reader(reader))),
+        crate::app::chat::Sent::Stored(line) | crate::app::chat::Sent::Repeated(line) => {
+            Ok(Ok(line.for_reader(reader)))
+        }
         crate::app::chat::Sent::Closed => {
             let text = state.catalog.text(lang, "chat.closed", &[]);
             Ok(Err(text.unwrap_or_else(|| "This session has ended.".into())))
@@ -422,7 +447,10 @@ pub async fn transcript(
             match line.kind {
                 "message" => {
                     // As written, then every translation of it, each with its language.
-                    let written = line.original.as_deref().unwrap_or(&line.text);
+                    let written = match &line.file {
+                        Some(file) => format!("(file) {} ({})", file.name, file.size),
+                        None => line.original.clone().unwrap_or_else(|| line.text.clone()),
+                    };
                     text.push_str(&format!("[{at}] {}: {written}\n", line.name));
                     for (language, translated) in &line.translations {
                         text.push_str(&format!("    ({}) {translated}\n", language.code()));

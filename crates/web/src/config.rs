@@ -48,6 +48,40 @@ pub struct WebConfig {
     pub metrics_token: Option<String>,
     /// The translation provider for chats on sites that translate.
     pub translation: crate::translate::TranslationConfig,
+    /// Files sent in chats.
+    pub files: FilesConfig,
+}
+
+/// Where chat files are kept and what may be sent.
+#[derive(Debug, Clone)]
+pub struct FilesConfig {
+    /// `<data_dir>/files` (on shared storage when several nodes serve one database).
+    pub dir: std::path::PathBuf,
+    pub max_mb: usize,
+    /// Extensions refused, lower-case without the dot.
+    pub blocked_extensions: Vec<String>,
+}
+
+impl FilesConfig {
+    pub fn max_bytes(&self) -> u64 {
+        self.max_mb as u64 * 1024 * 1024
+    }
+}
+
+/// Programs and scripts a customer could be talked into running.
+pub const BLOCKED_EXTENSIONS: [&str; 16] = [
+    "exe", "msi", "bat", "cmd", "com", "scr", "pif", "ps1", "vbs", "vbe", "js", "jse", "wsf",
+    "hta", "jar", "lnk",
+];
+
+impl Default for FilesConfig {
+    fn default() -> Self {
+        FilesConfig {
+            dir: std::path::PathBuf::from("./supportal-data/files"),
+            max_mb: 10,
+            blocked_extensions: BLOCKED_EXTENSIONS.map(str::to_owned).to_vec(),
+        }
+    }
 }
 
 impl Default for WebConfig {
@@ -78,6 +112,7 @@ impl Default for WebConfig {
             header_read_timeout_secs: 10,
             sockets_per_ip: 500,
             translation: crate::translate::TranslationConfig::default(),
+            files: FilesConfig::default(),
         }
     }
 }

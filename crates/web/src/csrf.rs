@@ -50,7 +50,7 @@ fn signed_in_token(session: &str) -> String {
 
 /// The token a state-changing request must carry: the sign-in's when there is one, else the
 /// browser's cookie.
-fn expected_token(headers: &axum::http::HeaderMap, secure: bool) -> Option<String> {
+pub(crate) fn expected_token(headers: &axum::http::HeaderMap, secure: bool) -> Option<String> {
     match crate::cookies::value(headers, SESSION_COOKIE) {
         Some(session) => Some(signed_in_token(session)),
         None => crate::cookies::value(headers, cookie_name(secure)).map(str::to_owned),

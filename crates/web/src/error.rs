@@ -23,6 +23,13 @@ pub enum AppError {
     Internal(#[from] anyhow::Error),
 }
 
+impl AppError {
+    /// A failure of the machine (a file that cannot be written), not of the request.
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        AppError::Internal(err.into())
+    }
+}
+
 impl From<store::StoreError> for AppError {
     fn from(err: store::StoreError) -> Self {
         AppError::Internal(err.into())

@@ -13,6 +13,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod error;
 pub mod extract;
+pub mod files;
 pub mod forms;
 pub mod hostnames;
 pub mod i18n;

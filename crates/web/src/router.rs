@@ -79,7 +79,10 @@ pub fn router(state: AppState) -> Router {
                     header::STRICT_TRANSPORT_SECURITY,
                     strict_transport_security(&state),
                 ))
-                .layer(RequestBodyLimitLayer::new(1024 * 1024))
+                // Forms and JSON take at most 1 MiB; chat files (their routes lift this) up to
+                // `files.max_mb`, which bounds every body.
+                .layer(RequestBodyLimitLayer::new(body_limit(&state)))
+                .layer(axum::extract::DefaultBodyLimit::max(FORM_LIMIT))
                 // A request that takes longer (a body sent a byte at a time) is answered 408 and
                 // its connection freed. WebSockets are not held by it: their handler answers at
                 // once and the socket lives on in its own task.
@@ -89,6 +92,15 @@ pub fn router(state: AppState) -> Router {
                 )),
         )
         .with_state(state)
+}
+
+/// The largest form or JSON body.
+const FORM_LIMIT: usize = 1024 * 1024;
+
+/// The largest body at all: a chat file with its form around it.
+fn body_limit(state: &AppState) -> usize {
+    let file = usize::try_from(state.config.files.max_bytes()).unwrap_or(usize::MAX);
+    file.saturating_add(64 * 1024).max(FORM_LIMIT)
 }
 
 /// HSTS only where the instance is reached over https (on http it would be ignored at best).

@@ -155,17 +155,21 @@ mod tests {
                 "lines": [
                 { "seq": 2, "kind": "message", "id": "c1", "from": "customer", "name": "Cleo <script>", "text": "<img src=x onerror=alert(1)> https://x.test",
                   "segments": [{ "text": "<img src=x onerror=alert(1)> ", "href": null }, { "text": "https://x.test", "href": "https://x.test" }], "at": 0,
-                  "original": "<b onmouseover=alert(2)>Original</b>", "not_translated": true, "lang": "de" },
-                { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0, "original": null, "not_translated": false, "lang": null }
-                ], "last_seq": 3, "client_id": "abc", "chat_open": true, "survey": { "rating": 4, "comment": "Good <script>", "created_at": 0 } },
+                  "original": "<b onmouseover=alert(2)>Original</b>", "not_translated": true, "lang": "de", "file": null },
+                { "seq": 4, "kind": "message", "id": "c2", "from": "customer", "name": "Cleo", "text": "<script>.pdf", "segments": [], "at": 0,
+                  "original": null, "not_translated": false, "lang": null, "file": { "id": 9, "name": "<script>.pdf", "size": "12 KB" } },
+                { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0, "original": null, "not_translated": false, "lang": null, "file": null }
+                ], "last_seq": 3, "client_id": "abc", "chat_open": true, "files_max_bytes": 10485760, "files_max_mb": 10, "survey": { "rating": 4, "comment": "Good <script>", "created_at": 0 } },
             "lines": [
                 { "seq": 2, "kind": "message", "id": "c1", "from": "customer", "name": "Cleo <script>", "text": "<img src=x onerror=alert(1)> https://x.test",
                   "segments": [{ "text": "<img src=x onerror=alert(1)> ", "href": null }, { "text": "https://x.test", "href": "https://x.test" }], "at": 0,
-                  "original": "<b onmouseover=alert(2)>Original</b>", "not_translated": true, "lang": "de" },
-                { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0, "original": null, "not_translated": false, "lang": null }
+                  "original": "<b onmouseover=alert(2)>Original</b>", "not_translated": true, "lang": "de", "file": null },
+                { "seq": 4, "kind": "message", "id": "c2", "from": "customer", "name": "Cleo", "text": "<script>.pdf", "segments": [], "at": 0,
+                  "original": null, "not_translated": false, "lang": null, "file": { "id": 9, "name": "<script>.pdf", "size": "12 KB" } },
+                { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0, "original": null, "not_translated": false, "lang": null, "file": null }
             ], "client_id": "abc", "typed": { "body": "<script>typed</script>" },
             "survey_state": "ask", "survey": { "rating": "4", "comment": "<script>c</script>" },
-            "q": "<script>q", "q_param": "%3Cscript%3Eq", "older": 4, "paged": true, "searched": true, "owner": "Ada <script>",
+            "files_max_bytes": 10485760, "files_max_mb": 10, "q": "<script>q", "q_param": "%3Cscript%3Eq", "older": 4, "paged": true, "searched": true, "owner": "Ada <script>",
             "rows": [{ "id": 5, "customer_name": "Zed <script>", "customer_company": "<script>Co", "state": "ended", "outcome": "resolved",
                 "queued_at": 0, "owner_name": "Ada <script>", "excerpt": "<script>alert(1)</script>" }],
             "session": { "id": 5, "customer_name": "Zed <script>", "verified": true, "customer_company": "<script>", "description": "<script>",

@@ -237,10 +237,31 @@ async fn a_german_customer_and_an_english_rep_each_read_their_own_language() {
         "everything was translated"
     );
 
+    // A file from the customer's window: the rep gets a download link, nothing leaves the page.
+    let photo = std::env::temp_dir().join(format!("display-{}.png", std::process::id()));
+    std::fs::write(&photo, b"\x89PNG pretend").unwrap();
+    let chooser = customer.wait_for("[data-testid='attach-file']").await;
+    chooser.send_keys(photo.to_str().unwrap()).await.unwrap();
+    customer.click("send-file").await;
+    let name = photo.file_name().unwrap().to_str().unwrap().to_owned();
+    let link = "[data-testid='attachment-link']";
+    let on_console = riley.wait_for(link).await;
+    assert_eq!(on_console.text().await.unwrap(), name);
+    assert_eq!(customer.wait_for(link).await.text().await.unwrap(), name);
+    let _ = std::fs::remove_file(&photo);
+
     // Later, Riley finds the conversation by a word of its English translation.
     riley.click("history-link").await;
     riley.fill("history-search", "printed").await;
     riley.click("history-submit").await;
+    // The page before the search lists every session too: wait for the results of this one.
+    for _ in 0..50 {
+        let url = riley.client.current_url().await.unwrap();
+        if url.query().is_some_and(|q| q.contains("q=printed")) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     let result = riley.wait_for("[data-testid='history-result'] a").await;
     result.click().await.unwrap();
     riley.wait_for("[data-testid='history-session']").await;

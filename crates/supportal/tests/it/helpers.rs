@@ -58,6 +58,9 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Config)) 
 pub async fn test_config(backend: Backend) -> Config {
     let mut config = Config::default();
     config.server.bind = "127.0.0.1:0".into();
+    // Chat files go under the data directory: one of its own per test.
+    config.data_dir =
+        std::env::temp_dir().join(format!("supportal-it-{:016x}", rand::random::<u64>()));
     config.database.url = Some(store::testing::fresh_database_url(backend).await.unwrap());
     config
 }

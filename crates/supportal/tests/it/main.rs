@@ -16,6 +16,7 @@ mod cli;
 mod console;
 mod console_browser;
 mod dns;
+mod files;
 mod history;
 mod isolation;
 mod ops;

@@ -40,10 +40,19 @@ impl<'a> Author<'a> {
     }
 }
 
+/// What a message carries: text, or a file saved under the data directory.
+#[derive(Clone, Copy)]
+pub enum Content<'a> {
+    Text(&'a MessageBody),
+    File(&'a crate::files::Saved),
+}
+
 /// What became of a message sent.
 pub enum Sent {
-    /// Stored (now, or before under the same client id): its shared line.
+    /// Stored now: its shared line.
     Stored(Arc<ChatLine>),
+    /// Stored before under the same client id (a resend): that line; nothing new stored.
+    Repeated(Arc<ChatLine>),
     /// The session has ended: nothing stored.
     Closed,
 }
@@ -53,13 +62,18 @@ pub async fn send(
     session: &SupportSession,
     author: Author<'_>,
     client_id: &ClientId,
-    body: &MessageBody,
+    content: Content<'_>,
     translating: bool,
 ) -> AppResult<Sent> {
     let mut language = author.language;
     let mut correction = None;
     let mut translations = BTreeMap::new();
-    if translating {
+    // A file's name is shown as it is; only text is translated.
+    let (body, file) = match content {
+        Content::Text(body) => (body.as_str(), None),
+        Content::File(saved) => (saved.name.as_str(), Some(saved)),
+    };
+    if let (true, Content::Text(body)) = (translating, content) {
         // What a customer writes says which language they use, when detection is sure of it.
         if author.sender == Sender::Customer {
             if let Some(detected) = crate::translate::detect(body.as_str()) {
@@ -76,10 +90,14 @@ pub async fn send(
         sender: author.sender,
         sender_name: author.name,
         client_id: client_id.as_str(),
-        body: body.as_str(),
+        body,
         language: language.code(),
         translations: &translations,
         customer_language: correction.map(Language::code),
+        file: file.map(|f| store::chat::NewFile {
+            size: f.size,
+            stored_as: &f.stored_as,
+        }),
     };
     Ok(
         match state.store.post_message(&message, state.now()).await? {
@@ -89,7 +107,7 @@ pub async fn send(
                 state.announce_message(session.org_id, session.id, owner, line.clone());
                 Sent::Stored(line)
             }
-            Posted::Again(item) => Sent::Stored(Arc::new(message_line(item))),
+            Posted::Again(item) => Sent::Repeated(Arc::new(message_line(item))),
             Posted::Closed => Sent::Closed,
         },
     )

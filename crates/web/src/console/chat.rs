@@ -44,18 +44,7 @@ pub async fn send(
         &reader,
     )
     .await?;
-    if wants_json(&headers) {
-        return Ok(json_answer(sent));
-    }
-    match sent {
-        Ok(_) => Ok(Redirect::to(&format!("/console/sessions/{id}#chat")).into_response()),
-        Err(error) => {
-            let mut errors = FieldErrors::default();
-            errors.add_message("body", error);
-            let current = current_session(&state, &me, id).await?;
-            render_console(&state, &me, &csrf, Some(current), Outcome::invalid(errors)).await
-        }
-    }
+    answer((&state, &me, &csrf), id, &headers, sent, "body").await
 }
 
 pub async fn read(
@@ -165,4 +154,62 @@ async fn serve(
         }
     }
     state.metrics.websocket_closed();
+}
+
+/// The answer to a send: the stored line for the console's script; else back to the session,
+/// or the console again with why nothing was sent beside `field`.
+async fn answer(
+    (state, me, csrf): (&AppState, &CurrentUser, &str),
+    id: SessionId,
+    headers: &HeaderMap,
+    sent: Result<ChatLine, String>,
+    field: &str,
+) -> AppResult<Response> {
+    if wants_json(headers) {
+        return Ok(json_answer(sent));
+    }
+    match sent {
+        Ok(_) => Ok(Redirect::to(&format!("/console/sessions/{id}#chat")).into_response()),
+        Err(error) => {
+            let mut errors = FieldErrors::default();
+            errors.add_message(field, error);
+            let current = current_session(state, me, id).await?;
+            render_console(state, me, csrf, Some(current), Outcome::invalid(errors)).await
+        }
+    }
+}
+
+/// A file sent by a rep into the conversation.
+pub async fn upload(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    form: axum::extract::Multipart,
+) -> AppResult<Response> {
+    let id = session_id(&id)?;
+    let (session, _) = my_session(&state, &me, id).await?;
+    let received = crate::files::receive(&state, &headers, form, session.org_id).await?;
+    let reader = Reader::rep(&state, &session, &me.user).await;
+    let author = Author::rep(&me.user);
+    let sent = crate::files::send(&state, &session, author, received, &reader).await?;
+    answer((&state, &me, &csrf), id, &headers, sent, "file").await
+}
+
+/// A chat file, for a rep who held, joined or wrote in its session, or an admin.
+pub async fn download(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(file): Path<i64>,
+) -> AppResult<Response> {
+    let org = me.user.org_id;
+    let record = state.store.chat_file(org, None, file).await?;
+    let record = record.ok_or(AppError::NotFound)?;
+    let session = SessionId(record.session_id);
+    let viewer = super::history::viewer(&me);
+    if !state.store.may_see_in_history(org, viewer, session).await? {
+        return Err(AppError::NotFound);
+    }
+    crate::files::download(&state, &record).await
 }

@@ -27,7 +27,7 @@ pub struct HistoryQuery {
     before: Option<i64>,
 }
 
-fn viewer(me: &CurrentUser) -> Viewer {
+pub(super) fn viewer(me: &CurrentUser) -> Viewer {
     match me.user.role {
         Role::Admin => Viewer::Admin,
         _ => Viewer::Rep(me.user.id),

@@ -30,6 +30,12 @@ pub fn router() -> Router<AppState> {
             get(chat::read).post(chat::send),
         )
         .route("/console/sessions/{id}/ws", get(chat::live))
+        .route(
+            "/console/sessions/{id}/files",
+            // The handler counts the file against `files.max_mb` as it streams in.
+            post(chat::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/console/files/{file}", get(chat::download))
         .route("/console/sessions/{id}/end", post(actions::end))
         .route("/console/sessions/{id}/transfer", post(actions::transfer))
         .route("/console/sessions/{id}/invite", post(actions::invite))

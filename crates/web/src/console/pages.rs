@@ -166,6 +166,7 @@ pub async fn current_session(
     Ok(context! {
         session, participants, events, owner, fields, colleagues, teams, is_owner,
         lines, last_seq, client_id => client_id.as_str(), chat_open => open, survey,
+        files_max_bytes => state.config.files.max_bytes(), files_max_mb => state.config.files.max_mb,
     })
 }
 

@@ -28,23 +28,51 @@ pub async fn send(
     let reader = Reader::customer(&state, &session, lang).await;
     let author = Author::customer(&session);
     let sent = send_form(&state, &session, author, &form.value, &reader).await?;
-    if wants_json(&headers) {
+    let page = Page {
+        state: &state,
+        lang,
+        csrf: &csrf,
+        session: &session,
+        capability: &capability,
+    };
+    answer(page, &headers, sent, ("body", Some(&form.value))).await
+}
+
+/// The customer's page a send answers for.
+struct Page<'a> {
+    state: &'a AppState,
+    lang: domain::Language,
+    csrf: &'a str,
+    session: &'a store::support::SupportSession,
+    capability: &'a str,
+}
+
+/// The answer to a send: the stored line for the page's script; else back to the page, or the
+/// page again with why nothing was sent beside `field` (and the text kept).
+async fn answer(
+    page: Page<'_>,
+    headers: &HeaderMap,
+    sent: Result<ChatLine, String>,
+    (field, typed): (&str, Option<&SendForm>),
+) -> AppResult<Response> {
+    if wants_json(headers) {
         return Ok(json_answer(sent));
     }
     match sent {
         Ok(_) => {
-            let page = format!("{}#chat", crate::paths::waiting(&capability));
-            Ok(Redirect::to(&page).into_response())
+            let to = format!("{}#chat", crate::paths::waiting(page.capability));
+            Ok(Redirect::to(&to).into_response())
         }
         Err(error) => {
             let mut errors = FieldErrors::default();
-            errors.add_message("body", error);
+            errors.add_message(field, error);
             let input = PageInput {
-                chat: Some(&form.value),
+                chat: typed,
                 outcome: Some(Outcome::invalid(errors)),
                 ..PageInput::default()
             };
-            show_with(&state, lang, &csrf, &session, &capability, input).await
+            let (state, session) = (page.state, page.session);
+            show_with(state, page.lang, page.csrf, session, page.capability, input).await
         }
     }
 }
@@ -113,4 +141,41 @@ pub async fn survey(
         ..PageInput::default()
     };
     show_with(&state, lang, &csrf, &session, &capability, input).await
+}
+
+/// A file sent from the chat: kept, and shown in the conversation as a download.
+pub async fn upload(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    Path(capability): Path<String>,
+    headers: HeaderMap,
+    form: axum::extract::Multipart,
+) -> AppResult<Response> {
+    let session = session_for(&state, &capability).await?;
+    let received = crate::files::receive(&state, &headers, form, session.org_id).await?;
+    let reader = Reader::customer(&state, &session, lang).await;
+    let author = Author::customer(&session);
+    let sent = crate::files::send(&state, &session, author, received, &reader).await?;
+    let page = Page {
+        state: &state,
+        lang,
+        csrf: &csrf,
+        session: &session,
+        capability: &capability,
+    };
+    answer(page, &headers, sent, ("file", None)).await
+}
+
+/// A file of this conversation, for its customer.
+pub async fn download(
+    State(state): State<AppState>,
+    Path((capability, file)): Path<(String, i64)>,
+) -> AppResult<Response> {
+    let session = session_for(&state, &capability).await?;
+    let record = state
+        .store
+        .chat_file(session.org_id, Some(session.id), file)
+        .await?;
+    crate::files::download(&state, &record.ok_or(crate::error::AppError::NotFound)?).await
 }

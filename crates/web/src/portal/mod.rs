@@ -53,12 +53,19 @@ pub fn router() -> Router<AppState> {
         .route("/s/{capability}/messages", get(chat::read).post(chat::send))
         .route("/s/{capability}/transcript", get(chat::transcript))
         .route("/s/{capability}/survey", post(chat::survey))
+        .route(
+            "/s/{capability}/files",
+            // The handler counts the file against `files.max_mb` as it streams in.
+            post(chat::upload).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/s/{capability}/files/{file}", get(chat::download))
 }
 
 /// A field error in the visitor's language.
 pub fn error_text(catalog: &Catalog, lang: Language, err: FieldError) -> String {
     let args = match err {
         FieldError::TooLong { max } | FieldError::TooMany { max } => vec![("max", max.to_string())],
+        FieldError::FileTooLarge { max_mb } => vec![("max_mb", max_mb.to_string())],
         FieldError::TooShort { min } => vec![("min", min.to_string())],
         FieldError::OutOfRange { min, max } => {
             vec![("min", min.to_string()), ("max", max.to_string())]

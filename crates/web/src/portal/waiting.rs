@@ -188,6 +188,7 @@ pub(super) async fn show_with(
         cancelled => session.outcome.as_deref() == Some(SessionOutcome::Abandoned.as_str()),
         lines, last_seq, client_id => client_id.as_str(), typed => input.chat,
         survey => input.survey, survey_state, errors => &outcome.errors,
+        files_max_bytes => state.config.files.max_bytes(), files_max_mb => state.config.files.max_mb,
         ..portal.context(csrf, false)
     };
     let html = state.templates.page("portal/waiting.html", ctx)?;

@@ -41,6 +41,22 @@ function lineElement(line, labels) {
     who.textContent = line.name;
     item.append(who, " ");
   }
+  if (line.file) {
+    // A file: a download link (the server sends it as an attachment, never inline).
+    const text = document.createElement("span");
+    text.className = "text";
+    const link = document.createElement("a");
+    link.href = `${labels.filesUrl}/${encodeURIComponent(line.file.id)}`;
+    link.dataset.testid = "attachment-link";
+    link.setAttribute("download", "");
+    link.textContent = line.file.name;
+    const size = document.createElement("span");
+    size.className = "muted";
+    size.textContent = `(${line.file.size})`;
+    text.append(link, " ", size);
+    item.append(text);
+    return item;
+  }
   const text = textElement(line.segments);
   if (line.lang) item.dataset.lang = line.lang;
   if (line.lang && line.original == null) text.lang = line.lang;
@@ -76,6 +92,7 @@ export class Chat {
     this.form = section.querySelector("form.chat-form");
     this.after = Number(section.dataset.lastSeq || "0");
     this.outbox = [];
+    this.watchFiles();
     if (this.form) {
       this.input = this.form.querySelector("[data-testid='chat-input']");
       this.error = this.form.querySelector("[data-testid='chat-error']");
@@ -91,6 +108,44 @@ export class Chat {
         }
       });
     }
+  }
+
+  /// The file form: checked for size here (the server checks again), sent without leaving
+  /// the page, the error beside the field.
+  watchFiles() {
+    const form = this.section.querySelector("form.file-form");
+    if (!form) return;
+    const input = form.querySelector("[data-testid='attach-file']");
+    const error = form.querySelector("[data-testid='file-error']");
+    const say = (text) => {
+      error.textContent = text;
+      error.hidden = !text;
+      if (text) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    };
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const file = input.files[0];
+      if (file && file.size > Number(form.dataset.maxBytes)) {
+        say(form.dataset.tooLarge);
+        return;
+      }
+      const data = new FormData(form);
+      data.set("client_id", newId());
+      try {
+        const response = await fetch(form.action, { method: "POST", headers: { accept: "application/json" }, body: data });
+        const answer = await response.json().catch(() => ({}));
+        if (response.ok && answer.line) {
+          say("");
+          input.value = "";
+          this.add([answer.line]);
+        } else {
+          say(answer.error || form.dataset.tooLarge);
+        }
+      } catch {
+        say(this.section.dataset.notSent);
+      }
+    });
   }
 
   /// Lines from the server, in order; each shown once.
