@@ -2,6 +2,7 @@
 //! HTTP, storage and the event bus call into this crate; it calls none of them.
 
 pub mod assignment;
+pub mod canned;
 pub mod chat;
 pub mod error;
 pub mod files;

@@ -9,6 +9,7 @@ mod pool;
 
 pub mod assignment;
 pub mod audit;
+pub mod canned;
 pub mod chat;
 pub mod console;
 pub mod directory;

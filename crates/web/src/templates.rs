@@ -42,6 +42,7 @@ pub const TEMPLATES: &[(&str, &str)] = embedded_templates!(
     "portal/request.html",
     "portal/waiting.html",
     "console/history.html",
+    "console/canned.html",
     "console/history_session.html",
     "portal/global.html",
     "portal/presentation.html",
@@ -159,7 +160,8 @@ mod tests {
                 { "seq": 4, "kind": "message", "id": "c2", "from": "customer", "name": "Cleo", "text": "<script>.pdf", "segments": [], "at": 0,
                   "original": null, "not_translated": false, "lang": null, "file": { "id": 9, "name": "<script>.pdf", "size": "12 KB" } },
                 { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0, "original": null, "not_translated": false, "lang": null, "file": null }
-                ], "last_seq": 3, "client_id": "abc", "chat_open": true, "files_max_bytes": 10485760, "files_max_mb": 10, "survey": { "rating": 4, "comment": "Good <script>", "created_at": 0 } },
+                ], "last_seq": 3, "client_id": "abc", "chat_open": true, "files_max_bytes": 10485760, "files_max_mb": 10,
+                "canned": [{ "id": 1, "shortcut": "restart", "body": "<script>canned</script>", "team_id": null, "team_name": null, "user_id": 7 }], "survey": { "rating": 4, "comment": "Good <script>", "created_at": 0 } },
             "lines": [
                 { "seq": 2, "kind": "message", "id": "c1", "from": "customer", "name": "Cleo <script>", "text": "<img src=x onerror=alert(1)> https://x.test",
                   "segments": [{ "text": "<img src=x onerror=alert(1)> ", "href": null }, { "text": "https://x.test", "href": "https://x.test" }], "at": 0,
@@ -169,7 +171,9 @@ mod tests {
                 { "seq": 3, "kind": "system", "id": "e3", "from": "system", "name": "", "text": "Riley joined", "segments": [{ "text": "Riley joined", "href": null }], "at": 0, "original": null, "not_translated": false, "lang": null, "file": null }
             ], "client_id": "abc", "typed": { "body": "<script>typed</script>" },
             "survey_state": "ask", "survey": { "rating": "4", "comment": "<script>c</script>" },
-            "files_max_bytes": 10485760, "files_max_mb": 10, "q": "<script>q", "q_param": "%3Cscript%3Eq", "older": 4, "paged": true, "searched": true, "owner": "Ada <script>",
+            "files_max_bytes": 10485760, "files_max_mb": 10, "q": "<script>q", "admin": true,
+            "own": [{ "id": 1, "shortcut": "restart", "body": "<script>canned</script>", "team_id": null, "team_name": null, "user_id": 7 }],
+            "team_canned": [{ "id": 2, "shortcut": "hi", "body": "<script>team</script>", "team_id": 3, "team_name": "<script>T", "user_id": null }], "q_param": "%3Cscript%3Eq", "older": 4, "paged": true, "searched": true, "owner": "Ada <script>",
             "rows": [{ "id": 5, "customer_name": "Zed <script>", "customer_company": "<script>Co", "state": "ended", "outcome": "resolved",
                 "queued_at": 0, "owner_name": "Ada <script>", "excerpt": "<script>alert(1)</script>" }],
             "session": { "id": 5, "customer_name": "Zed <script>", "verified": true, "customer_company": "<script>", "description": "<script>",
@@ -190,7 +194,7 @@ mod tests {
             "capability": "cap", "customer_name": "Cleo <script>", "cancelled": false,
             "presentation": { "id": 1, "title": "Demo <script>", "presenter_name": "Riley", "org_name": "Acme", "state": "live" },
             "form": {
-                "name": "Acme", "default_session_limit": "3", "key_digits": "9", "display_name": "Ada", "email": "ada@example.test",
+                "name": "Acme", "shortcut": "<script>s", "body": "<script>b", "owner": "me", "default_session_limit": "3", "key_digits": "9", "display_name": "Ada", "email": "ada@example.test",
                 "role": "rep", "session_limit": "3", "title": "", "active": "on", "org_name": "Acme",
                 "org_slug": "acme", "admin_name": "Ada", "admin_email": "ada@example.test", "slug": "demo",
                 "hostnames": "", "start_as": "web_chat", "ask_for": "issue_type", "company": "optional",

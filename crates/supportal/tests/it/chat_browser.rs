@@ -223,7 +223,19 @@ async fn a_german_customer_and_an_english_rep_each_read_their_own_language() {
         GERMAN_QUESTION
     );
 
-    riley.fill("chat-input", ENGLISH_ANSWER).await;
+    // The answer is the team's canned message: "/res" and Enter put it in the message.
+    let restart = domain::canned::Shortcut::parse("restart").unwrap();
+    let answer = domain::chat::MessageBody::parse(ENGLISH_ANSWER).unwrap();
+    let team = store::canned::CannedOwner::Team(p.team);
+    let now = crate::helpers::now();
+    let created = p.app.store.create_canned(p.org, team, &restart, &answer, now);
+    assert!(created.await.unwrap());
+    riley.client.refresh().await.unwrap();
+    riley.wait_for("[data-testid='canned-message']").await;
+    riley.fill("chat-input", "/res").await;
+    let input = riley.wait_for("[data-testid='chat-input']").await;
+    input.send_keys("\u{E007}").await.unwrap();
+    assert_eq!(input.prop("value").await.unwrap().as_deref(), Some(ENGLISH_ANSWER));
     riley.click("chat-send").await;
     shows_line(&riley, ENGLISH_ANSWER).await;
     shows_line(&customer, GERMAN_ANSWER).await;

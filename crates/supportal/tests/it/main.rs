@@ -10,6 +10,7 @@ mod assignment;
 mod auth;
 mod bad_input;
 mod browser;
+mod canned;
 mod chat;
 mod chat_browser;
 mod cli;

@@ -2,6 +2,7 @@
 //! tabs, transfer, invite, end with an outcome and notes.
 
 mod actions;
+mod canned;
 mod chat;
 mod history;
 mod pages;
@@ -39,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/sessions/{id}/end", post(actions::end))
         .route("/console/sessions/{id}/transfer", post(actions::transfer))
         .route("/console/sessions/{id}/invite", post(actions::invite))
+        .route("/console/canned", get(canned::list).post(canned::create))
+        .route("/console/canned/{id}/delete", post(canned::delete))
         .route("/console/history", get(history::index))
         .route("/console/history/{id}", get(history::record))
         .route("/console/history/{id}/transcript", get(history::transcript))

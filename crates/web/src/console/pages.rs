@@ -163,9 +163,10 @@ pub async fn current_session(
     let client_id = crate::chat::new_client_id();
     let open = session.state != domain::session::Status::Ended;
     let survey = state.store.survey(org, id).await?;
+    let canned = state.store.canned_for_rep(org, me.user.id).await?;
     Ok(context! {
         session, participants, events, owner, fields, colleagues, teams, is_owner,
-        lines, last_seq, client_id => client_id.as_str(), chat_open => open, survey,
+        lines, last_seq, client_id => client_id.as_str(), chat_open => open, survey, canned,
         files_max_bytes => state.config.files.max_bytes(), files_max_mb => state.config.files.max_mb,
     })
 }

@@ -104,9 +104,10 @@ export class Chat {
       this.input.addEventListener("keydown", (event) => {
         if (event.key === "Enter" && !event.shiftKey) {
           event.preventDefault();
-          this.submit();
+          if (!this.completeCanned()) this.submit();
         }
       });
+      this.watchCanned();
     }
   }
 
@@ -146,6 +147,44 @@ export class Chat {
         say(this.section.dataset.notSent);
       }
     });
+  }
+
+  /// Canned messages (the console): a click puts one in the message; typing `/` and the first
+  /// letters of a shortcut shows only the matching ones, and Enter takes the first.
+  watchCanned() {
+    this.canned = Array.from(document.querySelectorAll("[data-testid='canned-message']"));
+    for (const button of this.canned) {
+      button.addEventListener("click", () => this.insertCanned(button.dataset.body));
+    }
+    this.input.addEventListener("input", () => {
+      const typed = this.cannedPrefix();
+      for (const button of this.canned) {
+        button.hidden = typed !== null && !button.dataset.shortcut.startsWith(typed);
+      }
+    });
+  }
+
+  /// The shortcut being typed: what follows a `/` that starts the message, or null.
+  cannedPrefix() {
+    const match = /^\/(\S*)$/.exec(this.input.value);
+    return match ? match[1].toLowerCase() : null;
+  }
+
+  /// Enter while typing a shortcut: insert the first match (true when one was inserted).
+  completeCanned() {
+    const typed = this.cannedPrefix();
+    if (typed === null || !this.canned) return false;
+    const first = this.canned.find((b) => b.dataset.shortcut.startsWith(typed));
+    if (!first) return false;
+    this.insertCanned(first.dataset.body);
+    return true;
+  }
+
+  insertCanned(body) {
+    const typing = this.cannedPrefix() !== null;
+    this.input.value = typing || !this.input.value ? body : `${this.input.value} ${body}`;
+    for (const button of this.canned) button.hidden = false;
+    this.input.focus();
   }
 
   /// Lines from the server, in order; each shown once.
