@@ -265,3 +265,55 @@ impl Store {
         )
     }
 }
+
+/// How far each side has received and read the conversation (session numbers).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, sqlx::FromRow, serde::Serialize, serde::Deserialize,
+)]
+pub struct Marks {
+    pub customer_received: i64,
+    pub customer_read: i64,
+    pub rep_received: i64,
+    pub rep_read: i64,
+}
+
+const MARKS: &str =
+    "customer_received_seq AS customer_received, customer_read_seq AS customer_read, \
+                     rep_received_seq AS rep_received, rep_read_seq AS rep_read";
+
+impl Store {
+    /// One side (the customer, or any rep) has received up to `received` and read up to
+    /// `read`: the marks as they stand now, or None when that moved nothing forward. Numbers
+    /// past the session's last are taken as its last.
+    pub async fn mark_seen(
+        &self,
+        org: OrgId,
+        session: SessionId,
+        customer: bool,
+        received: i64,
+        read: i64,
+    ) -> StoreResult<Option<Marks>> {
+        let (r, d) = match customer {
+            true => ("customer_received_seq", "customer_read_seq"),
+            false => ("rep_received_seq", "rep_read_seq"),
+        };
+        let sql = format!(
+            "UPDATE support_sessions SET \
+             {r} = CASE WHEN {r} < $1 THEN (CASE WHEN $1 < last_session_seq THEN $1 ELSE last_session_seq END) ELSE {r} END, \
+             {d} = CASE WHEN {d} < $2 THEN (CASE WHEN $2 < last_session_seq THEN $2 ELSE last_session_seq END) ELSE {d} END \
+             WHERE id = $3 AND org_id = $4 AND ({r} < $1 AND {r} < last_session_seq \
+                                               OR {d} < $2 AND {d} < last_session_seq) \
+             RETURNING {MARKS}"
+        );
+        Ok(on_pool!(self, p => sqlx::query_as(&sql)
+            .bind(received).bind(read).bind(session.0).bind(org.0)
+            .fetch_optional(p).await)?)
+    }
+
+    pub async fn marks(&self, org: OrgId, session: SessionId) -> StoreResult<Marks> {
+        let sql = format!("SELECT {MARKS} FROM support_sessions WHERE id = $1 AND org_id = $2");
+        let marks = on_pool!(self, p => sqlx::query_as(&sql)
+            .bind(session.0).bind(org.0).fetch_optional(p).await)?;
+        Ok(marks.unwrap_or_default())
+    }
+}

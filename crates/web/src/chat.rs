@@ -496,3 +496,93 @@ pub fn transcript_download(session: SessionId, text: String) -> Response {
     ];
     (headers, text).into_response()
 }
+
+/// Whose socket a conversation's frames come from: the customer, or a rep (by id and name).
+#[derive(Debug, Clone)]
+pub struct Participant {
+    pub rep: Option<UserId>,
+    pub name: String,
+}
+
+impl Participant {
+    fn side(&self) -> &'static str {
+        match self.rep {
+            Some(_) => "rep",
+            None => "customer",
+        }
+    }
+}
+
+/// What a page's script says over its socket.
+#[derive(Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+enum ClientFrame {
+    /// The person is typing (sent at most every few seconds while they do).
+    Typing,
+    /// The page has received lines up to `received` and shown them to the person (visible)
+    /// up to `read`.
+    Seen { received: i64, read: i64 },
+}
+
+/// Typing is passed on at most this often per socket, whatever a script sends.
+const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A frame from a participant's page: typing is passed on (at most every two seconds);
+/// read marks are stored, then passed on when they moved. Anything else is ignored.
+pub async fn heard_from_page(
+    state: &AppState,
+    (org, session): (OrgId, SessionId),
+    who: &Participant,
+    text: &str,
+    last_typing: &mut Option<std::time::Instant>,
+) -> AppResult<()> {
+    let Ok(frame) = serde_json::from_str::<ClientFrame>(text) else {
+        return Ok(());
+    };
+    match frame {
+        ClientFrame::Typing => {
+            let now = std::time::Instant::now();
+            if last_typing.is_some_and(|at| now.duration_since(at) < TYPING_EVERY) {
+                return Ok(());
+            }
+            *last_typing = Some(now);
+            let signal = crate::bus::Signal::Typing {
+                from: who.side().to_owned(),
+                name: who.name.clone(),
+                user: who.rep.map(|u| u.0),
+            };
+            state.announce_signal(org, session, signal);
+        }
+        ClientFrame::Seen { received, read } => {
+            let customer = who.rep.is_none();
+            let moved = state
+                .store
+                .mark_seen(org, session, customer, received, read);
+            if let Some(marks) = moved.await? {
+                state.announce_signal(org, session, crate::bus::Signal::Marks(marks));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The frame a participant's socket sends for a signal, if it is for them (nobody is told of
+/// their own typing).
+pub fn signal_frame(signal: &crate::bus::Signal, me: &Participant) -> Option<String> {
+    if let crate::bus::Signal::Typing { from, user, .. } = signal {
+        let mine = match me.rep {
+            Some(rep) => *user == Some(rep.0),
+            None => from == "customer",
+        };
+        if mine {
+            return None;
+        }
+    }
+    serde_json::to_string(signal).ok()
+}
+
+/// The marks as they stand, as a frame (a socket's first).
+pub async fn marks_frame(state: &AppState, org: OrgId, session: SessionId) -> AppResult<String> {
+    let marks = state.store.marks(org, session).await?;
+    Ok(serde_json::to_string(&crate::bus::Signal::Marks(marks)).unwrap_or_default())
+}

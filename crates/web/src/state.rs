@@ -162,6 +162,30 @@ impl AppState {
             session: Some(session),
             topics,
             line: Some(line),
+            signal: None,
+        });
+    }
+
+    /// A participant's client said something the session's other readers show: typing, or
+    /// read marks (already committed).
+    pub fn announce_signal(
+        &self,
+        org: domain::OrgId,
+        session: domain::SessionId,
+        signal: crate::bus::Signal,
+    ) {
+        let kind = match signal {
+            crate::bus::Signal::Typing { .. } => crate::bus::TYPING,
+            crate::bus::Signal::Marks(_) => crate::bus::MARKS,
+        };
+        self.bus.publish(Announcement {
+            org,
+            seq: 0,
+            kind: kind.to_owned(),
+            session: Some(session),
+            topics: vec![Topic::Session { session }],
+            line: None,
+            signal: Some(signal),
         });
     }
 
@@ -174,6 +198,7 @@ impl AppState {
             session: None,
             topics,
             line: None,
+            signal: None,
         });
     }
 
@@ -193,6 +218,7 @@ impl AppState {
             session: Some(session),
             topics: change.topics(org, session),
             line: None,
+            signal: None,
         });
     }
 }

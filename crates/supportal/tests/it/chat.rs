@@ -444,6 +444,7 @@ async fn the_customer_keeps_the_transcript_and_rates_the_session(backend: Backen
 }
 
 on_both_backends!(
+    typing_and_read_marks_reach_the_other_side,
     the_customer_keeps_the_transcript_and_rates_the_session,
     three_people_see_one_order_and_a_cut_reader_resumes,
     what_cannot_be_sent_is_said_and_kept,
@@ -451,3 +452,79 @@ on_both_backends!(
     html_in_messages_stays_text_everywhere,
     messages_outlive_the_server,
 );
+
+/// Typing and read marks over the sockets: a rep's typing reaches the customer (not the rep);
+/// what the customer's page reports read reaches the rep as marks, kept, never past the end.
+async fn typing_and_read_marks_reach_the_other_side(backend: Backend) {
+    use futures::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
+    let (session, waiting) = p.contact_request("Cleo").await;
+    let id = session.0;
+    let riley = rep(&p.app, "riley@acme.test").await;
+    accept(&riley, id).await;
+    let mut customer = socket_at(&p.app, &format!("{waiting}/ws?after=100"), None).await;
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let mut console = socket_at(
+        &p.app,
+        &format!("/console/sessions/{id}/ws?after=100"),
+        Some(&cookie),
+    )
+    .await;
+    let first_marks = |frame: Value| frame["type"] == "marks" && frame["customer_read"] == 0;
+    assert!(first_marks(frame_of(&mut customer, "marks").await));
+    assert!(first_marks(frame_of(&mut console, "marks").await));
+
+    console
+        .send(Message::Text(r#"{"type":"typing"}"#.into()))
+        .await
+        .unwrap();
+    let typing = frame_of(&mut customer, "typing").await;
+    assert_eq!(
+        (typing["from"].as_str(), typing["name"].as_str()),
+        (Some("rep"), Some("Robin Rep"))
+    );
+
+    let (_, sent) = rep_says(&riley, id, "Hello Cleo", "r-1").await;
+    let seq = sent["line"]["seq"].as_i64().unwrap();
+    let seen = format!(r#"{{"type":"seen","received":{seq},"read":{seq}}}"#);
+    customer.send(Message::Text(seen.into())).await.unwrap();
+    let marks = frame_of(&mut console, "marks").await;
+    assert_eq!(
+        (
+            marks["customer_received"].as_i64(),
+            marks["customer_read"].as_i64()
+        ),
+        (Some(seq), Some(seq))
+    );
+    // A number past the end counts as the end; nothing moved, nothing is announced.
+    customer
+        .send(Message::Text(
+            r#"{"type":"seen","received":999,"read":999}"#.into(),
+        ))
+        .await
+        .unwrap();
+    let kept = p.app.store.marks(p.org, session).await.unwrap();
+    assert_eq!((kept.customer_received, kept.customer_read), (seq, seq));
+    // Nonsense is ignored; the socket stays (and typing passes again once two seconds have).
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    customer
+        .send(Message::Text("{not json".into()))
+        .await
+        .unwrap();
+    console
+        .send(Message::Text(r#"{"type":"typing"}"#.into()))
+        .await
+        .unwrap();
+    assert_eq!(frame_of(&mut customer, "typing").await["from"], "rep");
+}
+
+/// The next frame of `kind` on `socket`, skipping others.
+async fn frame_of(socket: &mut Socket, kind: &str) -> Value {
+    loop {
+        let frame = next_frame(socket).await;
+        if frame["type"] == kind {
+            return frame;
+        }
+    }
+}

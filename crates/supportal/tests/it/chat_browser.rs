@@ -222,20 +222,37 @@ async fn a_german_customer_and_an_english_rep_each_read_their_own_language() {
         reveal_original(&riley, ENGLISH_QUESTION).await,
         GERMAN_QUESTION
     );
+    // Riley has read it: the customer's message says so; Riley typing shows on their side.
+    let read = "[data-testid='chat-message'][data-from='customer'] [data-testid='receipt'][data-state='read']";
+    assert_eq!(
+        customer.wait_for(read).await.text().await.unwrap(),
+        "Gelesen"
+    );
+    riley.fill("chat-input", "Let me look").await;
+    let typing = customer
+        .wait_for("[data-testid='typing']:not([hidden])")
+        .await;
+    assert_eq!(typing.text().await.unwrap(), "Robin Rep schreibt…");
 
     // The answer is the team's canned message: "/res" and Enter put it in the message.
     let restart = domain::canned::Shortcut::parse("restart").unwrap();
     let answer = domain::chat::MessageBody::parse(ENGLISH_ANSWER).unwrap();
     let team = store::canned::CannedOwner::Team(p.team);
     let now = crate::helpers::now();
-    let created = p.app.store.create_canned(p.org, team, &restart, &answer, now);
+    let created = p
+        .app
+        .store
+        .create_canned(p.org, team, &restart, &answer, now);
     assert!(created.await.unwrap());
     riley.client.refresh().await.unwrap();
     riley.wait_for("[data-testid='canned-message']").await;
     riley.fill("chat-input", "/res").await;
     let input = riley.wait_for("[data-testid='chat-input']").await;
     input.send_keys("\u{E007}").await.unwrap();
-    assert_eq!(input.prop("value").await.unwrap().as_deref(), Some(ENGLISH_ANSWER));
+    assert_eq!(
+        input.prop("value").await.unwrap().as_deref(),
+        Some(ENGLISH_ANSWER)
+    );
     riley.click("chat-send").await;
     shows_line(&riley, ENGLISH_ANSWER).await;
     shows_line(&customer, GERMAN_ANSWER).await;

@@ -28,6 +28,25 @@ pub const SIGNED_OUT: &str = "signed_out";
 /// resume by the session's own numbers).
 pub const MESSAGE: &str = "message";
 
+/// A participant is typing in the announcement's session (passed on, never stored).
+pub const TYPING: &str = "typing";
+/// How far the sides of a conversation have received and read it moved (stored first).
+pub const MARKS: &str = "marks";
+
+/// What a participant's client said, carried to the session's other readers: who is typing
+/// (not stored), or the read marks as committed (small, and only ever moving forward, so a
+/// reader takes the largest it has seen and a lost one is repaired by the next).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "lowercase")]
+pub enum Signal {
+    Typing {
+        from: String,
+        name: String,
+        user: Option<i64>,
+    },
+    Marks(store::chat::Marks),
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Announcement {
     pub org: OrgId,
@@ -42,6 +61,8 @@ pub struct Announcement {
     /// other nodes: theirs read it from the database.
     #[serde(skip)]
     pub line: Option<Arc<crate::chat::ChatLine>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signal: Option<Signal>,
 }
 
 pub trait EventBus: Send + Sync + 'static {

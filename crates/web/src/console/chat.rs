@@ -119,11 +119,26 @@ async fn serve(
     let mut subscription = state.hub().subscribe(topics);
     let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.heartbeat_secs));
     let mut open = push(&state, (&me, &reader), id, &mut after, None, &mut socket).await;
+    let org = me.user.org_id;
+    let participant = crate::chat::Participant {
+        rep: Some(me.user.id),
+        name: me.user.display_name.clone(),
+    };
+    if let Ok(marks) = crate::chat::marks_frame(&state, org, id).await {
+        open = open && socket.send(Message::Text(marks.into())).await.is_ok();
+    }
+    let mut last_typing = None;
     while open {
         tokio::select! {
             heard = subscription.recv() => match heard {
                 Some((a, _)) if a.kind == crate::bus::SIGNED_OUT => {
                     open = me.still_signed_in(&state).await;
+                }
+                Some((a, _)) if a.session == Some(id) && a.signal.is_some() => {
+                    let frame = a.signal.as_ref().and_then(|s| crate::chat::signal_frame(s, &participant));
+                    if let Some(frame) = frame {
+                        open = socket.send(Message::Text(frame.into())).await.is_ok();
+                    }
                 }
                 Some((a, _)) if a.session == Some(id) => {
                     // A change to the session may have taken it from this rep (transferred).
@@ -148,6 +163,13 @@ async fn serve(
                 }
             },
             incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    heartbeat.heard();
+                    let said = crate::chat::heard_from_page(&state, (org, id), &participant, &text, &mut last_typing);
+                    if let Err(e) = said.await {
+                        tracing::warn!(error = %e, "a console's chat frame could not be handled");
+                    }
+                }
                 Some(Ok(_)) => heartbeat.heard(),
                 _ => open = false,
             },

@@ -308,6 +308,18 @@ async fn push_views(
     let mut last_sent: Option<WaitView> = None;
     let (mut reread, mut changed, mut chat_due) = (false, true, true);
     let mut announced: Option<Arc<crate::chat::ChatLine>> = None;
+    let participant = crate::chat::Participant {
+        rep: None,
+        name: session.customer_name.clone(),
+    };
+    let mut last_typing = None;
+    let (org, id) = (session.org_id, session.id);
+    if let Ok(marks) = crate::chat::marks_frame(&state, org, id).await {
+        if socket.send(Message::Text(marks.into())).await.is_err() {
+            state.metrics.websocket_closed();
+            return;
+        }
+    }
     loop {
         if chat_due {
             chat_due = false;
@@ -353,6 +365,16 @@ async fn push_views(
         };
         tokio::select! {
             heard = subscription.recv() => match heard {
+                Some((announcement, _)) if announcement.signal.is_some() => {
+                    // Typing or read marks: passed on as they are; nothing else changed.
+                    let signal = announcement.signal.as_ref();
+                    let frame = signal.and_then(|s| crate::chat::signal_frame(s, &participant));
+                    if let Some(frame) = frame {
+                        if socket.send(Message::Text(frame.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                }
                 Some((announcement, _)) if announcement.kind == crate::bus::MESSAGE => {
                     // A message changes the conversation only; this node's carry their line.
                     announced = announcement.line.clone();
@@ -394,6 +416,13 @@ async fn push_views(
                 }
             },
             incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    heartbeat.heard();
+                    let said = crate::chat::heard_from_page(&state, (org, id), &participant, &text, &mut last_typing);
+                    if let Err(e) = said.await {
+                        tracing::warn!(error = %e, "a waiting page's chat frame could not be handled");
+                    }
+                }
                 Some(Ok(_)) => heartbeat.heard(),
                 _ => break,
             },

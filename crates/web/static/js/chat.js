@@ -108,6 +108,7 @@ export class Chat {
         }
       });
       this.watchCanned();
+      this.watchTyping();
     }
   }
 
@@ -187,6 +188,84 @@ export class Chat {
     this.input.focus();
   }
 
+  /// The conversation's socket: typing goes out on it, and how far this page has received
+  /// and shown the conversation.
+  attach(socket) {
+    this.socket = socket;
+    this.reported = { received: 0, read: 0 };
+    this.reportSeen();
+  }
+
+  /// A frame of the conversation from the socket (lines, typing, read marks); false for others.
+  heard(data) {
+    if (data.type === "chat") this.add(data.lines);
+    else if (data.type === "typing") this.showTyping(data.name);
+    else if (data.type === "marks") this.showMarks(data);
+    else return false;
+    return true;
+  }
+
+  send(frame) {
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(frame));
+  }
+
+  /// While the person types (not a /shortcut), the others are told, at most every 2 s.
+  watchTyping() {
+    let last = 0;
+    this.input.addEventListener("input", () => {
+      const now = Date.now();
+      if (!this.input.value.trim() || this.input.value.startsWith("/") || now - last < 2000) return;
+      last = now;
+      this.send({ type: "typing" });
+    });
+    document.addEventListener("visibilitychange", () => this.reportSeen());
+    window.addEventListener("focus", () => this.reportSeen());
+  }
+
+  /// Someone else is typing: said under the conversation until 4 s after the last sign.
+  showTyping(name) {
+    const line = this.section.querySelector("[data-testid='typing']");
+    if (!line) return;
+    line.textContent = this.section.dataset.typing.replace("{name}", name);
+    line.hidden = false;
+    clearTimeout(this.typingTimer);
+    this.typingTimer = setTimeout(() => { line.hidden = true; }, 4000);
+  }
+
+  /// Tell the server how far this page has received the conversation, and how far the person
+  /// has seen it (the page visible): the sender's "delivered" and "read".
+  reportSeen() {
+    if (!this.reported) return;
+    const received = this.after;
+    const read = document.visibilityState === "visible" ? this.after : this.reported.read;
+    if (received > this.reported.received || read > this.reported.read) {
+      this.reported = { received: Math.max(received, this.reported.received), read: Math.max(read, this.reported.read) };
+      this.send({ type: "seen", received: this.reported.received, read: this.reported.read });
+    }
+  }
+
+  /// Marks on this side's messages: read or delivered by the other side, else sent.
+  showMarks(marks) {
+    this.marks = marks;
+    const side = this.section.dataset.side;
+    const other = side === "customer"
+      ? { received: marks.rep_received, read: marks.rep_read }
+      : { received: marks.customer_received, read: marks.customer_read };
+    for (const item of this.log.querySelectorAll(`[data-testid='chat-message'][data-from='${side}']`)) {
+      const seq = Number(item.dataset.seq);
+      const state = other.read >= seq ? "read" : other.received >= seq ? "delivered" : "sent";
+      let receipt = item.querySelector("[data-testid='receipt']");
+      if (!receipt) {
+        receipt = document.createElement("span");
+        receipt.className = "receipt";
+        receipt.dataset.testid = "receipt";
+        item.append(" ", receipt);
+      }
+      receipt.dataset.state = state;
+      receipt.textContent = this.section.dataset[`mark${state[0].toUpperCase()}${state.slice(1)}`];
+    }
+  }
+
   /// Lines from the server, in order; each shown once.
   add(lines) {
     for (const line of lines) {
@@ -199,6 +278,10 @@ export class Chat {
       const later = Array.from(this.log.querySelectorAll("[data-seq]")).find((e) => Number(e.dataset.seq) > line.seq);
       this.log.insertBefore(element, later || this.log.querySelector(".pending"));
       this.after = Math.max(this.after, line.seq);
+    }
+    if (lines.length) {
+      if (this.marks) this.showMarks(this.marks);
+      this.reportSeen();
     }
   }
 

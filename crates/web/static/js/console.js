@@ -109,12 +109,10 @@ if (chatSection) {
     const socket = new WebSocket(url);
     socket.addEventListener("open", () => {
       chatRetryMs = 1000;
+      chat.attach(socket);
       chat.flush();
     });
-    socket.addEventListener("message", (message) => {
-      const data = JSON.parse(message.data);
-      if (data.type === "chat") chat.add(data.lines);
-    });
+    socket.addEventListener("message", (message) => chat.heard(JSON.parse(message.data)));
     socket.addEventListener("close", () => {
       chat.poll();
       setTimeout(openChat, chatRetryMs);

@@ -92,15 +92,14 @@ function connect() {
   const socket = new WebSocket(`${scheme}//${window.location.host}${path}?after=${after}`);
   socket.addEventListener("open", () => {
     socketOpen = true;
-    if (chat) chat.flush();
+    if (chat) {
+      chat.attach(socket);
+      chat.flush();
+    }
   });
   socket.addEventListener("message", (message) => {
     const data = JSON.parse(message.data);
-    if (data.type === "chat") {
-      if (chat) chat.add(data.lines);
-    } else {
-      show(data);
-    }
+    if (!chat || !chat.heard(data)) show(data);
   });
   socket.addEventListener("close", () => {
     if (socketOpen) {
