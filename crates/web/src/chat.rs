@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::chat::{segments, Segment};
 use domain::chat::{ClientId, MessageBody};
-use domain::session::{Outcome, SessionEvent};
+use domain::session::{Outcome, Queue, SessionEvent};
 use domain::{Language, OrgId, SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -260,7 +260,20 @@ async fn line_of(
         SessionEvent::Invited { rep, .. } => {
             ("chat.invited", name_of(state, org, rep, names).await?)
         }
-        SessionEvent::Requeued { .. } => ("chat.transferred", String::new()),
+        SessionEvent::Requeued { queue, .. } => match queue {
+            Queue::Personal(rep) => (
+                "chat.transferred_to",
+                name_of(state, org, rep, names).await?,
+            ),
+            Queue::Team(team) => {
+                let team = state.store.team(org, team).await?;
+                (
+                    "chat.transferred_to_team",
+                    team.map(|t| t.name).unwrap_or_default(),
+                )
+            }
+            Queue::General => ("chat.transferred", String::new()),
+        },
         SessionEvent::Ended {
             outcome: Outcome::Abandoned,
             by: None,

@@ -42,6 +42,7 @@ pub const TEMPLATES: &[(&str, &str)] = embedded_templates!(
     "portal/request.html",
     "portal/waiting.html",
     "console/history.html",
+    "console/session_details.html",
     "console/canned.html",
     "console/history_session.html",
     "portal/global.html",

@@ -444,6 +444,7 @@ async fn the_customer_keeps_the_transcript_and_rates_the_session(backend: Backen
 }
 
 on_both_backends!(
+    a_transfer_says_to_whom_and_carries_the_conversation,
     typing_and_read_marks_reach_the_other_side,
     the_customer_keeps_the_transcript_and_rates_the_session,
     three_people_see_one_order_and_a_cut_reader_resumes,
@@ -517,6 +518,54 @@ async fn typing_and_read_marks_reach_the_other_side(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(frame_of(&mut customer, "typing").await["from"], "rep");
+}
+
+/// A transfer says in the conversation to whom, and the new rep reads it whole.
+async fn a_transfer_says_to_whom_and_carries_the_conversation(backend: Backend) {
+    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
+    let (session, waiting) = p.contact_request("Cleo").await;
+    let riley = rep(&p.app, "riley@acme.test").await;
+    accept(&riley, session.0).await;
+    customer_says(&p.app, &waiting, "Still broken", "c-1").await;
+    let to_team = format!("team:{}", p.team);
+    let transfer = format!("/console/sessions/{}/transfer", session.0);
+    let moved = riley
+        .submit(
+            "/console",
+            &transfer,
+            &[("target", to_team.as_str()), ("note", "")],
+        )
+        .await;
+    assert!(moved.status().is_redirection());
+    let lines = lines_of(&p, session).await;
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("The conversation was handed over to team Support.")
+    );
+    // The rep of the team who takes it reads everything that was said.
+    p.app.add_rep(p.org, "sam@acme.test").await;
+    let sam_id = p.app.store.users(p.org).await.unwrap();
+    let sam_id = sam_id
+        .iter()
+        .find(|u| u.email == "sam@acme.test")
+        .unwrap()
+        .id;
+    p.app
+        .store
+        .set_user_teams(p.org, sam_id, &[p.team])
+        .await
+        .unwrap();
+    let sam = rep(&p.app, "sam@acme.test").await;
+    accept(&sam, session.0).await;
+    let read = format!("/console/sessions/{}/messages?after=0", session.0);
+    let seen: Value = sam.get(&read).await.json().await.unwrap();
+    let texts: Vec<&str> = seen
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["text"].as_str().unwrap())
+        .collect();
+    assert!(texts.contains(&"Still broken"), "{texts:?}");
 }
 
 /// The next frame of `kind` on `socket`, skipping others.

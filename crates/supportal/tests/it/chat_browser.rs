@@ -53,6 +53,22 @@ async fn a_customer_and_a_rep_chat_in_the_same_window() {
     riley.click("accept").await;
     riley.wait_for("[data-testid='session-panel']").await;
     shows_line(&riley, "My printer <b>smokes</b>").await;
+    // On a 1280×800 screen the rep sees their sessions, the conversation and its input, and the
+    // session's actions side by side, none below the fold.
+    riley.client.set_window_size(1280, 800).await.unwrap();
+    let placed = riley
+        .client
+        .execute(
+            "const inView = (css) => { const r = document.querySelector(css).getBoundingClientRect(); \
+               return r.top >= 0 && r.bottom <= window.innerHeight && r.right <= window.innerWidth; }; \
+             return ['nav[aria-label=\"My sessions\"]', '[data-testid=chat-input]', '[data-testid=chat-send]', \
+                     '[data-testid=transfer]', '[data-testid=invite]'].filter((css) => !inView(css));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    riley.screenshot("console").await;
+    assert_eq!(placed, serde_json::json!([]), "below the fold at 1280×800");
 
     // The customer's page becomes the chat: same window, same address, no reload.
     let taken = customer.text_of("session-taken").await;
