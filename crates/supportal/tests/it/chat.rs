@@ -117,13 +117,7 @@ async fn three_people_see_one_order_and_a_cut_reader_resumes(backend: Backend) {
     // Riley takes it and sees what was written; Sam is invited.
     let riley = rep(&p.app, "riley@acme.test").await;
     accept(&riley, id).await;
-    p.app.add_rep(p.org, "sam@acme.test").await;
-    let sam_id = p.app.store.users(p.org).await.unwrap();
-    let sam_id = sam_id
-        .iter()
-        .find(|u| u.email == "sam@acme.test")
-        .unwrap()
-        .id;
+    let sam_id = p.app.add_rep(p.org, "sam@acme.test").await;
     let invite = format!("/console/sessions/{id}/invite");
     let rep_field = sam_id.to_string();
     riley
@@ -543,13 +537,7 @@ async fn a_transfer_says_to_whom_and_carries_the_conversation(backend: Backend) 
         Some("The conversation was handed over to team Support.")
     );
     // The rep of the team who takes it reads everything that was said.
-    p.app.add_rep(p.org, "sam@acme.test").await;
-    let sam_id = p.app.store.users(p.org).await.unwrap();
-    let sam_id = sam_id
-        .iter()
-        .find(|u| u.email == "sam@acme.test")
-        .unwrap()
-        .id;
+    let sam_id = p.app.add_rep(p.org, "sam@acme.test").await;
     p.app
         .store
         .set_user_teams(p.org, sam_id, &[p.team])
