@@ -5,7 +5,7 @@
 
 use crate::error::AppResult;
 use crate::state::AppState;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::chat::{segments, Segment};
@@ -338,14 +338,6 @@ pub struct After {
 pub fn new_client_id() -> ClientId {
     let token = domain::secret::random_token(&mut rand::rngs::OsRng);
     ClientId::parse(&token).unwrap_or_else(|_| unreachable!("a token is 43 url-safe characters"))
-}
-
-/// Whether the sender is the page's script (it wants the stored line back as JSON).
-pub fn wants_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(axum::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("application/json"))
 }
 
 /// Send what the form holds as `author`: the stored line as `reader` (the author) sees it, or

@@ -57,6 +57,14 @@ pub(crate) fn expected_token(headers: &axum::http::HeaderMap, secure: bool) -> O
     }
 }
 
+/// Whether `sent` is the `expected` token (compared in constant time); no token never is.
+pub(crate) fn genuine(expected: Option<&str>, sent: Option<&str>) -> bool {
+    match (expected, sent) {
+        (Some(expected), Some(sent)) => bool::from(expected.as_bytes().ct_eq(sent.as_bytes())),
+        _ => false,
+    }
+}
+
 /// A fresh token for a browser that just signed in (a token known before sign-in, perhaps
 /// planted, stops working).
 pub fn rotated(secure: bool) -> Cookie<'static> {
@@ -147,10 +155,8 @@ impl<T: DeserializeOwned> FromRequest<AppState> for CsrfForm<T> {
             .iter()
             .find(|(k, _)| k == "csrf")
             .map(|(_, v)| v.as_str());
-        match (expected, sent) {
-            (Some(expected), Some(sent))
-                if bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) => {}
-            _ => return Err(AppError::Csrf),
+        if !genuine(expected.as_deref(), sent) {
+            return Err(AppError::Csrf);
         }
         let cleaned =
             serde_urlencoded::to_string(&pairs).map_err(|e| AppError::BadRequest(e.to_string()))?;
@@ -220,9 +226,9 @@ impl FromRequest<AppState> for CsrfMultipart {
         }
         let upload = CsrfMultipart { parts };
         let sent = upload.text("csrf");
-        match expected {
-            Some(expected) if bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) => Ok(upload),
-            _ => Err(AppError::Csrf),
+        match genuine(expected.as_deref(), Some(&sent)) {
+            true => Ok(upload),
+            false => Err(AppError::Csrf),
         }
     }
 }

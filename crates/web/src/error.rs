@@ -155,9 +155,13 @@ impl IntoResponse for AppError {
 pub(crate) struct PendingError(pub std::sync::Arc<std::sync::Mutex<Option<AppError>>>);
 
 pub(crate) fn wants_json(headers: &HeaderMap, path: &str) -> bool {
-    path.starts_with("/api/")
-        || headers
-            .get(header::ACCEPT)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.starts_with("application/json"))
+    path.starts_with("/api/") || accepts_json(headers)
+}
+
+/// Whether the client asked for JSON (a page's script), not a page.
+pub(crate) fn accepts_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
 }

@@ -15,7 +15,6 @@ use domain::files::FileName;
 use domain::{FieldError, OrgId};
 use store::chat::FileRecord;
 use store::support::SupportSession;
-use subtle::ConstantTimeEq;
 use tokio::io::AsyncWriteExt;
 
 /// A file kept under the files directory, not yet recorded.
@@ -53,10 +52,7 @@ pub async fn receive(
             Some("csrf") => csrf = field.text().await.map_err(unreadable)?,
             Some("client_id") => client_id = field.text().await.map_err(unreadable)?,
             Some("file") => {
-                let genuine = expected
-                    .as_deref()
-                    .is_some_and(|e| bool::from(e.as_bytes().ct_eq(csrf.as_bytes())));
-                if !genuine {
+                if !crate::csrf::genuine(expected.as_deref(), Some(&csrf)) {
                     return Err(AppError::Csrf);
                 }
                 file = save(state, field, org).await?;

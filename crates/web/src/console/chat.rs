@@ -5,8 +5,9 @@
 use super::pages::{current_session, my_session, render_console};
 use crate::app::chat::Author;
 use crate::chat::SendForm;
-use crate::chat::{json_answer, lines_after, send_form, wants_json, After, ChatLine, Reader};
+use crate::chat::{json_answer, lines_after, send_form, After, ChatLine, Reader};
 use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::accepts_json;
 use crate::error::{AppError, AppResult};
 use crate::extract::CurrentUser;
 use crate::forms::{FieldErrors, Outcome};
@@ -187,7 +188,7 @@ async fn answer(
     sent: Result<ChatLine, String>,
     field: &str,
 ) -> AppResult<Response> {
-    if wants_json(headers) {
+    if accepts_json(headers) {
         return Ok(json_answer(sent));
     }
     match sent {

@@ -4,8 +4,9 @@
 use super::waiting::{session_for, show_with, PageInput};
 use crate::app::chat::Author;
 use crate::chat::SendForm;
-use crate::chat::{json_answer, lines_after, send_form, wants_json, After, ChatLine, Reader};
+use crate::chat::{json_answer, lines_after, send_form, After, ChatLine, Reader};
 use crate::csrf::{CsrfForm, CsrfToken};
+use crate::error::accepts_json;
 use crate::error::AppResult;
 use crate::forms::{FieldErrors, Outcome};
 use crate::i18n::Lang;
@@ -55,7 +56,7 @@ async fn answer(
     sent: Result<ChatLine, String>,
     (field, typed): (&str, Option<&SendForm>),
 ) -> AppResult<Response> {
-    if wants_json(headers) {
+    if accepts_json(headers) {
         return Ok(json_answer(sent));
     }
     match sent {
