@@ -349,34 +349,45 @@ pub async fn send_form(
     form: &SendForm,
     reader: &Reader,
 ) -> AppResult<Result<ChatLine, String>> {
-    let lang = reader.lang;
-    // The page carries a fresh id with every rendering (a script, one per message): sending the
-    // same form twice stores one message.
-    let client_id = match form.client_id.is_empty() {
-        true => new_client_id(),
-        false => match ClientId::parse(&form.client_id) {
-            Ok(id) => id,
-            Err(_) => {
-                return Err(crate::error::AppError::BadRequest(
-                    "invalid client id".into(),
-                ))
-            }
-        },
-    };
+    let client_id = client_id_or_new(&form.client_id)?;
     let body = match MessageBody::parse(&form.body) {
         Ok(body) => body,
-        Err(err) => return Ok(Err(crate::portal::error_text(&state.catalog, lang, err))),
+        Err(err) => return Ok(Err(refusal(state, reader, err))),
     };
     let translating = reader.translating;
     let content = crate::app::chat::Content::Text(&body);
     let sent = crate::app::chat::send(state, session, author, &client_id, content, translating);
-    match sent.await? {
-        crate::app::chat::Sent::Stored(line) | crate::app::chat::Sent::Repeated(line) => {
-            Ok(Ok(line.for_reader(reader)))
-        }
-        crate::app::chat::Sent::Closed => {
-            let text = state.catalog.text(lang, "chat.closed", &[]);
-            Ok(Err(text.unwrap_or_else(|| "This session has ended.".into())))
+    Ok(as_seen_by(state, &sent.await?, reader))
+}
+
+/// The id the sender's page gave a message, or a fresh one for a form without script. The
+/// page carries a fresh id with every rendering (a script, one per message): sending the same
+/// form twice stores one message.
+pub fn client_id_or_new(raw: &str) -> AppResult<ClientId> {
+    match raw.is_empty() {
+        true => Ok(new_client_id()),
+        false => ClientId::parse(raw)
+            .map_err(|_| crate::error::AppError::BadRequest("invalid client id".into())),
+    }
+}
+
+/// Why a message was refused, in the reader's language.
+pub fn refusal(state: &AppState, reader: &Reader, err: domain::FieldError) -> String {
+    crate::portal::error_text(&state.catalog, reader.lang, err)
+}
+
+/// What a send answers its author: the stored line as they see it, or that the session ended.
+pub fn as_seen_by(
+    state: &AppState,
+    sent: &crate::app::chat::Sent,
+    reader: &Reader,
+) -> Result<ChatLine, String> {
+    use crate::app::chat::Sent;
+    match sent {
+        Sent::Stored(line) | Sent::Repeated(line) => Ok(line.for_reader(reader)),
+        Sent::Closed => {
+            let text = state.catalog.text(reader.lang, "chat.closed", &[]);
+            Err(text.unwrap_or_else(|| "This session has ended.".into()))
         }
     }
 }
@@ -447,22 +458,19 @@ pub async fn transcript(
         .unwrap_or_else(|| format!("Conversation with {}", session.customer_name));
     let mut text = format!("{heading}\n\n");
     for line in &whole_conversation(state, session, reader).await? {
-        {
-            let at = crate::templates::datetime(line.at);
-            match line.kind {
-                "message" => {
-                    // As written, then every translation of it, each with its language.
-                    let written = match &line.file {
-                        Some(file) => format!("(file) {} ({})", file.name, file.size),
-                        None => line.original.clone().unwrap_or_else(|| line.text.clone()),
-                    };
-                    text.push_str(&format!("[{at}] {}: {written}\n", line.name));
-                    for (language, translated) in &line.translations {
-                        text.push_str(&format!("    ({}) {translated}\n", language.code()));
-                    }
-                }
-                _ => text.push_str(&format!("[{at}] ({})\n", line.text)),
-            }
+        let at = crate::templates::datetime(line.at);
+        if line.kind != "message" {
+            text.push_str(&format!("[{at}] ({})\n", line.text));
+            continue;
+        }
+        // As written, then every translation of it, each with its language.
+        let written = match &line.file {
+            Some(file) => format!("(file) {} ({})", file.name, file.size),
+            None => line.original.clone().unwrap_or_else(|| line.text.clone()),
+        };
+        text.push_str(&format!("[{at}] {}: {written}\n", line.name));
+        for (language, translated) in &line.translations {
+            text.push_str(&format!("    ({}) {translated}\n", language.code()));
         }
     }
     Ok(text)

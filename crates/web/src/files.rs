@@ -4,13 +4,12 @@
 //! download that no browser renders.
 
 use crate::app::chat::{Author, Content, Sent};
-use crate::chat::{new_client_id, ChatLine, Reader};
+use crate::chat::{as_seen_by, client_id_or_new, refusal, ChatLine, Reader};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::extract::Multipart;
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Response};
-use domain::chat::ClientId;
 use domain::files::FileName;
 use domain::{FieldError, OrgId};
 use store::chat::FileRecord;
@@ -133,20 +132,10 @@ pub async fn send(
     received: Received,
     reader: &Reader,
 ) -> AppResult<Result<ChatLine, String>> {
-    let client_id = match received.client_id.is_empty() {
-        true => new_client_id(),
-        false => ClientId::parse(&received.client_id)
-            .map_err(|_| AppError::BadRequest("invalid client id".into()))?,
-    };
+    let client_id = client_id_or_new(&received.client_id)?;
     let saved = match received.file {
         Ok(saved) => saved,
-        Err(e) => {
-            return Ok(Err(crate::portal::error_text(
-                &state.catalog,
-                reader.lang,
-                e,
-            )))
-        }
+        Err(e) => return Ok(Err(refusal(state, reader, e))),
     };
     let sent = crate::app::chat::send(
         state,
@@ -162,13 +151,7 @@ pub async fn send(
         // A resend, an ended session or a failure: this copy is nobody's.
         let _ = tokio::fs::remove_file(state.config.files.dir.join(&saved.stored_as)).await;
     }
-    match sent? {
-        Sent::Stored(line) | Sent::Repeated(line) => Ok(Ok(line.for_reader(reader))),
-        Sent::Closed => {
-            let text = state.catalog.text(reader.lang, "chat.closed", &[]);
-            Ok(Err(text.unwrap_or_else(|| "This session has ended.".into())))
-        }
-    }
+    Ok(as_seen_by(state, &sent?, reader))
 }
 
 /// The file as a download: never rendered (any type is sent as bytes to save), its name safe
