@@ -186,20 +186,28 @@ impl Store {
 }
 
 impl Store {
-    /// Replace the translations (JSON) of message number `seq`: a reader needed one the sender's
-    /// side did not make.
+    /// Replace the translations (JSON) of messages by number, all in one transaction: a reader
+    /// needed ones the sender's side did not make.
     pub async fn save_translations(
         &self,
         org: OrgId,
         session: SessionId,
-        seq: i64,
-        translations: &str,
+        translations: &[(i64, String)],
     ) -> StoreResult<()> {
+        if translations.is_empty() {
+            return Ok(());
+        }
         let sql = "UPDATE chat_messages SET translations = $1 \
                    WHERE session_id = $2 AND org_id = $3 AND session_seq = $4";
-        on_pool!(self, p => sqlx::query(sql)
-            .bind(translations).bind(session.0).bind(org.0).bind(seq)
-            .execute(p).await.map(|r| r.rows_affected()))?;
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            for (seq, json) in translations {
+                sqlx::query(sql)
+                    .bind(json).bind(session.0).bind(org.0).bind(seq)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
         Ok(())
     }
 

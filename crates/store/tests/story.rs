@@ -1494,7 +1494,7 @@ async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(back
         "the owner's language"
     );
     store
-        .save_translations(acme, session, 5, r#"{"en":"Thank you"}"#)
+        .save_translations(acme, session, &[(5, r#"{"en":"Thank you"}"#.to_owned())])
         .await
         .unwrap();
     let stored = store.chat_after(acme, session, 4, 1).await.unwrap();

@@ -11,7 +11,7 @@ use axum::Json;
 use domain::chat::{segments, Segment};
 use domain::chat::{ClientId, MessageBody};
 use domain::session::{Outcome, Queue, SessionEvent};
-use domain::{Language, OrgId, SessionId, UserId};
+use domain::{Language, OrgId, SessionId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use store::chat::ChatItem;
@@ -143,40 +143,51 @@ pub async fn lines_after(
 ) -> AppResult<Vec<ChatLine>> {
     let items = state.store.chat_after(org, session, after, PAGE).await?;
     let mut lines = Vec::with_capacity(items.len());
-    // Reps named in system lines, each read once however many lines name them.
-    let mut names = HashMap::new();
+    // Names in system lines, each read once however many lines name them.
+    let mut names = Names::default();
     for item in items {
-        if let Some(mut line) = line_of(state, org, item, reader.lang, &mut names).await? {
-            if line.lacks_translation(reader) {
-                translate_late(state, org, session, &mut line, reader.reads).await?;
-            }
-            lines.push(line.for_reader(reader));
+        if let Some(line) = line_of(state, org, item, reader.lang, &mut names).await? {
+            lines.push(line);
         }
     }
-    Ok(lines)
+    translate_late(state, (org, session), &mut lines, reader).await?;
+    Ok(lines.iter().map(|line| line.for_reader(reader)).collect())
 }
 
-/// Translate a stored message for a reader its sender's side did not know of (the rep who takes
-/// a session sees what was written while it waited), and keep the translation.
+/// Provider calls a read makes at once for translations it lacks.
+const LATE_AT_ONCE: usize = 4;
+
+/// Translate the stored messages that lack the reader's translation (the rep who takes a
+/// session reads what was written while it waited), a few at a time, and keep what was had in
+/// one transaction. One that cannot be had stays marked "not translated".
 async fn translate_late(
     state: &AppState,
-    org: OrgId,
-    session: SessionId,
-    line: &mut ChatLine,
-    to: Language,
+    (org, session): (OrgId, SessionId),
+    lines: &mut [ChatLine],
+    reader: &Reader,
 ) -> AppResult<()> {
-    let Some(from) = line.lang else {
-        return Ok(());
-    };
-    let Some(translated) = state.translator.translate(&line.text, from, to).await else {
-        return Ok(());
-    };
-    line.translations.insert(to, translated);
-    let json = translations_json(&line.translations);
-    state
-        .store
-        .save_translations(org, session, line.seq, &json)
-        .await?;
+    let to = reader.reads;
+    let wanted: Vec<(usize, Language, String)> = lines
+        .iter()
+        .enumerate()
+        .filter(|(_, line)| line.lacks_translation(reader))
+        .filter_map(|(at, line)| Some((at, line.lang?, line.text.clone())))
+        .collect();
+    let mut kept = Vec::new();
+    for batch in wanted.chunks(LATE_AT_ONCE) {
+        let asked = batch.iter().map(|(at, from, text)| async move {
+            (*at, state.translator.translate(text, *from, to).await)
+        });
+        for (at, translated) in futures::future::join_all(asked).await {
+            let Some(translated) = translated else {
+                continue;
+            };
+            let line = &mut lines[at];
+            line.translations.insert(to, translated);
+            kept.push((line.seq, translations_json(&line.translations)));
+        }
+    }
+    state.store.save_translations(org, session, &kept).await?;
     Ok(())
 }
 
@@ -247,7 +258,7 @@ async fn line_of(
     org: OrgId,
     item: ChatItem,
     lang: Language,
-    names: &mut HashMap<UserId, String>,
+    names: &mut Names,
 ) -> AppResult<Option<ChatLine>> {
     if item.kind == "message" {
         return Ok(Some(message_line(item)));
@@ -256,22 +267,14 @@ async fn line_of(
         return Ok(None);
     };
     let (key, name) = match event {
-        SessionEvent::Accepted { rep } => ("chat.joined", name_of(state, org, rep, names).await?),
-        SessionEvent::Invited { rep, .. } => {
-            ("chat.invited", name_of(state, org, rep, names).await?)
-        }
+        SessionEvent::Accepted { rep } => ("chat.joined", names.rep(state, org, rep).await?),
+        SessionEvent::Invited { rep, .. } => ("chat.invited", names.rep(state, org, rep).await?),
         SessionEvent::Requeued { queue, .. } => match queue {
-            Queue::Personal(rep) => (
-                "chat.transferred_to",
-                name_of(state, org, rep, names).await?,
+            Queue::Personal(rep) => ("chat.transferred_to", names.rep(state, org, rep).await?),
+            Queue::Team(team) => (
+                "chat.transferred_to_team",
+                names.team(state, org, team).await?,
             ),
-            Queue::Team(team) => {
-                let team = state.store.team(org, team).await?;
-                (
-                    "chat.transferred_to_team",
-                    team.map(|t| t.name).unwrap_or_default(),
-                )
-            }
             Queue::General => ("chat.transferred", String::new()),
         },
         SessionEvent::Ended {
@@ -302,20 +305,37 @@ async fn line_of(
     }))
 }
 
-/// A rep's display name, read once per conversation read.
-async fn name_of(
-    state: &AppState,
-    org: OrgId,
-    rep: UserId,
-    names: &mut HashMap<UserId, String>,
-) -> AppResult<String> {
-    if let Some(name) = names.get(&rep) {
-        return Ok(name.clone());
+/// The reps and teams system lines name, each read once per conversation read.
+#[derive(Default)]
+struct Names {
+    reps: HashMap<UserId, String>,
+    teams: HashMap<TeamId, String>,
+}
+
+impl Names {
+    async fn rep(&mut self, state: &AppState, org: OrgId, rep: UserId) -> AppResult<String> {
+        if let Some(name) = self.reps.get(&rep) {
+            return Ok(name.clone());
+        }
+        let user = state.store.user(org, rep).await?;
+        let name = user.map(|u| u.display_name).unwrap_or_default();
+        self.reps.insert(rep, name.clone());
+        Ok(name)
     }
-    let user = state.store.user(org, rep).await?;
-    let name = user.map(|u| u.display_name).unwrap_or_default();
-    names.insert(rep, name.clone());
-    Ok(name)
+
+    async fn team(&mut self, state: &AppState, org: OrgId, team: TeamId) -> AppResult<String> {
+        if let Some(name) = self.teams.get(&team) {
+            return Ok(name.clone());
+        }
+        let name = state
+            .store
+            .team(org, team)
+            .await?
+            .map(|t| t.name)
+            .unwrap_or_default();
+        self.teams.insert(team, name.clone());
+        Ok(name)
+    }
 }
 
 /// The chat form as sent: the text, and the id its sender gave it.
