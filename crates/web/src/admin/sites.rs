@@ -346,62 +346,59 @@ pub async fn update(
         )
         .filter(|hosts| super::hostnames::none_reserved(&state, hosts, &mut errors));
     let settings = parse_settings(f, &checked, &mut errors);
-    let (Some(name), Some(slug), Some(hostnames), true) =
-        (name, slug, hostnames, errors.is_empty())
-    else {
-        return render_site(
-            &state,
-            &me,
-            &site,
-            Some((f, &checked)),
-            Outcome::invalid(errors),
-        )
-        .await;
+    let saved = match (name, slug, hostnames, errors.is_empty()) {
+        (Some(name), Some(slug), Some(hostnames), true) => {
+            let what = (&name, &slug, &settings, hostnames.as_slice());
+            save(&state, &me, &site, what, &mut errors)
+                .await?
+                .then_some(slug)
+        }
+        _ => None,
     };
-    if let Err(err) = state
-        .store
-        .update_site(me.org_id(), site.id, &name, &slug, &settings)
-        .await
-    {
-        let store::StoreError::Conflict(_) = err else {
-            return Err(err.into());
-        };
-        errors.add("slug", FieldError::Taken);
-        return render_site(
-            &state,
-            &me,
-            &site,
-            Some((f, &checked)),
-            Outcome::invalid(errors),
-        )
-        .await;
-    }
-    if let Err(err) = state
-        .store
-        .set_site_hostnames(me.org_id(), site.id, &hostnames, state.now(), || {
-            domain::secret::random_token(&mut rand::rngs::OsRng)
-        })
-        .await
-    {
-        let store::StoreError::Conflict(_) = err else {
-            return Err(err.into());
-        };
-        errors.add_message(
-            "hostnames",
-            "One of these hostnames already belongs to another site.",
-        );
-        return render_site(
-            &state,
-            &me,
-            &site,
-            Some((f, &checked)),
-            Outcome::invalid(errors),
-        )
-        .await;
-    }
+    let Some(slug) = saved else {
+        let typed = Some((f, &checked));
+        return render_site(&state, &me, &site, typed, Outcome::invalid(errors)).await;
+    };
     me.audit(&state, "site.updated", slug.as_str()).await?;
     let site = find(&state, &me, &id).await?;
     render_site(&state, &me, &site, None, Outcome::done("Saved.")).await
+}
+
+/// Store a site's name, slug, settings and hostnames; false (with why beside the field) when
+/// the slug or a hostname belongs to another site.
+async fn save(
+    state: &AppState,
+    me: &AdminUser,
+    site: &SiteRecord,
+    (name, slug, settings, hostnames): (&DisplayName, &Slug, &SiteSettings, &[String]),
+    errors: &mut FieldErrors,
+) -> AppResult<bool> {
+    let updated = state
+        .store
+        .update_site(me.org_id(), site.id, name, slug, settings);
+    match updated.await {
+        Ok(_) => {}
+        Err(store::StoreError::Conflict(_)) => {
+            errors.add("slug", FieldError::Taken);
+            return Ok(false);
+        }
+        Err(other) => return Err(other.into()),
+    }
+    let claims =
+        state
+            .store
+            .set_site_hostnames(me.org_id(), site.id, hostnames, state.now(), || {
+                domain::secret::random_token(&mut rand::rngs::OsRng)
+            });
+    match claims.await {
+        Ok(_) => Ok(true),
+        Err(store::StoreError::Conflict(_)) => {
+            let taken = "One of these hostnames already belongs to another site.";
+            errors.add_message("hostnames", taken);
+            Ok(false)
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 /// Logo upload: PNG, JPEG, GIF or WebP up to 256 KiB (checked by content, not by name).

@@ -122,9 +122,10 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// The language `text` is written in, among those we offer, when detection is confident;
 /// None for text too short or too mixed to tell.
 pub fn detect(text: &str) -> Option<Language> {
-    let detector =
-        whatlang::Detector::with_allowlist(vec![whatlang::Lang::Eng, whatlang::Lang::Deu]);
-    let info = detector.detect(text)?;
+    static DETECTOR: std::sync::LazyLock<whatlang::Detector> = std::sync::LazyLock::new(|| {
+        whatlang::Detector::with_allowlist(vec![whatlang::Lang::Eng, whatlang::Lang::Deu])
+    });
+    let info = DETECTOR.detect(text)?;
     if !info.is_reliable() {
         return None;
     }
