@@ -229,6 +229,25 @@ async fn a_german_customer_and_an_english_rep_each_read_their_own_language() {
     customer.fill("chat-input", GERMAN_QUESTION).await;
     customer.click("chat-send").await;
     shows_line(&customer, GERMAN_QUESTION).await;
+    // On a phone-sized screen the chat, its input and the file form fit the width: nothing
+    // scrolls sideways.
+    customer.client.set_window_size(390, 844).await.unwrap();
+    let fits = customer
+        .client
+        .execute(
+            "const width = document.documentElement.clientWidth; \
+             const over = ['[data-testid=chat-input]', '[data-testid=chat-send]', '[data-testid=attach-file]', '[data-testid=chat-log]'] \
+               .filter((css) => document.querySelector(css).getBoundingClientRect().right > width); \
+             return { narrow: width <= 400, scrolls: document.documentElement.scrollWidth > width, over };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        fits,
+        serde_json::json!({ "narrow": true, "scrolls": false, "over": [] }),
+        "at 390 px wide"
+    );
 
     sign_in_to_console(&riley, &base, "riley@acme.test").await;
     riley.click("accept").await;
