@@ -38,10 +38,11 @@ pub struct HistoryRow {
     pub excerpt: Option<String>,
 }
 
-/// Which sessions a viewer may see: `$rep` NULL (an admin) or one they held, joined or wrote in.
-const VISIBLE: &str = "($REP IS NULL OR s.owner_user_id = $REP \
-     OR EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = s.id AND x.user_id = $REP) \
-     OR EXISTS (SELECT 1 FROM chat_messages c WHERE c.session_id = s.id AND c.sender_user_id = $REP))";
+/// Which sessions `s` a viewer may see, the viewer's id bound as `$3`: NULL (an admin) sees
+/// all; a rep those they held, joined or wrote in.
+const VISIBLE: &str = "($3 IS NULL OR s.owner_user_id = $3 \
+     OR EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = s.id AND x.user_id = $3) \
+     OR EXISTS (SELECT 1 FROM chat_messages c WHERE c.session_id = s.id AND c.sender_user_id = $3))";
 
 impl Store {
     /// Sessions of `org` that `viewer` may see and that match `terms` (all when empty), newest
@@ -79,7 +80,6 @@ impl Store {
                  WHERE org_id = $1 AND search @@ to_tsquery('simple', $2)"
                 .to_owned(),
         };
-        let visible = VISIBLE.replace("$REP", "$3");
         let sql = format!(
             "WITH hits AS ({hits}), found AS (SELECT id, MIN(hit) AS hit FROM hits GROUP BY id) \
              SELECT s.id, s.customer_name, s.customer_company, s.state, s.outcome, s.queued_at, \
@@ -87,7 +87,7 @@ impl Store {
              FROM found f JOIN support_sessions s ON s.id = f.id \
              LEFT JOIN users u ON u.id = s.owner_user_id \
              LEFT JOIN chat_messages m ON m.id = f.hit \
-             WHERE s.org_id = $1 AND s.id < $4 AND {visible} \
+             WHERE s.org_id = $1 AND s.id < $4 AND {VISIBLE} \
              ORDER BY s.id DESC LIMIT $5"
         );
         let before = before.unwrap_or(i64::MAX);
@@ -103,8 +103,7 @@ impl Store {
         viewer: Viewer,
         id: SessionId,
     ) -> StoreResult<bool> {
-        let visible = VISIBLE.replace("$REP", "$3");
-        let sql = format!("SELECT COUNT(*) FROM support_sessions s WHERE s.org_id = $1 AND s.id = $2 AND {visible}");
+        let sql = format!("SELECT COUNT(*) FROM support_sessions s WHERE s.org_id = $1 AND s.id = $2 AND {VISIBLE}");
         let n: i64 = on_pool!(self, p => sqlx::query_scalar(&sql)
             .bind(org.0).bind(id.0).bind(viewer.rep_id())
             .fetch_one(p).await)?;
