@@ -314,13 +314,16 @@ async fn push_views(
     };
     let mut last_typing = None;
     let (org, id) = (session.org_id, session.id);
-    if let Ok(marks) = crate::chat::marks_frame(&state, org, id).await {
-        if socket.send(Message::Text(marks.into())).await.is_err() {
-            state.metrics.websocket_closed();
-            return;
-        }
-    }
+    // The read marks as they stand go first; later ones come as they move.
+    let mut marks_due = true;
     loop {
+        if std::mem::take(&mut marks_due) {
+            if let Ok(marks) = crate::chat::marks_frame(&state, org, id).await {
+                if socket.send(Message::Text(marks.into())).await.is_err() {
+                    break;
+                }
+            }
+        }
         if chat_due {
             chat_due = false;
             let line = announced.take();
