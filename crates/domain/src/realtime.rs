@@ -15,6 +15,10 @@ pub enum Topic {
     Queue { org: OrgId, queue: Queue },
     /// One rep: their own sessions, offers and invitations.
     Rep { rep: UserId },
+    /// New chat lines in one rep's sessions, for their console's unread marks. Only the
+    /// console's page hears it: a rep's open chats (one socket each) are not woken by every
+    /// line of every other chat of theirs.
+    Inbox { rep: UserId },
     /// One site's notices, for its waiting customers.
     Site { site: SiteId },
     /// Everything of an organization. Nobody publishes here on purpose: a change whose
@@ -27,7 +31,8 @@ pub enum Topic {
 /// `Queue::open_to` is the rule; a queue it refuses never appears here.
 pub fn console_topics(org: OrgId, rep: UserId, teams: &[TeamId]) -> Vec<Topic> {
     let queues = Queue::all_open_to(rep, teams);
-    std::iter::once(Topic::Rep { rep })
+    [Topic::Rep { rep }, Topic::Inbox { rep }]
+        .into_iter()
         .chain(queues.into_iter().map(|queue| Topic::Queue { org, queue }))
         .chain(std::iter::once(Topic::Org { org }))
         .collect()
@@ -120,7 +125,7 @@ mod tests {
                         prop_assert_eq!(org, OrgId(1));
                         prop_assert!(queue.open_to(rep, &teams));
                     }
-                    Topic::Rep { rep: other } => prop_assert_eq!(other, rep),
+                    Topic::Rep { rep: other } | Topic::Inbox { rep: other } => prop_assert_eq!(other, rep),
                     Topic::Org { org } => prop_assert_eq!(org, OrgId(1)),
                     Topic::Session { .. } | Topic::Site { .. } => prop_assert!(false),
                 }

@@ -12,30 +12,32 @@ pub enum Sender {
     Rep(UserId),
 }
 
-pub struct NewMessage<'a> {
+/// A message to store. Owned: it may wait for a group commit (`crate::group_commit`).
+#[derive(Debug, Clone)]
+pub struct NewMessage {
     pub org: OrgId,
     pub session: SessionId,
     pub sender: Sender,
     /// The name shown beside it (kept as it was when written).
-    pub sender_name: &'a str,
-    pub client_id: &'a str,
-    pub body: &'a str,
+    pub sender_name: String,
+    pub client_id: String,
+    pub body: String,
     /// The language it is written in.
-    pub language: &'a str,
+    pub language: &'static str,
     /// Its translations as JSON, `{"de": "…"}` (`{}` for none).
-    pub translations: &'a str,
+    pub translations: String,
     /// The customer's language as corrected by what they wrote: becomes the session's.
-    pub customer_language: Option<&'a str>,
+    pub customer_language: Option<&'static str>,
     /// A file the message carries (its body is then the file's name).
-    pub file: Option<NewFile<'a>>,
+    pub file: Option<NewFile>,
 }
 
 /// A file saved under the data directory, to be recorded with its message.
-#[derive(Debug, Clone, Copy)]
-pub struct NewFile<'a> {
+#[derive(Debug, Clone)]
+pub struct NewFile {
     pub size: i64,
     /// Where it is, relative to the files directory.
-    pub stored_as: &'a str,
+    pub stored_as: String,
 }
 
 /// A file sent in a chat, as recorded.
@@ -75,8 +77,12 @@ pub struct ChatItem {
 /// What became of a message sent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Posted {
-    /// Stored now, under the next number.
-    New(ChatItem),
+    /// Stored now, under the next number; `invited` are the reps invited into the session
+    /// besides its owner (their consoles mark it unread too).
+    New {
+        item: ChatItem,
+        invited: Vec<UserId>,
+    },
     /// Stored before under this client id (a resend): nothing new.
     Again(ChatItem),
     /// The session has ended (or is not this organization's): nothing stored.
@@ -94,68 +100,103 @@ impl Store {
     /// Store a message under its session's next number, unless its client id was stored before
     /// (then that one is returned) or the session has ended. One transaction.
     /// A resend of a message to a session that has ended since is `Closed`, not `Again`.
-    pub async fn post_message(&self, m: &NewMessage<'_>, now: Timestamp) -> StoreResult<Posted> {
-        let (kind, user) = match m.sender {
-            Sender::Customer => ("customer", None),
-            Sender::Rep(user) => ("rep", Some(user.0)),
-        };
+    pub async fn post_message(&self, m: &NewMessage, now: Timestamp) -> StoreResult<Posted> {
+        let mut posted = self.post_messages(&[(m.clone(), now)]).await?;
+        Ok(posted.pop().unwrap_or(Posted::Closed))
+    }
+
+    /// Store messages in order, each (written at its time) as `post_message` would, all in one
+    /// transaction (a group commit: one lock, one commit, one index merge for many messages).
+    /// One answer per message.
+    pub async fn post_messages(
+        &self,
+        messages: &[(NewMessage, Timestamp)],
+    ) -> StoreResult<Vec<Posted>> {
         let earlier = format!(
             "SELECT {MESSAGE_COLUMNS} FROM chat_messages \
              WHERE session_id = $1 AND org_id = $2 AND client_id = $3"
         );
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            let seq: Option<i64> = sqlx::query_scalar(
-                "UPDATE support_sessions SET last_session_seq = last_session_seq + 1, \
-                 language = COALESCE($3, language) \
-                 WHERE id = $1 AND org_id = $2 AND state <> 'ended' RETURNING last_session_seq")
-                .bind(m.session.0).bind(m.org.0).bind(m.customer_language)
-                .fetch_optional(&mut *tx).await?;
-            let Some(seq) = seq else {
-                return Ok(Posted::Closed);
-            };
-            let file_id: Option<i64> = match m.file {
-                Some(file) => Some(sqlx::query_scalar(
-                    "INSERT INTO chat_files (org_id, session_id, name, size, stored_as, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-                    .bind(m.org.0).bind(m.session.0).bind(m.body).bind(file.size)
-                    .bind(file.stored_as).bind(now.millis())
-                    .fetch_one(&mut *tx).await?),
-                None => None,
-            };
-            // The common case costs no lookup: a resend hits the unique client id, and then the
-            // transaction (and its number) is given back and the earlier copy returned.
-            let stored = sqlx::query(
-                "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
-                 language, created_at, session_seq, client_id, sender_name, translations, file_id) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                 ON CONFLICT (session_id, client_id) WHERE client_id IS NOT NULL DO NOTHING")
-                .bind(m.org.0).bind(m.session.0).bind(kind).bind(user).bind(m.body)
-                .bind(m.language).bind(now.millis()).bind(seq).bind(m.client_id).bind(m.sender_name)
-                .bind(m.translations).bind(file_id)
-                .execute(&mut *tx).await?.rows_affected();
-            if stored == 0 {
-                tx.rollback().await?;
-                let again: ChatItem = sqlx::query_as(&earlier)
-                    .bind(m.session.0).bind(m.org.0).bind(m.client_id)
-                    .fetch_one(p).await?;
-                return Ok(Posted::Again(again));
+            let mut answers = Vec::with_capacity(messages.len());
+            for (m, now) in messages {
+                let (kind, user) = match m.sender {
+                    Sender::Customer => ("customer", None),
+                    Sender::Rep(user) => ("rep", Some(user.0)),
+                };
+                let numbered: Option<(i64, bool)> = sqlx::query_as(
+                    "UPDATE support_sessions SET last_session_seq = last_session_seq + 1, \
+                     language = COALESCE($3, language) \
+                     WHERE id = $1 AND org_id = $2 AND state <> 'ended' \
+                     RETURNING last_session_seq, \
+                     EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = $1)")
+                    .bind(m.session.0).bind(m.org.0).bind(m.customer_language)
+                    .fetch_optional(&mut *tx).await?;
+                let Some((seq, shared)) = numbered else {
+                    answers.push(Posted::Closed);
+                    continue;
+                };
+                let file_id: Option<i64> = match &m.file {
+                    Some(file) => Some(sqlx::query_scalar(
+                        "INSERT INTO chat_files (org_id, session_id, name, size, stored_as, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
+                        .bind(m.org.0).bind(m.session.0).bind(&m.body).bind(file.size)
+                        .bind(&file.stored_as).bind(now.millis())
+                        .fetch_one(&mut *tx).await?),
+                    None => None,
+                };
+                // A resend hits the unique client id: its number is given back and the earlier
+                // copy returned. The common case costs no lookup.
+                let stored = sqlx::query(
+                    "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
+                     language, created_at, session_seq, client_id, sender_name, translations, file_id) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+                     ON CONFLICT (session_id, client_id) WHERE client_id IS NOT NULL DO NOTHING")
+                    .bind(m.org.0).bind(m.session.0).bind(kind).bind(user).bind(&m.body)
+                    .bind(m.language).bind(now.millis()).bind(seq).bind(&m.client_id)
+                    .bind(&m.sender_name).bind(&m.translations).bind(file_id)
+                    .execute(&mut *tx).await?.rows_affected();
+                if stored == 0 {
+                    // Nothing of this copy stays: its number and its file's record.
+                    sqlx::query("UPDATE support_sessions SET last_session_seq = last_session_seq - 1 \
+                                 WHERE id = $1")
+                        .bind(m.session.0).execute(&mut *tx).await?;
+                    if let Some(file) = file_id {
+                        sqlx::query("DELETE FROM chat_files WHERE id = $1")
+                            .bind(file).execute(&mut *tx).await?;
+                    }
+                    let again: ChatItem = sqlx::query_as(&earlier)
+                        .bind(m.session.0).bind(m.org.0).bind(&m.client_id)
+                        .fetch_one(&mut *tx).await?;
+                    answers.push(Posted::Again(again));
+                    continue;
+                };
+                let invited: Vec<i64> = match shared {
+                    true => sqlx::query_scalar(
+                        "SELECT user_id FROM session_participants WHERE session_id = $1 ORDER BY user_id")
+                        .bind(m.session.0).fetch_all(&mut *tx).await?,
+                    false => Vec::new(),
+                };
+                answers.push(Posted::New {
+                    item: ChatItem {
+                        seq,
+                        kind: "message".into(),
+                        client_id: Some(m.client_id.clone()),
+                        sender_kind: Some(kind.into()),
+                        sender_user_id: user,
+                        sender_name: Some(m.sender_name.clone()),
+                        body: m.body.clone(),
+                        created_at: now.millis(),
+                        language: Some(m.language.to_owned()),
+                        translations: Some(m.translations.clone()),
+                        file_id,
+                        file_size: m.file.as_ref().map(|f| f.size),
+                    },
+                    invited: invited.into_iter().map(UserId).collect(),
+                });
             }
             tx.commit().await?;
-            Ok(Posted::New(ChatItem {
-                seq,
-                kind: "message".into(),
-                client_id: Some(m.client_id.to_owned()),
-                sender_kind: Some(kind.into()),
-                sender_user_id: user,
-                sender_name: Some(m.sender_name.to_owned()),
-                body: m.body.to_owned(),
-                created_at: now.millis(),
-                language: Some(m.language.to_owned()),
-                translations: Some(m.translations.to_owned()),
-                file_id,
-                file_size: m.file.map(|f| f.size),
-            }))
+            Ok(answers)
         })
     }
 

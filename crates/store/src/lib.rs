@@ -14,6 +14,7 @@ pub mod chat;
 pub mod console;
 pub mod directory;
 pub mod extras;
+pub mod group_commit;
 pub mod history;
 pub mod keys;
 pub mod orgs;

@@ -63,11 +63,6 @@ impl<DB: Database> WriteTx<'_, DB> {
     pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
         self.tx.commit().await
     }
-
-    /// Give back everything the transaction wrote (dropping it does too, later).
-    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
-        self.tx.rollback().await
-    }
 }
 
 impl<DB: Database> std::ops::Deref for WriteTx<'_, DB> {

@@ -1386,6 +1386,163 @@ async fn a_reps_console_sees_their_queues_and_moves_sessions(backend: Backend) {
     assert!(log[3].payload.contains("Transferred to Billing"));
 }
 
+/// Several messages in one group commit: each numbered in order, a resend in the same group
+/// or of an earlier message stores nothing and gives its number back, an ended session takes
+/// nothing, and the reps invited into a session are named for their consoles.
+async fn a_group_commit_numbers_each_message_once(backend: Backend) {
+    use store::chat::{NewMessage, Posted, Sender};
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let rep = add_rep(&store, acme, "rep@acme.test").await;
+    let colleague = add_rep(&store, acme, "colleague@acme.test").await;
+    let session = |name: &'static str| {
+        let store = store.clone();
+        async move {
+            let waiting = waiting_in(Queue::General, name);
+            store
+                .create_support_session(acme, &waiting, T0)
+                .await
+                .unwrap()
+                .0
+        }
+    };
+    let (open, ended) = (session("open").await, session("ended").await);
+    store
+        .claim_session(acme, open, rep, 5, T0)
+        .await
+        .unwrap()
+        .won()
+        .unwrap();
+    store
+        .invite_participant(acme, open, rep, colleague, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .end_session(acme, ended, Outcome::Abandoned, None, None, T0)
+        .await
+        .unwrap()
+        .expect("the customer left");
+    let message = |session, client_id: &str| NewMessage {
+        org: acme,
+        session,
+        sender: Sender::Customer,
+        sender_name: "Cleo".into(),
+        client_id: client_id.into(),
+        body: format!("text of {client_id}"),
+        language: "en",
+        translations: "{}".into(),
+        customer_language: None,
+        file: None,
+    };
+    let group = [
+        (message(open, "a"), T0),
+        (message(ended, "x"), T0),
+        (message(open, "b"), T0),
+        (message(open, "a"), T0),
+        (message(open, "c"), T0),
+    ];
+    let posted = store.post_messages(&group).await.unwrap();
+    let seqs: Vec<(Option<i64>, &str)> = posted
+        .iter()
+        .map(|p| match p {
+            Posted::New { item, .. } => (Some(item.seq), "new"),
+            Posted::Again(item) => (Some(item.seq), "again"),
+            Posted::Closed => (None, "closed"),
+        })
+        .collect();
+    let first = match &posted[0] {
+        Posted::New { item, invited } => {
+            assert_eq!(invited, &[colleague], "the invited rep is named");
+            item.seq
+        }
+        other => panic!("stored, not {other:?}"),
+    };
+    assert_eq!(
+        seqs,
+        [
+            (Some(first), "new"),
+            (None, "closed"),
+            (Some(first + 1), "new"),
+            (Some(first), "again"),
+            (Some(first + 2), "new"),
+        ],
+        "numbers without gaps; the resend returns the first copy"
+    );
+    let again = store
+        .post_messages(&[(message(open, "b"), T0)])
+        .await
+        .unwrap();
+    assert!(matches!(&again[..], [Posted::Again(item)] if item.seq == first + 1));
+    let next = store.post_message(&message(open, "d"), T0).await.unwrap();
+    assert!(
+        matches!(next, Posted::New { ref item, .. } if item.seq == first + 3),
+        "a resend's number was given back: {next:?}"
+    );
+    let stored = store.chat_after(acme, open, first - 1, 100).await.unwrap();
+    let texts: Vec<&str> = stored.iter().map(|i| i.body.as_str()).collect();
+    assert_eq!(texts, ["text of a", "text of b", "text of c", "text of d"]);
+    assert!(store
+        .chat_after(acme, ended, 0, 100)
+        .await
+        .unwrap()
+        .iter()
+        .all(|i| i.kind != "message"));
+}
+
+/// Many senders at once through the node's chat writer: each gets its own answer, and each
+/// session's messages are numbered without gaps or repeats.
+async fn the_chat_writer_answers_every_sender_of_a_group(backend: Backend) {
+    use store::chat::{NewMessage, Posted, Sender};
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let waiting = waiting_in(Queue::General, "busy");
+    let (session, _) = store
+        .create_support_session(acme, &waiting, T0)
+        .await
+        .unwrap();
+    let writer = store::group_commit::ChatWriter::start(store.clone());
+    let sends = (0..40).map(|n| {
+        let writer = writer.clone();
+        tokio::spawn(async move {
+            let message = NewMessage {
+                org: acme,
+                session,
+                sender: Sender::Customer,
+                sender_name: "Cleo".into(),
+                client_id: format!("m{}", n % 30),
+                body: format!("message {n}"),
+                language: "en",
+                translations: "{}".into(),
+                customer_language: None,
+                file: None,
+            };
+            writer.post(message, T0).await.unwrap()
+        })
+    });
+    let mut new = Vec::new();
+    let mut repeated = 0;
+    for send in sends.collect::<Vec<_>>() {
+        match send.await.unwrap() {
+            Posted::New { item, .. } => new.push(item.seq),
+            Posted::Again(_) => repeated += 1,
+            Posted::Closed => panic!("the session is open"),
+        }
+    }
+    new.sort_unstable();
+    assert_eq!(
+        (new.len(), repeated),
+        (30, 10),
+        "ten client ids were sent twice"
+    );
+    let first = new[0];
+    assert_eq!(
+        new,
+        (first..first + 30).collect::<Vec<_>>(),
+        "no gaps, no repeats"
+    );
+}
+
 macro_rules! on_both_backends {
     ($($story:ident),* $(,)?) => {
         mod sqlite {
@@ -1414,20 +1571,20 @@ async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(back
         session,
         sender,
         sender_name: if sender == Sender::Customer {
-            "Cleo"
+            "Cleo".into()
         } else {
-            "Riley"
+            "Riley".into()
         },
-        client_id,
-        body,
+        client_id: client_id.into(),
+        body: body.into(),
         language: "en",
-        translations: "{}",
+        translations: "{}".into(),
         customer_language: None,
         file: None,
     };
     // The customer writes while waiting; the rep takes the session and answers.
     let hello = message(Sender::Customer, "c1", "Hello?");
-    let Posted::New(first) = store.post_message(&hello, T0).await.unwrap() else {
+    let Posted::New { item: first, .. } = store.post_message(&hello, T0).await.unwrap() else {
         panic!("stored")
     };
     store
@@ -1439,7 +1596,7 @@ async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(back
     let answer = message(Sender::Rep(rep), "r1", "Hi Cleo");
     assert!(matches!(
         store.post_message(&answer, T0).await.unwrap(),
-        Posted::New(_)
+        Posted::New { .. }
     ));
     // A resend under the same client id stores nothing and returns the first copy.
     let again = store.post_message(&hello, T0).await.unwrap();
@@ -1479,12 +1636,12 @@ async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(back
     let german = NewMessage {
         language: "de",
         customer_language: Some("de"),
-        translations: r#"{"en":"Thanks"}"#,
+        translations: r#"{"en":"Thanks"}"#.into(),
         ..message(Sender::Customer, "c-de", "Danke")
     };
     assert!(matches!(
         store.post_message(&german, T0).await.unwrap(),
-        Posted::New(_)
+        Posted::New { .. }
     ));
     let session_now = store.support_session(acme, session).await.unwrap().unwrap();
     assert_eq!(session_now.language, "de");
@@ -1551,6 +1708,8 @@ async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(back
 
 on_both_backends!(
     a_conversation_is_one_order_resumable_and_stores_each_message_once,
+    a_group_commit_numbers_each_message_once,
+    the_chat_writer_answers_every_sender_of_a_group,
     organizations_and_their_first_admin,
     users_are_only_reachable_through_their_organization,
     teams_and_memberships_stay_within_an_organization,

@@ -45,6 +45,8 @@ pub struct Parts {
     pub sockets_per_address: crate::realtime::per_address::SocketsPerAddress,
     pub portal_cache: crate::portal::cache::PortalCache,
     pub translator: Arc<crate::translate::Translator>,
+    /// Chat messages are committed through it, in groups under load.
+    pub chat_writer: store::group_commit::ChatWriter,
 }
 
 // Parts a component needs on its own, through `State<Part>` (axum's FromRef): such a component
@@ -107,6 +109,7 @@ impl AppState {
             )),
             ownership: Arc::new(crate::hostnames::OwnershipCheck::new(config.dns_server)),
             translator: Arc::new(crate::translate::Translator::new(&config.translation)?),
+            chat_writer: store::group_commit::ChatWriter::start(store.clone()),
             store,
             clock,
             config: Arc::new(config),
@@ -149,12 +152,13 @@ impl AppState {
         &self,
         org: domain::OrgId,
         session: domain::SessionId,
-        owner: Option<domain::UserId>,
+        reps: impl IntoIterator<Item = domain::UserId>,
         line: Arc<crate::chat::ChatLine>,
     ) {
-        // The owner's console marks the session's tab unread when its chat is not the one open.
+        // The consoles of the session's reps (owner and invited) mark its tab unread when its
+        // chat is not the one open.
         let mut topics = vec![Topic::Session { session }];
-        topics.extend(owner.map(|rep| Topic::Rep { rep }));
+        topics.extend(reps.into_iter().map(|rep| Topic::Inbox { rep }));
         self.bus.publish(Announcement {
             org,
             seq: 0,

@@ -133,6 +133,10 @@ async fn three_people_see_one_order_and_a_cut_reader_resumes(backend: Backend) {
     let ws = format!("/console/sessions/{id}/ws?after=0");
     let mut riley_socket = socket_at(&p.app, &ws, Some(&riley_cookie)).await;
     let mut sam_socket = socket_at(&p.app, &ws, Some(&sam_cookie)).await;
+    // The invited rep's console hears of new lines too (its tab is marked unread).
+    let latest = p.app.store.latest_event_seq(p.org).await.unwrap();
+    let mut sam_console = crate::console::console_socket(&p.app, &sam_cookie, latest).await;
+    assert_eq!(next_frame(&mut sam_console).await["type"], "ready");
 
     // Three people write at once.
     let (a, b, c) = tokio::join!(
@@ -141,6 +145,12 @@ async fn three_people_see_one_order_and_a_cut_reader_resumes(backend: Backend) {
         rep_says(&sam, id, "I am here too", "s-1"),
     );
     assert_eq!((a.0, b.0, c.0), (200, 200, 200));
+    for _ in 0..3 {
+        assert_eq!(
+            next_frame(&mut sam_console).await,
+            serde_json::json!({ "type": "message", "v": 1, "session": id })
+        );
+    }
 
     // Everyone sees every line once, in one order: the first message, joined, invited, then
     // the three in the order they were committed.

@@ -83,34 +83,32 @@ pub async fn send(
         }
         translations = translated(state, session, author.sender, language, body.as_str()).await?;
     }
-    let translations = translations_json(&translations);
     let message = NewMessage {
         org: session.org_id,
         session: session.id,
         sender: author.sender,
-        sender_name: author.name,
-        client_id: client_id.as_str(),
-        body,
+        sender_name: author.name.to_owned(),
+        client_id: client_id.as_str().to_owned(),
+        body: body.to_owned(),
         language: language.code(),
-        translations: &translations,
+        translations: translations_json(&translations),
         customer_language: correction.map(Language::code),
         file: file.map(|f| store::chat::NewFile {
             size: f.size,
-            stored_as: &f.stored_as,
+            stored_as: f.stored_as.clone(),
         }),
     };
-    Ok(
-        match state.store.post_message(&message, state.now()).await? {
-            Posted::New(item) => {
-                let line = Arc::new(message_line(item));
-                let owner = session.owner_user_id.map(domain::UserId);
-                state.announce_message(session.org_id, session.id, owner, line.clone());
-                Sent::Stored(line)
-            }
-            Posted::Again(item) => Sent::Repeated(Arc::new(message_line(item))),
-            Posted::Closed => Sent::Closed,
-        },
-    )
+    Ok(match state.chat_writer.post(message, state.now()).await? {
+        Posted::New { item, invited } => {
+            let line = Arc::new(message_line(item));
+            let owner = session.owner_user_id.map(domain::UserId);
+            let reps = owner.into_iter().chain(invited);
+            state.announce_message(session.org_id, session.id, reps, line.clone());
+            Sent::Stored(line)
+        }
+        Posted::Again(item) => Sent::Repeated(Arc::new(message_line(item))),
+        Posted::Closed => Sent::Closed,
+    })
 }
 
 /// The message in the languages of the other side that differ from its own: the customer's for

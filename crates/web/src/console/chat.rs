@@ -35,7 +35,7 @@ pub async fn send(
     form: CsrfForm<SendForm>,
 ) -> AppResult<Response> {
     let id = session_id(&id)?;
-    let (session, _) = my_session(&state, &me, id).await?;
+    let session = my_session(&state, &me, id).await?;
     let reader = Reader::rep(&state, &session, &me.user).await;
     let sent = send_form(
         &state,
@@ -54,7 +54,7 @@ pub async fn read(
     Path(id): Path<String>,
     Query(after): Query<After>,
 ) -> AppResult<Json<Vec<ChatLine>>> {
-    let (session, _) = my_session(&state, &me, session_id(&id)?).await?;
+    let session = my_session(&state, &me, session_id(&id)?).await?;
     let (org, id) = (session.org_id, session.id);
     let reader = Reader::rep(&state, &session, &me.user).await;
     let lines = lines_after(&state, org, id, after.after, &reader).await?;
@@ -72,7 +72,7 @@ pub async fn live(
 ) -> AppResult<Response> {
     let held = crate::realtime::admit(&state, &headers, ip).await?;
     let id = session_id(&id)?;
-    let (session, _) = my_session(&state, &me, id).await?;
+    let session = my_session(&state, &me, id).await?;
     let reader = Reader::rep(&state, &session, &me.user).await;
     Ok(
         crate::realtime::socket(upgrade).on_upgrade(move |socket| async move {
@@ -145,7 +145,7 @@ async fn serve(
                     // A change to the session may have taken it from this rep (transferred).
                     if a.kind != crate::bus::MESSAGE {
                         match my_session(&state, &me, id).await {
-                            Ok((session, _)) => reader = Reader::rep(&state, &session, &me.user).await,
+                            Ok(session) => reader = Reader::rep(&state, &session, &me.user).await,
                             Err(_) => open = false,
                         }
                     }
@@ -212,7 +212,7 @@ pub async fn upload(
     form: axum::extract::Multipart,
 ) -> AppResult<Response> {
     let id = session_id(&id)?;
-    let (session, _) = my_session(&state, &me, id).await?;
+    let session = my_session(&state, &me, id).await?;
     let received = crate::files::receive(&state, &headers, form, session.org_id).await?;
     let reader = Reader::rep(&state, &session, &me.user).await;
     let author = Author::rep(&me.user);

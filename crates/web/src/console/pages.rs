@@ -95,22 +95,25 @@ pub async fn queue_fragment(
 /// A session the rep owns or takes part in, with its details and log.
 /// A session the rep owns or was invited into, with its participants; anyone else's is not
 /// found.
+/// The session, when `me` owns it or was invited into it. The owner (every chat message a
+/// rep sends) costs one read; the invited list is read only for someone else.
 pub async fn my_session(
     state: &AppState,
     me: &CurrentUser,
     id: SessionId,
-) -> AppResult<(SupportSession, Vec<store::users::User>)> {
+) -> AppResult<SupportSession> {
     let org = me.user.org_id;
     let session: SupportSession = state
         .store
         .support_session(org, id)
         .await?
         .ok_or(AppError::NotFound)?;
+    if session.owner_user_id == Some(me.user.id.0) {
+        return Ok(session);
+    }
     let participants = state.store.participants(org, id).await?;
-    let mine = session.owner_user_id == Some(me.user.id.0)
-        || participants.iter().any(|p| p.id == me.user.id);
-    match mine {
-        true => Ok((session, participants)),
+    match participants.iter().any(|p| p.id == me.user.id) {
+        true => Ok(session),
         false => Err(AppError::NotFound),
     }
 }
@@ -121,7 +124,8 @@ pub async fn current_session(
     id: SessionId,
 ) -> AppResult<Value> {
     let org = me.user.org_id;
-    let (session, participants) = my_session(state, me, id).await?;
+    let session = my_session(state, me, id).await?;
+    let participants = state.store.participants(org, id).await?;
     let events: Vec<EventView> = state
         .store
         .session_events(org, id)

@@ -1,0 +1,74 @@
+//! Chat messages committed in groups (decision 0015). One task per node writes them: whatever
+//! arrived while the previous group was being committed goes into the next, in one transaction.
+//! A lone message waits for nobody (its group is itself); under load, one lock, one commit and
+//! one full-text merge serve many messages instead of each fighting for SQLite's write lock.
+
+use crate::chat::{NewMessage, Posted};
+use crate::{Store, StoreError, StoreResult};
+use domain::Timestamp;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most messages one transaction holds (bounds how long the write lock is held).
+const MOST_PER_GROUP: usize = 256;
+
+/// Messages waiting for the writer before senders wait for room (backpressure, not loss).
+const WAITING: usize = 4096;
+
+type Request = (NewMessage, Timestamp, oneshot::Sender<StoreResult<Posted>>);
+
+/// The node's chat writer. Cheap to clone; the task ends when the last clone is dropped.
+#[derive(Clone)]
+pub struct ChatWriter {
+    requests: mpsc::Sender<Request>,
+}
+
+impl ChatWriter {
+    /// Start the writer on the current tokio runtime.
+    pub fn start(store: Store) -> ChatWriter {
+        let (requests, waiting) = mpsc::channel(WAITING);
+        tokio::spawn(write_groups(store, waiting));
+        ChatWriter { requests }
+    }
+
+    /// Store `message` as `Store::post_message` does, committed with whatever else is waiting.
+    /// Answers once its group has committed.
+    pub async fn post(&self, message: NewMessage, now: Timestamp) -> StoreResult<Posted> {
+        let (answer, answered) = oneshot::channel();
+        let stopped = || StoreError::Corrupt("the chat writer has stopped".into());
+        self.requests
+            .send((message, now, answer))
+            .await
+            .map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
+}
+
+async fn write_groups(store: Store, mut waiting: mpsc::Receiver<Request>) {
+    let mut group = Vec::with_capacity(MOST_PER_GROUP);
+    while waiting.recv_many(&mut group, MOST_PER_GROUP).await > 0 {
+        commit(&store, std::mem::take(&mut group)).await;
+    }
+}
+
+/// Commit one group and answer each sender. When the group's transaction fails, each message
+/// is tried again alone, so one bad message (or a lost deadlock) fails only its own sender.
+async fn commit(store: &Store, group: Vec<Request>) {
+    // One clock reading per message is kept: each sender's own.
+    let (messages, answers): (Vec<_>, Vec<_>) = group
+        .into_iter()
+        .map(|(message, now, answer)| ((message, now), answer))
+        .unzip();
+    let together = store.post_messages(&messages).await;
+    match together {
+        Ok(posted) if posted.len() == answers.len() => {
+            for (answer, posted) in answers.into_iter().zip(posted) {
+                let _ = answer.send(Ok(posted));
+            }
+        }
+        _ => {
+            for ((message, now), answer) in messages.iter().zip(answers) {
+                let _ = answer.send(store.post_message(message, *now).await);
+            }
+        }
+    }
+}
