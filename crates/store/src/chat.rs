@@ -116,14 +116,23 @@ impl Store {
             "SELECT {MESSAGE_COLUMNS} FROM chat_messages \
              WHERE session_id = $1 AND org_id = $2 AND client_id = $3"
         );
+        if let crate::pool::Pool::Postgres(p) = &self.pool {
+            // Files are rare: a group with one takes the path below.
+            if messages.iter().all(|(m, _)| m.file.is_none()) {
+                return crate::chat_group::post(p, messages, &earlier).await;
+            }
+        }
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
-            let mut answers = Vec::with_capacity(messages.len());
-            for (m, now) in messages {
-                let (kind, user) = match m.sender {
-                    Sender::Customer => ("customer", None),
-                    Sender::Rep(user) => ("rep", Some(user.0)),
-                };
+            let mut answers: Vec<Option<Posted>> = vec![None; messages.len()];
+            // Sessions in ascending order (each session's messages keep theirs): concurrent
+            // groups on PostgreSQL then lock session rows in one order and cannot deadlock.
+            let mut order: Vec<usize> = (0..messages.len()).collect();
+            order.sort_by_key(|&at| messages[at].0.session.0);
+            for at in order {
+                let (m, now) = &messages[at];
+                let answer = &mut answers[at];
+                let (kind, user) = crate::chat_group::sender_columns(m.sender);
                 let numbered: Option<(i64, bool)> = sqlx::query_as(
                     "UPDATE support_sessions SET last_session_seq = last_session_seq + 1, \
                      language = COALESCE($3, language) \
@@ -133,7 +142,7 @@ impl Store {
                     .bind(m.session.0).bind(m.org.0).bind(m.customer_language)
                     .fetch_optional(&mut *tx).await?;
                 let Some((seq, shared)) = numbered else {
-                    answers.push(Posted::Closed);
+                    *answer = Some(Posted::Closed);
                     continue;
                 };
                 let file_id: Option<i64> = match &m.file {
@@ -168,7 +177,7 @@ impl Store {
                     let again: ChatItem = sqlx::query_as(&earlier)
                         .bind(m.session.0).bind(m.org.0).bind(&m.client_id)
                         .fetch_one(&mut *tx).await?;
-                    answers.push(Posted::Again(again));
+                    *answer = Some(Posted::Again(again));
                     continue;
                 };
                 let invited: Vec<i64> = match shared {
@@ -177,26 +186,17 @@ impl Store {
                         .bind(m.session.0).fetch_all(&mut *tx).await?,
                     false => Vec::new(),
                 };
-                answers.push(Posted::New {
+                *answer = Some(Posted::New {
                     item: ChatItem {
-                        seq,
-                        kind: "message".into(),
-                        client_id: Some(m.client_id.clone()),
-                        sender_kind: Some(kind.into()),
-                        sender_user_id: user,
-                        sender_name: Some(m.sender_name.clone()),
-                        body: m.body.clone(),
-                        created_at: now.millis(),
-                        language: Some(m.language.to_owned()),
-                        translations: Some(m.translations.clone()),
                         file_id,
                         file_size: m.file.as_ref().map(|f| f.size),
+                        ..crate::chat_group::stored_item(m, *now, seq)
                     },
                     invited: invited.into_iter().map(UserId).collect(),
                 });
             }
             tx.commit().await?;
-            Ok(answers)
+            Ok(answers.into_iter().map(|a| a.unwrap_or(Posted::Closed)).collect())
         })
     }
 

@@ -11,6 +11,7 @@ pub mod assignment;
 pub mod audit;
 pub mod canned;
 pub mod chat;
+mod chat_group;
 pub mod console;
 pub mod directory;
 pub mod extras;
