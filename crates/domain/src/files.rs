@@ -7,20 +7,24 @@ use crate::FieldError;
 /// The longest file name kept, in characters.
 pub const MAX_NAME: usize = 200;
 
-/// A file's name as sent: the last path component, control characters removed, trimmed,
-/// 1–200 characters.
+/// A file's name as sent: the last path component, tabs and line breaks made spaces, other
+/// control characters removed, trimmed, 1–200 characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileName(String);
 
 impl FileName {
     pub fn parse(raw: &str) -> Result<Self, FieldError> {
         let last = raw.rsplit(['/', '\\']).next().unwrap_or_default();
-        let cleaned = without_controls(last);
-        let name = cleaned.trim();
+        // A name is one line: a tab or line break (which chat text keeps) becomes a space.
+        let one_line = last.replace(['\t', '\n', '\r'], " ");
+        let cleaned = without_controls(&one_line);
+        // Cut first, then judged: 300 dots and a letter would otherwise become 200 dots.
+        let cut: String = cleaned.trim().chars().take(MAX_NAME).collect();
+        let name = cut.trim();
         if name.is_empty() || name.chars().all(|c| c == '.') {
             return Err(FieldError::Required);
         }
-        Ok(FileName(name.chars().take(MAX_NAME).collect()))
+        Ok(FileName(name.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -117,6 +121,21 @@ mod tests {
             FileName::parse(&"x".repeat(300)).unwrap().as_str().len(),
             200
         );
+    }
+
+    #[test]
+    fn a_name_is_one_line() {
+        // Found by the fuzz target: tabs and line breaks were kept, as in chat text.
+        assert_eq!(FileName::parse("_\u{2}\t~").unwrap().as_str(), "_ ~");
+        assert_eq!(
+            FileName::parse("\tweekly\r\nreport.pdf\n")
+                .unwrap()
+                .as_str(),
+            "weekly  report.pdf"
+        );
+        // Found by the fuzz target too: what is left after the cut is judged.
+        let dots = format!("{}x", ".".repeat(MAX_NAME + 5));
+        assert_eq!(FileName::parse(&dots), Err(FieldError::Required));
     }
 
     #[test]
