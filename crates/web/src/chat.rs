@@ -515,19 +515,9 @@ pub async fn whole_conversation(
 
 /// A transcript as a plain-text download (never shown inline).
 pub fn transcript_download(session: SessionId, text: String) -> Response {
-    let disposition = format!("attachment; filename=\"transcript-{session}.txt\"");
-    let headers = [
-        (
-            axum::http::header::CONTENT_TYPE,
-            "text/plain; charset=utf-8".to_owned(),
-        ),
-        (axum::http::header::CONTENT_DISPOSITION, disposition),
-        (
-            axum::http::header::X_CONTENT_TYPE_OPTIONS,
-            "nosniff".to_owned(),
-        ),
-    ];
-    (headers, text).into_response()
+    let name = domain::files::FileName::parse(&format!("transcript-{session}.txt"))
+        .unwrap_or_else(|_| domain::files::FileName::fallback());
+    crate::files::attachment("text/plain; charset=utf-8", &name, text)
 }
 
 /// Whose socket a conversation's frames come from: the customer, or a rep (by id and name).
@@ -599,19 +589,27 @@ pub async fn heard_from_page(
     Ok(())
 }
 
-/// The frame a participant's socket sends for a signal, if it is for them (nobody is told of
-/// their own typing).
-pub fn signal_frame(signal: &crate::bus::Signal, me: &Participant) -> Option<String> {
+/// Pass a signal (typing, read marks) to a participant's socket, if it is for them (nobody is
+/// told of their own typing); false when the socket is gone.
+pub async fn pass_signal(
+    socket: &mut axum::extract::ws::WebSocket,
+    signal: &crate::bus::Signal,
+    me: &Participant,
+) -> bool {
     if let crate::bus::Signal::Typing { from, user, .. } = signal {
         let mine = match me.rep {
             Some(rep) => *user == Some(rep.0),
             None => from == "customer",
         };
         if mine {
-            return None;
+            return true;
         }
     }
-    serde_json::to_string(signal).ok()
+    let Ok(frame) = serde_json::to_string(signal) else {
+        return true;
+    };
+    let message = axum::extract::ws::Message::Text(frame.into());
+    socket.send(message).await.is_ok()
 }
 
 /// The marks as they stand, as a frame (a socket's first).

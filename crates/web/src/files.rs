@@ -9,7 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use axum::extract::Multipart;
 use axum::http::{header, HeaderMap, HeaderValue};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use domain::files::FileName;
 use domain::{FieldError, OrgId};
 use store::chat::FileRecord;
@@ -154,8 +154,7 @@ pub async fn send(
     Ok(as_seen_by(state, &sent?, reader))
 }
 
-/// The file as a download: never rendered (any type is sent as bytes to save), its name safe
-/// in the header, sandboxed should a browser open it anyway.
+/// The file as a download: never rendered (any type is sent as bytes to save).
 pub async fn download(state: &AppState, record: &FileRecord) -> AppResult<Response> {
     let path = state.config.files.dir.join(&record.stored_as);
     let bytes = tokio::fs::read(&path).await.map_err(|e| match e.kind() {
@@ -163,17 +162,25 @@ pub async fn download(state: &AppState, record: &FileRecord) -> AppResult<Respon
         _ => AppError::internal(e),
     })?;
     let name = FileName::parse(&record.name).unwrap_or_else(|_| FileName::fallback());
+    Ok(attachment("application/octet-stream", &name, bytes))
+}
+
+/// Anything people download (chat files, transcripts, iOS profiles): saved under `name`, safe
+/// in the header whatever its characters, never sniffed, sandboxed should a browser open it
+/// anyway, and not kept by caches.
+pub fn attachment(
+    content_type: &'static str,
+    name: &FileName,
+    body: impl Into<axum::body::Body>,
+) -> Response {
     let disposition = format!(
         "attachment; filename=\"{}\"; filename*=UTF-8''{}",
         name.ascii_fallback(),
         domain::files::rfc5987(name.as_str())
     );
-    let mut response = bytes.into_response();
+    let mut response = Response::new(body.into());
     let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/octet-stream"),
-    );
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     if let Ok(value) = HeaderValue::from_str(&disposition) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
@@ -189,5 +196,5 @@ pub async fn download(state: &AppState, record: &FileRecord) -> AppResult<Respon
         header::CACHE_CONTROL,
         HeaderValue::from_static("private, no-store"),
     );
-    Ok(response)
+    response
 }

@@ -136,9 +136,8 @@ async fn serve(
                     open = me.still_signed_in(&state).await;
                 }
                 Some((a, _)) if a.session == Some(id) && a.signal.is_some() => {
-                    let frame = a.signal.as_ref().and_then(|s| crate::chat::signal_frame(s, &participant));
-                    if let Some(frame) = frame {
-                        open = socket.send(Message::Text(frame.into())).await.is_ok();
+                    if let Some(signal) = &a.signal {
+                        open = crate::chat::pass_signal(&mut socket, signal, &participant).await;
                     }
                 }
                 Some((a, _)) if a.session == Some(id) => {

@@ -10,8 +10,8 @@ use crate::extract::ClientIp;
 use crate::i18n::Lang;
 use crate::state::AppState;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use store::extras::IosProfile;
 use store::keys::KeyTarget;
 
@@ -42,15 +42,9 @@ async fn send(state: &AppState, profile: &IosProfile) -> AppResult<Response> {
             }
         })
         .collect();
-    let disposition = format!("attachment; filename=\"{file}.mobileconfig\"");
-    Ok((
-        [
-            (header::CONTENT_TYPE, CONTENT_TYPE.to_owned()),
-            (header::CONTENT_DISPOSITION, disposition),
-        ],
-        content,
-    )
-        .into_response())
+    let name = domain::files::FileName::parse(&format!("{file}.mobileconfig"))
+        .unwrap_or_else(|_| domain::files::FileName::fallback());
+    Ok(crate::files::attachment(CONTENT_TYPE, &name, content))
 }
 
 pub async fn download(

@@ -370,10 +370,8 @@ async fn push_views(
             heard = subscription.recv() => match heard {
                 Some((announcement, _)) if announcement.signal.is_some() => {
                     // Typing or read marks: passed on as they are; nothing else changed.
-                    let signal = announcement.signal.as_ref();
-                    let frame = signal.and_then(|s| crate::chat::signal_frame(s, &participant));
-                    if let Some(frame) = frame {
-                        if socket.send(Message::Text(frame.into())).await.is_err() {
+                    if let Some(signal) = &announcement.signal {
+                        if !crate::chat::pass_signal(&mut socket, signal, &participant).await {
                             break;
                         }
                     }
