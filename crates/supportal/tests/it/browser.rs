@@ -125,6 +125,33 @@ impl Browser {
         panic!("{testid} kept being replaced before it could be clicked");
     }
 
+    /// Press `keys` (WebDriver key codes for Tab, Enter, …) on whatever has the focus, as a
+    /// keyboard does.
+    pub async fn press(&self, keys: &str) {
+        use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+        let mut typing = KeyActions::new("keyboard".into());
+        for value in keys.chars() {
+            typing = typing
+                .then(KeyAction::Down { value })
+                .then(KeyAction::Up { value });
+        }
+        self.client.perform_actions(typing).await.unwrap();
+    }
+
+    /// Move the focus with Tab alone until the element with `testid` has it (at most `most`
+    /// presses); whether it got there.
+    pub async fn tab_to(&self, testid: &str, most: usize) -> bool {
+        let focused =
+            "return document.activeElement && document.activeElement.dataset.testid || null;";
+        for _ in 0..most {
+            self.press("\u{E004}").await;
+            if self.client.execute(focused, vec![]).await.unwrap() == testid {
+                return true;
+            }
+        }
+        false
+    }
+
     pub async fn text_of(&self, testid: &str) -> String {
         self.wait_for(&format!("[data-testid='{testid}']"))
             .await
@@ -237,4 +264,37 @@ async fn the_demo_admin_signs_in_and_sees_the_admin_page() {
     browser.client.goto(&app.url("/admin")).await.unwrap();
     browser.wait_for("[data-testid='login-email']").await;
     browser.close().await;
+}
+
+/// axe-core, the accessibility checker (scripts/test installs it).
+pub fn axe_source() -> String {
+    let path = std::env::var("AXE_CORE_JS").unwrap_or_else(|_| {
+        format!(
+            "{}/../../target/e2e/node_modules/axe-core/axe.min.js",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    });
+    std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!("axe-core not found at {path} ({e}): run scripts/test, which installs it")
+    })
+}
+
+/// Run axe-core on the current page; the violations, described for a failure message.
+pub async fn accessibility_violations(browser: &Browser, axe: &str) -> Vec<String> {
+    browser
+        .client
+        .execute(&format!("{axe}\nreturn true;"), vec![])
+        .await
+        .unwrap();
+    let script = "const done = arguments[arguments.length - 1];
+        axe.run(document, { resultTypes: ['violations'] })
+          .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' @ ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+          .catch(e => done(['axe failed: ' + e]));";
+    let found = browser.client.execute_async(script, vec![]).await.unwrap();
+    found
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap_or_default().to_owned())
+        .collect()
 }

@@ -2,7 +2,7 @@
 //! waiting, the page becomes the chat without a reload when the rep accepts, messages go both
 //! ways live, links are links and HTML is text, and a reload shows the conversation once.
 
-use crate::browser::Browser;
+use crate::browser::{accessibility_violations, axe_source, Browser};
 use crate::console_browser::sign_in_to_console;
 use crate::helpers::spawn_app;
 use crate::portal::portal_app;
@@ -136,6 +136,40 @@ async fn a_customer_and_a_rep_chat_in_the_same_window() {
         1
     );
     customer.screenshot("chat").await;
+
+    // With the keyboard alone: Tab reaches the message field, Enter sends.
+    assert!(
+        customer.tab_to("chat-input", 40).await,
+        "Tab reaches the message field"
+    );
+    customer.press("Sent from the keyboard\u{E007}").await;
+    shows_line(&riley, "Sent from the keyboard").await;
+    // A line that arrives lands in the polite live region a screen reader announces.
+    riley.fill("chat-input", "Heard you").await;
+    riley.click("chat-send").await;
+    shows_line(&customer, "Heard you").await;
+    let announced =
+        "//*[@aria-live='polite']/li[@data-testid='chat-message' and contains(., 'Heard you')]";
+    assert!(
+        customer
+            .client
+            .find(Locator::XPath(announced))
+            .await
+            .is_ok(),
+        "the new line is inside the polite live region"
+    );
+    // Both sides of a conversation under way pass an accessibility scan.
+    let axe = axe_source();
+    assert_eq!(
+        accessibility_violations(&customer, &axe).await,
+        Vec::<String>::new(),
+        "the customer's chat"
+    );
+    assert_eq!(
+        accessibility_violations(&riley, &axe).await,
+        Vec::<String>::new(),
+        "the rep's console"
+    );
 
     // The rep ends the session: the customer's page shows the end without a reload, offers the
     // transcript and the survey, and takes a rating.

@@ -1,7 +1,7 @@
 //! The portal in headless Chromium: every start method clicked through to the waiting page,
 //! live updates, both languages, and an axe-core accessibility scan of every portal page.
 
-use crate::browser::Browser;
+use crate::browser::{accessibility_violations, axe_source, Browser};
 use crate::helpers::{now, spawn_app};
 use crate::portal::{portal_app, Portal};
 use domain::session_key::SessionKey;
@@ -265,38 +265,6 @@ async fn the_portal_in_english_and_german() {
         .await
         .is_ok());
     browser.close().await;
-}
-
-fn axe_source() -> String {
-    let path = std::env::var("AXE_CORE_JS").unwrap_or_else(|_| {
-        format!(
-            "{}/../../target/e2e/node_modules/axe-core/axe.min.js",
-            env!("CARGO_MANIFEST_DIR")
-        )
-    });
-    std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!("axe-core not found at {path} ({e}): run scripts/test, which installs it")
-    })
-}
-
-/// Run axe-core on the current page; the violations, described for a failure message.
-async fn accessibility_violations(browser: &Browser, axe: &str) -> Vec<String> {
-    browser
-        .client
-        .execute(&format!("{axe}\nreturn true;"), vec![])
-        .await
-        .unwrap();
-    let script = "const done = arguments[arguments.length - 1];
-        axe.run(document, { resultTypes: ['violations'] })
-          .then(r => done(r.violations.map(v => v.id + ': ' + v.help + ' @ ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
-          .catch(e => done(['axe failed: ' + e]));";
-    let found = browser.client.execute_async(script, vec![]).await.unwrap();
-    found
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|v| v.as_str().unwrap_or_default().to_owned())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
