@@ -189,9 +189,11 @@ impl Schedule {
         today || from_yesterday
     }
 
-    /// The local wall-clock minute on `date` as an instant. A minute skipped by a DST change
-    /// resolves to an instant after the gap, so it is only a candidate: `next_change` bisects
-    /// back to the exact instant the state changed.
+    /// The first instant at which the local wall clock on `date` has reached `minute`. A minute
+    /// skipped by a DST change is reached at the change itself (the clock jumps past it), so
+    /// two boundaries in one gap never land on different sides of a later one: before, 02:15
+    /// in a 02:00→03:00 gap became 03:15, and a range starting at 03:15 hid that the site
+    /// had closed at 03:00 (found by `next_change_is_the_first_flip`).
     fn instant(&self, date: Date, minute: u16) -> Option<Timestamp> {
         let (date, minute) = if minute >= DAY {
             (date.tomorrow().ok()?, minute - DAY)
@@ -199,8 +201,22 @@ impl Schedule {
             (date, minute)
         };
         let local = date.at((minute / 60) as i8, (minute % 60) as i8, 0, 0);
-        let zoned = local.to_zoned(self.zone()).ok()?;
-        Some(Timestamp(zoned.timestamp().as_millisecond()))
+        let zone = self.zone();
+        let ambiguous = zone.to_ambiguous_timestamp(local);
+        let skipped = matches!(ambiguous.offset(), jiff::tz::AmbiguousOffset::Gap { .. });
+        let reached = match skipped {
+            // Read with the offset before the gap, a skipped minute is an instant after the
+            // change; the change is the transition just before it.
+            true => {
+                let after_gap = ambiguous.later().ok()?;
+                zone.preceding(after_gap + jiff::SignedDuration::from_millis(1))
+                    .next()
+                    .map_or(after_gap, |change| change.timestamp())
+            }
+            // A minute the clock shows twice (autumn) is first reached the first time.
+            false => ambiguous.earlier().ok()?,
+        };
+        Some(Timestamp(reached.as_millisecond()))
     }
 
     /// The next instant after `at` when the site opens or closes; None if it never changes
@@ -285,6 +301,27 @@ mod tests {
             weekly,
             holidays: vec![],
         }
+    }
+
+    #[test]
+    fn a_range_ending_inside_the_spring_gap_closes_at_the_change() {
+        // Found by the property test below: Saturday 09:30 to Sunday 02:15 and Sunday 03:15 to
+        // 03:30 in Berlin, where on 2026-03-29 the clock jumps from 02:00 to 03:00. The site
+        // closes at the jump (02:15 never comes) and reopens at 03:15.
+        let mut weekly: [Vec<Range>; 7] = Default::default();
+        weekly[5] = vec![Range::parse("09:30-02:15").unwrap()];
+        weekly[6] = vec![Range::parse("03:15-03:30").unwrap()];
+        let s = Schedule {
+            time_zone: "Europe/Berlin".into(),
+            weekly,
+            holidays: vec![],
+        };
+        let before = at("2026-03-29T00:59:59.999Z");
+        assert!(s.is_open(before));
+        assert_eq!(s.next_change(before), Some(at("2026-03-29T01:00:00Z")));
+        let closed = at("2026-03-29T01:00:00Z");
+        assert!(!s.is_open(closed));
+        assert_eq!(s.next_change(closed), Some(at("2026-03-29T01:15:00Z")));
     }
 
     #[test]
