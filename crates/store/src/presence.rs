@@ -22,14 +22,16 @@ pub struct WentOffline {
 
 impl Store {
     /// A console is open for `rep` (on connect and every heartbeat). On connect a rep who was
-    /// offline becomes available again; one who chose busy or away stays so.
+    /// offline becomes available again; one who chose busy or away stays so. When the rep's
+    /// consoles had all closed, the mark is lifted and their active sessions are returned (their
+    /// customers are told the rep is back); otherwise none.
     pub async fn console_seen(
         &self,
         org: OrgId,
         rep: UserId,
         connecting: bool,
         now: Timestamp,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Vec<SessionId>> {
         let sql = match connecting {
             true => {
                 "UPDATE users SET console_seen_at = $1, \
@@ -41,8 +43,37 @@ impl Store {
         };
         // Coming back changes the portal's rep list; a heartbeat does not.
         let _changed = connecting.then(|| self.portal_change());
+        let reopen = "UPDATE users SET console_closed_at = NULL \
+                      WHERE org_id = $1 AND id = $2 AND console_closed_at IS NOT NULL";
+        let reopened = on_pool!(self, p => {
+            sqlx::query(sql).bind(now.millis()).bind(org.0).bind(rep.0).execute(p).await?;
+            sqlx::query(reopen).bind(org.0).bind(rep.0).execute(p).await.map(|r| r.rows_affected() == 1)
+        })?;
+        match reopened {
+            true => self.sessions_owned(org, rep).await,
+            false => Ok(Vec::new()),
+        }
+    }
+
+    /// The last console `rep` had open (that this node knows of) closed: marked, and their
+    /// active sessions returned (their customers are told the rep lost the connection).
+    pub async fn console_closed(
+        &self,
+        org: OrgId,
+        rep: UserId,
+        now: Timestamp,
+    ) -> StoreResult<Vec<SessionId>> {
+        let sql = "UPDATE users SET console_closed_at = $1 WHERE org_id = $2 AND id = $3";
         on_pool!(self, p => sqlx::query(sql).bind(now.millis()).bind(org.0).bind(rep.0).execute(p).await.map(|_| ()))?;
-        Ok(())
+        self.sessions_owned(org, rep).await
+    }
+
+    /// The active sessions `rep` owns.
+    async fn sessions_owned(&self, org: OrgId, rep: UserId) -> StoreResult<Vec<SessionId>> {
+        let sql = "SELECT id FROM support_sessions \
+                   WHERE org_id = $1 AND state = 'active' AND owner_user_id = $2 ORDER BY id";
+        let ids: Vec<i64> = on_pool!(self, p => sqlx::query_scalar(sql).bind(org.0).bind(rep.0).fetch_all(p).await)?;
+        Ok(ids.into_iter().map(SessionId).collect())
     }
 
     /// Reps whose consoles all fell silent before `silent_since`: offline now, sessions requeued.

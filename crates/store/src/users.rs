@@ -26,6 +26,10 @@ pub struct User {
     pub created_at: Timestamp,
     /// The language the rep chats in (a code; see `chat_language`).
     pub language: String,
+    /// Whether the rep chose it; until then each sign-in takes the browser's.
+    pub language_chosen: bool,
+    /// When the rep's last open console closed; None while one is open (or never opened).
+    pub console_closed_at: Option<i64>,
 }
 
 impl User {
@@ -36,7 +40,7 @@ impl User {
 }
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.display_name, u.title, u.role, \
-     u.is_instance_admin, u.active, u.session_limit, u.presence, u.created_at, u.language";
+     u.is_instance_admin, u.active, u.session_limit, u.presence, u.created_at, u.language, u.language_chosen, u.console_closed_at";
 
 pub struct NewUser<'a> {
     pub email: &'a Email,
@@ -182,18 +186,34 @@ impl Store {
         Ok(())
     }
 
-    /// The language the rep chats in.
+    /// The language the rep chose to chat in (kept over the browser's from then on).
     pub async fn set_user_language(
         &self,
         org: OrgId,
         user: UserId,
         language: domain::Language,
     ) -> StoreResult<bool> {
-        let sql = "UPDATE users SET language = $1 WHERE org_id = $2 AND id = $3";
+        let sql =
+            "UPDATE users SET language = $1, language_chosen = TRUE WHERE org_id = $2 AND id = $3";
         let done = on_pool!(self, p => sqlx::query(sql)
             .bind(language.code()).bind(org.0).bind(user.0)
             .execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)
+    }
+
+    /// At sign-in: the browser's language becomes the rep's chat language unless they chose one.
+    pub async fn adopt_browser_language(
+        &self,
+        org: OrgId,
+        user: UserId,
+        language: domain::Language,
+    ) -> StoreResult<()> {
+        let sql =
+            "UPDATE users SET language = $1 WHERE org_id = $2 AND id = $3 AND NOT language_chosen";
+        on_pool!(self, p => sqlx::query(sql)
+            .bind(language.code()).bind(org.0).bind(user.0)
+            .execute(p).await.map(|_| ()))?;
+        Ok(())
     }
 
     pub async fn set_presence(

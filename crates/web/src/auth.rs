@@ -4,6 +4,7 @@ use crate::csrf::{CsrfForm, CsrfToken, NoFields};
 use crate::error::AppResult;
 use crate::extract::{ClientIp, CurrentUser, SESSION_COOKIE};
 use crate::forms::{FieldErrors, Outcome};
+use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::{passwords, paths};
 use axum::extract::{Query, State};
@@ -61,7 +62,17 @@ pub async fn login_page(
 }
 
 /// Start a signed-in session for `user`: a fresh random token in the cookie, its digest stored.
-pub async fn sign_in(state: &AppState, jar: CookieJar, user: &User) -> AppResult<CookieJar> {
+/// The browser's language becomes their chat language unless they chose one.
+pub async fn sign_in(
+    state: &AppState,
+    jar: CookieJar,
+    user: &User,
+    browser: Lang,
+) -> AppResult<CookieJar> {
+    state
+        .store
+        .adopt_browser_language(user.org_id, user.id, browser.0)
+        .await?;
     let token = domain::secret::random_token(&mut rand::rngs::OsRng);
     let now = state.now();
     let expires = now.plus_seconds(state.config.session_hours * 3600);
@@ -81,6 +92,7 @@ pub async fn sign_in(state: &AppState, jar: CookieJar, user: &User) -> AppResult
 
 pub async fn login(
     State(state): State<AppState>,
+    browser: Lang,
     ClientIp(ip): ClientIp,
     CsrfToken(csrf): CsrfToken,
     jar: CookieJar,
@@ -120,7 +132,7 @@ pub async fn login(
     }
     match user {
         Some(user) if password_ok && user.active => {
-            let jar = sign_in(&state, jar, &user)
+            let jar = sign_in(&state, jar, &user, browser)
                 .await?
                 .add(crate::csrf::rotated(state.config.cookie_secure));
             state

@@ -163,6 +163,7 @@ pub struct SetupForm {
 
 pub async fn setup(
     State(state): State<AppState>,
+    browser: crate::i18n::Lang,
     CsrfToken(csrf): CsrfToken,
     jar: CookieJar,
     form: CsrfForm<SetupForm>,
@@ -210,6 +211,6 @@ pub async fn setup(
         .user(org_id, admin_id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let jar = auth::sign_in(&state, jar, &admin).await?;
+    let jar = auth::sign_in(&state, jar, &admin, browser).await?;
     Ok((jar, Redirect::to(paths::ADMIN)).into_response())
 }

@@ -141,6 +141,17 @@ impl AppState {
         self.announce_unlogged(org, crate::bus::SIGNED_OUT, vec![Topic::Rep { rep: user }]);
     }
 
+    /// A rep's consoles closed or came back (stored first): the customers of `sessions` see it.
+    pub fn announce_rep_connection(&self, org: domain::OrgId, sessions: Vec<domain::SessionId>) {
+        if sessions.is_empty() {
+            return;
+        }
+        let topics = sessions
+            .into_iter()
+            .map(|session| Topic::Session { session });
+        self.announce_unlogged(org, crate::bus::REP_CONNECTION, topics.collect());
+    }
+
     /// Announce a change to a site that has no log entry (a notice): its waiting pages refresh.
     pub fn announce_site_change(&self, org: domain::OrgId, site: domain::SiteId, kind: &str) {
         self.announce_unlogged(org, kind, vec![Topic::Site { site }]);

@@ -171,6 +171,22 @@ async fn a_customer_and_a_rep_chat_in_the_same_window() {
         "the rep's console"
     );
 
+    // The rep's console closes (they opened their account page instead): the customer is told
+    // at once, without a reload, and the notice goes when the console is back.
+    let console_url = riley.client.current_url().await.unwrap();
+    riley.client.goto(&format!("{base}/account")).await.unwrap();
+    let away = "[data-testid='rep-disconnected']:not([hidden])";
+    let notice = customer.wait_for(away).await.text().await.unwrap();
+    assert!(
+        notice.starts_with("Robin Rep lost the connection"),
+        "{notice}"
+    );
+    riley.client.goto(console_url.as_str()).await.unwrap();
+    customer
+        .wait_for("[data-testid='rep-disconnected'][hidden]")
+        .await;
+    riley.wait_for("[data-testid='end-session']").await;
+
     // The rep ends the session: the customer's page shows the end without a reload, offers the
     // transcript and the survey, and takes a rating.
     customer

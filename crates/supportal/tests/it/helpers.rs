@@ -226,8 +226,18 @@ impl TestApp {
     /// A fresh browser whose requests come, through the trusted local proxy, from `ip` (the app
     /// must run with `server.behind_proxy`).
     pub fn browser_at(&self, ip: &str) -> TestApp {
+        self.browser_sending("x-forwarded-for", ip)
+    }
+
+    /// A fresh browser set to prefer `language` (its `Accept-Language`).
+    pub fn browser_speaking(&self, language: &str) -> TestApp {
+        self.browser_sending("accept-language", language)
+    }
+
+    /// A fresh browser that sends `header: value` with every request.
+    fn browser_sending(&self, header: &'static str, value: &str) -> TestApp {
         let mut headers = reqwest::header::HeaderMap::new();
-        headers.insert("x-forwarded-for", ip.parse().unwrap());
+        headers.insert(header, value.parse().unwrap());
         TestApp {
             client: reqwest::Client::builder()
                 .cookie_store(true)

@@ -456,7 +456,63 @@ async fn an_address_holds_a_limited_number_of_sockets(backend: Backend) {
     assert!(reopened.is_some(), "a closed socket gives its place back");
 }
 
+/// The next message on a socket that `wanted` accepts (others are skipped).
+async fn view_where(
+    socket: &mut Socket,
+    wanted: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    loop {
+        let view = next_message(socket).await;
+        if wanted(&view) {
+            return view;
+        }
+    }
+}
+
+/// The customer sees their rep lose the connection when the rep's last console closes (not
+/// when one of two tabs does), and sees them back when a console opens again; the page's
+/// polling fallback says the same.
+async fn a_customer_sees_their_rep_drop_and_come_back(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    let (id, page) = p.contact_request("Dana").await;
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let mut first_tab = console_socket(&p.app, &cookie, 0).await;
+    let mut second_tab = console_socket(&p.app, &cookie, 0).await;
+    let ready = |v: &serde_json::Value| v["type"] == "ready";
+    view_where(&mut first_tab, ready).await;
+    view_where(&mut second_tab, ready).await;
+    let riley = rep(&p.app, "riley@acme.test").await;
+    let accept = format!("/console/sessions/{id}/accept");
+    assert_eq!(riley.submit("/console", &accept, &[]).await.status(), 303);
+    let mut customer = waiting_socket(&p.app, &page).await;
+    let taken = view_where(&mut customer, |v| v["state"] == "active").await;
+    assert_eq!(taken["rep_disconnected"], false, "{taken}");
+    let rep_name = taken["rep_name"].as_str().unwrap().to_owned();
+    assert!(!rep_name.is_empty(), "{taken}");
+
+    second_tab.close(None).await.unwrap();
+    assert_eq!(
+        hears_nothing(&mut customer, Duration::from_millis(800)).await,
+        Ok(()),
+        "another console of the rep is still open"
+    );
+    first_tab.close(None).await.unwrap();
+    let dropped = view_where(&mut customer, |v| v["state"].is_string()).await;
+    assert_eq!(dropped["rep_disconnected"], true, "{dropped}");
+    assert_eq!(dropped["state"], "active", "the session stays with the rep");
+    assert_eq!(dropped["rep_name"], rep_name.as_str());
+    let status = p.app.get(&format!("{page}/status")).await;
+    let polled: serde_json::Value = status.json().await.unwrap();
+    assert_eq!(polled["rep_disconnected"], true, "{polled}");
+
+    let _back = console_socket(&p.app, &cookie, 0).await;
+    let back = view_where(&mut customer, |v| v["state"].is_string()).await;
+    assert_eq!(back["rep_disconnected"], false, "{back}");
+    assert_eq!(back["state"], "active");
+}
+
 on_both_backends!(
+    a_customer_sees_their_rep_drop_and_come_back,
     an_address_holds_a_limited_number_of_sockets,
     a_console_closes_when_its_sign_in_ends,
     sockets_open_only_from_this_instances_pages,

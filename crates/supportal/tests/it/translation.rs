@@ -5,7 +5,7 @@
 
 use crate::chat::{accept, chat_lines, customer_says, rep_says};
 use crate::console::{rep, session_cookie, socket_at};
-use crate::helpers::{location, spawn_app_with, TestApp};
+use crate::helpers::{location, spawn_app_with, TestApp, PASSWORD};
 use crate::on_both_backends;
 use crate::portal::{portal_app, Portal};
 use crate::stand_in::{self, StandIn};
@@ -229,7 +229,38 @@ async fn a_site_without_translation_asks_no_provider(backend: Backend) {
     assert_eq!(stand_in.calls(), 0);
 }
 
+/// A rep who never chose a chat language chats in their browser's; once they choose one, a
+/// sign-in from a browser in another language keeps it.
+async fn a_reps_chat_language_follows_the_browser_until_chosen(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    let email = domain::text::Email::parse("riley@acme.test").unwrap();
+    let language = || async {
+        let (riley, _) = p.app.store.credentials(&email).await.unwrap().unwrap();
+        riley.language
+    };
+    assert_eq!(language().await, "en", "nothing chosen, never signed in");
+    let german = p.app.browser_speaking("de-DE,de;q=0.9,en;q=0.5");
+    assert_eq!(
+        german.login("riley@acme.test", PASSWORD).await.status(),
+        303
+    );
+    assert_eq!(language().await, "de", "taken from the browser");
+
+    let chose = german
+        .submit("/account", "/account/language", &[("language", "en")])
+        .await;
+    assert_eq!(chose.status(), 200);
+    let again = p.app.browser_speaking("de");
+    assert_eq!(again.login("riley@acme.test", PASSWORD).await.status(), 303);
+    assert_eq!(
+        language().await,
+        "en",
+        "the rep's choice outlives other browsers"
+    );
+}
+
 on_both_backends!(
+    a_reps_chat_language_follows_the_browser_until_chosen,
     translated_through_libretranslate,
     translated_through_deepl,
     a_slow_provider_costs_at_most_the_timeout,

@@ -28,6 +28,10 @@ pub const SIGNED_OUT: &str = "signed_out";
 /// resume by the session's own numbers).
 pub const MESSAGE: &str = "message";
 
+/// A rep's consoles all closed, or one opened again (stored first): the customers of their
+/// sessions, on the announcement's session topics, see whether their rep is connected.
+pub const REP_CONNECTION: &str = "rep_connection";
+
 /// A participant is typing in the announcement's session (passed on, never stored).
 pub const TYPING: &str = "typing";
 /// How far the sides of a conversation have received and read it moved (stored first).

@@ -101,7 +101,10 @@ async fn serve(state: AppState, me: CurrentUser, after: i64, mut socket: WebSock
     let (org, rep) = (me.user.org_id, me.user.id);
     // Back after being marked offline: available again (a rep who chose away stays away).
     match state.store.console_seen(org, rep, true, state.now()).await {
-        Ok(()) => state.announce_portal_change(org),
+        Ok(back_in) => {
+            state.announce_portal_change(org);
+            state.announce_rep_connection(org, back_in);
+        }
         Err(err) => tracing::warn!(error = %err, "could not record the console as open"),
     }
     let Some(topics) = topics_of(&state, &me).await else {
@@ -145,7 +148,11 @@ async fn serve(state: AppState, me: CurrentUser, after: i64, mut socket: WebSock
                 Beat::Silent => open = false,
                 Beat::Ping => {
                     open = socket.send(Message::Ping(Vec::new().into())).await.is_ok();
-                    let _ = state.store.console_seen(org, rep, false, state.now()).await;
+                    // Another console of this rep, on another node, may have closed meanwhile
+                    // and told the customers the rep was gone: this one says they are not.
+                    if let Ok(back_in) = state.store.console_seen(org, rep, false, state.now()).await {
+                        state.announce_rep_connection(org, back_in);
+                    }
                     if let Some(topics) = topics_of(&state, &me).await {
                         if topics != subscription.topics() {
                             subscription = state.hub().subscribe(topics);
@@ -159,5 +166,23 @@ async fn serve(state: AppState, me: CurrentUser, after: i64, mut socket: WebSock
             },
         }
     }
+    drop(subscription);
+    closed(&state, org, rep).await;
     state.metrics.websocket_closed();
+}
+
+/// A console closed: when it was the rep's last on this node, their customers are told the rep
+/// lost the connection (a console of theirs on another node lifts that at its next heartbeat).
+/// The sweep still decides when the rep is offline and their sessions go back to the queues.
+async fn closed(state: &AppState, org: domain::OrgId, rep: domain::UserId) {
+    let others = state
+        .hub()
+        .subscribers(&domain::realtime::Topic::Inbox { rep });
+    if others > 0 {
+        return;
+    }
+    match state.store.console_closed(org, rep, state.now()).await {
+        Ok(sessions) => state.announce_rep_connection(org, sessions),
+        Err(err) => tracing::warn!(error = %err, "could not record the console as closed"),
+    }
 }

@@ -28,8 +28,17 @@ pub struct WaitView {
     position: Option<i64>,
     estimated_minutes: Option<i64>,
     rep_name: Option<String>,
+    /// The rep's consoles all closed (the customer is told they may be back shortly).
+    rep_disconnected: bool,
     outcome: Option<String>,
     notices: Vec<ShownNotice>,
+}
+
+/// The rep who took the session: their name, and whether a console of theirs is open.
+#[derive(Clone, Default)]
+struct TakenBy {
+    name: Option<String>,
+    disconnected: bool,
 }
 
 pub(super) async fn session_for(state: &AppState, capability: &str) -> AppResult<SupportSession> {
@@ -67,16 +76,19 @@ impl InLine {
     }
 }
 
-/// The rep who took the session, by name.
-async fn rep_name(state: &AppState, session: &SupportSession) -> AppResult<Option<String>> {
-    match (session.state, session.owner_user_id) {
-        (Status::Active, Some(owner)) => Ok(state
-            .store
-            .user(session.org_id, domain::UserId(owner))
-            .await?
-            .map(|u| u.display_name)),
-        _ => Ok(None),
-    }
+/// The rep who took the session.
+async fn taken_by(state: &AppState, session: &SupportSession) -> AppResult<TakenBy> {
+    let (Status::Active, Some(owner)) = (session.state, session.owner_user_id) else {
+        return Ok(TakenBy::default());
+    };
+    let owner = state
+        .store
+        .user(session.org_id, domain::UserId(owner))
+        .await?;
+    Ok(owner.map_or_else(TakenBy::default, |rep| TakenBy {
+        disconnected: rep.console_closed_at.is_some(),
+        name: Some(rep.display_name),
+    }))
 }
 
 /// The view from what is already known: the session, its place in line, the site's notices
@@ -85,7 +97,7 @@ async fn wait_view(
     state: &AppState,
     session: &SupportSession,
     in_line: Option<&InLine>,
-    rep_name: Option<String>,
+    rep: TakenBy,
     lang: Language,
 ) -> AppResult<WaitView> {
     let now = state.now();
@@ -114,7 +126,8 @@ async fn wait_view(
         state: session.state,
         position,
         estimated_minutes,
-        rep_name,
+        rep_name: rep.name,
+        rep_disconnected: rep.disconnected,
         outcome: session.outcome.clone(),
         notices,
     })
@@ -127,7 +140,7 @@ async fn read_view(
     lang: Language,
 ) -> AppResult<WaitView> {
     let in_line = InLine::counted(state, session).await?;
-    let rep = rep_name(state, session).await?;
+    let rep = taken_by(state, session).await?;
     wait_view(state, session, in_line.as_ref(), rep, lang).await
 }
 
@@ -304,7 +317,7 @@ async fn push_views(
     let mut line = watch_line(&state, &session);
     let mut watched = waits_in(&session);
     let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.heartbeat_secs));
-    let mut rep = None;
+    let mut rep = taken_by(&state, &session).await.unwrap_or_default();
     let mut last_sent: Option<WaitView> = None;
     let (mut reread, mut changed, mut chat_due) = (false, true, true);
     let mut announced: Option<Arc<crate::chat::ChatLine>> = None;
@@ -341,7 +354,7 @@ async fn push_views(
                 line = watch_line(&state, &session);
                 watched = waits_in(&session);
             }
-            rep = rep_name(&state, &session).await.ok().flatten();
+            rep = taken_by(&state, &session).await.unwrap_or_default();
             reread = false;
         }
         if changed {
@@ -443,7 +456,7 @@ async fn current_view(
     state: &AppState,
     session: &SupportSession,
     line: &mut Option<LineWatch>,
-    rep: Option<String>,
+    rep: TakenBy,
     lang: Language,
 ) -> Option<WaitView> {
     if let Some(watch) = line.as_mut() {

@@ -10,6 +10,7 @@ const chatSection = document.getElementById("chat");
 const chat = chatSection ? new Chat(chatSection) : null;
 const leave = document.querySelector("[data-testid='leave-form']");
 const again = document.querySelector("[data-testid='ask-again']");
+const repAway = document.querySelector("[data-testid='rep-disconnected']");
 const POLL_MS = 2000;
 let socketOpen = false;
 let state = box.dataset.state;
@@ -44,8 +45,17 @@ function showHeading(testid, text) {
   if (!current || current.textContent !== text) box.replaceChildren(heading(testid, text));
 }
 
+// The rep's consoles all closed: said once, with their name, until a console of theirs is back.
+function showRepConnection(status) {
+  if (!repAway) return;
+  const away = status.state === "active" && status.rep_disconnected;
+  if (away) repAway.textContent = box.dataset.repAwayText.replaceAll("{rep}", status.rep_name || "");
+  repAway.hidden = !away;
+}
+
 function show(status) {
   showNotices(status.notices);
+  showRepConnection(status);
   if (status.state === "waiting") {
     if (state !== "waiting") {
       // Back in a queue (a transfer): the page that counts places knows how to show it.
