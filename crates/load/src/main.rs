@@ -94,6 +94,10 @@ struct Cli {
     /// Chat delivery: chats at once, each side sending a message a second (default 1000; 10 with --quick).
     #[arg(long)]
     chats: Option<usize>,
+    /// Chat delivery: how each side sends (as the page's script does: on its socket; or by
+    /// HTTP POST, the page's fallback and the way servers before `send` frames took messages).
+    #[arg(long, value_enum, default_value_t = chat::SendBy::Socket)]
+    chat_send: chat::SendBy,
 }
 
 fn default_server() -> Result<PathBuf> {
@@ -225,6 +229,7 @@ async fn run(cli: Cli) -> Result<u64> {
                 let options = chat::Options {
                     chats: cli.chats.unwrap_or(pick(1000.0, 10.0) as usize),
                     duration,
+                    send_by: cli.chat_send,
                 };
                 chat::run(&target, &accounts, &options).await
             }

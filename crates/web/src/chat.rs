@@ -545,28 +545,40 @@ enum ClientFrame {
     /// The page has received lines up to `received` and shown them to the person (visible)
     /// up to `read`.
     Seen { received: i64, read: i64 },
+    /// A message, with the id the page chose for it (a resend carries the same id).
+    Send(SendForm),
+}
+
+/// What a socket does after a frame from its page.
+enum Heard {
+    /// Nothing more: typing was passed on, marks stored, or the frame ignored.
+    Done,
+    /// A message to send as the socket's participant (see `send_from_socket`).
+    Send(SendForm),
 }
 
 /// Typing is passed on at most this often per socket, whatever a script sends.
 const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A frame from a participant's page: typing is passed on (at most every two seconds);
-/// read marks are stored, then passed on when they moved. Anything else is ignored.
-pub async fn heard_from_page(
+/// read marks are stored, then passed on when they moved; a message is handed back to the
+/// socket, which knows its sender. Anything else is ignored.
+async fn heard_from_page(
     state: &AppState,
     (org, session): (OrgId, SessionId),
     who: &Participant,
     text: &str,
     last_typing: &mut Option<std::time::Instant>,
-) -> AppResult<()> {
+) -> AppResult<Heard> {
     let Ok(frame) = serde_json::from_str::<ClientFrame>(text) else {
-        return Ok(());
+        return Ok(Heard::Done);
     };
     match frame {
+        ClientFrame::Send(form) => return Ok(Heard::Send(form)),
         ClientFrame::Typing => {
             let now = std::time::Instant::now();
             if last_typing.is_some_and(|at| now.duration_since(at) < TYPING_EVERY) {
-                return Ok(());
+                return Ok(Heard::Done);
             }
             *last_typing = Some(now);
             let signal = crate::bus::Signal::Typing {
@@ -586,7 +598,70 @@ pub async fn heard_from_page(
             }
         }
     }
-    Ok(())
+    Ok(Heard::Done)
+}
+
+/// A text frame from a participant's page, handled: signals passed on, a message sent as
+/// `sender` (see `send_from_socket`). False when the socket should close: it is gone, or the
+/// frame failed (the page reconnects and sends again with the same id).
+pub async fn from_page(
+    state: &AppState,
+    sender: (&SupportSession, crate::app::chat::Author<'_>, &Reader),
+    (who, last_typing): (&Participant, &mut Option<std::time::Instant>),
+    text: &str,
+    after: &mut i64,
+    socket: &mut axum::extract::ws::WebSocket,
+) -> bool {
+    let session = (sender.0.org_id, sender.0.id);
+    let handled = match heard_from_page(state, session, who, text, last_typing).await {
+        Ok(Heard::Send(form)) => send_from_socket(state, sender, &form, after, socket).await,
+        Ok(Heard::Done) => Ok(true),
+        Err(e) => Err(e),
+    };
+    handled.unwrap_or_else(|e| {
+        tracing::warn!(error = %e, side = who.side(), "a chat frame could not be handled");
+        false
+    })
+}
+
+/// A message its author's page sent over the socket (no HTTP request, no sign-in or session
+/// lookup: the socket knows both). Committed first; then the stored line goes back on this
+/// socket in its place in the conversation (`after`: how far the socket has pushed it), and the
+/// page matches it to what was written by its id. A refusal (empty, too long, session ended)
+/// comes back as a `refused` frame with the reason in the author's language. False when the
+/// socket is gone.
+async fn send_from_socket(
+    state: &AppState,
+    (session, author, reader): (&SupportSession, crate::app::chat::Author<'_>, &Reader),
+    form: &SendForm,
+    after: &mut i64,
+    socket: &mut axum::extract::ws::WebSocket,
+) -> AppResult<bool> {
+    let lines = match send_form(state, session, author, form, reader).await? {
+        Ok(line) if line.seq == *after + 1 => vec![line],
+        Ok(line) if line.seq <= *after => return Ok(true),
+        Ok(_) => lines_after(state, session.org_id, session.id, *after, reader).await?,
+        Err(error) => {
+            #[derive(Serialize)]
+            struct Refused<'a> {
+                r#type: &'static str,
+                client_id: &'a str,
+                error: String,
+            }
+            let refused = Refused {
+                r#type: "refused",
+                client_id: &form.client_id,
+                error,
+            };
+            let frame = serde_json::to_string(&refused).map_err(anyhow::Error::from)?;
+            let message = axum::extract::ws::Message::Text(frame.into());
+            return Ok(socket.send(message).await.is_ok());
+        }
+    };
+    if let Some(last) = lines.last() {
+        *after = last.seq;
+    }
+    Ok(push_lines(socket, &lines).await)
 }
 
 /// Pass a signal (typing, read marks) to a participant's socket, if it is for them (nobody is

@@ -1,6 +1,6 @@
 //! Scenario 5, chat delivery: N chats, a customer and a rep in each, every side sending one
-//! message a second as the page's script does (an HTTP POST with its own id) and reading the
-//! other side's on its socket. Measured: the time from send to receipt on the other side, and
+//! message a second as the page's script does (a `send` frame with its own id on its socket;
+//! `--chat-send post` for the page's HTTP fallback) and reading the other side's on its socket. Measured: the time from send to receipt on the other side, and
 //! every message lost or received twice (the tool counts). Baseline in the same run: a bare
 //! WebSocket relay inside the tool, with the same N and rate.
 
@@ -24,6 +24,16 @@ use tokio_tungstenite::tungstenite::Message;
 pub struct Options {
     pub chats: usize,
     pub duration: Duration,
+    pub send_by: SendBy,
+}
+
+/// How a page sends its messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SendBy {
+    /// A `send` frame on the page's socket; the stored line comes back on it.
+    Socket,
+    /// An HTTP POST of the chat form, answered with the stored line.
+    Post,
 }
 
 /// The chats a rep takes at once (the most an admin may set).
@@ -88,12 +98,14 @@ impl Tracker {
 
 /// One side of a chat: how it sends and what it reads.
 enum Side {
-    /// A Supportal page: POST the message with its id; read the chat lines of the others.
+    /// A Supportal page: send the message with its id (on the socket, or by POST); read the
+    /// chat lines of the others.
     Page {
         browser: Box<Browser>,
         csrf: String,
         send_path: String,
         me: &'static str,
+        send_by: SendBy,
     },
     /// The relay: send the id over the socket itself.
     Relay,
@@ -123,6 +135,9 @@ async fn run_side(
             for id in ids_from_others(&text, me) {
                 reader_tracker.received(&id);
             }
+            if let Some(id) = refused(&text) {
+                reader_tracker.failed(&id);
+            }
         }
     });
     tokio::time::sleep(phase).await;
@@ -137,6 +152,16 @@ async fn run_side(
         n += 1;
         tracker.sending(&id);
         let sent = match &mut side {
+            Side::Page {
+                send_by: SendBy::Socket,
+                ..
+            } => {
+                let frame = serde_json::json!({ "type": "send", "client_id": id, "body": id });
+                write
+                    .send(Message::Text(frame.to_string().into()))
+                    .await
+                    .is_ok()
+            }
             Side::Page {
                 browser,
                 csrf,
@@ -184,6 +209,12 @@ fn ids_from_others(text: &str, me: &str) -> Vec<String> {
         .filter(|l| l["kind"] == "message" && l["from"] != me)
         .filter_map(|l| l["id"].as_str().map(str::to_owned))
         .collect()
+}
+
+/// The id of a message the server refused to store (a `refused` frame), if this is one.
+fn refused(text: &str) -> Option<String> {
+    let frame = serde_json::from_str::<serde_json::Value>(text).ok()?;
+    (frame["type"] == "refused").then(|| frame["client_id"].as_str().map(str::to_owned))?
 }
 
 /// Run `sides` for `duration`; what the tracker counted.
@@ -274,6 +305,7 @@ async fn supportal_chats(
     addr: SocketAddr,
     accounts: &Accounts,
     chats: usize,
+    send_by: SendBy,
 ) -> Result<Vec<(Side, Socket, String)>> {
     let reps_needed = chats.div_ceil(PER_REP);
     let emails = create_reps(addr, accounts, reps_needed, PER_REP).await?;
@@ -323,6 +355,7 @@ async fn supportal_chats(
                     csrf: customer_csrf,
                     send_path: format!("{waiting}/messages"),
                     me: "customer",
+                    send_by,
                 },
                 customer_socket,
                 format!("c{c}"),
@@ -333,6 +366,7 @@ async fn supportal_chats(
                     csrf: rep_csrf.clone(),
                     send_path: format!("/console/sessions/{session}/messages"),
                     me: "rep",
+                    send_by,
                 },
                 rep_socket,
                 format!("r{c}"),
@@ -363,8 +397,12 @@ fn print(name: &str, tracker: &Tracker, duration: Duration) -> (Latencies, u64) 
 
 pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Result<Vec<Outcome>> {
     println!(
-        "== chat delivery: {} chats, each side sending one message a second for {:.0} s",
+        "== chat delivery: {} chats, each side sending one message a second ({}) for {:.0} s",
         options.chats,
+        match options.send_by {
+            SendBy::Socket => "on its socket",
+            SendBy::Post => "by HTTP POST",
+        },
         options.duration.as_secs_f64()
     );
     let (relay_sides, relay_server) = relay(options.chats).await?;
@@ -377,7 +415,7 @@ pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Res
     );
 
     let server = target.start().await?;
-    let sides = supportal_chats(server.addr, accounts, options.chats).await?;
+    let sides = supportal_chats(server.addr, accounts, options.chats, options.send_by).await?;
     let before = server.sample();
     let tracker = measure(sides, options.duration).await;
     let after = server.sample();

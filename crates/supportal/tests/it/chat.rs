@@ -448,6 +448,7 @@ async fn the_customer_keeps_the_transcript_and_rates_the_session(backend: Backen
 }
 
 on_both_backends!(
+    sent_on_the_socket_stored_once_and_answered_there,
     a_transfer_says_to_whom_and_carries_the_conversation,
     typing_and_read_marks_reach_the_other_side,
     the_customer_keeps_the_transcript_and_rates_the_session,
@@ -564,6 +565,81 @@ async fn a_transfer_says_to_whom_and_carries_the_conversation(backend: Backend) 
         .map(|l| l["text"].as_str().unwrap())
         .collect();
     assert!(texts.contains(&"Still broken"), "{texts:?}");
+}
+
+/// A page's `send` frame: a message with the id the page chose.
+async fn send_on(socket: &mut Socket, client_id: &str, body: &str) {
+    use futures::SinkExt;
+    let frame = serde_json::json!({ "type": "send", "client_id": client_id, "body": body });
+    let text = tokio_tungstenite::tungstenite::Message::Text(frame.to_string().into());
+    socket.send(text).await.unwrap();
+}
+
+/// The line with message id `id` on `socket`, skipping other lines and frames.
+async fn line_with_id(socket: &mut Socket, id: &str) -> Value {
+    loop {
+        let frame = frame_of(socket, "chat").await;
+        let lines = frame["lines"].as_array().unwrap();
+        if let Some(line) = lines.iter().find(|l| l["id"] == id) {
+            return line.clone();
+        }
+    }
+}
+
+/// Messages a page's script sends on its socket: the stored line comes back on the sender's
+/// socket (the page matches it by id) and reaches the other side; the same id again stores
+/// nothing new; what cannot be sent comes back refused with the reason, and so does anything
+/// sent after the end.
+async fn sent_on_the_socket_stored_once_and_answered_there(backend: Backend) {
+    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
+    let (session, waiting) = p.contact_request("Cleo").await;
+    let id = session.0;
+    let riley = rep(&p.app, "riley@acme.test").await;
+    accept(&riley, id).await;
+    let mut customer = socket_at(&p.app, &format!("{waiting}/ws?after=0"), None).await;
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let console_path = format!("/console/sessions/{id}/ws?after=0");
+    let mut console = socket_at(&p.app, &console_path, Some(&cookie)).await;
+
+    send_on(&mut customer, "c-1", "Over the socket").await;
+    let mine = line_with_id(&mut customer, "c-1").await;
+    assert_eq!(
+        (&mine["text"], &mine["from"]),
+        (&"Over the socket".into(), &"customer".into())
+    );
+    let theirs = line_with_id(&mut console, "c-1").await;
+    assert_eq!(theirs["seq"], mine["seq"]);
+
+    send_on(&mut console, "r-1", "Answered on mine").await;
+    assert_eq!(line_with_id(&mut console, "r-1").await["from"], "rep");
+    assert_eq!(
+        line_with_id(&mut customer, "r-1").await["text"],
+        "Answered on mine"
+    );
+
+    // The page lost the answer and sends again with the same id: nothing new for anyone.
+    send_on(&mut customer, "c-1", "Over the socket").await;
+    no_more_lines(&mut console).await;
+    let texts = lines_of(&p, session).await;
+    let copies = texts.iter().filter(|t| *t == "Over the socket").count();
+    assert_eq!(copies, 1, "{texts:?}");
+
+    send_on(&mut customer, "c-2", "   ").await;
+    let refused = frame_of(&mut customer, "refused").await;
+    assert_eq!(
+        (refused["client_id"].as_str(), refused["error"].as_str()),
+        (Some("c-2"), Some("This field is required."))
+    );
+    let end = format!("/console/sessions/{id}/end");
+    let panel = format!("/console/sessions/{id}");
+    riley.submit(&panel, &end, &[("outcome", "resolved")]).await;
+    send_on(&mut customer, "c-3", "Still there?").await;
+    let refused = frame_of(&mut customer, "refused").await;
+    assert_eq!(refused["client_id"], "c-3");
+    assert!(
+        refused["error"].as_str().unwrap().contains("ended"),
+        "{refused}"
+    );
 }
 
 /// The next frame of `kind` on `socket`, skipping others.

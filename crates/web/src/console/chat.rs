@@ -76,7 +76,7 @@ pub async fn live(
     let reader = Reader::rep(&state, &session, &me.user).await;
     Ok(
         crate::realtime::socket(upgrade).on_upgrade(move |socket| async move {
-            serve(state, me, id, after.after, reader, socket).await;
+            serve(state, me, session, after.after, reader, socket).await;
             drop(held);
         }),
     )
@@ -106,12 +106,13 @@ async fn push(
 async fn serve(
     state: AppState,
     me: CurrentUser,
-    id: SessionId,
+    mut session: store::support::SupportSession,
     mut after: i64,
     mut reader: Reader,
     mut socket: WebSocket,
 ) {
     state.metrics.websocket_opened();
+    let id = session.id;
     let topics = vec![
         Topic::Session { session: id },
         Topic::Rep { rep: me.user.id },
@@ -144,7 +145,10 @@ async fn serve(
                     // A change to the session may have taken it from this rep (transferred).
                     if a.kind != crate::bus::MESSAGE {
                         match my_session(&state, &me, id).await {
-                            Ok(session) => reader = Reader::rep(&state, &session, &me.user).await,
+                            Ok(fresh) => {
+                                reader = Reader::rep(&state, &fresh, &me.user).await;
+                                session = fresh;
+                            }
                             Err(_) => open = false,
                         }
                     }
@@ -165,10 +169,9 @@ async fn serve(
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     heartbeat.heard();
-                    let said = crate::chat::heard_from_page(&state, (org, id), &participant, &text, &mut last_typing);
-                    if let Err(e) = said.await {
-                        tracing::warn!(error = %e, "a console's chat frame could not be handled");
-                    }
+                    let sender = (&session, Author::rep(&me.user), &reader);
+                    let who = (&participant, &mut last_typing);
+                    open = crate::chat::from_page(&state, sender, who, &text, &mut after, &mut socket).await;
                 }
                 Some(Ok(_)) => heartbeat.heard(),
                 _ => open = false,

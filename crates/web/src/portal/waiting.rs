@@ -432,9 +432,10 @@ async fn push_views(
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     heartbeat.heard();
-                    let said = crate::chat::heard_from_page(&state, (org, id), &participant, &text, &mut last_typing);
-                    if let Err(e) = said.await {
-                        tracing::warn!(error = %e, "a waiting page's chat frame could not be handled");
+                    let sender = (&session, crate::app::chat::Author::customer(&session), &page.reader);
+                    let who = (&participant, &mut last_typing);
+                    if !crate::chat::from_page(&state, sender, who, &text, &mut page.chat_after, &mut socket).await {
+                        break;
                     }
                 }
                 Some(Ok(_)) => heartbeat.heard(),

@@ -194,6 +194,8 @@ export class Chat {
     this.socket = socket;
     this.reported = { received: 0, read: 0 };
     this.reportSeen();
+    // What was sent on it and not yet answered goes again, with the same ids, on the next one.
+    socket.addEventListener("close", () => this.outbox.forEach((m) => this.markUnsent(m)));
   }
 
   /// A frame of the conversation from the socket (lines, typing, read marks); false for others.
@@ -201,6 +203,7 @@ export class Chat {
     if (data.type === "chat") this.add(data.lines);
     else if (data.type === "typing") this.showTyping(data.name);
     else if (data.type === "marks") this.showMarks(data);
+    else if (data.type === "refused") this.refused(this.outbox.find((m) => m.id === data.client_id), data.error);
     else return false;
     return true;
   }
@@ -275,6 +278,7 @@ export class Chat {
         : null;
       const element = lineElement(line, this.section.dataset);
       if (pending) pending.remove();
+      if (line.kind === "message") this.outbox = this.outbox.filter((m) => m.id !== line.id);
       const later = Array.from(this.log.querySelectorAll("[data-seq]")).find((e) => Number(e.dataset.seq) > line.seq);
       this.log.insertBefore(element, later || this.log.querySelector(".pending"));
       this.after = Math.max(this.after, line.seq);
@@ -314,7 +318,15 @@ export class Chat {
     this.deliver({ id, body, pending });
   }
 
+  /// Send a message: on the socket when it is open (its stored line comes back there, matched
+  /// by id), else by POST. Kept until answered, and sent again with the same id after a
+  /// reconnect, so a retry never stores a second copy.
   async deliver(message) {
+    if (!this.outbox.includes(message)) this.outbox.push(message);
+    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+      this.send({ type: "send", client_id: message.id, body: message.body });
+      return;
+    }
     const form = new URLSearchParams({ csrf: this.csrf, body: message.body, client_id: message.id });
     let response;
     try {
@@ -325,23 +337,32 @@ export class Chat {
       });
     } catch {
       // Offline: kept, marked, and sent again with the same id when the connection is back.
-      if (message.pending) {
-        message.pending.title = this.section.dataset.notSent;
-        message.pending.classList.add("unsent");
-      }
-      if (!this.outbox.includes(message)) this.outbox.push(message);
+      this.markUnsent(message);
       return;
     }
     const answer = await response.json().catch(() => ({}));
     if (response.ok && answer.line) {
-      this.outbox = this.outbox.filter((m) => m !== message);
       this.add([answer.line]);
+      this.outbox = this.outbox.filter((m) => m !== message);
       return;
     }
+    this.refused(message, answer.error);
+  }
+
+  markUnsent(message) {
+    if (!message.pending) return;
+    message.pending.title = this.section.dataset.notSent;
+    message.pending.classList.add("unsent");
+  }
+
+  /// Not sent (empty, too long, the session ended): the text back in the field, the reason
+  /// beside it.
+  refused(message, error) {
+    if (!message) return;
     if (message.pending) message.pending.remove();
     this.outbox = this.outbox.filter((m) => m !== message);
     if (!this.input.value) this.input.value = message.body;
-    this.showError(answer.error || "");
+    this.showError(error || "");
   }
 
   /// The connection is back: send what waited, in the order it was typed.
