@@ -116,11 +116,10 @@ impl Store {
             "SELECT {MESSAGE_COLUMNS} FROM chat_messages \
              WHERE session_id = $1 AND org_id = $2 AND client_id = $3"
         );
-        if let crate::pool::Pool::Postgres(p) = &self.pool {
-            // Files are rare: a group with one takes the path below.
-            if messages.iter().all(|(m, _)| m.file.is_none()) {
-                return crate::chat_group::post(p, messages, &earlier).await;
-            }
+        // A message alone takes the statement-per-message path below: two statements, where
+        // the group's plan takes three. Files are rare: a group with one takes it too.
+        if messages.len() > 1 && messages.iter().all(|(m, _)| m.file.is_none()) {
+            return on_pool!(self, p => crate::chat_group::post(p, messages, &earlier).await);
         }
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;

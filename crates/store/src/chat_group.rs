@@ -1,83 +1,99 @@
-//! A group of chat messages in a handful of statements on PostgreSQL, however many messages
-//! it holds. There each statement is a round trip to another process, and one per message
-//! made a group of 256 take half a second under load (decision 0015). SQLite answers in
-//! process, so it keeps the statement-per-message path in `chat.rs`.
+//! A group of chat messages in a handful of statements, however many messages it holds: the
+//! resends among them found, each open session numbered once, every new message inserted in
+//! one statement, the invited reps read once. On PostgreSQL each statement is a round trip to
+//! another process; on SQLite it is a hand-off to the connection's thread and back (two
+//! futex wake-ups), and every statement that touches the full-text index flushes it. One
+//! statement per message made a group of 256 take half a second under load on PostgreSQL, and
+//! cost SQLite ~125 µs per statement at rest (decision 0015). The plan is the same for both;
+//! only how a list is passed differs: arrays and `unnest` on PostgreSQL, a JSON array and
+//! `json_each` on SQLite.
 
 use crate::chat::{ChatItem, NewMessage, Posted, Sender};
 use crate::pool::BeginWrite;
 use crate::StoreResult;
 use domain::{Timestamp, UserId};
-use sqlx::PgPool;
 use std::collections::{HashMap, HashSet};
 
-/// Store `messages` as `Store::post_messages` does: five statements for the whole group (one
-/// more per resend). A client id stored by another node between the first statement and the
-/// insert fails the group with a unique violation, and the writer retries each message alone.
-pub(crate) async fn post(
-    pool: &PgPool,
+/// How many messages each session of the group takes, for the numbering statement.
+pub(crate) struct Taking {
+    session: i64,
+    org: i64,
+    count: i64,
+    /// The customer's corrected language, the last one in the group.
+    language: Option<&'static str>,
+}
+
+/// The statements of a group, on one backend's open write transaction.
+pub(crate) trait GroupStatements {
+    /// The (session, client id) pairs of `messages` stored before.
+    async fn stored_before(
+        &mut self,
+        messages: &[(NewMessage, Timestamp)],
+    ) -> Result<HashSet<(i64, String)>, sqlx::Error>;
+    /// Each open session's numbering moved on by its count: (session, its last number now,
+    /// whether reps were invited into it). Ended sessions are left out.
+    async fn number(&mut self, taking: &[Taking]) -> Result<Vec<(i64, i64, bool)>, sqlx::Error>;
+    async fn insert(&mut self, rows: &Rows) -> Result<(), sqlx::Error>;
+    /// (session, rep) of every rep invited into `sessions`.
+    async fn invited(&mut self, sessions: &[i64]) -> Result<Vec<(i64, i64)>, sqlx::Error>;
+    /// The copy stored before of a resend.
+    async fn earlier(&mut self, sql: &str, m: &NewMessage) -> Result<ChatItem, sqlx::Error>;
+}
+
+/// Store `messages` as `Store::post_messages` does, in one transaction: four statements for
+/// the whole group, one more per resend. On PostgreSQL a client id stored by another node
+/// between the first statement and the insert fails the group with a unique violation, and
+/// the writer retries each message alone (SQLite holds its one write lock throughout).
+pub(crate) async fn post<P: BeginWrite>(
+    pool: &P,
     messages: &[(NewMessage, Timestamp)],
     earlier_sql: &str,
-) -> StoreResult<Vec<Posted>> {
+) -> StoreResult<Vec<Posted>>
+where
+    <P::Db as sqlx::Database>::Connection: GroupStatements,
+{
     let mut tx = pool.begin_write().await?;
-    let sessions: Vec<i64> = messages.iter().map(|(m, _)| m.session.0).collect();
-    let client_ids: Vec<String> = messages.iter().map(|(m, _)| m.client_id.clone()).collect();
-    let stored_before: HashSet<(i64, String)> = sqlx::query_as(
-        "SELECT m.session_id, m.client_id FROM chat_messages m \
-         JOIN unnest($1::bigint[], $2::text[]) AS g(session_id, client_id) \
-         ON m.session_id = g.session_id AND m.client_id = g.client_id",
-    )
-    .bind(&sessions)
-    .bind(&client_ids)
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .collect();
+    let answers = post_in(&mut *tx, messages, earlier_sql).await?;
+    tx.commit().await?;
+    Ok(answers)
+}
 
+async fn post_in(
+    tx: &mut impl GroupStatements,
+    messages: &[(NewMessage, Timestamp)],
+    earlier_sql: &str,
+) -> Result<Vec<Posted>, sqlx::Error> {
+    let stored_before = tx.stored_before(messages).await?;
     // Which messages are new (first of their client id, not stored before), and how many each
-    // session takes; the customer's corrected language, the last one in the group.
+    // session takes.
     let mut seen = HashSet::new();
     let mut new = vec![false; messages.len()];
-    let mut per_session: HashMap<i64, (i64, i64, Option<&str>)> = HashMap::new();
+    let mut per_session: HashMap<i64, Taking> = HashMap::new();
     for (at, (m, _)) in messages.iter().enumerate() {
         let key = (m.session.0, m.client_id.clone());
-        let entry = per_session.entry(m.session.0).or_insert((m.org.0, 0, None));
+        let entry = per_session.entry(m.session.0).or_insert(Taking {
+            session: m.session.0,
+            org: m.org.0,
+            count: 0,
+            language: None,
+        });
         if stored_before.contains(&key) || !seen.insert(key) {
             continue;
         }
         new[at] = true;
-        entry.1 += 1;
-        entry.2 = m.customer_language.or(entry.2);
+        entry.count += 1;
+        entry.language = m.customer_language.or(entry.language);
     }
-    let mut ids = Vec::new();
-    let mut orgs = Vec::new();
-    let mut counts = Vec::new();
-    let mut languages: Vec<Option<String>> = Vec::new();
-    for (session, (org, count, language)) in &per_session {
-        ids.push(*session);
-        orgs.push(*org);
-        counts.push(*count);
-        languages.push(language.map(str::to_owned));
-    }
-    let numbered: Vec<(i64, i64, bool)> = sqlx::query_as(
-        "UPDATE support_sessions s SET last_session_seq = s.last_session_seq + g.n, \
-         language = COALESCE(g.lang, s.language) \
-         FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) AS g(id, org, n, lang) \
-         WHERE s.id = g.id AND s.org_id = g.org AND s.state <> 'ended' \
-         RETURNING s.id, s.last_session_seq, \
-         EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = s.id)",
-    )
-    .bind(&ids)
-    .bind(&orgs)
-    .bind(&counts)
-    .bind(&languages)
-    .fetch_all(&mut *tx)
-    .await?;
+    let taking: Vec<Taking> = per_session.into_values().collect();
+    let counts: HashMap<i64, i64> = taking.iter().map(|t| (t.session, t.count)).collect();
     // Each open session's next free number, and whether reps were invited into it.
     let mut next: HashMap<i64, i64> = HashMap::new();
     let mut shared = Vec::new();
-    for (session, last, invited) in numbered {
-        let count = per_session.get(&session).map_or(0, |e| e.1);
-        next.insert(session, last - count + 1);
+    for (session, last, invited) in tx.number(&taking).await? {
+        next.insert(
+            session,
+            last - counts.get(&session).copied().unwrap_or(0) + 1,
+        );
         if invited {
             shared.push(session);
         }
@@ -95,18 +111,12 @@ pub(crate) async fn post(
             *seq += 1;
         }
     }
-    rows.insert(&mut tx).await?;
-    let invited: Vec<(i64, i64)> = match shared.is_empty() {
+    if !rows.seq.is_empty() {
+        tx.insert(&rows).await?;
+    }
+    let invited = match shared.is_empty() {
         true => Vec::new(),
-        false => {
-            sqlx::query_as(
-                "SELECT session_id, user_id FROM session_participants \
-             WHERE session_id = ANY($1) ORDER BY user_id",
-            )
-            .bind(&shared)
-            .fetch_all(&mut *tx)
-            .await?
-        }
+        false => tx.invited(&shared).await?,
     };
 
     let mut answers = Vec::with_capacity(messages.len());
@@ -121,19 +131,203 @@ pub(crate) async fn post(
                     .map(|(_, rep)| UserId(*rep))
                     .collect(),
             },
-            (true, None) => Posted::Again(
-                sqlx::query_as::<_, ChatItem>(earlier_sql)
-                    .bind(m.session.0)
-                    .bind(m.org.0)
-                    .bind(&m.client_id)
-                    .fetch_one(&mut *tx)
-                    .await?,
-            ),
+            (true, None) => Posted::Again(tx.earlier(earlier_sql, m).await?),
         };
         answers.push(answer);
     }
-    tx.commit().await?;
     Ok(answers)
+}
+
+impl GroupStatements for sqlx::PgConnection {
+    async fn stored_before(
+        &mut self,
+        messages: &[(NewMessage, Timestamp)],
+    ) -> Result<HashSet<(i64, String)>, sqlx::Error> {
+        let sessions: Vec<i64> = messages.iter().map(|(m, _)| m.session.0).collect();
+        let client_ids: Vec<&str> = messages.iter().map(|(m, _)| m.client_id.as_str()).collect();
+        let found: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT m.session_id, m.client_id FROM chat_messages m \
+             JOIN unnest($1::bigint[], $2::text[]) AS g(session_id, client_id) \
+             ON m.session_id = g.session_id AND m.client_id = g.client_id",
+        )
+        .bind(&sessions)
+        .bind(&client_ids)
+        .fetch_all(self)
+        .await?;
+        Ok(found.into_iter().collect())
+    }
+
+    async fn number(&mut self, taking: &[Taking]) -> Result<Vec<(i64, i64, bool)>, sqlx::Error> {
+        let ids: Vec<i64> = taking.iter().map(|t| t.session).collect();
+        let orgs: Vec<i64> = taking.iter().map(|t| t.org).collect();
+        let counts: Vec<i64> = taking.iter().map(|t| t.count).collect();
+        let languages: Vec<Option<&str>> = taking.iter().map(|t| t.language).collect();
+        sqlx::query_as(
+            "UPDATE support_sessions s SET last_session_seq = s.last_session_seq + g.n, \
+             language = COALESCE(g.lang, s.language) \
+             FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) AS g(id, org, n, lang) \
+             WHERE s.id = g.id AND s.org_id = g.org AND s.state <> 'ended' \
+             RETURNING s.id, s.last_session_seq, \
+             EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = s.id)",
+        )
+        .bind(&ids)
+        .bind(&orgs)
+        .bind(&counts)
+        .bind(&languages)
+        .fetch_all(self)
+        .await
+    }
+
+    async fn insert(&mut self, rows: &Rows) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
+             language, created_at, session_seq, client_id, sender_name, translations) \
+             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], \
+             $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[])",
+        )
+        .bind(&rows.org)
+        .bind(&rows.session)
+        .bind(&rows.sender_kind)
+        .bind(&rows.sender_user)
+        .bind(&rows.body)
+        .bind(&rows.language)
+        .bind(&rows.created_at)
+        .bind(&rows.seq)
+        .bind(&rows.client_id)
+        .bind(&rows.sender_name)
+        .bind(&rows.translations)
+        .execute(self)
+        .await?;
+        Ok(())
+    }
+
+    async fn invited(&mut self, sessions: &[i64]) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT session_id, user_id FROM session_participants \
+             WHERE session_id = ANY($1) ORDER BY user_id",
+        )
+        .bind(sessions)
+        .fetch_all(self)
+        .await
+    }
+
+    async fn earlier(&mut self, sql: &str, m: &NewMessage) -> Result<ChatItem, sqlx::Error> {
+        sqlx::query_as(sql)
+            .bind(m.session.0)
+            .bind(m.org.0)
+            .bind(&m.client_id)
+            .fetch_one(self)
+            .await
+    }
+}
+
+/// `json_each` over a JSON array of arrays: column `n` of each row, as `ty`.
+macro_rules! col {
+    ($n:literal, $ty:literal) => {
+        concat!("CAST(json_extract(g.value, '$[", $n, "]') AS ", $ty, ")")
+    };
+}
+
+impl GroupStatements for sqlx::SqliteConnection {
+    async fn stored_before(
+        &mut self,
+        messages: &[(NewMessage, Timestamp)],
+    ) -> Result<HashSet<(i64, String)>, sqlx::Error> {
+        let pairs: Vec<(i64, &str)> = messages
+            .iter()
+            .map(|(m, _)| (m.session.0, m.client_id.as_str()))
+            .collect();
+        let found: Vec<(i64, String)> = sqlx::query_as(concat!(
+            "SELECT m.session_id, m.client_id FROM json_each($1) g \
+             JOIN chat_messages m ON m.session_id = ",
+            col!(0, "INTEGER"),
+            " AND m.client_id = ",
+            col!(1, "TEXT")
+        ))
+        .bind(json(&pairs))
+        .fetch_all(self)
+        .await?;
+        Ok(found.into_iter().collect())
+    }
+
+    async fn number(&mut self, taking: &[Taking]) -> Result<Vec<(i64, i64, bool)>, sqlx::Error> {
+        let list: Vec<(i64, i64, i64, Option<&str>)> = taking
+            .iter()
+            .map(|t| (t.session, t.org, t.count, t.language))
+            .collect();
+        sqlx::query_as(concat!(
+            "UPDATE support_sessions SET last_session_seq = last_session_seq + g.n, \
+             language = COALESCE(g.lang, support_sessions.language) \
+             FROM (SELECT ",
+            col!(0, "INTEGER"),
+            " AS id, ",
+            col!(1, "INTEGER"),
+            " AS org, ",
+            col!(2, "INTEGER"),
+            " AS n, ",
+            col!(3, "TEXT"),
+            " AS lang FROM json_each($1) g) AS g \
+             WHERE support_sessions.id = g.id AND support_sessions.org_id = g.org \
+             AND support_sessions.state <> 'ended' \
+             RETURNING support_sessions.id, support_sessions.last_session_seq, \
+             EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = support_sessions.id)"
+        ))
+        .bind(json(&list))
+        .fetch_all(self)
+        .await
+    }
+
+    async fn insert(&mut self, rows: &Rows) -> Result<(), sqlx::Error> {
+        let list: Vec<_> = (0..rows.seq.len())
+            .map(|i| {
+                (
+                    (rows.org[i], rows.session[i], rows.sender_kind[i]),
+                    (rows.sender_user[i], &rows.body[i], rows.language[i]),
+                    (rows.created_at[i], rows.seq[i], &rows.client_id[i]),
+                    (&rows.sender_name[i], &rows.translations[i]),
+                )
+            })
+            .collect();
+        // Nested as serde writes tuples: [[org, session, kind], [user, body, language], ...].
+        sqlx::query(concat!(
+            "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
+             language, created_at, session_seq, client_id, sender_name, translations) SELECT ",
+            "json_extract(g.value, '$[0][0]'), json_extract(g.value, '$[0][1]'), \
+             json_extract(g.value, '$[0][2]'), json_extract(g.value, '$[1][0]'), \
+             json_extract(g.value, '$[1][1]'), json_extract(g.value, '$[1][2]'), \
+             json_extract(g.value, '$[2][0]'), json_extract(g.value, '$[2][1]'), \
+             json_extract(g.value, '$[2][2]'), json_extract(g.value, '$[3][0]'), \
+             json_extract(g.value, '$[3][1]') FROM json_each($1) g"
+        ))
+        .bind(json(&list))
+        .execute(self)
+        .await?;
+        Ok(())
+    }
+
+    async fn invited(&mut self, sessions: &[i64]) -> Result<Vec<(i64, i64)>, sqlx::Error> {
+        sqlx::query_as(
+            "SELECT session_id, user_id FROM session_participants \
+             WHERE session_id IN (SELECT value FROM json_each($1)) ORDER BY user_id",
+        )
+        .bind(json(&sessions))
+        .fetch_all(self)
+        .await
+    }
+
+    async fn earlier(&mut self, sql: &str, m: &NewMessage) -> Result<ChatItem, sqlx::Error> {
+        sqlx::query_as(sql)
+            .bind(m.session.0)
+            .bind(m.org.0)
+            .bind(&m.client_id)
+            .fetch_one(self)
+            .await
+    }
+}
+
+/// A list as the JSON text `json_each` reads.
+fn json(list: &impl serde::Serialize) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| unreachable!("numbers and strings serialize"))
 }
 
 /// A stored message as a reader gets it back.
@@ -165,7 +359,7 @@ pub(crate) fn sender_columns(sender: Sender) -> (&'static str, Option<i64>) {
 
 /// The new messages of a group, column by column (one array per column for `unnest`).
 #[derive(Default)]
-struct Rows {
+pub(crate) struct Rows {
     org: Vec<i64>,
     session: Vec<i64>,
     sender_kind: Vec<&'static str>,
@@ -193,31 +387,5 @@ impl Rows {
         self.client_id.push(m.client_id.clone());
         self.sender_name.push(m.sender_name.clone());
         self.translations.push(m.translations.clone());
-    }
-
-    async fn insert(&self, tx: &mut sqlx::PgConnection) -> Result<(), sqlx::Error> {
-        if self.seq.is_empty() {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
-             language, created_at, session_seq, client_id, sender_name, translations) \
-             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], \
-             $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[])",
-        )
-        .bind(&self.org)
-        .bind(&self.session)
-        .bind(&self.sender_kind)
-        .bind(&self.sender_user)
-        .bind(&self.body)
-        .bind(&self.language)
-        .bind(&self.created_at)
-        .bind(&self.seq)
-        .bind(&self.client_id)
-        .bind(&self.sender_name)
-        .bind(&self.translations)
-        .execute(tx)
-        .await?;
-        Ok(())
     }
 }
