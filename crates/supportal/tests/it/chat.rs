@@ -640,6 +640,22 @@ async fn sent_on_the_socket_stored_once_and_answered_there(backend: Backend) {
         refused["error"].as_str().unwrap().contains("ended"),
         "{refused}"
     );
+
+    // A frame larger than any message could be closes the socket (a page sends such text by
+    // POST, whose answer says it is too long).
+    let huge = "x".repeat(web::realtime::MAX_FRAME + 1);
+    send_on(&mut customer, "c-4", &huge).await;
+    let closed = tokio::time::timeout(Duration::from_secs(5), async {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        loop {
+            match customer.next().await {
+                Some(Ok(Message::Close(_)) | Err(_)) | None => break,
+                Some(Ok(_)) => {}
+            }
+        }
+    });
+    assert!(closed.await.is_ok(), "the socket closes");
 }
 
 /// The next frame of `kind` on `socket`, skipping others.

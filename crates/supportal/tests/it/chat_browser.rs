@@ -171,6 +171,49 @@ async fn a_customer_and_a_rep_chat_in_the_same_window() {
         "the rep's console"
     );
 
+    // Nothing to send, or too much: the reason beside the field, the text kept, nothing sent
+    // (the empty one is refused on the socket, the long one by the POST's answer).
+    customer.fill("chat-input", "   ").await;
+    customer.click("chat-send").await;
+    let error = "[data-testid='chat-error']:not([hidden])";
+    assert_eq!(
+        customer.wait_for(error).await.text().await.unwrap(),
+        "This field is required."
+    );
+    customer
+        .client
+        .execute(
+            "document.querySelector(\"[data-testid='chat-input']\").value = 'x'.repeat(4001); return null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    customer.click("chat-send").await;
+    let mut said = String::new();
+    for _ in 0..50 {
+        said = customer.wait_for(error).await.text().await.unwrap();
+        if said.contains("4000") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(said, "At most 4000 characters.");
+    let kept = customer
+        .client
+        .execute(
+            "return document.querySelector(\"[data-testid='chat-input']\").value.length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(kept, serde_json::json!(4001), "the text is kept");
+    assert_eq!(
+        count(&customer, "[data-testid='chat-message']").await,
+        5,
+        "nothing was sent"
+    );
+    customer.fill("chat-input", "").await;
+
     // The rep's console closes (they opened their account page instead): the customer is told
     // at once, without a reload, and the notice goes when the console is back.
     let console_url = riley.client.current_url().await.unwrap();

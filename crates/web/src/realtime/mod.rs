@@ -10,10 +10,20 @@ use tokio::time::{Instant, Interval};
 
 /// Our sockets carry small JSON messages and a page may hold one open for hours: a 4 KiB read
 /// buffer instead of tungstenite's eagerly allocated 128 KiB (which was 137 KiB of server memory
-/// per idle waiting customer, docs/benchmarks.md). Larger messages still arrive; the buffer grows.
+/// per idle waiting customer, docs/benchmarks.md). Larger messages still arrive; the buffer grows,
+/// up to `MAX_FRAME` (tungstenite's default, 64 MiB, would let one page hold that much of the
+/// server's memory); a larger one closes the socket.
 pub fn socket(upgrade: axum::extract::WebSocketUpgrade) -> axum::extract::WebSocketUpgrade {
-    upgrade.read_buffer_size(4096)
+    upgrade
+        .read_buffer_size(4096)
+        .max_message_size(MAX_FRAME)
+        .max_frame_size(MAX_FRAME)
 }
+
+/// The largest message a page sends: a chat message at its limit (4,000 characters, at most
+/// 6 bytes each once JSON-escaped) with its frame around it fits with room to spare. Pages send
+/// a longer text by POST, which answers why it was not sent.
+pub const MAX_FRAME: usize = 64 * 1024;
 
 /// Whether a WebSocket handshake's `Origin` is this instance's own (its public address) or a
 /// site's hostname bound here. A page elsewhere must not open a signed-in rep's socket with the

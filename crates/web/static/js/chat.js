@@ -323,7 +323,8 @@ export class Chat {
   /// reconnect, so a retry never stores a second copy.
   async deliver(message) {
     if (!this.outbox.includes(message)) this.outbox.push(message);
-    if (this.socket && this.socket.readyState === WebSocket.OPEN) {
+    // Too long for a message: the POST's answer says so (a socket frame that large is refused).
+    if (this.socket && this.socket.readyState === WebSocket.OPEN && message.body.length <= MAX) {
       this.send({ type: "send", client_id: message.id, body: message.body });
       return;
     }
