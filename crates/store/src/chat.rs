@@ -92,7 +92,7 @@ pub enum Posted {
 /// The events a conversation shows between its messages.
 const SHOWN_EVENTS: &str = "'accepted', 'invited', 'requeued', 'ended'";
 
-const MESSAGE_COLUMNS: &str = "session_seq AS seq, 'message' AS kind, client_id, sender_kind, \
+pub(crate) const MESSAGE_COLUMNS: &str = "session_seq AS seq, 'message' AS kind, client_id, sender_kind, \
                                sender_user_id, sender_name, body, created_at, language, translations, file_id, \
                                (SELECT f.size FROM chat_files f WHERE f.id = file_id) AS file_size";
 
@@ -119,7 +119,7 @@ impl Store {
         // A message alone takes the statement-per-message path below: two statements, where
         // the group's plan takes three. Files are rare: a group with one takes it too.
         if messages.len() > 1 && messages.iter().all(|(m, _)| m.file.is_none()) {
-            return on_pool!(self, p => crate::chat_group::post(p, messages, &earlier).await);
+            return on_pool!(self, p => crate::chat_group::post(p, messages).await);
         }
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;

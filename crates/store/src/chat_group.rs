@@ -8,7 +8,7 @@
 //! only how a list is passed differs: arrays and `unnest` on PostgreSQL, a JSON array and
 //! `json_each` on SQLite.
 
-use crate::chat::{ChatItem, NewMessage, Posted, Sender};
+use crate::chat::{ChatItem, NewMessage, Posted, Sender, MESSAGE_COLUMNS};
 use crate::pool::BeginWrite;
 use crate::StoreResult;
 use domain::{Timestamp, UserId};
@@ -25,35 +25,45 @@ pub(crate) struct Taking {
 
 /// The statements of a group, on one backend's open write transaction.
 pub(crate) trait GroupStatements {
-    /// The (session, client id) pairs of `messages` stored before.
+    /// The copies of `messages` stored before (resends), found by session and client id.
     async fn stored_before(
         &mut self,
         messages: &[(NewMessage, Timestamp)],
-    ) -> Result<HashSet<(i64, String)>, sqlx::Error>;
+    ) -> Result<Vec<StoredBefore>, sqlx::Error>;
     /// Each open session's numbering moved on by its count: (session, its last number now,
     /// whether reps were invited into it). Ended sessions are left out.
     async fn number(&mut self, taking: &[Taking]) -> Result<Vec<(i64, i64, bool)>, sqlx::Error>;
     async fn insert(&mut self, rows: &Rows) -> Result<(), sqlx::Error>;
     /// (session, rep) of every rep invited into `sessions`.
     async fn invited(&mut self, sessions: &[i64]) -> Result<Vec<(i64, i64)>, sqlx::Error>;
-    /// The copy stored before of a resend.
-    async fn earlier(&mut self, sql: &str, m: &NewMessage) -> Result<ChatItem, sqlx::Error>;
+}
+
+/// A message stored before, as a resend gets it back, with its session.
+#[derive(sqlx::FromRow)]
+pub(crate) struct StoredBefore {
+    session_id: i64,
+    #[sqlx(flatten)]
+    item: ChatItem,
+}
+
+/// The copies stored before, for a join of `chat_messages m` with the group's list as `$1`.
+fn stored_before_sql(list_join: &str) -> String {
+    format!("SELECT m.session_id, {MESSAGE_COLUMNS} FROM {list_join}")
 }
 
 /// Store `messages` as `Store::post_messages` does, in one transaction: four statements for
-/// the whole group, one more per resend. On PostgreSQL a client id stored by another node
+/// the whole group, resends included. On PostgreSQL a client id stored by another node
 /// between the first statement and the insert fails the group with a unique violation, and
 /// the writer retries each message alone (SQLite holds its one write lock throughout).
 pub(crate) async fn post<P: BeginWrite>(
     pool: &P,
     messages: &[(NewMessage, Timestamp)],
-    earlier_sql: &str,
 ) -> StoreResult<Vec<Posted>>
 where
     <P::Db as sqlx::Database>::Connection: GroupStatements,
 {
     let mut tx = pool.begin_write().await?;
-    let answers = post_in(&mut *tx, messages, earlier_sql).await?;
+    let answers = post_in(&mut *tx, messages).await?;
     tx.commit().await?;
     Ok(answers)
 }
@@ -61,9 +71,16 @@ where
 async fn post_in(
     tx: &mut impl GroupStatements,
     messages: &[(NewMessage, Timestamp)],
-    earlier_sql: &str,
 ) -> Result<Vec<Posted>, sqlx::Error> {
-    let stored_before = tx.stored_before(messages).await?;
+    // Each client id's copy: the one stored before, or (below) the first of the group.
+    let mut copies: HashMap<(i64, String), ChatItem> = HashMap::new();
+    for earlier in tx.stored_before(messages).await? {
+        let key = (
+            earlier.session_id,
+            earlier.item.client_id.clone().unwrap_or_default(),
+        );
+        copies.insert(key, earlier.item);
+    }
     // Which messages are new (first of their client id, not stored before), and how many each
     // session takes.
     let mut seen = HashSet::new();
@@ -77,7 +94,7 @@ async fn post_in(
             count: 0,
             language: None,
         });
-        if stored_before.contains(&key) || !seen.insert(key) {
+        if copies.contains_key(&key) || !seen.insert(key) {
             continue;
         }
         new[at] = true;
@@ -108,6 +125,8 @@ async fn post_in(
         if new[at] {
             seqs[at] = Some(*seq);
             rows.push(m, *now, *seq);
+            let key = (m.session.0, m.client_id.clone());
+            copies.insert(key, stored_item(m, *now, *seq));
             *seq += 1;
         }
     }
@@ -131,7 +150,10 @@ async fn post_in(
                     .map(|(_, rep)| UserId(*rep))
                     .collect(),
             },
-            (true, None) => Posted::Again(tx.earlier(earlier_sql, m).await?),
+            (true, None) => match copies.get(&(m.session.0, m.client_id.clone())) {
+                Some(copy) => Posted::Again(copy.clone()),
+                None => Posted::Closed,
+            },
         };
         answers.push(answer);
     }
@@ -142,19 +164,18 @@ impl GroupStatements for sqlx::PgConnection {
     async fn stored_before(
         &mut self,
         messages: &[(NewMessage, Timestamp)],
-    ) -> Result<HashSet<(i64, String)>, sqlx::Error> {
+    ) -> Result<Vec<StoredBefore>, sqlx::Error> {
         let sessions: Vec<i64> = messages.iter().map(|(m, _)| m.session.0).collect();
         let client_ids: Vec<&str> = messages.iter().map(|(m, _)| m.client_id.as_str()).collect();
-        let found: Vec<(i64, String)> = sqlx::query_as(
-            "SELECT m.session_id, m.client_id FROM chat_messages m \
-             JOIN unnest($1::bigint[], $2::text[]) AS g(session_id, client_id) \
-             ON m.session_id = g.session_id AND m.client_id = g.client_id",
-        )
-        .bind(&sessions)
-        .bind(&client_ids)
-        .fetch_all(self)
-        .await?;
-        Ok(found.into_iter().collect())
+        let sql = stored_before_sql(
+            "unnest($1::bigint[], $2::text[]) AS g(sid, cid) \
+             JOIN chat_messages m ON m.session_id = g.sid AND m.client_id = g.cid",
+        );
+        sqlx::query_as(&sql)
+            .bind(&sessions)
+            .bind(&client_ids)
+            .fetch_all(self)
+            .await
     }
 
     async fn number(&mut self, taking: &[Taking]) -> Result<Vec<(i64, i64, bool)>, sqlx::Error> {
@@ -210,15 +231,6 @@ impl GroupStatements for sqlx::PgConnection {
         .fetch_all(self)
         .await
     }
-
-    async fn earlier(&mut self, sql: &str, m: &NewMessage) -> Result<ChatItem, sqlx::Error> {
-        sqlx::query_as(sql)
-            .bind(m.session.0)
-            .bind(m.org.0)
-            .bind(&m.client_id)
-            .fetch_one(self)
-            .await
-    }
 }
 
 /// `json_each` over a JSON array of arrays: column `n` of each row, as `ty`.
@@ -232,22 +244,22 @@ impl GroupStatements for sqlx::SqliteConnection {
     async fn stored_before(
         &mut self,
         messages: &[(NewMessage, Timestamp)],
-    ) -> Result<HashSet<(i64, String)>, sqlx::Error> {
+    ) -> Result<Vec<StoredBefore>, sqlx::Error> {
         let pairs: Vec<(i64, &str)> = messages
             .iter()
             .map(|(m, _)| (m.session.0, m.client_id.as_str()))
             .collect();
-        let found: Vec<(i64, String)> = sqlx::query_as(concat!(
-            "SELECT m.session_id, m.client_id FROM json_each($1) g \
-             JOIN chat_messages m ON m.session_id = ",
+        // The list drives the join, so each pair is one search of the client id index.
+        let sql = stored_before_sql(concat!(
+            "json_each($1) g JOIN chat_messages m ON m.session_id = ",
             col!(0, "INTEGER"),
             " AND m.client_id = ",
             col!(1, "TEXT")
-        ))
-        .bind(json(&pairs))
-        .fetch_all(self)
-        .await?;
-        Ok(found.into_iter().collect())
+        ));
+        sqlx::query_as(&sql)
+            .bind(json(&pairs))
+            .fetch_all(self)
+            .await
     }
 
     async fn number(&mut self, taking: &[Taking]) -> Result<Vec<(i64, i64, bool)>, sqlx::Error> {
@@ -313,15 +325,6 @@ impl GroupStatements for sqlx::SqliteConnection {
         .bind(json(&sessions))
         .fetch_all(self)
         .await
-    }
-
-    async fn earlier(&mut self, sql: &str, m: &NewMessage) -> Result<ChatItem, sqlx::Error> {
-        sqlx::query_as(sql)
-            .bind(m.session.0)
-            .bind(m.org.0)
-            .bind(&m.client_id)
-            .fetch_one(self)
-            .await
     }
 }
 

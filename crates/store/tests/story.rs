@@ -1474,6 +1474,16 @@ async fn a_group_commit_numbers_each_message_once(backend: Backend) {
         .await
         .unwrap();
     assert!(matches!(&again[..], [Posted::Again(item)] if item.seq == first + 1));
+    // Resends stored in earlier transactions, several in one group: each gets its own copy.
+    let resent = store
+        .post_messages(&[(message(open, "c"), T0), (message(open, "b"), T0)])
+        .await
+        .unwrap();
+    assert!(
+        matches!(&resent[..], [Posted::Again(c), Posted::Again(b)]
+            if (c.seq, b.seq) == (first + 2, first + 1) && c.body == "text of c"),
+        "{resent:?}"
+    );
     let next = store.post_message(&message(open, "d"), T0).await.unwrap();
     assert!(
         matches!(next, Posted::New { ref item, .. } if item.seq == first + 3),
