@@ -112,91 +112,10 @@ impl Store {
         &self,
         messages: &[(NewMessage, Timestamp)],
     ) -> StoreResult<Vec<Posted>> {
-        let earlier = format!(
-            "SELECT {MESSAGE_COLUMNS} FROM chat_messages \
-             WHERE session_id = $1 AND org_id = $2 AND client_id = $3"
-        );
-        // A message alone takes the statement-per-message path below: two statements, where
-        // the group's plan takes three. Files are rare: a group with one takes it too.
-        if messages.len() > 1 && messages.iter().all(|(m, _)| m.file.is_none()) {
-            return on_pool!(self, p => crate::chat_group::post(p, messages).await);
+        if messages.is_empty() {
+            return Ok(Vec::new());
         }
-        on_pool!(self, p => {
-            let mut tx = p.begin_write().await?;
-            let mut answers: Vec<Option<Posted>> = vec![None; messages.len()];
-            // Sessions in ascending order (each session's messages keep theirs): concurrent
-            // groups on PostgreSQL then lock session rows in one order and cannot deadlock.
-            let mut order: Vec<usize> = (0..messages.len()).collect();
-            order.sort_by_key(|&at| messages[at].0.session.0);
-            for at in order {
-                let (m, now) = &messages[at];
-                let answer = &mut answers[at];
-                let (kind, user) = crate::chat_group::sender_columns(m.sender);
-                let numbered: Option<(i64, bool)> = sqlx::query_as(
-                    "UPDATE support_sessions SET last_session_seq = last_session_seq + 1, \
-                     language = COALESCE($3, language) \
-                     WHERE id = $1 AND org_id = $2 AND state <> 'ended' \
-                     RETURNING last_session_seq, \
-                     EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = $1)")
-                    .bind(m.session.0).bind(m.org.0).bind(m.customer_language)
-                    .fetch_optional(&mut *tx).await?;
-                let Some((seq, shared)) = numbered else {
-                    *answer = Some(Posted::Closed);
-                    continue;
-                };
-                let file_id: Option<i64> = match &m.file {
-                    Some(file) => Some(sqlx::query_scalar(
-                        "INSERT INTO chat_files (org_id, session_id, name, size, stored_as, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id")
-                        .bind(m.org.0).bind(m.session.0).bind(&m.body).bind(file.size)
-                        .bind(&file.stored_as).bind(now.millis())
-                        .fetch_one(&mut *tx).await?),
-                    None => None,
-                };
-                // A resend hits the unique client id: its number is given back and the earlier
-                // copy returned. The common case costs no lookup.
-                let stored = sqlx::query(
-                    "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
-                     language, created_at, session_seq, client_id, sender_name, translations, file_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
-                     ON CONFLICT (session_id, client_id) WHERE client_id IS NOT NULL DO NOTHING")
-                    .bind(m.org.0).bind(m.session.0).bind(kind).bind(user).bind(&m.body)
-                    .bind(m.language).bind(now.millis()).bind(seq).bind(&m.client_id)
-                    .bind(&m.sender_name).bind(&m.translations).bind(file_id)
-                    .execute(&mut *tx).await?.rows_affected();
-                if stored == 0 {
-                    // Nothing of this copy stays: its number and its file's record.
-                    sqlx::query("UPDATE support_sessions SET last_session_seq = last_session_seq - 1 \
-                                 WHERE id = $1")
-                        .bind(m.session.0).execute(&mut *tx).await?;
-                    if let Some(file) = file_id {
-                        sqlx::query("DELETE FROM chat_files WHERE id = $1")
-                            .bind(file).execute(&mut *tx).await?;
-                    }
-                    let again: ChatItem = sqlx::query_as(&earlier)
-                        .bind(m.session.0).bind(m.org.0).bind(&m.client_id)
-                        .fetch_one(&mut *tx).await?;
-                    *answer = Some(Posted::Again(again));
-                    continue;
-                };
-                let invited: Vec<i64> = match shared {
-                    true => sqlx::query_scalar(
-                        "SELECT user_id FROM session_participants WHERE session_id = $1 ORDER BY user_id")
-                        .bind(m.session.0).fetch_all(&mut *tx).await?,
-                    false => Vec::new(),
-                };
-                *answer = Some(Posted::New {
-                    item: ChatItem {
-                        file_id,
-                        file_size: m.file.as_ref().map(|f| f.size),
-                        ..crate::chat_group::stored_item(m, *now, seq)
-                    },
-                    invited: invited.into_iter().map(UserId).collect(),
-                });
-            }
-            tx.commit().await?;
-            Ok(answers.into_iter().map(|a| a.unwrap_or(Posted::Closed)).collect())
-        })
+        on_pool!(self, p => crate::chat_group::post(p, messages).await)
     }
 
     /// The conversation after number `after`, in order, at most `limit` lines.

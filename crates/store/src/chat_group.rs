@@ -33,6 +33,8 @@ pub(crate) trait GroupStatements {
     /// Each open session's numbering moved on by its count: (session, its last number now,
     /// whether reps were invited into it). Ended sessions are left out.
     async fn number(&mut self, taking: &[Taking]) -> Result<Vec<(i64, i64, bool)>, sqlx::Error>;
+    /// A new message's file, recorded: its id (files are rare: one statement each).
+    async fn record_file(&mut self, m: &NewMessage, now: Timestamp) -> Result<i64, sqlx::Error>;
     async fn insert(&mut self, rows: &Rows) -> Result<(), sqlx::Error>;
     /// (session, rep) of every rep invited into `sessions`.
     async fn invited(&mut self, sessions: &[i64]) -> Result<Vec<(i64, i64)>, sqlx::Error>;
@@ -117,16 +119,20 @@ async fn post_in(
     }
 
     let mut rows = Rows::default();
-    let mut seqs = vec![None; messages.len()];
+    let mut stored: Vec<Option<ChatItem>> = vec![None; messages.len()];
     for (at, (m, now)) in messages.iter().enumerate() {
         let Some(seq) = next.get_mut(&m.session.0) else {
             continue;
         };
         if new[at] {
-            seqs[at] = Some(*seq);
-            rows.push(m, *now, *seq);
-            let key = (m.session.0, m.client_id.clone());
-            copies.insert(key, stored_item(m, *now, *seq));
+            let file = match m.file {
+                Some(_) => Some(tx.record_file(m, *now).await?),
+                None => None,
+            };
+            let item = stored_item(m, *now, *seq, file);
+            rows.push(m, &item);
+            stored[at] = Some(item.clone());
+            copies.insert((m.session.0, m.client_id.clone()), item);
             *seq += 1;
         }
     }
@@ -139,11 +145,11 @@ async fn post_in(
     };
 
     let mut answers = Vec::with_capacity(messages.len());
-    for (at, (m, now)) in messages.iter().enumerate() {
-        let answer = match (next.contains_key(&m.session.0), seqs[at]) {
+    for (at, (m, _)) in messages.iter().enumerate() {
+        let answer = match (next.contains_key(&m.session.0), &stored[at]) {
             (false, _) => Posted::Closed,
-            (true, Some(seq)) => Posted::New {
-                item: stored_item(m, *now, seq),
+            (true, Some(item)) => Posted::New {
+                item: item.clone(),
                 invited: invited
                     .iter()
                     .filter(|(session, _)| *session == m.session.0)
@@ -160,7 +166,37 @@ async fn post_in(
     Ok(answers)
 }
 
+/// `GroupStatements::record_file`: one statement, the same on both backends, compiled for each.
+macro_rules! record_file {
+    () => {
+        async fn record_file(
+            &mut self,
+            m: &NewMessage,
+            now: Timestamp,
+        ) -> Result<i64, sqlx::Error> {
+            let (size, stored_as) = m
+                .file
+                .as_ref()
+                .map_or((0, ""), |f| (f.size, f.stored_as.as_str()));
+            sqlx::query_scalar(
+                "INSERT INTO chat_files (org_id, session_id, name, size, stored_as, created_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .bind(m.org.0)
+            .bind(m.session.0)
+            .bind(&m.body)
+            .bind(size)
+            .bind(stored_as)
+            .bind(now.millis())
+            .fetch_one(self)
+            .await
+        }
+    };
+}
+
 impl GroupStatements for sqlx::PgConnection {
+    record_file!();
+
     async fn stored_before(
         &mut self,
         messages: &[(NewMessage, Timestamp)],
@@ -202,9 +238,10 @@ impl GroupStatements for sqlx::PgConnection {
     async fn insert(&mut self, rows: &Rows) -> Result<(), sqlx::Error> {
         sqlx::query(
             "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
-             language, created_at, session_seq, client_id, sender_name, translations) \
+             language, created_at, session_seq, client_id, sender_name, translations, file_id) \
              SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], \
-             $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[])",
+             $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[], \
+             $12::bigint[])",
         )
         .bind(&rows.org)
         .bind(&rows.session)
@@ -217,6 +254,7 @@ impl GroupStatements for sqlx::PgConnection {
         .bind(&rows.client_id)
         .bind(&rows.sender_name)
         .bind(&rows.translations)
+        .bind(&rows.file_id)
         .execute(self)
         .await?;
         Ok(())
@@ -241,6 +279,8 @@ macro_rules! col {
 }
 
 impl GroupStatements for sqlx::SqliteConnection {
+    record_file!();
+
     async fn stored_before(
         &mut self,
         messages: &[(NewMessage, Timestamp)],
@@ -296,20 +336,20 @@ impl GroupStatements for sqlx::SqliteConnection {
                     (rows.org[i], rows.session[i], rows.sender_kind[i]),
                     (rows.sender_user[i], &rows.body[i], rows.language[i]),
                     (rows.created_at[i], rows.seq[i], &rows.client_id[i]),
-                    (&rows.sender_name[i], &rows.translations[i]),
+                    (&rows.sender_name[i], &rows.translations[i], rows.file_id[i]),
                 )
             })
             .collect();
         // Nested as serde writes tuples: [[org, session, kind], [user, body, language], ...].
         sqlx::query(concat!(
             "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
-             language, created_at, session_seq, client_id, sender_name, translations) SELECT ",
+             language, created_at, session_seq, client_id, sender_name, translations, file_id) SELECT ",
             "json_extract(g.value, '$[0][0]'), json_extract(g.value, '$[0][1]'), \
              json_extract(g.value, '$[0][2]'), json_extract(g.value, '$[1][0]'), \
              json_extract(g.value, '$[1][1]'), json_extract(g.value, '$[1][2]'), \
              json_extract(g.value, '$[2][0]'), json_extract(g.value, '$[2][1]'), \
              json_extract(g.value, '$[2][2]'), json_extract(g.value, '$[3][0]'), \
-             json_extract(g.value, '$[3][1]') FROM json_each($1) g"
+             json_extract(g.value, '$[3][1]'), json_extract(g.value, '$[3][2]') FROM json_each($1) g"
         ))
         .bind(json(&list))
         .execute(self)
@@ -334,7 +374,7 @@ fn json(list: &impl serde::Serialize) -> String {
 }
 
 /// A stored message as a reader gets it back.
-pub(crate) fn stored_item(m: &NewMessage, now: Timestamp, seq: i64) -> ChatItem {
+fn stored_item(m: &NewMessage, now: Timestamp, seq: i64, file_id: Option<i64>) -> ChatItem {
     let (kind, user) = sender_columns(m.sender);
     ChatItem {
         seq,
@@ -347,8 +387,8 @@ pub(crate) fn stored_item(m: &NewMessage, now: Timestamp, seq: i64) -> ChatItem 
         created_at: now.millis(),
         language: Some(m.language.to_owned()),
         translations: Some(m.translations.clone()),
-        file_id: None,
-        file_size: None,
+        file_id,
+        file_size: file_id.and(m.file.as_ref().map(|f| f.size)),
     }
 }
 
@@ -374,10 +414,12 @@ pub(crate) struct Rows {
     client_id: Vec<String>,
     sender_name: Vec<String>,
     translations: Vec<String>,
+    file_id: Vec<Option<i64>>,
 }
 
 impl Rows {
-    fn push(&mut self, m: &NewMessage, now: Timestamp, seq: i64) {
+    /// `m` as `item`, its stored form, has it.
+    fn push(&mut self, m: &NewMessage, item: &ChatItem) {
         let (kind, user) = sender_columns(m.sender);
         self.org.push(m.org.0);
         self.session.push(m.session.0);
@@ -385,10 +427,11 @@ impl Rows {
         self.sender_user.push(user);
         self.body.push(m.body.clone());
         self.language.push(m.language);
-        self.created_at.push(now.millis());
-        self.seq.push(seq);
+        self.created_at.push(item.created_at);
+        self.seq.push(item.seq);
         self.client_id.push(m.client_id.clone());
         self.sender_name.push(m.sender_name.clone());
         self.translations.push(m.translations.clone());
+        self.file_id.push(item.file_id);
     }
 }
