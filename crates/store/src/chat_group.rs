@@ -54,7 +54,7 @@ fn stored_before_sql(list_join: &str) -> String {
 }
 
 /// Store `messages` as `Store::post_messages` does, in one transaction: four statements for
-/// the whole group, resends included. On PostgreSQL a client id stored by another node
+/// the whole group, resends included, and one more per file. On PostgreSQL a client id stored by another node
 /// between the first statement and the insert fails the group with a unique violation, and
 /// the writer retries each message alone (SQLite holds its one write lock throughout).
 pub(crate) async fn post<P: BeginWrite>(
