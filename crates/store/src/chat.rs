@@ -1,7 +1,7 @@
 //! A session's conversation: chat messages and the events shown in it (joined, transferred,
 //! left, ended), in one order, the session's own numbers (decision 0009).
 
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, BeginWrite, Pool};
 use crate::{Store, StoreResult};
 use domain::{OrgId, SessionId, Timestamp, UserId};
 
@@ -101,7 +101,7 @@ impl Store {
     /// (then that one is returned) or the session has ended. One transaction.
     /// A resend of a message to a session that has ended since is `Closed`, not `Again`.
     pub async fn post_message(&self, m: &NewMessage, now: Timestamp) -> StoreResult<Posted> {
-        let mut posted = self.post_messages(&[(m.clone(), now)]).await?;
+        let mut posted = self.post_group(vec![(m.clone(), now)]).await?;
         Ok(posted.pop().unwrap_or(Posted::Closed))
     }
 
@@ -112,10 +112,22 @@ impl Store {
         &self,
         messages: &[(NewMessage, Timestamp)],
     ) -> StoreResult<Vec<Posted>> {
+        self.post_group(messages.to_vec()).await
+    }
+
+    /// `post_messages`, for messages the caller gives away. On SQLite the group goes to the
+    /// chat writer's thread, which commits it with whatever else is waiting there.
+    pub(crate) async fn post_group(
+        &self,
+        messages: Vec<(NewMessage, Timestamp)>,
+    ) -> StoreResult<Vec<Posted>> {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
-        on_pool!(self, p => crate::chat_group::post(p, messages).await)
+        match &self.pool {
+            Pool::Postgres(p) => crate::chat_group::post(p, &messages).await,
+            Pool::Sqlite(_, writer) => writer.post(messages).await,
+        }
     }
 
     /// The conversation after number `after`, in order, at most `limit` lines.

@@ -1,12 +1,10 @@
 //! A group of chat messages in a handful of statements, however many messages it holds: the
 //! resends among them found, each open session numbered once, every new message inserted in
-//! one statement, the invited reps read once. On PostgreSQL each statement is a round trip to
-//! another process; on SQLite it is a hand-off to the connection's thread and back (two
-//! futex wake-ups), and every statement that touches the full-text index flushes it. One
-//! statement per message made a group of 256 take half a second under load on PostgreSQL, and
-//! cost SQLite ~125 µs per statement at rest (decision 0015). The plan is the same for both;
-//! only how a list is passed differs: arrays and `unnest` on PostgreSQL, a JSON array and
-//! `json_each` on SQLite.
+//! one statement, the invited reps read once. One statement per message made a group of 256
+//! take half a second under load on PostgreSQL, where each statement is a round trip to another
+//! process (decision 0015). The plan is the same for both backends; only how a list is passed
+//! differs: arrays and `unnest` on PostgreSQL (here), a JSON array and `json_each` on SQLite,
+//! whose statements run on the chat writer's own thread (`crate::sqlite_writer`).
 
 use crate::chat::{ChatItem, NewMessage, Posted, Sender, MESSAGE_COLUMNS};
 use crate::pool::BeginWrite;
@@ -16,64 +14,69 @@ use std::collections::{HashMap, HashSet};
 
 /// How many messages each session of the group takes, for the numbering statement.
 pub(crate) struct Taking {
-    session: i64,
-    org: i64,
-    count: i64,
+    pub(crate) session: i64,
+    pub(crate) org: i64,
+    pub(crate) count: i64,
     /// The customer's corrected language, the last one in the group.
-    language: Option<&'static str>,
+    pub(crate) language: Option<&'static str>,
 }
 
 /// The statements of a group, on one backend's open write transaction.
 pub(crate) trait GroupStatements {
+    type Error;
     /// The copies of `messages` stored before (resends), found by session and client id.
     async fn stored_before(
         &mut self,
         messages: &[(NewMessage, Timestamp)],
-    ) -> Result<Vec<StoredBefore>, sqlx::Error>;
+    ) -> Result<Vec<StoredBefore>, Self::Error>;
     /// Each open session's numbering moved on by its count: (session, its last number now,
     /// whether reps were invited into it). Ended sessions are left out.
-    async fn number(&mut self, taking: &[Taking]) -> Result<Vec<(i64, i64, bool)>, sqlx::Error>;
-    /// A new message's file, recorded: its id (files are rare: one statement each).
-    async fn record_file(&mut self, m: &NewMessage, now: Timestamp) -> Result<i64, sqlx::Error>;
-    async fn insert(&mut self, rows: &Rows) -> Result<(), sqlx::Error>;
+    async fn number(&mut self, taking: &[Taking]) -> Result<Vec<(i64, i64, bool)>, Self::Error>;
+    /// A new message's file, recorded: its id (files are rare: one statement each, `RECORD_FILE`).
+    async fn record_file(&mut self, m: &NewMessage, now: Timestamp) -> Result<i64, Self::Error>;
+    async fn insert(&mut self, rows: &Rows) -> Result<(), Self::Error>;
     /// (session, rep) of every rep invited into `sessions`.
-    async fn invited(&mut self, sessions: &[i64]) -> Result<Vec<(i64, i64)>, sqlx::Error>;
+    async fn invited(&mut self, sessions: &[i64]) -> Result<Vec<(i64, i64)>, Self::Error>;
 }
+
+/// `GroupStatements::record_file`, the same on both backends: org, session, name, size, where
+/// it is stored, when.
+pub(crate) const RECORD_FILE: &str =
+    "INSERT INTO chat_files (org_id, session_id, name, size, stored_as, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
 
 /// A message stored before, as a resend gets it back, with its session.
 #[derive(sqlx::FromRow)]
 pub(crate) struct StoredBefore {
-    session_id: i64,
+    pub(crate) session_id: i64,
     #[sqlx(flatten)]
-    item: ChatItem,
+    pub(crate) item: ChatItem,
 }
 
 /// The copies stored before, for a join of `chat_messages m` with the group's list as `$1`.
-fn stored_before_sql(list_join: &str) -> String {
+pub(crate) fn stored_before_sql(list_join: &str) -> String {
     format!("SELECT m.session_id, {MESSAGE_COLUMNS} FROM {list_join}")
 }
 
-/// Store `messages` as `Store::post_messages` does, in one transaction: four statements for
-/// the whole group, resends included, and one more per file. On PostgreSQL a client id stored by another node
-/// between the first statement and the insert fails the group with a unique violation, and
-/// the writer retries each message alone (SQLite holds its one write lock throughout).
-pub(crate) async fn post<P: BeginWrite>(
-    pool: &P,
+/// Store `messages` as `Store::post_messages` does, in one PostgreSQL transaction. A client id
+/// stored by another node between the first statement and the insert fails the group with a
+/// unique violation, and the writer retries each message alone.
+pub(crate) async fn post(
+    pool: &sqlx::PgPool,
     messages: &[(NewMessage, Timestamp)],
-) -> StoreResult<Vec<Posted>>
-where
-    <P::Db as sqlx::Database>::Connection: GroupStatements,
-{
+) -> StoreResult<Vec<Posted>> {
     let mut tx = pool.begin_write().await?;
     let answers = post_in(&mut *tx, messages).await?;
     tx.commit().await?;
     Ok(answers)
 }
 
-async fn post_in(
-    tx: &mut impl GroupStatements,
+/// The plan, on an open write transaction: four statements for the whole group, resends
+/// included, and one more per file.
+pub(crate) async fn post_in<T: GroupStatements>(
+    tx: &mut T,
     messages: &[(NewMessage, Timestamp)],
-) -> Result<Vec<Posted>, sqlx::Error> {
+) -> Result<Vec<Posted>, T::Error> {
     // Each client id's copy: the one stored before, or (below) the first of the group.
     let mut copies: HashMap<(i64, String), ChatItem> = HashMap::new();
     for earlier in tx.stored_before(messages).await? {
@@ -166,22 +169,12 @@ async fn post_in(
     Ok(answers)
 }
 
-/// `GroupStatements::record_file`: one statement, the same on both backends, compiled for each.
-macro_rules! record_file {
-    () => {
-        async fn record_file(
-            &mut self,
-            m: &NewMessage,
-            now: Timestamp,
-        ) -> Result<i64, sqlx::Error> {
-            let (size, stored_as) = m
-                .file
-                .as_ref()
-                .map_or((0, ""), |f| (f.size, f.stored_as.as_str()));
-            sqlx::query_scalar(
-                "INSERT INTO chat_files (org_id, session_id, name, size, stored_as, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
+impl GroupStatements for sqlx::PgConnection {
+    type Error = sqlx::Error;
+
+    async fn record_file(&mut self, m: &NewMessage, now: Timestamp) -> Result<i64, sqlx::Error> {
+        let (size, stored_as) = file_columns(m);
+        sqlx::query_scalar(RECORD_FILE)
             .bind(m.org.0)
             .bind(m.session.0)
             .bind(&m.body)
@@ -190,12 +183,7 @@ macro_rules! record_file {
             .bind(now.millis())
             .fetch_one(self)
             .await
-        }
-    };
-}
-
-impl GroupStatements for sqlx::PgConnection {
-    record_file!();
+    }
 
     async fn stored_before(
         &mut self,
@@ -271,106 +259,11 @@ impl GroupStatements for sqlx::PgConnection {
     }
 }
 
-/// `json_each` over a JSON array of arrays: column `n` of each row, as `ty`.
-macro_rules! col {
-    ($n:literal, $ty:literal) => {
-        concat!("CAST(json_extract(g.value, '$[", $n, "]') AS ", $ty, ")")
-    };
-}
-
-impl GroupStatements for sqlx::SqliteConnection {
-    record_file!();
-
-    async fn stored_before(
-        &mut self,
-        messages: &[(NewMessage, Timestamp)],
-    ) -> Result<Vec<StoredBefore>, sqlx::Error> {
-        let pairs: Vec<(i64, &str)> = messages
-            .iter()
-            .map(|(m, _)| (m.session.0, m.client_id.as_str()))
-            .collect();
-        // The list drives the join, so each pair is one search of the client id index.
-        let sql = stored_before_sql(concat!(
-            "json_each($1) g JOIN chat_messages m ON m.session_id = ",
-            col!(0, "INTEGER"),
-            " AND m.client_id = ",
-            col!(1, "TEXT")
-        ));
-        sqlx::query_as(&sql)
-            .bind(json(&pairs))
-            .fetch_all(self)
-            .await
-    }
-
-    async fn number(&mut self, taking: &[Taking]) -> Result<Vec<(i64, i64, bool)>, sqlx::Error> {
-        let list: Vec<(i64, i64, i64, Option<&str>)> = taking
-            .iter()
-            .map(|t| (t.session, t.org, t.count, t.language))
-            .collect();
-        sqlx::query_as(concat!(
-            "UPDATE support_sessions SET last_session_seq = last_session_seq + g.n, \
-             language = COALESCE(g.lang, support_sessions.language) \
-             FROM (SELECT ",
-            col!(0, "INTEGER"),
-            " AS id, ",
-            col!(1, "INTEGER"),
-            " AS org, ",
-            col!(2, "INTEGER"),
-            " AS n, ",
-            col!(3, "TEXT"),
-            " AS lang FROM json_each($1) g) AS g \
-             WHERE support_sessions.id = g.id AND support_sessions.org_id = g.org \
-             AND support_sessions.state <> 'ended' \
-             RETURNING support_sessions.id, support_sessions.last_session_seq, \
-             EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = support_sessions.id)"
-        ))
-        .bind(json(&list))
-        .fetch_all(self)
-        .await
-    }
-
-    async fn insert(&mut self, rows: &Rows) -> Result<(), sqlx::Error> {
-        let list: Vec<_> = (0..rows.seq.len())
-            .map(|i| {
-                (
-                    (rows.org[i], rows.session[i], rows.sender_kind[i]),
-                    (rows.sender_user[i], &rows.body[i], rows.language[i]),
-                    (rows.created_at[i], rows.seq[i], &rows.client_id[i]),
-                    (&rows.sender_name[i], &rows.translations[i], rows.file_id[i]),
-                )
-            })
-            .collect();
-        // Nested as serde writes tuples: [[org, session, kind], [user, body, language], ...].
-        sqlx::query(concat!(
-            "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
-             language, created_at, session_seq, client_id, sender_name, translations, file_id) SELECT ",
-            "json_extract(g.value, '$[0][0]'), json_extract(g.value, '$[0][1]'), \
-             json_extract(g.value, '$[0][2]'), json_extract(g.value, '$[1][0]'), \
-             json_extract(g.value, '$[1][1]'), json_extract(g.value, '$[1][2]'), \
-             json_extract(g.value, '$[2][0]'), json_extract(g.value, '$[2][1]'), \
-             json_extract(g.value, '$[2][2]'), json_extract(g.value, '$[3][0]'), \
-             json_extract(g.value, '$[3][1]'), json_extract(g.value, '$[3][2]') FROM json_each($1) g"
-        ))
-        .bind(json(&list))
-        .execute(self)
-        .await?;
-        Ok(())
-    }
-
-    async fn invited(&mut self, sessions: &[i64]) -> Result<Vec<(i64, i64)>, sqlx::Error> {
-        sqlx::query_as(
-            "SELECT session_id, user_id FROM session_participants \
-             WHERE session_id IN (SELECT value FROM json_each($1)) ORDER BY user_id",
-        )
-        .bind(json(&sessions))
-        .fetch_all(self)
-        .await
-    }
-}
-
-/// A list as the JSON text `json_each` reads.
-fn json(list: &impl serde::Serialize) -> String {
-    serde_json::to_string(list).unwrap_or_else(|_| unreachable!("numbers and strings serialize"))
+/// A message's file as recorded: its size and where it is stored.
+pub(crate) fn file_columns(m: &NewMessage) -> (i64, &str) {
+    m.file
+        .as_ref()
+        .map_or((0, ""), |f| (f.size, f.stored_as.as_str()))
 }
 
 /// A stored message as a reader gets it back.
@@ -403,18 +296,18 @@ pub(crate) fn sender_columns(sender: Sender) -> (&'static str, Option<i64>) {
 /// The new messages of a group, column by column (one array per column for `unnest`).
 #[derive(Default)]
 pub(crate) struct Rows {
-    org: Vec<i64>,
-    session: Vec<i64>,
-    sender_kind: Vec<&'static str>,
-    sender_user: Vec<Option<i64>>,
-    body: Vec<String>,
-    language: Vec<&'static str>,
-    created_at: Vec<i64>,
-    seq: Vec<i64>,
-    client_id: Vec<String>,
-    sender_name: Vec<String>,
-    translations: Vec<String>,
-    file_id: Vec<Option<i64>>,
+    pub(crate) org: Vec<i64>,
+    pub(crate) session: Vec<i64>,
+    pub(crate) sender_kind: Vec<&'static str>,
+    pub(crate) sender_user: Vec<Option<i64>>,
+    pub(crate) body: Vec<String>,
+    pub(crate) language: Vec<&'static str>,
+    pub(crate) created_at: Vec<i64>,
+    pub(crate) seq: Vec<i64>,
+    pub(crate) client_id: Vec<String>,
+    pub(crate) sender_name: Vec<String>,
+    pub(crate) translations: Vec<String>,
+    pub(crate) file_id: Vec<Option<i64>>,
 }
 
 impl Rows {

@@ -1,7 +1,8 @@
-//! Chat messages committed in groups (decision 0015). One task per node writes them: whatever
-//! arrived while the previous group was being committed goes into the next, in one transaction.
-//! A lone message waits for nobody (its group is itself); under load, one lock, one commit and
-//! one full-text merge serve many messages instead of each fighting for SQLite's write lock.
+//! Chat messages committed in groups (decision 0015): whatever arrived while the previous
+//! group was being committed goes into the next, in one transaction. A lone message waits for
+//! nobody (its group is itself); under load, one lock, one commit and one full-text merge serve
+//! many messages instead of each fighting for the write lock. On PostgreSQL one task per node
+//! gathers the groups; on SQLite the store's own writer thread does (`sqlite_writer`).
 
 use crate::chat::{NewMessage, Posted};
 use crate::{Store, StoreError, StoreResult};
@@ -18,24 +19,41 @@ type Request = (NewMessage, Timestamp, oneshot::Sender<StoreResult<Posted>>);
 
 /// The node's chat writer. Cheap to clone; the task ends when the last clone is dropped.
 #[derive(Clone)]
-pub struct ChatWriter {
-    requests: mpsc::Sender<Request>,
+pub struct ChatWriter(Gathering);
+
+/// Who gathers the groups.
+#[derive(Clone)]
+enum Gathering {
+    /// PostgreSQL: a task of this writer's.
+    Task(mpsc::Sender<Request>),
+    /// SQLite: the store's writer thread.
+    Store(Store),
 }
 
 impl ChatWriter {
-    /// Start the writer on the current tokio runtime.
+    /// Start the writer (on PostgreSQL, a task on the current tokio runtime).
     pub fn start(store: Store) -> ChatWriter {
+        if store.backend() == crate::Backend::Sqlite {
+            return ChatWriter(Gathering::Store(store));
+        }
         let (requests, waiting) = mpsc::channel(WAITING);
         tokio::spawn(write_groups(store, waiting));
-        ChatWriter { requests }
+        ChatWriter(Gathering::Task(requests))
     }
 
     /// Store `message` as `Store::post_message` does, committed with whatever else is waiting.
     /// Answers once its group has committed.
     pub async fn post(&self, message: NewMessage, now: Timestamp) -> StoreResult<Posted> {
+        let requests = match &self.0 {
+            Gathering::Task(requests) => requests,
+            Gathering::Store(store) => {
+                let mut posted = store.post_group(vec![(message, now)]).await?;
+                return Ok(posted.pop().unwrap_or(Posted::Closed));
+            }
+        };
         let (answer, answered) = oneshot::channel();
         let stopped = || StoreError::Corrupt("the chat writer has stopped".into());
-        self.requests
+        requests
             .send((message, now, answer))
             .await
             .map_err(|_| stopped())?;

@@ -37,7 +37,8 @@ impl Backend {
 
 #[derive(Clone)]
 pub(crate) enum Pool {
-    Sqlite(SqlitePool),
+    /// The pool, and the chat writer: a thread with its own connection (`sqlite_writer`).
+    Sqlite(SqlitePool, Arc<crate::sqlite_writer::SqliteWriter>),
     Postgres(PgPool),
 }
 
@@ -117,7 +118,7 @@ impl Drop for PortalChange<'_> {
 macro_rules! on_pool {
     ($store:expr, $p:ident => $body:expr) => {
         match &$store.pool {
-            $crate::pool::Pool::Sqlite($p) => $body,
+            $crate::pool::Pool::Sqlite($p, _) => $body,
             $crate::pool::Pool::Postgres($p) => $body,
         }
     };
@@ -185,13 +186,21 @@ impl Store {
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10))
                     .pragma("temp_store", "memory");
+                if options.get_filename() == std::path::Path::new(":memory:") {
+                    return Err(unreachable(
+                        "an in-memory database is not supported: give a file".into(),
+                    ));
+                }
                 let pool = SqlitePoolOptions::new()
                     .max_connections(sqlite_connections())
                     .acquire_timeout(Duration::from_secs(10))
-                    .connect_with(options)
+                    .connect_with(options.clone())
                     .await
                     .map_err(|e| unreachable(e.to_string()))?;
-                Ok(Store::with_pool(Pool::Sqlite(pool)))
+                // After sqlx has created the file in WAL mode.
+                let writer = crate::sqlite_writer::SqliteWriter::start(options.get_filename())
+                    .map_err(unreachable)?;
+                Ok(Store::with_pool(Pool::Sqlite(pool, Arc::new(writer))))
             }
             Some(Backend::Postgres) => {
                 let options =
@@ -212,7 +221,7 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         match self.pool {
-            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Sqlite(..) => Backend::Sqlite,
             Pool::Postgres(_) => Backend::Postgres,
         }
     }
@@ -220,7 +229,7 @@ impl Store {
     /// Apply every pending migration of this backend.
     pub async fn migrate(&self) -> StoreResult<()> {
         match &self.pool {
-            Pool::Sqlite(p) => SQLITE_MIGRATIONS.run(p).await?,
+            Pool::Sqlite(p, _) => SQLITE_MIGRATIONS.run(p).await?,
             Pool::Postgres(p) => POSTGRES_MIGRATIONS.run(p).await?,
         }
         Ok(())

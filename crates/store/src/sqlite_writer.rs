@@ -1,0 +1,290 @@
+//! SQLite's chat writer: one thread with its own connection to the database file stores every
+//! chat message of the node, a group at a time (decision 0015). Whatever arrived while the
+//! previous group was being committed goes into the next, in one `BEGIN IMMEDIATE` transaction;
+//! a lone message waits for nobody.
+//!
+//! Why a thread of our own: sqlx runs each statement on its connection's thread, and every
+//! hand-off there and back is two futex wake-ups (~125 µs at rest). A group is six statements
+//! with `BEGIN` and `COMMIT`, so most of a message's time and half the server's CPU under
+//! load went to hand-offs (perf, docs/benchmarks.md). Here the group's statements run back to
+//! back on the thread that holds the connection: one hand-off in, one answer out. The plan is
+//! `chat_group::post_in`, shared with PostgreSQL; only the statements are this file's.
+
+use crate::chat::{ChatItem, NewMessage, Posted};
+use crate::chat_group::{
+    file_columns, post_in, stored_before_sql, GroupStatements, Rows, StoredBefore, Taking,
+    RECORD_FILE,
+};
+use crate::{StoreError, StoreResult};
+use domain::Timestamp;
+use rusqlite::{Connection, OpenFlags, Row, Transaction, TransactionBehavior};
+use std::path::Path;
+use std::sync::LazyLock;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// The most messages one transaction holds (bounds how long the write lock is held).
+const MOST_PER_GROUP: usize = 256;
+
+/// Groups waiting for the thread before senders wait for room (backpressure, not loss).
+const WAITING: usize = 4096;
+
+/// Messages that must be stored together (one caller's group), and where their answers go.
+struct Job {
+    messages: Vec<(NewMessage, Timestamp)>,
+    answer: oneshot::Sender<StoreResult<Vec<Posted>>>,
+}
+
+/// The handle of the writer thread. The thread ends (and closes its connection) when the last
+/// handle is dropped.
+pub(crate) struct SqliteWriter {
+    jobs: mpsc::Sender<Job>,
+}
+
+impl SqliteWriter {
+    /// Open a connection to the database at `path` (created by sqlx before, in WAL mode) and
+    /// start the thread that writes with it.
+    pub(crate) fn start(path: &Path) -> Result<SqliteWriter, String> {
+        let connection = open(path).map_err(|e| e.to_string())?;
+        let (jobs, waiting) = mpsc::channel(WAITING);
+        std::thread::Builder::new()
+            .name("chat-writer".into())
+            .spawn(move || write_groups(connection, waiting))
+            .map_err(|e| e.to_string())?;
+        Ok(SqliteWriter { jobs })
+    }
+
+    /// Store `messages` together, in one transaction (with whatever else is waiting).
+    pub(crate) async fn post(
+        &self,
+        messages: Vec<(NewMessage, Timestamp)>,
+    ) -> StoreResult<Vec<Posted>> {
+        let (answer, answered) = oneshot::channel();
+        let stopped = || StoreError::Corrupt("the chat writer has stopped".into());
+        let job = Job { messages, answer };
+        self.jobs.send(job).await.map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
+}
+
+/// The same settings as sqlx's connections (`Store::connect`).
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let connection = Connection::open_with_flags(path, flags)?;
+    connection.busy_timeout(Duration::from_secs(10))?;
+    connection.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+    connection.execute_batch(
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = memory;",
+    )?;
+    Ok(connection)
+}
+
+fn write_groups(mut connection: Connection, mut waiting: mpsc::Receiver<Job>) {
+    while let Some(first) = waiting.blocking_recv() {
+        let mut count = first.messages.len();
+        let mut jobs = vec![first];
+        while count < MOST_PER_GROUP {
+            let Ok(job) = waiting.try_recv() else {
+                break;
+            };
+            count += job.messages.len();
+            jobs.push(job);
+        }
+        commit(&mut connection, jobs);
+    }
+}
+
+/// Commit the waiting jobs together and answer each. When that transaction fails, each job is
+/// tried again alone, so one bad message fails only its own sender.
+fn commit(connection: &mut Connection, jobs: Vec<Job>) {
+    let mut all = Vec::new();
+    let mut parts = Vec::with_capacity(jobs.len());
+    for job in jobs {
+        parts.push((job.messages.len(), job.answer));
+        all.extend(job.messages);
+    }
+    if parts.len() > 1 {
+        if let Ok(mut posted) = post(connection, &all) {
+            if posted.len() == all.len() {
+                for (len, answer) in parts {
+                    let rest = posted.split_off(len);
+                    let _ = answer.send(Ok(std::mem::replace(&mut posted, rest)));
+                }
+                return;
+            }
+        }
+    }
+    let mut start = 0;
+    for (len, answer) in parts {
+        let _ = answer.send(post(connection, &all[start..start + len]));
+        start += len;
+    }
+}
+
+/// One transaction: the group plan on this connection.
+fn post(
+    connection: &mut Connection,
+    messages: &[(NewMessage, Timestamp)],
+) -> StoreResult<Vec<Posted>> {
+    let mut tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let posted = run_now(post_in(&mut tx, messages))?;
+    tx.commit()?;
+    Ok(posted)
+}
+
+/// The value of a future that never waits (the statements below are synchronous; they are
+/// `async` only to share the plan with PostgreSQL's).
+fn run_now<F: std::future::Future>(future: F) -> F::Output {
+    use std::task::{Context, Poll, Waker};
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(value) => value,
+        Poll::Pending => unreachable!("SQLite statements run to completion when called"),
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(err: rusqlite::Error) -> Self {
+        StoreError::Sqlite(err)
+    }
+}
+
+/// `json_each` over a JSON array of arrays: column `n` of each row, as `ty`.
+macro_rules! col {
+    ($n:literal, $ty:literal) => {
+        concat!("CAST(json_extract(g.value, '$[", $n, "]') AS ", $ty, ")")
+    };
+}
+
+// The list drives the join, so each pair is one search of the client id index.
+static STORED_BEFORE: LazyLock<String> = LazyLock::new(|| {
+    stored_before_sql(concat!(
+        "json_each($1) g JOIN chat_messages m ON m.session_id = ",
+        col!(0, "INTEGER"),
+        " AND m.client_id = ",
+        col!(1, "TEXT")
+    ))
+});
+
+const NUMBER: &str = concat!(
+    "UPDATE support_sessions SET last_session_seq = last_session_seq + g.n, \
+     language = COALESCE(g.lang, support_sessions.language) \
+     FROM (SELECT ",
+    col!(0, "INTEGER"),
+    " AS id, ",
+    col!(1, "INTEGER"),
+    " AS org, ",
+    col!(2, "INTEGER"),
+    " AS n, ",
+    col!(3, "TEXT"),
+    " AS lang FROM json_each($1) g) AS g \
+     WHERE support_sessions.id = g.id AND support_sessions.org_id = g.org \
+     AND support_sessions.state <> 'ended' \
+     RETURNING support_sessions.id, support_sessions.last_session_seq, \
+     EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = support_sessions.id)"
+);
+
+// Nested as serde writes tuples: [[org, session, kind], [user, body, language], ...].
+const INSERT: &str = concat!(
+    "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
+     language, created_at, session_seq, client_id, sender_name, translations, file_id) SELECT ",
+    "json_extract(g.value, '$[0][0]'), json_extract(g.value, '$[0][1]'), \
+     json_extract(g.value, '$[0][2]'), json_extract(g.value, '$[1][0]'), \
+     json_extract(g.value, '$[1][1]'), json_extract(g.value, '$[1][2]'), \
+     json_extract(g.value, '$[2][0]'), json_extract(g.value, '$[2][1]'), \
+     json_extract(g.value, '$[2][2]'), json_extract(g.value, '$[3][0]'), \
+     json_extract(g.value, '$[3][1]'), json_extract(g.value, '$[3][2]') FROM json_each($1) g"
+);
+
+const INVITED: &str = "SELECT session_id, user_id FROM session_participants \
+     WHERE session_id IN (SELECT value FROM json_each($1)) ORDER BY user_id";
+
+impl GroupStatements for Transaction<'_> {
+    type Error = rusqlite::Error;
+
+    async fn stored_before(
+        &mut self,
+        messages: &[(NewMessage, Timestamp)],
+    ) -> rusqlite::Result<Vec<StoredBefore>> {
+        let pairs: Vec<(i64, &str)> = messages
+            .iter()
+            .map(|(m, _)| (m.session.0, m.client_id.as_str()))
+            .collect();
+        let mut statement = self.prepare_cached(&STORED_BEFORE)?;
+        let rows = statement.query_map([json(&pairs)], |row| {
+            Ok(StoredBefore {
+                session_id: row.get("session_id")?,
+                item: chat_item(row)?,
+            })
+        })?;
+        rows.collect()
+    }
+
+    async fn number(&mut self, taking: &[Taking]) -> rusqlite::Result<Vec<(i64, i64, bool)>> {
+        let list: Vec<(i64, i64, i64, Option<&str>)> = taking
+            .iter()
+            .map(|t| (t.session, t.org, t.count, t.language))
+            .collect();
+        let mut statement = self.prepare_cached(NUMBER)?;
+        let rows = statement.query_map([json(&list)], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+        rows.collect()
+    }
+
+    async fn record_file(&mut self, m: &NewMessage, now: Timestamp) -> rusqlite::Result<i64> {
+        let (size, stored_as) = file_columns(m);
+        let mut statement = self.prepare_cached(RECORD_FILE)?;
+        let values = (m.org.0, m.session.0, &m.body, size, stored_as, now.millis());
+        statement.query_row(values, |row| row.get(0))
+    }
+
+    async fn insert(&mut self, rows: &Rows) -> rusqlite::Result<()> {
+        let list: Vec<_> = (0..rows.seq.len())
+            .map(|i| {
+                (
+                    (rows.org[i], rows.session[i], rows.sender_kind[i]),
+                    (rows.sender_user[i], &rows.body[i], rows.language[i]),
+                    (rows.created_at[i], rows.seq[i], &rows.client_id[i]),
+                    (&rows.sender_name[i], &rows.translations[i], rows.file_id[i]),
+                )
+            })
+            .collect();
+        self.prepare_cached(INSERT)?.execute([json(&list)])?;
+        Ok(())
+    }
+
+    async fn invited(&mut self, sessions: &[i64]) -> rusqlite::Result<Vec<(i64, i64)>> {
+        let mut statement = self.prepare_cached(INVITED)?;
+        let rows = statement.query_map([json(&sessions)], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        rows.collect()
+    }
+}
+
+/// A message as `MESSAGE_COLUMNS` reads it.
+fn chat_item(row: &Row<'_>) -> rusqlite::Result<ChatItem> {
+    Ok(ChatItem {
+        seq: row.get("seq")?,
+        kind: row.get("kind")?,
+        client_id: row.get("client_id")?,
+        sender_kind: row.get("sender_kind")?,
+        sender_user_id: row.get("sender_user_id")?,
+        sender_name: row.get("sender_name")?,
+        body: row.get("body")?,
+        created_at: row.get("created_at")?,
+        language: row.get("language")?,
+        translations: row.get("translations")?,
+        file_id: row.get("file_id")?,
+        file_size: row.get("file_size")?,
+    })
+}
+
+/// A list as the JSON text `json_each` reads.
+fn json(list: &impl serde::Serialize) -> String {
+    serde_json::to_string(list).unwrap_or_else(|_| unreachable!("numbers and strings serialize"))
+}
