@@ -14,8 +14,12 @@ use domain::session::{Outcome, Queue, SessionEvent};
 use domain::{Language, OrgId, SessionId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use store::chat::ChatItem;
 use store::support::SupportSession;
+
+mod cursor;
+pub use cursor::{until, Cursor};
 
 /// How many lines one read returns (a longer conversation arrives in several).
 pub const PAGE: i64 = 500;
@@ -233,23 +237,20 @@ pub fn message_line(item: ChatItem) -> ChatLine {
     }
 }
 
-/// The lines a reader who has seen up to `after` shows next: the announced line itself when it
-/// is the very next one and carries what this reader needs (no read), else what the database
-/// has after `after`.
+/// The lines a socket whose `cursor` is where it is shows next, given an `announced` line: that
+/// line (and any held after it) when it carries what this reader needs, no read; else what the
+/// database has after the cursor.
 pub async fn next_lines(
     state: &AppState,
-    org: OrgId,
-    session: SessionId,
-    after: i64,
-    announced: Option<&ChatLine>,
+    conversation: (OrgId, SessionId),
+    cursor: &mut Cursor,
+    announced: Option<&Arc<ChatLine>>,
     reader: &Reader,
 ) -> AppResult<Vec<ChatLine>> {
     match announced {
-        Some(line) if line.seq == after + 1 && !line.lacks_translation(reader) => {
-            Ok(vec![line.for_reader(reader)])
-        }
-        Some(line) if line.seq <= after => Ok(Vec::new()),
-        _ => lines_after(state, org, session, after, reader).await,
+        Some(line) if line.seq <= cursor.after() => Ok(Vec::new()),
+        Some(line) if !line.lacks_translation(reader) => Ok(cursor.take(line.clone(), reader)),
+        _ => cursor.read(state, conversation, reader).await,
     }
 }
 
@@ -369,15 +370,38 @@ pub async fn send_form(
     form: &SendForm,
     reader: &Reader,
 ) -> AppResult<Result<ChatLine, String>> {
+    Ok(
+        match send_text(state, session, author, form, reader).await? {
+            Ok(sent) => as_seen_by(state, &sent, reader),
+            Err(err) => Err(refusal(state, reader, err)),
+        },
+    )
+}
+
+/// Send the text the form holds as `author`: what became of it, or why it cannot be sent (empty,
+/// too long).
+async fn send_text(
+    state: &AppState,
+    session: &SupportSession,
+    author: crate::app::chat::Author<'_>,
+    form: &SendForm,
+    reader: &Reader,
+) -> AppResult<Result<crate::app::chat::Sent, domain::FieldError>> {
     let client_id = client_id_or_new(&form.client_id)?;
     let body = match MessageBody::parse(&form.body) {
         Ok(body) => body,
-        Err(err) => return Ok(Err(refusal(state, reader, err))),
+        Err(err) => return Ok(Err(err)),
     };
-    let translating = reader.translating;
     let content = crate::app::chat::Content::Text(&body);
-    let sent = crate::app::chat::send(state, session, author, &client_id, content, translating);
-    Ok(as_seen_by(state, &sent.await?, reader))
+    let sent = crate::app::chat::send(
+        state,
+        session,
+        author,
+        &client_id,
+        content,
+        reader.translating,
+    );
+    Ok(Ok(sent.await?))
 }
 
 /// The id the sender's page gave a message, or a fresh one for a form without script. The
@@ -405,11 +429,14 @@ pub fn as_seen_by(
     use crate::app::chat::Sent;
     match sent {
         Sent::Stored(line) | Sent::Repeated(line) => Ok(line.for_reader(reader)),
-        Sent::Closed => {
-            let text = state.catalog.text(reader.lang, "chat.closed", &[]);
-            Err(text.unwrap_or_else(|| "This session has ended.".into()))
-        }
+        Sent::Closed => Err(closed(state, reader)),
     }
+}
+
+/// That the session has ended, in the reader's language (why a message was not stored).
+fn closed(state: &AppState, reader: &Reader) -> String {
+    let text = state.catalog.text(reader.lang, "chat.closed", &[]);
+    text.unwrap_or_else(|| "This session has ended.".into())
 }
 
 /// The answer to a script's send.
@@ -609,12 +636,12 @@ pub async fn from_page(
     sender: (&SupportSession, crate::app::chat::Author<'_>, &Reader),
     (who, last_typing): (&Participant, &mut Option<std::time::Instant>),
     text: &str,
-    after: &mut i64,
+    cursor: &mut Cursor,
     socket: &mut axum::extract::ws::WebSocket,
 ) -> bool {
     let session = (sender.0.org_id, sender.0.id);
     let handled = match heard_from_page(state, session, who, text, last_typing).await {
-        Ok(Heard::Send(form)) => send_from_socket(state, sender, &form, after, socket).await,
+        Ok(Heard::Send(form)) => send_from_socket(state, sender, &form, cursor, socket).await,
         Ok(Heard::Done) => Ok(true),
         Err(e) => Err(e),
     };
@@ -626,42 +653,40 @@ pub async fn from_page(
 
 /// A message its author's page sent over the socket (no HTTP request, no sign-in or session
 /// lookup: the socket knows both). Committed first; then the stored line goes back on this
-/// socket in its place in the conversation (`after`: how far the socket has pushed it), and the
-/// page matches it to what was written by its id. A refusal (empty, too long, session ended)
-/// comes back as a `refused` frame with the reason in the author's language. False when the
-/// socket is gone.
+/// socket in its place in the conversation (`cursor`: how far the socket has pushed it), and
+/// the page matches it to what was written by its id. A refusal (empty, too long, session
+/// ended) comes back as a `refused` frame with the reason in the author's language. False when
+/// the socket is gone.
 async fn send_from_socket(
     state: &AppState,
     (session, author, reader): (&SupportSession, crate::app::chat::Author<'_>, &Reader),
     form: &SendForm,
-    after: &mut i64,
+    cursor: &mut Cursor,
     socket: &mut axum::extract::ws::WebSocket,
 ) -> AppResult<bool> {
-    let lines = match send_form(state, session, author, form, reader).await? {
-        Ok(line) if line.seq == *after + 1 => vec![line],
-        Ok(line) if line.seq <= *after => return Ok(true),
-        Ok(_) => lines_after(state, session.org_id, session.id, *after, reader).await?,
-        Err(error) => {
-            #[derive(Serialize)]
-            struct Refused<'a> {
-                r#type: &'static str,
-                client_id: &'a str,
-                error: String,
-            }
-            let refused = Refused {
-                r#type: "refused",
-                client_id: &form.client_id,
-                error,
-            };
-            let frame = serde_json::to_string(&refused).map_err(anyhow::Error::from)?;
-            let message = axum::extract::ws::Message::Text(frame.into());
-            return Ok(socket.send(message).await.is_ok());
+    use crate::app::chat::Sent;
+    let error = match send_text(state, session, author, form, reader).await? {
+        Ok(Sent::Stored(line) | Sent::Repeated(line)) => {
+            let lines = cursor.take(line, reader);
+            return Ok(push_lines(socket, &lines).await);
         }
+        Ok(Sent::Closed) => closed(state, reader),
+        Err(err) => refusal(state, reader, err),
     };
-    if let Some(last) = lines.last() {
-        *after = last.seq;
+    #[derive(Serialize)]
+    struct Refused<'a> {
+        r#type: &'static str,
+        client_id: &'a str,
+        error: String,
     }
-    Ok(push_lines(socket, &lines).await)
+    let refused = Refused {
+        r#type: "refused",
+        client_id: &form.client_id,
+        error,
+    };
+    let frame = serde_json::to_string(&refused).map_err(anyhow::Error::from)?;
+    let message = axum::extract::ws::Message::Text(frame.into());
+    Ok(socket.send(message).await.is_ok())
 }
 
 /// Pass a signal (typing, read marks) to a participant's socket, if it is for them (nobody is

@@ -5,7 +5,7 @@
 use super::pages::{current_session, my_session, render_console};
 use crate::app::chat::Author;
 use crate::chat::SendForm;
-use crate::chat::{json_answer, lines_after, send_form, After, ChatLine, Reader};
+use crate::chat::{json_answer, lines_after, send_form, After, ChatLine, Cursor, Reader};
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::accepts_json;
 use crate::error::{AppError, AppResult};
@@ -20,6 +20,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use domain::realtime::Topic;
 use domain::SessionId;
+use std::sync::Arc;
 use std::time::Duration;
 
 fn session_id(raw: &str) -> AppResult<SessionId> {
@@ -82,24 +83,21 @@ pub async fn live(
     )
 }
 
-/// Send the lines after `*after` (the announced one alone when it is the next); false when
-/// the socket is gone.
+/// Send the lines after the cursor (the announced one, without a read, when it is the next);
+/// false when the socket is gone.
 async fn push(
     state: &AppState,
     (me, reader): (&CurrentUser, &Reader),
     id: SessionId,
-    after: &mut i64,
-    announced: Option<&ChatLine>,
+    cursor: &mut Cursor,
+    announced: Option<&Arc<ChatLine>>,
     socket: &mut WebSocket,
 ) -> bool {
-    let org = me.user.org_id;
-    let next = crate::chat::next_lines(state, org, id, *after, announced, reader);
+    let conversation = (me.user.org_id, id);
+    let next = crate::chat::next_lines(state, conversation, cursor, announced, reader);
     let Ok(lines) = next.await else {
         return true;
     };
-    if let Some(last) = lines.last() {
-        *after = last.seq;
-    }
     crate::chat::push_lines(socket, &lines).await
 }
 
@@ -107,7 +105,7 @@ async fn serve(
     state: AppState,
     me: CurrentUser,
     mut session: store::support::SupportSession,
-    mut after: i64,
+    after: i64,
     mut reader: Reader,
     mut socket: WebSocket,
 ) {
@@ -120,7 +118,8 @@ async fn serve(
     // Subscribe before the first read, so nothing falls between the two.
     let mut subscription = state.hub().subscribe(topics);
     let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.heartbeat_secs));
-    let mut open = push(&state, (&me, &reader), id, &mut after, None, &mut socket).await;
+    let mut cursor = Cursor::new(after);
+    let mut open = push(&state, (&me, &reader), id, &mut cursor, None, &mut socket).await;
     let org = me.user.org_id;
     let participant = crate::chat::Participant {
         rep: Some(me.user.id),
@@ -152,9 +151,9 @@ async fn serve(
                             Err(_) => open = false,
                         }
                     }
-                    let line = a.line.as_deref();
+                    let line = a.line.as_ref();
                     let me = (&me, &reader);
-                    open = open && push(&state, me, id, &mut after, line, &mut socket).await;
+                    open = open && push(&state, me, id, &mut cursor, line, &mut socket).await;
                 }
                 Some(_) => {}
                 None => open = false,
@@ -163,15 +162,19 @@ async fn serve(
                 Beat::Silent => open = false,
                 Beat::Ping => {
                     open = socket.send(Message::Ping(Vec::new().into())).await.is_ok()
-                        && push(&state, (&me, &reader), id, &mut after, None, &mut socket).await;
+                        && push(&state, (&me, &reader), id, &mut cursor, None, &mut socket).await;
                 }
+            },
+            () = crate::chat::until(cursor.read_due()) => {
+                // A line held for the ones before it waited too long: read what is there.
+                open = push(&state, (&me, &reader), id, &mut cursor, None, &mut socket).await;
             },
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
                     heartbeat.heard();
                     let sender = (&session, Author::rep(&me.user), &reader);
                     let who = (&participant, &mut last_typing);
-                    open = crate::chat::from_page(&state, sender, who, &text, &mut after, &mut socket).await;
+                    open = crate::chat::from_page(&state, sender, who, &text, &mut cursor, &mut socket).await;
                 }
                 Some(Ok(_)) => heartbeat.heard(),
                 _ => open = false,

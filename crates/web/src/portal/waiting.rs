@@ -249,7 +249,7 @@ pub async fn live(
             let page = Page {
                 capability,
                 reader: crate::chat::Reader::customer(&state, &session, lang).await,
-                chat_after: resume.after,
+                chat: crate::chat::Cursor::new(resume.after),
             };
             push_views(state, session, page, socket).await;
             drop(held);
@@ -268,16 +268,17 @@ fn watch_line(state: &AppState, session: &SupportSession) -> Option<LineWatch> {
 struct Page {
     capability: String,
     reader: crate::chat::Reader,
-    chat_after: i64,
+    /// How far the conversation has been pushed.
+    chat: crate::chat::Cursor,
 }
 
-/// Send the chat lines after `page.chat_after` (the announced one alone when it is the next),
-/// if any; false when the socket is gone.
+/// Send the chat lines after `page.chat` (the announced one, without a read, when it is the
+/// next), if any; false when the socket is gone.
 async fn push_chat(
     state: &AppState,
     session: &SupportSession,
     page: &mut Page,
-    announced: Option<&crate::chat::ChatLine>,
+    announced: Option<&Arc<crate::chat::ChatLine>>,
     socket: &mut axum::extract::ws::WebSocket,
 ) -> bool {
     // The customer's own message may have corrected their language (the server did the same
@@ -288,14 +289,12 @@ async fn push_chat(
     {
         page.reader.reads = own;
     }
-    let (org, id, after) = (session.org_id, session.id, page.chat_after);
-    let next = crate::chat::next_lines(state, org, id, after, announced, &page.reader);
+    let conversation = (session.org_id, session.id);
+    let next =
+        crate::chat::next_lines(state, conversation, &mut page.chat, announced, &page.reader);
     let Ok(lines) = next.await else {
         return true;
     };
-    if let Some(last) = lines.last() {
-        page.chat_after = last.seq;
-    }
     crate::chat::push_lines(socket, &lines).await
 }
 
@@ -340,7 +339,7 @@ async fn push_views(
         if chat_due {
             chat_due = false;
             let line = announced.take();
-            if !push_chat(&state, &session, &mut page, line.as_deref(), &mut socket).await {
+            if !push_chat(&state, &session, &mut page, line.as_ref(), &mut socket).await {
                 break;
             }
         }
@@ -416,6 +415,8 @@ async fn push_views(
                 }
                 false => line = None,
             },
+            // A line held for the ones before it waited too long: read what is there.
+            () = crate::chat::until(page.chat.read_due()) => chat_due = true,
             beat = heartbeat.beat() => match beat {
                 Beat::Silent => break,
                 Beat::Ping => {
@@ -434,7 +435,7 @@ async fn push_views(
                     heartbeat.heard();
                     let sender = (&session, crate::app::chat::Author::customer(&session), &page.reader);
                     let who = (&participant, &mut last_typing);
-                    if !crate::chat::from_page(&state, sender, who, &text, &mut page.chat_after, &mut socket).await {
+                    if !crate::chat::from_page(&state, sender, who, &text, &mut page.chat, &mut socket).await {
                         break;
                     }
                 }
