@@ -1553,6 +1553,51 @@ async fn the_chat_writer_answers_every_sender_of_a_group(backend: Backend) {
     );
 }
 
+/// SQLite's chat writer never checkpoints in its own commits (that stalled every message
+/// behind it); its checkpointer copies the log into the database file soon after. The file
+/// grows only then: the log stays under the pool's automatic checkpoint of 1,000 pages.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_chat_commits_reach_the_database_file_through_the_checkpointer() {
+    use store::chat::{NewMessage, Sender};
+    let url = store::testing::fresh_database_url(Backend::Sqlite)
+        .await
+        .unwrap();
+    let path = std::path::PathBuf::from(url.trim_start_matches("sqlite://"));
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let (session, _) = store
+        .create_support_session(acme, &waiting_in(Queue::General, "chat"), T0)
+        .await
+        .unwrap();
+    // Whatever the setup left in the log is copied back with the first checkpoint too.
+    let file_size = || std::fs::metadata(&path).unwrap().len();
+    let before = file_size();
+    for n in 0..200 {
+        let message = NewMessage {
+            org: acme,
+            session,
+            sender: Sender::Customer,
+            sender_name: "Cleo".into(),
+            client_id: format!("m{n}"),
+            body: format!("{n} {}", "x".repeat(2000)),
+            language: "en",
+            translations: "{}".into(),
+            customer_language: None,
+            file: None,
+        };
+        store.post_message(&message, T0).await.unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while file_size() < before + 200 * 2000 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(
+        file_size() >= before + 200 * 2000,
+        "the checkpointer copied the messages"
+    );
+}
+
 macro_rules! on_both_backends {
     ($($story:ident),* $(,)?) => {
         mod sqlite {
