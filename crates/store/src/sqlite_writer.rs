@@ -19,7 +19,8 @@ use crate::{StoreError, StoreResult};
 use domain::Timestamp;
 use rusqlite::{Connection, OpenFlags, Row, Transaction, TransactionBehavior};
 use std::path::Path;
-use std::sync::LazyLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
@@ -32,6 +33,10 @@ const WAITING: usize = 4096;
 /// How long commits gather in the write-ahead log before the checkpointer copies them into the
 /// database (one copy of each page, however often it changed in between).
 const CHECKPOINT_AFTER: Duration = Duration::from_millis(250);
+
+/// Pages in the log (16 MiB of 4 KiB pages) past which the writer finishes a checkpoint itself,
+/// between groups, so that the log starts again from its beginning.
+const RESTART_LOG_AT: i64 = 4096;
 
 /// Messages that must be stored together (one caller's group), and where their answers go.
 struct Job {
@@ -49,12 +54,18 @@ impl SqliteWriter {
     /// Open a connection to the database at `path` (created by sqlx before, in WAL mode) and
     /// start the thread that writes with it, and the one that checkpoints after it.
     ///
-    /// The writer's connection never checkpoints itself: SQLite's automatic checkpoint runs in
-    /// the commit that fills the log past 1,000 pages, and with its fsyncs it took 4–6 ms,
-    /// about ten times a second at 2,000 messages a second, which every message of the next
-    /// groups waited for (timed in the writer). A second connection on its own thread does it,
-    /// `PASSIVE`ly, so commits never wait for it. The pool's connections keep the automatic
-    /// checkpoint: they write rarely, and the log still gets copied back when no chat runs.
+    /// The writer's connection does not checkpoint in its commits: SQLite's automatic
+    /// checkpoint runs in the commit that fills the log past 1,000 pages, and with its fsyncs
+    /// it took 4–6 ms, about ten times a second at 2,000 messages a second, which every message
+    /// of the next groups waited for (timed in the writer). A second connection on its own
+    /// thread copies the log back `PASSIVE`ly, so commits do not wait for it.
+    ///
+    /// A passive checkpoint never catches up with a writer that keeps writing, and the log
+    /// starts again from its beginning only after one has caught up: under steady load it grew
+    /// by 50 MB a second. So once the log is past `RESTART_LOG_AT`, the writer finishes the
+    /// checkpoint itself the next time it has nothing waiting: little is left to copy by then.
+    /// The pool's connections keep the automatic checkpoint: they write rarely, and the log
+    /// still gets copied back when no chat runs.
     pub(crate) fn start(path: &Path) -> Result<SqliteWriter, String> {
         let failed = |e: rusqlite::Error| e.to_string();
         let connection = open(path).map_err(failed)?;
@@ -64,17 +75,19 @@ impl SqliteWriter {
         let checkpoints = open(path).map_err(failed)?;
         let (jobs, waiting) = mpsc::channel(WAITING);
         let (written, wake) = std::sync::mpsc::sync_channel(1);
+        let restart_due = Arc::new(AtomicBool::new(false));
+        let log = (written, restart_due.clone());
         let spawn = |name: &str, work: Box<dyn FnOnce() + Send>| {
             let thread = std::thread::Builder::new().name(name.into());
             thread.spawn(work).map(drop).map_err(|e| e.to_string())
         };
         spawn(
             "chat-writer",
-            Box::new(move || write_groups(connection, waiting, written)),
+            Box::new(move || write_groups(connection, waiting, log)),
         )?;
         spawn(
             "wal-checkpoint",
-            Box::new(move || checkpoint(checkpoints, wake)),
+            Box::new(move || checkpoint(checkpoints, wake, &restart_due)),
         )?;
         Ok(SqliteWriter { jobs })
     }
@@ -106,11 +119,12 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
-/// Commit groups as they come; tell the checkpointer after each (without waiting for it).
+/// Commit groups as they come; tell the checkpointer after each (without waiting for it), and
+/// finish a checkpoint when it says the log should start again and nothing is waiting.
 fn write_groups(
     mut connection: Connection,
     mut waiting: mpsc::Receiver<Job>,
-    written: std::sync::mpsc::SyncSender<()>,
+    (written, restart_due): (std::sync::mpsc::SyncSender<()>, Arc<AtomicBool>),
 ) {
     while let Some(first) = waiting.blocking_recv() {
         let mut count = first.messages.len();
@@ -124,19 +138,43 @@ fn write_groups(
         }
         commit(&mut connection, jobs);
         let _ = written.try_send(());
+        if waiting.is_empty() && restart_due.load(Ordering::Relaxed) {
+            // Caught up: the next transaction starts the log again.
+            let caught_up = checkpoint_now(&connection).is_some_and(|(log, copied)| log == copied);
+            restart_due.store(!caught_up, Ordering::Relaxed);
+        }
     }
+}
+
+/// A passive checkpoint: the pages in the log, and how many of them are in the database now
+/// (None when it failed, or could not run because the other connection was running one).
+fn checkpoint_now(connection: &Connection) -> Option<(i64, i64)> {
+    let done = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        let busy: bool = row.get(0)?;
+        Ok((!busy).then_some((row.get(1)?, row.get(2)?)))
+    });
+    done.inspect_err(
+        |e| tracing::warn!(error = %e, "the write-ahead log could not be checkpointed"),
+    )
+    .ok()
+    .flatten()
 }
 
 /// Copy the log back into the database a moment after commits; ends with the writer.
 // A thread of its own, outside the runtime: waiting is what it is for.
 #[allow(clippy::disallowed_methods)]
-fn checkpoint(connection: Connection, wake: std::sync::mpsc::Receiver<()>) {
+fn checkpoint(
+    connection: Connection,
+    wake: std::sync::mpsc::Receiver<()>,
+    restart_due: &AtomicBool,
+) {
     while wake.recv().is_ok() {
         std::thread::sleep(CHECKPOINT_AFTER);
         let _ = wake.try_recv();
-        let done = connection.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()));
-        if let Err(e) = done {
-            tracing::warn!(error = %e, "the write-ahead log could not be checkpointed");
+        if let Some((log, _)) = checkpoint_now(&connection) {
+            if log >= RESTART_LOG_AT {
+                restart_due.store(true, Ordering::Relaxed);
+            }
         }
     }
 }
