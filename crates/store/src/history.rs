@@ -3,7 +3,7 @@
 //! text with translations, newest first, paged by session id. A rep sees the sessions they
 //! held, were invited into or wrote in; an admin sees the organization's.
 
-use crate::pool::{on_pool, Backend};
+use crate::pool::{on_pool, Backend, Pool};
 use crate::{Store, StoreResult};
 use domain::history::SearchTerms;
 use domain::{OrgId, SessionId, UserId};
@@ -55,9 +55,15 @@ impl Store {
         before: Option<i64>,
         limit: i64,
     ) -> StoreResult<Vec<HistoryRow>> {
-        let query = match self.backend() {
-            Backend::Sqlite => terms.fts5_query(),
-            Backend::Postgres => terms.tsquery(),
+        let query = match &self.pool {
+            Pool::Sqlite(_, writer) => {
+                // Messages are indexed in batches: the last ones first (`sqlite_search_index`).
+                if !terms.is_empty() {
+                    writer.index_for_search().await?;
+                }
+                terms.fts5_query()
+            }
+            Pool::Postgres(_) => terms.tsquery(),
         };
         // $1 org, $2 the search, $3 the viewer's id (or NULL), $4 before, $5 limit.
         let hits = match (terms.is_empty(), self.backend()) {

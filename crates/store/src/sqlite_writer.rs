@@ -15,6 +15,7 @@ use crate::chat_group::{
     file_columns, post_in, stored_before_sql, GroupStatements, Rows, StoredBefore, Taking,
     RECORD_FILE,
 };
+use crate::sqlite_search_index::SearchIndex;
 use crate::{StoreError, StoreResult};
 use domain::Timestamp;
 use rusqlite::{Connection, OpenFlags, Row, Transaction, TransactionBehavior};
@@ -38,8 +39,15 @@ const CHECKPOINT_AFTER: Duration = Duration::from_millis(250);
 /// between groups, so that the log starts again from its beginning.
 const RESTART_LOG_AT: i64 = 4096;
 
-/// Messages that must be stored together (one caller's group), and where their answers go.
-struct Job {
+/// What the writer thread is asked to do.
+enum Job {
+    /// Store messages together (one caller's group); their answers go to `answer`.
+    Post(Post),
+    /// Bring the search index up to date: a search is about to run.
+    Index(oneshot::Sender<StoreResult<()>>),
+}
+
+struct Post {
     messages: Vec<(NewMessage, Timestamp)>,
     answer: oneshot::Sender<StoreResult<Vec<Posted>>>,
 }
@@ -99,8 +107,19 @@ impl SqliteWriter {
     ) -> StoreResult<Vec<Posted>> {
         let (answer, answered) = oneshot::channel();
         let stopped = || StoreError::Corrupt("the chat writer has stopped".into());
-        let job = Job { messages, answer };
+        let job = Job::Post(Post { messages, answer });
         self.jobs.send(job).await.map_err(|_| stopped())?;
+        answered.await.map_err(|_| stopped())?
+    }
+
+    /// Index every message stored so far for search (`sqlite_search_index`).
+    pub(crate) async fn index_for_search(&self) -> StoreResult<()> {
+        let (answer, answered) = oneshot::channel();
+        let stopped = || StoreError::Corrupt("the chat writer has stopped".into());
+        self.jobs
+            .send(Job::Index(answer))
+            .await
+            .map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
     }
 }
@@ -119,26 +138,46 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
-/// Commit groups as they come; tell the checkpointer after each (without waiting for it), and
-/// finish a checkpoint when it says the log should start again and nothing is waiting.
+/// Commit groups as they come; tell the checkpointer after each (without waiting for it).
+/// When nothing is waiting: index messages for search now and then, and finish a checkpoint
+/// when the checkpointer says the log should start again.
 fn write_groups(
     mut connection: Connection,
     mut waiting: mpsc::Receiver<Job>,
     (written, restart_due): (std::sync::mpsc::SyncSender<()>, Arc<AtomicBool>),
 ) {
+    let mut search = SearchIndex::new();
     while let Some(first) = waiting.blocking_recv() {
-        let mut count = first.messages.len();
-        let mut jobs = vec![first];
-        while count < MOST_PER_GROUP {
-            let Ok(job) = waiting.try_recv() else {
-                break;
-            };
-            count += job.messages.len();
-            jobs.push(job);
+        let (mut posts, mut searches, mut count) = (Vec::new(), Vec::new(), 0);
+        let mut next = Some(first);
+        while let Some(job) = next.take() {
+            match job {
+                Job::Post(post) => {
+                    count += post.messages.len();
+                    posts.push(post);
+                }
+                Job::Index(answer) => searches.push(answer),
+            }
+            if count < MOST_PER_GROUP {
+                next = waiting.try_recv().ok();
+            }
         }
-        commit(&mut connection, jobs);
-        let _ = written.try_send(());
-        if waiting.is_empty() && restart_due.load(Ordering::Relaxed) {
+        if !posts.is_empty() {
+            commit(&mut connection, posts);
+            search.written();
+            let _ = written.try_send(());
+        }
+        let idle = waiting.is_empty();
+        if !searches.is_empty() || search.due(idle) {
+            let indexed = search.catch_up(&mut connection).map_err(|e| e.to_string());
+            if let Err(e) = &indexed {
+                tracing::warn!(error = %e, "chat messages could not be indexed for search");
+            }
+            for answer in searches {
+                let _ = answer.send(indexed.clone().map_err(StoreError::Corrupt));
+            }
+        }
+        if idle && restart_due.load(Ordering::Relaxed) {
             // Caught up: the next transaction starts the log again.
             let caught_up = checkpoint_now(&connection).is_some_and(|(log, copied)| log == copied);
             restart_due.store(!caught_up, Ordering::Relaxed);
@@ -181,7 +220,7 @@ fn checkpoint(
 
 /// Commit the waiting jobs together and answer each. When that transaction fails, each job is
 /// tried again alone, so one bad message fails only its own sender.
-fn commit(connection: &mut Connection, jobs: Vec<Job>) {
+fn commit(connection: &mut Connection, jobs: Vec<Post>) {
     let mut all = Vec::new();
     let mut parts = Vec::with_capacity(jobs.len());
     for job in jobs {

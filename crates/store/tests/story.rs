@@ -63,6 +63,27 @@ async fn add_rep(store: &Store, org: OrgId, email: &str) -> UserId {
     store.create_user(org, &rep, T0).await.unwrap()
 }
 
+/// A message from the customer Cleo in English, with the client id its page gave it.
+fn cleo_says(
+    org: OrgId,
+    session: SessionId,
+    client_id: &str,
+    body: &str,
+) -> store::chat::NewMessage {
+    store::chat::NewMessage {
+        org,
+        session,
+        sender: store::chat::Sender::Customer,
+        sender_name: "Cleo".into(),
+        client_id: client_id.into(),
+        body: body.into(),
+        language: "en",
+        translations: "{}".into(),
+        customer_language: None,
+        file: None,
+    }
+}
+
 fn waiting_in(queue: Queue, capability: &str) -> NewSupportSession<'_> {
     static EMPTY: std::sync::OnceLock<serde_json::Value> = std::sync::OnceLock::new();
     NewSupportSession {
@@ -1390,7 +1411,7 @@ async fn a_reps_console_sees_their_queues_and_moves_sessions(backend: Backend) {
 /// or of an earlier message stores nothing and gives its number back, an ended session takes
 /// nothing, and the reps invited into a session are named for their consoles.
 async fn a_group_commit_numbers_each_message_once(backend: Backend) {
-    use store::chat::{NewMessage, Posted, Sender};
+    use store::chat::Posted;
     let store = store(backend).await;
     let (acme, _) = org_with_admin(&store, "acme").await;
     let rep = add_rep(&store, acme, "rep@acme.test").await;
@@ -1423,17 +1444,8 @@ async fn a_group_commit_numbers_each_message_once(backend: Backend) {
         .await
         .unwrap()
         .expect("the customer left");
-    let message = |session, client_id: &str| NewMessage {
-        org: acme,
-        session,
-        sender: Sender::Customer,
-        sender_name: "Cleo".into(),
-        client_id: client_id.into(),
-        body: format!("text of {client_id}"),
-        language: "en",
-        translations: "{}".into(),
-        customer_language: None,
-        file: None,
+    let message = |session, client_id: &str| {
+        cleo_says(acme, session, client_id, &format!("text of {client_id}"))
     };
     let group = [
         (message(open, "a"), T0),
@@ -1553,12 +1565,73 @@ async fn the_chat_writer_answers_every_sender_of_a_group(backend: Backend) {
     );
 }
 
+/// Search finds the last message written and a translation kept after it was stored, before
+/// and after the message was indexed (SQLite indexes in batches; a kept translation changes
+/// an indexed message's entry, and a waiting one is indexed as it is by then).
+async fn search_finds_messages_and_their_later_translations(backend: Backend) {
+    use domain::history::SearchTerms;
+    use store::chat::Posted;
+    use store::history::Viewer;
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let (session, _) = store
+        .create_support_session(acme, &waiting_in(Queue::General, "chat"), T0)
+        .await
+        .unwrap();
+    let message = |client_id: &str, body: &str| cleo_says(acme, session, client_id, body);
+    let found = |words: &'static str| {
+        let store = store.clone();
+        async move {
+            let terms = SearchTerms::parse(words);
+            let rows = store.search_history(acme, Viewer::Admin, &terms, None, 10);
+            rows.await.unwrap().iter().map(|r| r.id).collect::<Vec<_>>()
+        }
+    };
+    let seq_of = |posted: Posted| match posted {
+        Posted::New { item, .. } => item.seq,
+        other => panic!("stored, not {other:?}"),
+    };
+    // Stored, translated later, searched at once: the batch indexes it as it is by then.
+    let first = seq_of(
+        store
+            .post_message(&message("a", "printer jammed"), T0)
+            .await
+            .unwrap(),
+    );
+    let kept = vec![(first, r#"{"de":"Drucker klemmt"}"#.to_owned())];
+    store.save_translations(acme, session, &kept).await.unwrap();
+    assert_eq!(found("printer").await, [session.0]);
+    assert_eq!(found("Drucker").await, [session.0]);
+    // Indexed first, then a translation replaces another: the entry follows.
+    let second = seq_of(
+        store
+            .post_message(&message("b", "toner empty"), T0)
+            .await
+            .unwrap(),
+    );
+    assert_eq!(found("toner").await, [session.0]);
+    let kept = vec![(second, r#"{"de":"Tonerpatrone leer"}"#.to_owned())];
+    store.save_translations(acme, session, &kept).await.unwrap();
+    let kept = vec![(second, r#"{"de":"Kartusche leer"}"#.to_owned())];
+    store.save_translations(acme, session, &kept).await.unwrap();
+    assert_eq!(found("Kartusche").await, [session.0]);
+    assert!(
+        found("Tonerpatrone").await.is_empty(),
+        "the replaced one is gone"
+    );
+    assert!(
+        found("toner").await.contains(&session.0),
+        "the body still matches"
+    );
+    assert!(found("Drucker klemmt").await.contains(&session.0));
+    assert!(found("nothing matches this").await.is_empty());
+}
+
 /// SQLite's chat writer never checkpoints in its own commits (that stalled every message
 /// behind it); its checkpointer copies the log into the database file soon after. The file
 /// grows only then: the log stays under the pool's automatic checkpoint of 1,000 pages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_chat_commits_reach_the_database_file_through_the_checkpointer() {
-    use store::chat::{NewMessage, Sender};
     let url = store::testing::fresh_database_url(Backend::Sqlite)
         .await
         .unwrap();
@@ -1574,18 +1647,8 @@ async fn sqlite_chat_commits_reach_the_database_file_through_the_checkpointer() 
     let file_size = || std::fs::metadata(&path).unwrap().len();
     let before = file_size();
     for n in 0..200 {
-        let message = NewMessage {
-            org: acme,
-            session,
-            sender: Sender::Customer,
-            sender_name: "Cleo".into(),
-            client_id: format!("m{n}"),
-            body: format!("{n} {}", "x".repeat(2000)),
-            language: "en",
-            translations: "{}".into(),
-            customer_language: None,
-            file: None,
-        };
+        let body = format!("{n} {}", "x".repeat(2000));
+        let message = cleo_says(acme, session, &format!("m{n}"), &body);
         store.post_message(&message, T0).await.unwrap();
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
@@ -1622,20 +1685,13 @@ async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(back
         .await
         .unwrap();
     let message = |sender, client_id: &'static str, body: &'static str| NewMessage {
-        org: acme,
-        session,
         sender,
         sender_name: if sender == Sender::Customer {
             "Cleo".into()
         } else {
             "Riley".into()
         },
-        client_id: client_id.into(),
-        body: body.into(),
-        language: "en",
-        translations: "{}".into(),
-        customer_language: None,
-        file: None,
+        ..cleo_says(acme, session, client_id, body)
     };
     // The customer writes while waiting; the rep takes the session and answers.
     let hello = message(Sender::Customer, "c1", "Hello?");
@@ -1765,6 +1821,7 @@ on_both_backends!(
     a_conversation_is_one_order_resumable_and_stores_each_message_once,
     a_group_commit_numbers_each_message_once,
     the_chat_writer_answers_every_sender_of_a_group,
+    search_finds_messages_and_their_later_translations,
     organizations_and_their_first_admin,
     users_are_only_reachable_through_their_organization,
     teams_and_memberships_stay_within_an_organization,
