@@ -15,7 +15,17 @@ const MOST_PER_GROUP: usize = 256;
 /// Messages waiting for the writer before senders wait for room (backpressure, not loss).
 const WAITING: usize = 4096;
 
-type Request = (NewMessage, Timestamp, oneshot::Sender<StoreResult<Posted>>);
+type Request = (
+    NewMessage,
+    Timestamp,
+    OnCommit,
+    oneshot::Sender<StoreResult<Posted>>,
+);
+
+/// What to do with a message as soon as it is committed, before its sender hears: announce
+/// it, so its readers are woken at the same time as the sender rather than after the sender's
+/// task has run (on SQLite this runs on the writer's thread).
+pub type OnCommit = Box<dyn FnOnce(&Posted) + Send>;
 
 /// The node's chat writer. Cheap to clone; the task ends when the last clone is dropped.
 #[derive(Clone)]
@@ -42,19 +52,31 @@ impl ChatWriter {
     }
 
     /// Store `message` as `Store::post_message` does, committed with whatever else is waiting.
-    /// Answers once its group has committed.
-    pub async fn post(&self, message: NewMessage, now: Timestamp) -> StoreResult<Posted> {
+    /// `committed` sees what became of it once its group has committed; then this answers.
+    pub async fn post(
+        &self,
+        message: NewMessage,
+        now: Timestamp,
+        committed: OnCommit,
+    ) -> StoreResult<Posted> {
         let requests = match &self.0 {
             Gathering::Task(requests) => requests,
             Gathering::Store(store) => {
-                let mut posted = store.post_group(vec![(message, now)]).await?;
+                let first = move |posted: &[Posted]| {
+                    if let Some(posted) = posted.first() {
+                        committed(posted);
+                    }
+                };
+                let mut posted = store
+                    .post_group(vec![(message, now)], Some(Box::new(first)))
+                    .await?;
                 return Ok(posted.pop().unwrap_or(Posted::Closed));
             }
         };
         let (answer, answered) = oneshot::channel();
         let stopped = || StoreError::Corrupt("the chat writer has stopped".into());
         requests
-            .send((message, now, answer))
+            .send((message, now, committed, answer))
             .await
             .map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
@@ -74,18 +96,23 @@ async fn commit(store: &Store, group: Vec<Request>) {
     // One clock reading per message is kept: each sender's own.
     let (messages, answers): (Vec<_>, Vec<_>) = group
         .into_iter()
-        .map(|(message, now, answer)| ((message, now), answer))
+        .map(|(message, now, committed, answer)| ((message, now), (committed, answer)))
         .unzip();
     let together = store.post_messages(&messages).await;
     match together {
         Ok(posted) if posted.len() == answers.len() => {
-            for (answer, posted) in answers.into_iter().zip(posted) {
+            for ((committed, answer), posted) in answers.into_iter().zip(posted) {
+                committed(&posted);
                 let _ = answer.send(Ok(posted));
             }
         }
         _ => {
-            for ((message, now), answer) in messages.iter().zip(answers) {
-                let _ = answer.send(store.post_message(message, *now).await);
+            for ((message, now), (committed, answer)) in messages.iter().zip(answers) {
+                let posted = store.post_message(message, *now).await;
+                if let Ok(posted) = &posted {
+                    committed(posted);
+                }
+                let _ = answer.send(posted);
             }
         }
     }

@@ -50,7 +50,13 @@ enum Job {
 struct Post {
     messages: Vec<(NewMessage, Timestamp)>,
     answer: oneshot::Sender<StoreResult<Vec<Posted>>>,
+    /// Called on this thread once they are committed, before the answer.
+    committed: Option<Committed>,
 }
+
+/// What to do as soon as a job's messages are committed (announce them: readers are woken
+/// from here, at the same time as the sender, not after the sender's task has run).
+pub(crate) type Committed = Box<dyn FnOnce(&[Posted]) + Send>;
 
 /// The handle of the writer thread. The thread ends (and closes its connection) when the last
 /// handle is dropped.
@@ -104,10 +110,15 @@ impl SqliteWriter {
     pub(crate) async fn post(
         &self,
         messages: Vec<(NewMessage, Timestamp)>,
+        committed: Option<Committed>,
     ) -> StoreResult<Vec<Posted>> {
         let (answer, answered) = oneshot::channel();
         let stopped = || StoreError::Corrupt("the chat writer has stopped".into());
-        let job = Job::Post(Post { messages, answer });
+        let job = Job::Post(Post {
+            messages,
+            answer,
+            committed,
+        });
         self.jobs.send(job).await.map_err(|_| stopped())?;
         answered.await.map_err(|_| stopped())?
     }
@@ -224,25 +235,38 @@ fn commit(connection: &mut Connection, jobs: Vec<Post>) {
     let mut all = Vec::new();
     let mut parts = Vec::with_capacity(jobs.len());
     for job in jobs {
-        parts.push((job.messages.len(), job.answer));
+        parts.push((job.messages.len(), job.answer, job.committed));
         all.extend(job.messages);
     }
     if parts.len() > 1 {
         if let Ok(mut posted) = post(connection, &all) {
             if posted.len() == all.len() {
-                for (len, answer) in parts {
+                for (len, answer, committed) in parts {
                     let rest = posted.split_off(len);
-                    let _ = answer.send(Ok(std::mem::replace(&mut posted, rest)));
+                    let mine = std::mem::replace(&mut posted, rest);
+                    answer_job((answer, committed), Ok(mine));
                 }
                 return;
             }
         }
     }
     let mut start = 0;
-    for (len, answer) in parts {
-        let _ = answer.send(post(connection, &all[start..start + len]));
+    for (len, answer, committed) in parts {
+        let posted = post(connection, &all[start..start + len]);
+        answer_job((answer, committed), posted);
         start += len;
     }
+}
+
+/// Tell a job's sender what became of its messages, after `committed` has seen them.
+fn answer_job(
+    (answer, committed): (oneshot::Sender<StoreResult<Vec<Posted>>>, Option<Committed>),
+    posted: StoreResult<Vec<Posted>>,
+) {
+    if let (Ok(posted), Some(committed)) = (&posted, committed) {
+        committed(posted);
+    }
+    let _ = answer.send(posted);
 }
 
 /// One transaction: the group plan on this connection.

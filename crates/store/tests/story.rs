@@ -1515,7 +1515,7 @@ async fn a_group_commit_numbers_each_message_once(backend: Backend) {
 /// Many senders at once through the node's chat writer: each gets its own answer, and each
 /// session's messages are numbered without gaps or repeats.
 async fn the_chat_writer_answers_every_sender_of_a_group(backend: Backend) {
-    use store::chat::{NewMessage, Posted, Sender};
+    use store::chat::Posted;
     let store = store(backend).await;
     let (acme, _) = org_with_admin(&store, "acme").await;
     let waiting = waiting_in(Queue::General, "busy");
@@ -1527,19 +1527,25 @@ async fn the_chat_writer_answers_every_sender_of_a_group(backend: Backend) {
     let sends = (0..40).map(|n| {
         let writer = writer.clone();
         tokio::spawn(async move {
-            let message = NewMessage {
-                org: acme,
+            let message = cleo_says(
+                acme,
                 session,
-                sender: Sender::Customer,
-                sender_name: "Cleo".into(),
-                client_id: format!("m{}", n % 30),
-                body: format!("message {n}"),
-                language: "en",
-                translations: "{}".into(),
-                customer_language: None,
-                file: None,
-            };
-            writer.post(message, T0).await.unwrap()
+                &format!("m{}", n % 30),
+                &format!("message {n}"),
+            );
+            // What the sender's hook saw once the message was committed: before the answer.
+            let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
+            let hook = seen.clone();
+            let committed = Box::new(move |posted: &Posted| {
+                *hook.lock().unwrap() = Some(posted.clone());
+            });
+            let answer = writer.post(message, T0, committed).await.unwrap();
+            assert_eq!(
+                seen.lock().unwrap().as_ref(),
+                Some(&answer),
+                "seen before the answer"
+            );
+            answer
         })
     });
     let mut new = Vec::new();

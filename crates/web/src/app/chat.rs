@@ -98,14 +98,22 @@ pub async fn send(
             stored_as: f.stored_as.clone(),
         }),
     };
-    Ok(match state.chat_writer.post(message, state.now()).await? {
-        Posted::New { item, invited } => {
-            let line = Arc::new(message_line(item));
-            let owner = session.owner_user_id.map(domain::UserId);
-            let reps = owner.into_iter().chain(invited);
-            state.announce_message(session.org_id, session.id, reps, line.clone());
-            Sent::Stored(line)
+    // Announced as soon as it is committed (from the writer), not after this task wakes.
+    let announce = {
+        let state = state.clone();
+        let (org, id) = (session.org_id, session.id);
+        let owner = session.owner_user_id.map(domain::UserId);
+        move |posted: &Posted| {
+            if let Posted::New { item, invited } = posted {
+                let line = Arc::new(message_line(item.clone()));
+                let reps = owner.into_iter().chain(invited.iter().copied());
+                state.announce_message(org, id, reps, line);
+            }
         }
+    };
+    let posted = state.chat_writer.post(message, state.now(), Box::new(announce));
+    Ok(match posted.await? {
+        Posted::New { item, .. } => Sent::Stored(Arc::new(message_line(item))),
         Posted::Again(item) => Sent::Repeated(Arc::new(message_line(item))),
         Posted::Closed => Sent::Closed,
     })
