@@ -101,7 +101,7 @@ impl Store {
     /// (then that one is returned) or the session has ended. One transaction.
     /// A resend of a message to a session that has ended since is `Closed`, not `Again`.
     pub async fn post_message(&self, m: &NewMessage, now: Timestamp) -> StoreResult<Posted> {
-        let mut posted = self.post_group(vec![(m.clone(), now)], None).await?;
+        let mut posted = self.post_group(vec![(m.clone(), now)]).await?;
         Ok(posted.pop().unwrap_or(Posted::Closed))
     }
 
@@ -112,29 +112,18 @@ impl Store {
         &self,
         messages: &[(NewMessage, Timestamp)],
     ) -> StoreResult<Vec<Posted>> {
-        self.post_group(messages.to_vec(), None).await
+        self.post_group(messages.to_vec()).await
     }
 
     /// `post_messages`, for messages the caller gives away. On SQLite the group goes to the
     /// chat writer's thread, which commits it with whatever else is waiting there.
-    /// `committed` sees them as soon as they are committed (on SQLite, on the writer's thread).
-    pub(crate) async fn post_group(
-        &self,
-        messages: Vec<(NewMessage, Timestamp)>,
-        committed: Option<crate::sqlite_writer::Committed>,
-    ) -> StoreResult<Vec<Posted>> {
+    async fn post_group(&self, messages: Vec<(NewMessage, Timestamp)>) -> StoreResult<Vec<Posted>> {
         if messages.is_empty() {
             return Ok(Vec::new());
         }
         match &self.pool {
-            Pool::Postgres(p) => {
-                let posted = crate::chat_group::post(p, &messages).await;
-                if let (Ok(posted), Some(committed)) = (&posted, committed) {
-                    committed(posted);
-                }
-                posted
-            }
-            Pool::Sqlite(_, writer) => writer.post(messages, committed).await,
+            Pool::Postgres(p) => crate::chat_group::post(p, &messages).await,
+            Pool::Sqlite(_, writer) => writer.post(messages, None).await,
         }
     }
 

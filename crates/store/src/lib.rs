@@ -22,6 +22,7 @@ pub mod orgs;
 pub mod presence;
 pub mod setup;
 pub mod sites;
+mod sqlite_group_statements;
 mod sqlite_search_index;
 mod sqlite_writer;
 pub mod support;

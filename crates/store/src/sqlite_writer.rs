@@ -8,28 +8,21 @@
 //! with `BEGIN` and `COMMIT`, so most of a message's time and half the server's CPU under
 //! load went to hand-offs (perf, docs/benchmarks.md). Here the group's statements run back to
 //! back on the thread that holds the connection: one hand-off in, one answer out. The plan is
-//! `chat_group::post_in`, shared with PostgreSQL; only the statements are this file's.
+//! `chat_group::post_in`, shared with PostgreSQL; its SQLite statements are in
+//! `sqlite_group_statements`.
 
-use crate::chat::{ChatItem, NewMessage, Posted};
-use crate::chat_group::{
-    file_columns, post_in, stored_before_sql, GroupStatements, Rows, StoredBefore, Taking,
-    RECORD_FILE,
-};
+use crate::chat::{NewMessage, Posted};
+use crate::chat_group::post_in;
+use crate::group_commit::{ask, Group, OnCommit, Post, MOST_PER_GROUP, WAITING};
 use crate::sqlite_search_index::SearchIndex;
 use crate::{StoreError, StoreResult};
 use domain::Timestamp;
-use rusqlite::{Connection, OpenFlags, Row, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
-
-/// The most messages one transaction holds (bounds how long the write lock is held).
-const MOST_PER_GROUP: usize = 256;
-
-/// Groups waiting for the thread before senders wait for room (backpressure, not loss).
-const WAITING: usize = 4096;
 
 /// How long commits gather in the write-ahead log before the checkpointer copies them into the
 /// database (one copy of each page, however often it changed in between).
@@ -46,17 +39,6 @@ enum Job {
     /// Bring the search index up to date: a search is about to run.
     Index(oneshot::Sender<StoreResult<()>>),
 }
-
-struct Post {
-    messages: Vec<(NewMessage, Timestamp)>,
-    answer: oneshot::Sender<StoreResult<Vec<Posted>>>,
-    /// Called on this thread once they are committed, before the answer.
-    committed: Option<Committed>,
-}
-
-/// What to do as soon as a job's messages are committed (announce them: readers are woken
-/// from here, at the same time as the sender, not after the sender's task has run).
-pub(crate) type Committed = Box<dyn FnOnce(&[Posted]) + Send>;
 
 /// The handle of the writer thread. The thread ends (and closes its connection) when the last
 /// handle is dropped.
@@ -106,32 +88,26 @@ impl SqliteWriter {
         Ok(SqliteWriter { jobs })
     }
 
-    /// Store `messages` together, in one transaction (with whatever else is waiting).
+    /// Store `messages` together, in one transaction (with whatever else is waiting);
+    /// `on_commit` sees them on this thread once committed, before the answer.
     pub(crate) async fn post(
         &self,
         messages: Vec<(NewMessage, Timestamp)>,
-        committed: Option<Committed>,
+        on_commit: Option<OnCommit>,
     ) -> StoreResult<Vec<Posted>> {
-        let (answer, answered) = oneshot::channel();
-        let stopped = || StoreError::Corrupt("the chat writer has stopped".into());
-        let job = Job::Post(Post {
-            messages,
-            answer,
-            committed,
-        });
-        self.jobs.send(job).await.map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
+        let post = |answer| {
+            Job::Post(Post {
+                messages,
+                on_commit,
+                answer,
+            })
+        };
+        ask(&self.jobs, post).await
     }
 
     /// Index every message stored so far for search (`sqlite_search_index`).
     pub(crate) async fn index_for_search(&self) -> StoreResult<()> {
-        let (answer, answered) = oneshot::channel();
-        let stopped = || StoreError::Corrupt("the chat writer has stopped".into());
-        self.jobs
-            .send(Job::Index(answer))
-            .await
-            .map_err(|_| stopped())?;
-        answered.await.map_err(|_| stopped())?
+        ask(&self.jobs, Job::Index).await
     }
 }
 
@@ -229,44 +205,15 @@ fn checkpoint(
     }
 }
 
-/// Commit the waiting jobs together and answer each. When that transaction fails, each job is
-/// tried again alone, so one bad message fails only its own sender.
-fn commit(connection: &mut Connection, jobs: Vec<Post>) {
-    let mut all = Vec::new();
-    let mut parts = Vec::with_capacity(jobs.len());
-    for job in jobs {
-        parts.push((job.messages.len(), job.answer, job.committed));
-        all.extend(job.messages);
+/// Commit the waiting jobs together and answer each (each job alone if that failed).
+fn commit(connection: &mut Connection, posts: Vec<Post>) {
+    let group = Group::of(posts);
+    let together = post(connection, &group.messages);
+    for alone in group.settle(together) {
+        let group = Group::of(vec![alone]);
+        let posted = post(connection, &group.messages);
+        group.settle(posted);
     }
-    if parts.len() > 1 {
-        if let Ok(mut posted) = post(connection, &all) {
-            if posted.len() == all.len() {
-                for (len, answer, committed) in parts {
-                    let rest = posted.split_off(len);
-                    let mine = std::mem::replace(&mut posted, rest);
-                    answer_job((answer, committed), Ok(mine));
-                }
-                return;
-            }
-        }
-    }
-    let mut start = 0;
-    for (len, answer, committed) in parts {
-        let posted = post(connection, &all[start..start + len]);
-        answer_job((answer, committed), posted);
-        start += len;
-    }
-}
-
-/// Tell a job's sender what became of its messages, after `committed` has seen them.
-fn answer_job(
-    (answer, committed): (oneshot::Sender<StoreResult<Vec<Posted>>>, Option<Committed>),
-    posted: StoreResult<Vec<Posted>>,
-) {
-    if let (Ok(posted), Some(committed)) = (&posted, committed) {
-        committed(posted);
-    }
-    let _ = answer.send(posted);
 }
 
 /// One transaction: the group plan on this connection.
@@ -298,139 +245,4 @@ impl From<rusqlite::Error> for StoreError {
     fn from(err: rusqlite::Error) -> Self {
         StoreError::Sqlite(err)
     }
-}
-
-/// `json_each` over a JSON array of arrays: column `n` of each row, as `ty`.
-macro_rules! col {
-    ($n:literal, $ty:literal) => {
-        concat!("CAST(json_extract(g.value, '$[", $n, "]') AS ", $ty, ")")
-    };
-}
-
-// The list drives the join, so each pair is one search of the client id index.
-static STORED_BEFORE: LazyLock<String> = LazyLock::new(|| {
-    stored_before_sql(concat!(
-        "json_each($1) g JOIN chat_messages m ON m.session_id = ",
-        col!(0, "INTEGER"),
-        " AND m.client_id = ",
-        col!(1, "TEXT")
-    ))
-});
-
-const NUMBER: &str = concat!(
-    "UPDATE support_sessions SET last_session_seq = last_session_seq + g.n, \
-     language = COALESCE(g.lang, support_sessions.language) \
-     FROM (SELECT ",
-    col!(0, "INTEGER"),
-    " AS id, ",
-    col!(1, "INTEGER"),
-    " AS org, ",
-    col!(2, "INTEGER"),
-    " AS n, ",
-    col!(3, "TEXT"),
-    " AS lang FROM json_each($1) g) AS g \
-     WHERE support_sessions.id = g.id AND support_sessions.org_id = g.org \
-     AND support_sessions.state <> 'ended' \
-     RETURNING support_sessions.id, support_sessions.last_session_seq, \
-     EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = support_sessions.id)"
-);
-
-// Nested as serde writes tuples: [[org, session, kind], [user, body, language], ...].
-const INSERT: &str = concat!(
-    "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
-     language, created_at, session_seq, client_id, sender_name, translations, file_id) SELECT ",
-    "json_extract(g.value, '$[0][0]'), json_extract(g.value, '$[0][1]'), \
-     json_extract(g.value, '$[0][2]'), json_extract(g.value, '$[1][0]'), \
-     json_extract(g.value, '$[1][1]'), json_extract(g.value, '$[1][2]'), \
-     json_extract(g.value, '$[2][0]'), json_extract(g.value, '$[2][1]'), \
-     json_extract(g.value, '$[2][2]'), json_extract(g.value, '$[3][0]'), \
-     json_extract(g.value, '$[3][1]'), json_extract(g.value, '$[3][2]') FROM json_each($1) g"
-);
-
-const INVITED: &str = "SELECT session_id, user_id FROM session_participants \
-     WHERE session_id IN (SELECT value FROM json_each($1)) ORDER BY user_id";
-
-impl GroupStatements for Transaction<'_> {
-    type Error = rusqlite::Error;
-
-    async fn stored_before(
-        &mut self,
-        messages: &[(NewMessage, Timestamp)],
-    ) -> rusqlite::Result<Vec<StoredBefore>> {
-        let pairs: Vec<(i64, &str)> = messages
-            .iter()
-            .map(|(m, _)| (m.session.0, m.client_id.as_str()))
-            .collect();
-        let mut statement = self.prepare_cached(&STORED_BEFORE)?;
-        let rows = statement.query_map([json(&pairs)], |row| {
-            Ok(StoredBefore {
-                session_id: row.get("session_id")?,
-                item: chat_item(row)?,
-            })
-        })?;
-        rows.collect()
-    }
-
-    async fn number(&mut self, taking: &[Taking]) -> rusqlite::Result<Vec<(i64, i64, bool)>> {
-        let list: Vec<(i64, i64, i64, Option<&str>)> = taking
-            .iter()
-            .map(|t| (t.session, t.org, t.count, t.language))
-            .collect();
-        let mut statement = self.prepare_cached(NUMBER)?;
-        let rows = statement.query_map([json(&list)], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-        })?;
-        rows.collect()
-    }
-
-    async fn record_file(&mut self, m: &NewMessage, now: Timestamp) -> rusqlite::Result<i64> {
-        let (size, stored_as) = file_columns(m);
-        let mut statement = self.prepare_cached(RECORD_FILE)?;
-        let values = (m.org.0, m.session.0, &m.body, size, stored_as, now.millis());
-        statement.query_row(values, |row| row.get(0))
-    }
-
-    async fn insert(&mut self, rows: &Rows) -> rusqlite::Result<()> {
-        let list: Vec<_> = (0..rows.seq.len())
-            .map(|i| {
-                (
-                    (rows.org[i], rows.session[i], rows.sender_kind[i]),
-                    (rows.sender_user[i], &rows.body[i], rows.language[i]),
-                    (rows.created_at[i], rows.seq[i], &rows.client_id[i]),
-                    (&rows.sender_name[i], &rows.translations[i], rows.file_id[i]),
-                )
-            })
-            .collect();
-        self.prepare_cached(INSERT)?.execute([json(&list)])?;
-        Ok(())
-    }
-
-    async fn invited(&mut self, sessions: &[i64]) -> rusqlite::Result<Vec<(i64, i64)>> {
-        let mut statement = self.prepare_cached(INVITED)?;
-        let rows = statement.query_map([json(&sessions)], |row| Ok((row.get(0)?, row.get(1)?)))?;
-        rows.collect()
-    }
-}
-
-/// A message as `MESSAGE_COLUMNS` reads it.
-fn chat_item(row: &Row<'_>) -> rusqlite::Result<ChatItem> {
-    Ok(ChatItem {
-        seq: row.get("seq")?,
-        kind: row.get("kind")?,
-        client_id: row.get("client_id")?,
-        sender_kind: row.get("sender_kind")?,
-        sender_user_id: row.get("sender_user_id")?,
-        sender_name: row.get("sender_name")?,
-        body: row.get("body")?,
-        created_at: row.get("created_at")?,
-        language: row.get("language")?,
-        translations: row.get("translations")?,
-        file_id: row.get("file_id")?,
-        file_size: row.get("file_size")?,
-    })
-}
-
-/// A list as the JSON text `json_each` reads.
-fn json(list: &impl serde::Serialize) -> String {
-    serde_json::to_string(list).unwrap_or_else(|_| unreachable!("numbers and strings serialize"))
 }

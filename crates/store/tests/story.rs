@@ -1536,9 +1536,9 @@ async fn the_chat_writer_answers_every_sender_of_a_group(backend: Backend) {
             // What the sender's hook saw once the message was committed: before the answer.
             let seen = std::sync::Arc::new(std::sync::Mutex::new(None));
             let hook = seen.clone();
-            let committed = Box::new(move |posted: &Posted| {
+            let committed = move |posted: &Posted| {
                 *hook.lock().unwrap() = Some(posted.clone());
-            });
+            };
             let answer = writer.post(message, T0, committed).await.unwrap();
             assert_eq!(
                 seen.lock().unwrap().as_ref(),

@@ -111,9 +111,7 @@ pub async fn send(
             }
         }
     };
-    let posted = state
-        .chat_writer
-        .post(message, state.now(), Box::new(announce));
+    let posted = state.chat_writer.post(message, state.now(), announce);
     Ok(match posted.await? {
         Posted::New { item, .. } => Sent::Stored(Arc::new(message_line(item))),
         Posted::Again(item) => Sent::Repeated(Arc::new(message_line(item))),
