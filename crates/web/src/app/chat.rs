@@ -98,22 +98,27 @@ pub async fn send(
             stored_as: f.stored_as.clone(),
         }),
     };
-    // Announced as soon as it is committed (from the writer), not after this task wakes.
+    // Announced as soon as it is committed (from the writer), not after this task wakes; the
+    // sender gets the same line.
+    let announced = Arc::new(std::sync::OnceLock::new());
     let announce = {
-        let state = state.clone();
+        let (state, announced) = (state.clone(), announced.clone());
         let (org, id) = (session.org_id, session.id);
         let owner = session.owner_user_id.map(domain::UserId);
         move |posted: &Posted| {
             if let Posted::New { item, invited } = posted {
-                let line = Arc::new(message_line(item.clone()));
+                let line = announced.get_or_init(|| Arc::new(message_line(item.clone())));
                 let reps = owner.into_iter().chain(invited.iter().copied());
-                state.announce_message(org, id, reps, line);
+                state.announce_message(org, id, reps, line.clone());
             }
         }
     };
     let posted = state.chat_writer.post(message, state.now(), announce);
     Ok(match posted.await? {
-        Posted::New { item, .. } => Sent::Stored(Arc::new(message_line(item))),
+        Posted::New { item, .. } => {
+            let line = announced.get_or_init(|| Arc::new(message_line(item)));
+            Sent::Stored(line.clone())
+        }
         Posted::Again(item) => Sent::Repeated(Arc::new(message_line(item))),
         Posted::Closed => Sent::Closed,
     })
