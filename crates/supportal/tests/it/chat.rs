@@ -459,24 +459,46 @@ on_both_backends!(
     messages_outlive_the_server,
 );
 
+/// Cleo's session, taken by Riley, with both sides' chat sockets open after number `after`.
+struct TakenChat {
+    p: Portal,
+    session: domain::SessionId,
+    riley: TestApp,
+    customer: Socket,
+    console: Socket,
+}
+
+async fn taken_chat(backend: Backend, after: i64) -> TakenChat {
+    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
+    let (session, waiting) = p.contact_request("Cleo").await;
+    let riley = rep(&p.app, "riley@acme.test").await;
+    accept(&riley, session.0).await;
+    let customer = socket_at(&p.app, &format!("{waiting}/ws?after={after}"), None).await;
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let console_path = format!("/console/sessions/{}/ws?after={after}", session.0);
+    let console = socket_at(&p.app, &console_path, Some(&cookie)).await;
+    TakenChat {
+        p,
+        session,
+        riley,
+        customer,
+        console,
+    }
+}
+
 /// Typing and read marks over the sockets: a rep's typing reaches the customer (not the rep);
 /// what the customer's page reports read reaches the rep as marks, kept, never past the end.
 async fn typing_and_read_marks_reach_the_other_side(backend: Backend) {
     use futures::SinkExt;
     use tokio_tungstenite::tungstenite::Message;
-    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
-    let (session, waiting) = p.contact_request("Cleo").await;
+    let TakenChat {
+        p,
+        session,
+        riley,
+        mut customer,
+        mut console,
+    } = taken_chat(backend, 100).await;
     let id = session.0;
-    let riley = rep(&p.app, "riley@acme.test").await;
-    accept(&riley, id).await;
-    let mut customer = socket_at(&p.app, &format!("{waiting}/ws?after=100"), None).await;
-    let cookie = session_cookie(&p.app, "riley@acme.test").await;
-    let mut console = socket_at(
-        &p.app,
-        &format!("/console/sessions/{id}/ws?after=100"),
-        Some(&cookie),
-    )
-    .await;
     let first_marks = |frame: Value| frame["type"] == "marks" && frame["customer_read"] == 0;
     assert!(first_marks(frame_of(&mut customer, "marks").await));
     assert!(first_marks(frame_of(&mut console, "marks").await));
@@ -591,15 +613,14 @@ async fn line_with_id(socket: &mut Socket, id: &str) -> Value {
 /// nothing new; what cannot be sent comes back refused with the reason, and so does anything
 /// sent after the end.
 async fn sent_on_the_socket_stored_once_and_answered_there(backend: Backend) {
-    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
-    let (session, waiting) = p.contact_request("Cleo").await;
+    let TakenChat {
+        p,
+        session,
+        riley,
+        mut customer,
+        mut console,
+    } = taken_chat(backend, 0).await;
     let id = session.0;
-    let riley = rep(&p.app, "riley@acme.test").await;
-    accept(&riley, id).await;
-    let mut customer = socket_at(&p.app, &format!("{waiting}/ws?after=0"), None).await;
-    let cookie = session_cookie(&p.app, "riley@acme.test").await;
-    let console_path = format!("/console/sessions/{id}/ws?after=0");
-    let mut console = socket_at(&p.app, &console_path, Some(&cookie)).await;
 
     send_on(&mut customer, "c-1", "Over the socket").await;
     let mine = line_with_id(&mut customer, "c-1").await;
