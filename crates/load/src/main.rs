@@ -98,6 +98,10 @@ struct Cli {
     /// HTTP POST, the page's fallback and the way servers before `send` frames took messages).
     #[arg(long, value_enum, default_value_t = chat::SendBy::Socket)]
     chat_send: chat::SendBy,
+    /// Chat delivery: also measure the floor, the tool's relay committing each message to
+    /// SQLite before forwarding it (what any commit-before-delivery design adds on this machine).
+    #[arg(long)]
+    chat_floor: bool,
 }
 
 fn default_server() -> Result<PathBuf> {
@@ -230,6 +234,7 @@ async fn run(cli: Cli) -> Result<u64> {
                     chats: cli.chats.unwrap_or(pick(1000.0, 10.0) as usize),
                     duration,
                     send_by: cli.chat_send,
+                    floor: cli.chat_floor,
                 };
                 chat::run(&target, &accounts, &options).await
             }

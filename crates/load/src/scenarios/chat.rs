@@ -4,6 +4,7 @@
 //! every message lost or received twice (the tool counts). Baseline in the same run: a bare
 //! WebSocket relay inside the tool, with the same N and rate.
 
+use super::relay::{self, Relay};
 use crate::console::{create_reps, sign_in};
 use crate::customer::{Customer, Door};
 use crate::http::{csrf_field, websocket, Browser, Socket};
@@ -16,7 +17,6 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 use tokio_tungstenite::tungstenite::Message;
@@ -25,6 +25,8 @@ pub struct Options {
     pub chats: usize,
     pub duration: Duration,
     pub send_by: SendBy,
+    /// Also measure the relay that commits each message to SQLite before forwarding it.
+    pub floor: bool,
 }
 
 /// How a page sends its messages.
@@ -241,64 +243,6 @@ async fn measure(sides: Vec<(Side, Socket, String)>, duration: Duration) -> Arc<
     tracker
 }
 
-/// A relay: each chat's two sockets, whatever one sends goes to the other.
-// tungstenite's handshake callback returns its (large) error response by value: its API.
-#[allow(clippy::result_large_err)]
-async fn relay(chats: usize) -> Result<(Vec<(Side, Socket, String)>, tokio::task::JoinHandle<()>)> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let addr = listener.local_addr()?;
-    type Peers = Arc<Mutex<HashMap<String, tokio::sync::mpsc::UnboundedSender<String>>>>;
-    let peers: Peers = Arc::default();
-    let server = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let peers = peers.clone();
-            tokio::spawn(async move {
-                let mut path = String::new();
-                let callback =
-                    |request: &tokio_tungstenite::tungstenite::handshake::server::Request,
-                     response| {
-                        path = request.uri().path().to_owned();
-                        Ok(response)
-                    };
-                let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
-                    return;
-                };
-                let (mut write, mut read) = ws.split();
-                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-                let other = match path.strip_suffix("/a") {
-                    Some(chat) => format!("{chat}/b"),
-                    None => path.replace("/b", "/a"),
-                };
-                if let Ok(mut p) = peers.lock() {
-                    p.insert(path.clone(), tx);
-                }
-                let forward = tokio::spawn(async move {
-                    while let Some(text) = rx.recv().await {
-                        if write.send(Message::Text(text.into())).await.is_err() {
-                            break;
-                        }
-                    }
-                });
-                while let Some(Ok(Message::Text(text))) = read.next().await {
-                    let to = peers.lock().ok().and_then(|p| p.get(&other).cloned());
-                    if let Some(to) = to {
-                        let _ = to.send(text.to_string());
-                    }
-                }
-                forward.abort();
-            });
-        }
-    });
-    let mut sides = Vec::new();
-    for chat in 0..chats {
-        for side in ["a", "b"] {
-            let socket = websocket(addr, &format!("/{chat}/{side}"), None, 0).await?;
-            sides.push((Side::Relay, socket, format!("relay-{chat}-{side}")));
-        }
-    }
-    Ok((sides, server))
-}
-
 /// `chats` chats on a Supportal server: a customer who asked through the contact button and a rep
 /// who accepted, each with their socket open.
 async fn supportal_chats(
@@ -384,6 +328,18 @@ fn first_session_id(html: &str) -> Option<i64> {
     rest[..rest.find('"')?].parse().ok()
 }
 
+/// One of the tool's relays, measured like Supportal: its latencies and faults.
+async fn measure_relay(name: &str, relay: Relay, options: &Options) -> Result<(Latencies, u64)> {
+    let (sockets, server) = relay::open(options.chats, relay).await?;
+    let sides = sockets
+        .into_iter()
+        .map(|(socket, name)| (Side::Relay, socket, name))
+        .collect();
+    let tracker = measure(sides, options.duration).await;
+    server.abort();
+    Ok(print(name, &tracker, options.duration))
+}
+
 fn print(name: &str, tracker: &Tracker, duration: Duration) -> (Latencies, u64) {
     let (latencies, sent, lost, duplicates, errors) = tracker.report();
     println!(
@@ -405,14 +361,22 @@ pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Res
         },
         options.duration.as_secs_f64()
     );
-    let (relay_sides, relay_server) = relay(options.chats).await?;
-    let relay = measure(relay_sides, options.duration).await;
-    relay_server.abort();
-    let (relay_latencies, relay_faults) = print(
+    let (relay_latencies, relay_faults) = measure_relay(
         "baseline, a bare WebSocket relay in the tool",
-        &relay,
-        options.duration,
-    );
+        Relay::Bare,
+        options,
+    )
+    .await?;
+    if options.floor {
+        let (floor, _) = measure_relay(
+            "floor, the relay committing each message to SQLite before forwarding it",
+            Relay::Committing,
+            options,
+        )
+        .await?;
+        let ratio = floor.p99_micros() as f64 / relay_latencies.p99_micros().max(1) as f64;
+        println!("   ratio of p99 committing relay / relay: {ratio:.2}");
+    }
 
     let server = target.start().await?;
     let sides = supportal_chats(server.addr, accounts, options.chats, options.send_by).await?;

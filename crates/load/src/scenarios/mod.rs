@@ -4,4 +4,5 @@ pub mod chat;
 pub mod fanout;
 pub mod idle;
 pub mod page;
+pub mod relay;
 pub mod start;

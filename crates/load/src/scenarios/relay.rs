@@ -1,0 +1,178 @@
+//! The chat scenario's baselines: a bare WebSocket relay inside the tool, and the same relay
+//! committing each message to SQLite before it forwards it (`--chat-floor`).
+//!
+//! The committing relay is the floor for any server that, like Supportal, commits a message
+//! before anyone sees it: one table without an index, a dedicated writer thread that commits
+//! whatever is waiting in one transaction (group commit), the log in WAL mode with
+//! `synchronous = NORMAL` (no fsync per commit) and never checkpointed during the run. Whatever
+//! it adds to the bare relay's latency, no design that keeps the guarantee can avoid on the same
+//! machine.
+
+use crate::http::{websocket, Socket};
+use anyhow::{Context, Result};
+use futures::{SinkExt, StreamExt};
+use std::collections::HashMap;
+use std::sync::{mpsc, Arc, Mutex};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_tungstenite::tungstenite::Message;
+
+/// How the relay treats a message between its two sockets.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Relay {
+    /// Forward it at once.
+    Bare,
+    /// Commit it to SQLite first, then forward it.
+    Committing,
+}
+
+/// Each chat's two sockets, named by `/{chat}/a` and `/{chat}/b`; whatever one sends goes to
+/// the other. The sockets are the tool's clients; the handle is the relay's server, to abort.
+// tungstenite's handshake callback returns its (large) error response by value: its API.
+#[allow(clippy::result_large_err)]
+pub async fn open(
+    chats: usize,
+    relay: Relay,
+) -> Result<(Vec<(Socket, String)>, tokio::task::JoinHandle<()>)> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    let addr = listener.local_addr()?;
+    type Peers = Arc<Mutex<HashMap<String, UnboundedSender<String>>>>;
+    let peers: Peers = Arc::default();
+    let committer = match relay {
+        Relay::Bare => None,
+        Relay::Committing => Some(Committer::start()?),
+    };
+    let server = tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let peers = peers.clone();
+            let committer = committer.clone();
+            tokio::spawn(async move {
+                let mut path = String::new();
+                let callback =
+                    |request: &tokio_tungstenite::tungstenite::handshake::server::Request,
+                     response| {
+                        path = request.uri().path().to_owned();
+                        Ok(response)
+                    };
+                let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
+                    return;
+                };
+                let (mut write, mut read) = ws.split();
+                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+                let other = match path.strip_suffix("/a") {
+                    Some(chat) => format!("{chat}/b"),
+                    None => path.replace("/b", "/a"),
+                };
+                if let Ok(mut p) = peers.lock() {
+                    p.insert(path.clone(), tx);
+                }
+                let forward = tokio::spawn(async move {
+                    while let Some(text) = rx.recv().await {
+                        if write.send(Message::Text(text.into())).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                while let Some(Ok(Message::Text(text))) = read.next().await {
+                    let to = peers.lock().ok().and_then(|p| p.get(&other).cloned());
+                    let Some(to) = to else { continue };
+                    match &committer {
+                        None => {
+                            let _ = to.send(text.to_string());
+                        }
+                        Some(committer) => committer.commit_then_forward(&path, text.as_str(), to),
+                    }
+                }
+                forward.abort();
+            });
+        }
+    });
+    let mut sockets = Vec::new();
+    for chat in 0..chats {
+        for side in ["a", "b"] {
+            let socket = websocket(addr, &format!("/{chat}/{side}"), None, 0).await?;
+            sockets.push((socket, format!("relay-{chat}-{side}")));
+        }
+    }
+    Ok((sockets, server))
+}
+
+/// A message to commit, and where it goes once committed.
+struct Job {
+    chat: String,
+    body: String,
+    to: UnboundedSender<String>,
+}
+
+/// The committing relay's writer: a thread of its own with one SQLite connection, in a
+/// temporary directory that goes when the last handle does.
+#[derive(Clone)]
+struct Committer {
+    jobs: mpsc::Sender<Job>,
+    _dir: Arc<tempfile::TempDir>,
+}
+
+/// The most messages one transaction takes, as Supportal's chat writer.
+const MOST_PER_GROUP: usize = 64;
+
+impl Committer {
+    fn start() -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let db = rusqlite::Connection::open(dir.path().join("floor.db"))?;
+        db.execute_batch(
+            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+             PRAGMA wal_autocheckpoint = 0; \
+             CREATE TABLE lines (id INTEGER PRIMARY KEY, chat TEXT NOT NULL, body TEXT NOT NULL);",
+        )
+        .context("the committing relay's database")?;
+        let (jobs, waiting) = mpsc::channel::<Job>();
+        std::thread::Builder::new()
+            .name("relay-commit".into())
+            .spawn(move || write_groups(db, waiting))?;
+        Ok(Self {
+            jobs,
+            _dir: Arc::new(dir),
+        })
+    }
+
+    fn commit_then_forward(&self, chat: &str, body: &str, to: UnboundedSender<String>) {
+        let _ = self.jobs.send(Job {
+            chat: chat.to_owned(),
+            body: body.to_owned(),
+            to,
+        });
+    }
+}
+
+/// Wait for a message, commit it with whatever else is waiting, forward them; until every
+/// sender is gone.
+fn write_groups(mut db: rusqlite::Connection, waiting: mpsc::Receiver<Job>) {
+    while let Ok(first) = waiting.recv() {
+        let mut group = vec![first];
+        while group.len() < MOST_PER_GROUP {
+            match waiting.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        if commit(&mut db, &group).is_err() {
+            // Not committed: not forwarded; the tool counts these as lost.
+            continue;
+        }
+        for job in group {
+            let _ = job.to.send(job.body);
+        }
+    }
+}
+
+fn commit(db: &mut rusqlite::Connection, group: &[Job]) -> rusqlite::Result<()> {
+    let transaction = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    {
+        let mut insert =
+            transaction.prepare_cached("INSERT INTO lines (chat, body) VALUES (?1, ?2)")?;
+        for job in group {
+            insert.execute((&job.chat, &job.body))?;
+        }
+    }
+    transaction.commit()
+}
