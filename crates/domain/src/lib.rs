@@ -7,6 +7,7 @@ pub mod chat;
 pub mod error;
 pub mod files;
 pub mod history;
+pub mod ice;
 pub mod ids;
 pub mod intake;
 pub mod language;

@@ -189,6 +189,33 @@ pub enum SessionEvent {
     Overdue {
         reason: String,
     },
+    /// The customer's screen sharing started, stopped, was declined or failed (as the
+    /// customer's page reported it).
+    ScreenSharing {
+        step: SharingStep,
+    },
+}
+
+/// What became of a screen share in a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SharingStep {
+    Started,
+    Stopped,
+    Declined,
+    Failed,
+}
+
+impl SharingStep {
+    pub fn parse(raw: &str) -> Option<SharingStep> {
+        match raw {
+            "started" => Some(SharingStep::Started),
+            "stopped" => Some(SharingStep::Stopped),
+            "declined" => Some(SharingStep::Declined),
+            "failed" => Some(SharingStep::Failed),
+            _ => None,
+        }
+    }
 }
 
 impl SessionEvent {
@@ -202,6 +229,7 @@ impl SessionEvent {
             SessionEvent::Offered { .. } => "offered",
             SessionEvent::OfferClosed { .. } => "offer_closed",
             SessionEvent::Overdue { .. } => "overdue",
+            SessionEvent::ScreenSharing { .. } => "screen_sharing",
         }
     }
 }

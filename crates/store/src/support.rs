@@ -444,6 +444,32 @@ impl Store {
         })
     }
 
+    /// Record what became of the customer's screen share in an active session (an event in
+    /// its log, a system line in its chat). None when the session is not active.
+    pub async fn record_screen_sharing(
+        &self,
+        org: OrgId,
+        session: SessionId,
+        step: domain::session::SharingStep,
+        now: Timestamp,
+    ) -> StoreResult<Option<Committed>> {
+        let event = SessionEvent::ScreenSharing { step };
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let active: Option<i64> = sqlx::query_scalar(
+                "SELECT id FROM support_sessions WHERE id = $1 AND org_id = $2 AND state = 'active'",
+            )
+            .bind(session.0).bind(org.0)
+            .fetch_optional(&mut *tx).await?;
+            if active.is_none() {
+                return Ok(None);
+            }
+            let committed = append_event!(tx, org, session, &event, now);
+            tx.commit().await?;
+            Ok(Some(committed))
+        })
+    }
+
     /// Events of the organization after `after_seq`, oldest first (how a reconnecting client resumes).
     pub async fn events_after(
         &self,

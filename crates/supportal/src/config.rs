@@ -20,6 +20,72 @@ pub struct Config {
     pub bus: BusConfig,
     pub translation: TranslationSection,
     pub files: FilesSection,
+    pub webrtc: WebRtcSection,
+}
+
+/// Screen sharing's ICE servers. Without any, browsers connect directly (same network, or
+/// both reachable); behind NAT they need a TURN server such as coturn, configured with
+/// `use-auth-secret` and `static-auth-secret` equal to `turn_secret` (docs/operations.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebRtcSection {
+    /// `stun:host:port` addresses.
+    pub stun: Vec<String>,
+    /// `turn:host:port` / `turns:host:port` addresses (with `?transport=udp|tcp` if wanted).
+    pub turn: Vec<String>,
+    /// coturn's `static-auth-secret`; a secret: `config check` prints it as ***.
+    pub turn_secret: Option<String>,
+    /// How long a TURN credential a page is given stays valid (60 to 86400 seconds).
+    pub credential_secs: i64,
+}
+
+impl Default for WebRtcSection {
+    fn default() -> Self {
+        WebRtcSection {
+            stun: Vec::new(),
+            turn: Vec::new(),
+            turn_secret: None,
+            credential_secs: 3600,
+        }
+    }
+}
+
+impl WebRtcSection {
+    pub fn web(&self) -> Result<domain::ice::IceConfig, ConfigError> {
+        let scheme_ok = |urls: &[String], schemes: &[&str]| {
+            urls.iter().all(|u| {
+                schemes.iter().any(|s| u.starts_with(s)) && !u.contains(char::is_whitespace)
+            })
+        };
+        if !scheme_ok(&self.stun, &["stun:", "stuns:"]) {
+            return Err(bad(
+                "webrtc.stun",
+                "each address must start with stun: or stuns:",
+            ));
+        }
+        if !scheme_ok(&self.turn, &["turn:", "turns:"]) {
+            return Err(bad(
+                "webrtc.turn",
+                "each address must start with turn: or turns:",
+            ));
+        }
+        let secret = self.turn_secret.clone().filter(|s| !s.trim().is_empty());
+        if !self.turn.is_empty() && secret.is_none() {
+            return Err(bad(
+                "webrtc.turn_secret",
+                "TURN needs the secret shared with the TURN server (coturn's static-auth-secret)",
+            ));
+        }
+        if !(60..=86_400).contains(&self.credential_secs) {
+            return Err(bad("webrtc.credential_secs", "must be from 60 to 86400"));
+        }
+        Ok(domain::ice::IceConfig {
+            stun: self.stun.clone(),
+            turn: self.turn.clone(),
+            turn_secret: secret,
+            credential_secs: self.credential_secs,
+        })
+    }
 }
 
 /// Files sent in chats: kept under `<data_dir>/files`.
@@ -237,6 +303,7 @@ impl Default for Config {
             bus: BusConfig::default(),
             translation: TranslationSection::default(),
             files: FilesSection::default(),
+            webrtc: WebRtcSection::default(),
         }
     }
 }
@@ -300,7 +367,7 @@ fn bad(key: &str, problem: impl Into<String>) -> ConfigError {
     }
 }
 
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "data_dir",
     "server",
     "database",
@@ -310,6 +377,7 @@ const SECTIONS: [&str; 9] = [
     "bus",
     "translation",
     "files",
+    "webrtc",
 ];
 
 impl Config {
@@ -403,6 +471,7 @@ impl Config {
             return Err(bad("console.queue_list_limit", "must be at least 1"));
         }
         self.translation.web()?;
+        self.webrtc.web()?;
         if !(1..=100).contains(&self.files.max_mb) {
             return Err(bad("files.max_mb", "must be from 1 to 100"));
         }
@@ -480,6 +549,7 @@ impl Config {
                 max_mb: self.files.max_mb,
                 blocked_extensions: self.files.blocked_extensions.clone(),
             },
+            ice: self.webrtc.web().unwrap_or_default(),
         }
     }
 
@@ -490,6 +560,9 @@ impl Config {
         shown.server.public_url = Some(self.public_url());
         if shown.translation.api_key.is_some() {
             shown.translation.api_key = Some("***".into());
+        }
+        if shown.webrtc.turn_secret.is_some() {
+            shown.webrtc.turn_secret = Some("***".into());
         }
         if shown.server.metrics_token.is_some() {
             shown.server.metrics_token = Some("***".into());

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use domain::chat::{segments, Segment};
 use domain::chat::{ClientId, MessageBody};
-use domain::session::{Outcome, Queue, SessionEvent};
+use domain::session::{Outcome, Queue, SessionEvent, SharingStep};
 use domain::{Language, OrgId, SessionId, TeamId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -19,6 +19,7 @@ use store::chat::ChatItem;
 use store::support::SupportSession;
 
 mod cursor;
+pub mod sharing;
 pub use cursor::{until, Cursor};
 
 /// How many lines one read returns (a longer conversation arrives in several).
@@ -283,6 +284,7 @@ async fn line_of(
             by: None,
         } => ("chat.customer_left", String::new()),
         SessionEvent::Ended { .. } => ("chat.ended", String::new()),
+        SessionEvent::ScreenSharing { step } => (sharing_key(step), String::new()),
         _ => return Ok(None),
     };
     let text = state
@@ -304,6 +306,15 @@ async fn line_of(
         translations: BTreeMap::new(),
         file: None,
     }))
+}
+
+fn sharing_key(step: SharingStep) -> &'static str {
+    match step {
+        SharingStep::Started => "chat.sharing_started",
+        SharingStep::Stopped => "chat.sharing_stopped",
+        SharingStep::Declined => "chat.sharing_declined",
+        SharingStep::Failed => "chat.sharing_failed",
+    }
 }
 
 /// The reps and teams system lines name, each read once per conversation read.
@@ -574,6 +585,10 @@ enum ClientFrame {
     Seen { received: i64, read: i64 },
     /// A message, with the id the page chose for it (a resend carries the same id).
     Send(SendForm),
+    /// Screen sharing's WebRTC signaling (offer, answer, ICE candidate) for one peer.
+    Rtc { to: String, data: serde_json::Value },
+    /// What a participant says of a screen share (`sharing`).
+    Share { what: String },
 }
 
 /// What a socket does after a frame from its page.
@@ -602,6 +617,8 @@ async fn heard_from_page(
     };
     match frame {
         ClientFrame::Send(form) => return Ok(Heard::Send(form)),
+        ClientFrame::Rtc { to, data } => sharing::rtc(state, (org, session), who, to, data),
+        ClientFrame::Share { what } => sharing::share(state, (org, session), who, &what).await?,
         ClientFrame::Typing => {
             let now = std::time::Instant::now();
             if last_typing.is_some_and(|at| now.duration_since(at) < TYPING_EVERY) {
@@ -689,13 +706,16 @@ async fn send_from_socket(
     Ok(socket.send(message).await.is_ok())
 }
 
-/// Pass a signal (typing, read marks) to a participant's socket, if it is for them (nobody is
+/// Pass a signal (typing, read marks, screen sharing) to a participant's socket, if it is for them (nobody is
 /// told of their own typing); false when the socket is gone.
 pub async fn pass_signal(
     socket: &mut axum::extract::ws::WebSocket,
     signal: &crate::bus::Signal,
     me: &Participant,
 ) -> bool {
+    if !sharing::is_for(signal, me) {
+        return true;
+    }
     if let crate::bus::Signal::Typing { from, user, .. } = signal {
         let mine = match me.rep {
             Some(rep) => *user == Some(rep.0),

@@ -50,6 +50,8 @@ pub struct WebConfig {
     pub translation: crate::translate::TranslationConfig,
     /// Files sent in chats.
     pub files: FilesConfig,
+    /// STUN and TURN servers for screen sharing (none: browsers connect directly).
+    pub ice: domain::ice::IceConfig,
 }
 
 /// Where chat files are kept and what may be sent.
@@ -113,6 +115,7 @@ impl Default for WebConfig {
             sockets_per_ip: 500,
             translation: crate::translate::TranslationConfig::default(),
             files: FilesConfig::default(),
+            ice: domain::ice::IceConfig::default(),
         }
     }
 }

@@ -192,6 +192,8 @@ impl AppState {
         let kind = match signal {
             crate::bus::Signal::Typing { .. } => crate::bus::TYPING,
             crate::bus::Signal::Marks(_) => crate::bus::MARKS,
+            crate::bus::Signal::Rtc { .. } => crate::bus::RTC,
+            crate::bus::Signal::Share { .. } => crate::bus::SHARE,
         };
         self.bus.publish(Announcement {
             org,

@@ -460,16 +460,26 @@ on_both_backends!(
 );
 
 /// Cleo's session, taken by Riley, with both sides' chat sockets open after number `after`.
-struct TakenChat {
-    p: Portal,
-    session: domain::SessionId,
-    riley: TestApp,
-    customer: Socket,
-    console: Socket,
+pub struct TakenChat {
+    pub p: Portal,
+    pub session: domain::SessionId,
+    pub riley: TestApp,
+    pub customer: Socket,
+    pub console: Socket,
 }
 
 async fn taken_chat(backend: Backend, after: i64) -> TakenChat {
-    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
+    taken_chat_with(backend, after, |_| {}).await
+}
+
+/// `taken_chat` on a server whose configuration `adjust` changed.
+pub async fn taken_chat_with(
+    backend: Backend,
+    after: i64,
+    adjust: impl FnOnce(&mut supportal::config::Config),
+) -> TakenChat {
+    let app = crate::helpers::spawn_app_with(backend, adjust).await;
+    let p = portal_app(app).await;
     let (session, waiting) = p.contact_request("Cleo").await;
     let riley = rep(&p.app, "riley@acme.test").await;
     accept(&riley, session.0).await;
@@ -680,7 +690,7 @@ async fn sent_on_the_socket_stored_once_and_answered_there(backend: Backend) {
 }
 
 /// The next frame of `kind` on `socket`, skipping others.
-async fn frame_of(socket: &mut Socket, kind: &str) -> Value {
+pub async fn frame_of(socket: &mut Socket, kind: &str) -> Value {
     loop {
         let frame = next_frame(socket).await;
         if frame["type"] == kind {

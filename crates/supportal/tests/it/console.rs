@@ -353,8 +353,12 @@ pub(crate) async fn socket_at(app: &TestApp, path: &str, cookie: Option<&str>) -
 pub(crate) async fn next_message(socket: &mut Socket) -> serde_json::Value {
     loop {
         let frame = next_frame(socket).await;
-        // The conversation's own frames (lines, read marks, typing) are not the ones sought.
-        if !matches!(frame["type"].as_str(), Some("chat" | "marks" | "typing")) {
+        // The conversation's own frames (lines, read marks, typing, ICE servers) are not the
+        // ones sought.
+        if !matches!(
+            frame["type"].as_str(),
+            Some("chat" | "marks" | "typing" | "ice")
+        ) {
             return frame;
         }
     }

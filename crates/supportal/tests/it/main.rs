@@ -27,5 +27,6 @@ mod portal_cache;
 mod realtime;
 mod rep_keys;
 mod setup;
+mod sharing;
 mod stand_in;
 mod translation;

@@ -36,6 +36,10 @@ pub const REP_CONNECTION: &str = "rep_connection";
 pub const TYPING: &str = "typing";
 /// How far the sides of a conversation have received and read it moved (stored first).
 pub const MARKS: &str = "marks";
+/// Screen sharing's signaling between two peers of the announcement's session.
+pub const RTC: &str = "rtc";
+/// What became of a screen share in the announcement's session.
+pub const SHARE: &str = "share";
 
 /// What a participant's client said, carried to the session's other readers: who is typing
 /// (not stored), or the read marks as committed (small, and only ever moving forward, so a
@@ -49,6 +53,20 @@ pub enum Signal {
         user: Option<i64>,
     },
     Marks(store::chat::Marks),
+    /// Screen sharing's WebRTC signaling, from one peer of the session to another
+    /// (`chat::sharing`; never stored).
+    Rtc {
+        from: String,
+        to: String,
+        data: serde_json::Value,
+    },
+    /// A share was asked for, viewed or closed by a rep, or started, stopped, declined or
+    /// failed on the customer's side (those four are in the session's log too).
+    Share {
+        from: String,
+        name: String,
+        what: String,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -128,6 +128,8 @@ async fn serve(
     if let Ok(marks) = crate::chat::marks_frame(&state, org, id).await {
         open = open && socket.send(Message::Text(marks.into())).await.is_ok();
     }
+    let ice = crate::chat::sharing::ice_frame(&state, id, &participant);
+    open = open && socket.send(Message::Text(ice.into())).await.is_ok();
     let mut last_typing = None;
     while open {
         tokio::select! {

@@ -326,6 +326,12 @@ async fn push_views(
     };
     let mut last_typing = None;
     let (org, id) = (session.org_id, session.id);
+    // The ICE servers for screen sharing, with this page's own TURN credentials.
+    let ice = crate::chat::sharing::ice_frame(&state, id, &participant);
+    if socket.send(Message::Text(ice.into())).await.is_err() {
+        state.metrics.websocket_closed();
+        return;
+    }
     // The read marks as they stand go first; later ones come as they move.
     let mut marks_due = true;
     loop {

@@ -109,7 +109,10 @@ function connect() {
   });
   socket.addEventListener("message", (message) => {
     const data = JSON.parse(message.data);
-    if (!chat || !chat.heard(data)) show(data);
+    // Views carry no type; typed frames are the conversation's (or screen sharing's).
+    if (data.type) {
+      if (chat) chat.heard(data);
+    } else show(data);
   });
   socket.addEventListener("close", () => {
     if (socketOpen) {

@@ -1,0 +1,169 @@
+//! Screen sharing's signaling over the session sockets, on both backends: ICE servers with
+//! TURN credentials of each peer's own, frames that reach only the peer they name in the
+//! session they were sent in, and what became of a share as a system line and a logged event.
+
+use crate::chat::{frame_of, taken_chat_with, TakenChat};
+use crate::console::{next_frame, socket_at, Socket};
+use crate::on_both_backends;
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use std::time::Duration;
+use store::Backend;
+use tokio_tungstenite::tungstenite::Message;
+
+const SECRET: &str = "coturn-shared-secret";
+
+async fn send(socket: &mut Socket, frame: Value) {
+    socket
+        .send(Message::Text(frame.to_string().into()))
+        .await
+        .unwrap();
+}
+
+/// The frames of `kinds` that arrive on `socket` within `wait`.
+async fn frames_within(socket: &mut Socket, kinds: &[&str], wait: Duration) -> Vec<Value> {
+    let mut seen = Vec::new();
+    let until = tokio::time::Instant::now() + wait;
+    while let Ok(Some(Ok(message))) = tokio::time::timeout_at(until, socket.next()).await {
+        if let Message::Text(text) = message {
+            let frame: Value = serde_json::from_str(&text).unwrap();
+            if kinds.iter().any(|k| frame["type"] == *k) {
+                seen.push(frame);
+            }
+        }
+    }
+    seen
+}
+
+/// The TURN entry of an `ice` frame: its user name must end with `who` and its password be
+/// coturn's for that name and the configured secret.
+fn assert_turn_for(ice: &Value, who: &str) {
+    let servers = ice["servers"].as_array().unwrap();
+    assert_eq!(servers[0]["urls"], json!(["stun:127.0.0.1:3478"]), "{ice}");
+    let turn = &servers[1];
+    assert_eq!(turn["urls"], json!(["turn:127.0.0.1:3478"]));
+    let username = turn["username"].as_str().unwrap();
+    assert!(username.ends_with(who), "{username} names {who}");
+    let expiry: i64 = username.split(':').next().unwrap().parse().unwrap();
+    let now = crate::helpers::now().millis() / 1000;
+    assert!((now + 590..=now + 610).contains(&expiry), "valid 600 s");
+    let password = domain::ice::turn_password(SECRET, username);
+    assert_eq!(turn["credential"], json!(password));
+}
+
+async fn signaling_stays_between_the_sessions_participants(backend: Backend) {
+    let TakenChat {
+        p,
+        session,
+        mut customer,
+        mut console,
+        ..
+    } = taken_chat_with(backend, 0, |c| {
+        c.webrtc.stun = vec!["stun:127.0.0.1:3478".into()];
+        c.webrtc.turn = vec!["turn:127.0.0.1:3478".into()];
+        c.webrtc.turn_secret = Some(SECRET.into());
+        c.webrtc.credential_secs = 600;
+    })
+    .await;
+    let id = session.0;
+    let riley = format!("rep{}", p.rep.0);
+    assert_turn_for(
+        &frame_of(&mut customer, "ice").await,
+        &format!(":s{id}-customer"),
+    );
+    assert_turn_for(
+        &frame_of(&mut console, "ice").await,
+        &format!(":s{id}-{riley}"),
+    );
+
+    // Another customer, waiting in the same organization, with their page's socket open.
+    let (_, other_waiting) = p.contact_request("Dana").await;
+    let mut other = socket_at(&p.app, &format!("{other_waiting}/ws?after=100"), None).await;
+
+    // The rep asks; the customer hears who asks.
+    send(&mut console, json!({ "type": "share", "what": "request" })).await;
+    let asked = frame_of(&mut customer, "share").await;
+    assert_eq!(asked["what"], "request");
+    assert_eq!(asked["from"], json!(riley));
+    assert_eq!(asked["name"], "Robin Rep");
+
+    // An offer to the rep reaches the rep, from the customer, whatever the page claims.
+    let offer =
+        json!({ "type": "rtc", "to": riley, "from": "rep99", "data": { "sdp": "v=0 offer" } });
+    send(&mut customer, offer).await;
+    let heard = frame_of(&mut console, "rtc").await;
+    assert_eq!(heard["from"], "customer");
+    assert_eq!(heard["data"]["sdp"], "v=0 offer");
+    // The answer goes back the other way; frames to nobody, to oneself or too large go nowhere.
+    send(
+        &mut customer,
+        json!({ "type": "rtc", "to": "customer", "data": 1 }),
+    )
+    .await;
+    send(
+        &mut customer,
+        json!({ "type": "rtc", "to": "everyone", "data": 2 }),
+    )
+    .await;
+    let huge = "x".repeat(40 * 1024);
+    send(
+        &mut console,
+        json!({ "type": "rtc", "to": "customer", "data": huge }),
+    )
+    .await;
+    let answer = json!({ "type": "rtc", "to": "customer", "data": { "sdp": "v=0 answer" } });
+    send(&mut console, answer).await;
+    let heard = frame_of(&mut customer, "rtc").await;
+    assert_eq!(heard["from"], json!(riley));
+    assert_eq!(
+        heard["data"]["sdp"], "v=0 answer",
+        "the dropped ones did not come first"
+    );
+
+    // The customer's share started: a line in everyone's chat, an event in the log.
+    send(&mut customer, json!({ "type": "share", "what": "started" })).await;
+    let (mut told, mut line) = (false, None);
+    while !told || line.is_none() {
+        let frame = next_frame(&mut console).await;
+        told |= frame["type"] == "share" && frame["what"] == "started";
+        let lines = frame["lines"].as_array().cloned().unwrap_or_default();
+        let started = |l: &Value| l["text"] == "The customer started sharing their screen.";
+        line = line.or(lines.into_iter().find(started));
+    }
+    let line = line.unwrap();
+    assert_eq!(line["kind"], "system");
+    // A customer cannot speak as a rep, nor a rep report the customer's share.
+    send(&mut customer, json!({ "type": "share", "what": "request" })).await;
+    send(&mut console, json!({ "type": "share", "what": "stopped" })).await;
+    send(
+        &mut customer,
+        json!({ "type": "share", "what": "declined" }),
+    )
+    .await;
+    let kinds = |events: Vec<store::support::StoredEvent>| {
+        events
+            .iter()
+            .filter(|e| e.kind == "screen_sharing")
+            .map(|e| e.payload.clone())
+            .collect::<Vec<_>>()
+    };
+    let mut logged = Vec::new();
+    for _ in 0..50 {
+        logged = kinds(p.app.store.session_events(p.org, session).await.unwrap());
+        if logged.len() == 2 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(logged.len(), 2, "{logged:?}");
+    assert!(logged[0].contains("started") && logged[1].contains("declined"));
+    let shares = frames_within(&mut console, &["share"], Duration::from_millis(500)).await;
+    assert_eq!(shares.len(), 1, "only the decline: {shares:?}");
+    assert_eq!(shares[0]["what"], "declined");
+
+    // Nothing of it reached the other session.
+    let leaked = frames_within(&mut other, &["rtc", "share"], Duration::from_millis(300)).await;
+    assert!(leaked.is_empty(), "{leaked:?}");
+}
+
+on_both_backends!(signaling_stays_between_the_sessions_participants);
