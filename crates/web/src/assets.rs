@@ -21,6 +21,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/js/chat.js"),
     ),
     (
+        "sharing.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/js/sharing.js"),
+    ),
+    (
         "console.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/js/console.js"),

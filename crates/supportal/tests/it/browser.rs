@@ -26,6 +26,11 @@ fn free_port() -> u16 {
 
 impl Browser {
     pub async fn start() -> Browser {
+        Browser::start_with(&[]).await
+    }
+
+    /// A browser started with `extra` Chromium flags besides the harness's own.
+    pub async fn start_with(extra: &[&str]) -> Browser {
         let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
         let port = free_port();
         // Without other flags chromedriver listens on loopback only.
@@ -52,6 +57,7 @@ impl Browser {
             "--window-size=1280,900",
         ];
         let mut chrome_args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        chrome_args.extend(extra.iter().map(|a| a.to_string()));
         chrome_args.push(format!("--user-data-dir={}", profile.display()));
         let mut options = serde_json::json!({ "args": chrome_args });
         if let Ok(binary) = std::env::var("CHROMIUM") {
@@ -98,6 +104,19 @@ impl Browser {
             .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no element {css}: {e}"))
+    }
+
+    /// Wait until a chat line of `kind` (`chat-message`, `chat-system-message`) containing
+    /// `text` appears.
+    pub async fn shows_chat_line(&self, kind: &str, text: &str) {
+        let xpath = format!("//li[@data-testid='{kind}' and contains(., \"{text}\")]");
+        let found = self
+            .client
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath(&xpath))
+            .await;
+        assert!(found.is_ok(), "the line {text:?} appears");
     }
 
     pub async fn fill(&self, testid: &str, value: &str) {

@@ -12,14 +12,7 @@ use store::Backend;
 
 /// Wait until `browser` shows a chat line containing `text`.
 async fn shows_line(browser: &Browser, text: &str) {
-    let xpath = format!("//li[@data-testid='chat-message' and contains(., \"{text}\")]");
-    let found = browser
-        .client
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::XPath(&xpath))
-        .await;
-    assert!(found.is_ok(), "the line {text:?} appears");
+    browser.shows_chat_line("chat-message", text).await;
 }
 
 async fn count(browser: &Browser, css: &str) -> usize {

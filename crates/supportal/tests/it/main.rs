@@ -28,5 +28,6 @@ mod realtime;
 mod rep_keys;
 mod setup;
 mod sharing;
+mod sharing_browser;
 mod stand_in;
 mod translation;

@@ -3,6 +3,7 @@
 // socket resumes after the last event seen, so nothing is missed or shown twice. The open
 // session's conversation has its own socket, resuming after its last line.
 import { Chat } from "./chat.js";
+import { ScreenViewer } from "./sharing.js";
 
 const root = document.getElementById("console");
 const holder = document.getElementById("queue");
@@ -102,6 +103,10 @@ connect();
 const chatSection = document.getElementById("chat");
 if (chatSection) {
   const chat = new Chat(chatSection);
+  const pane = document.querySelector("[data-testid='screen-pane']");
+  const viewer = pane && window.RTCPeerConnection ? new ScreenViewer(pane, (frame) => chat.send(frame)) : null;
+  // Tests read the connection's statistics through it.
+  if (pane) pane.screenViewer = viewer;
   let chatRetryMs = 1000;
   const openChat = () => {
     const scheme = window.location.protocol === "https:" ? "wss:" : "ws:";
@@ -112,7 +117,10 @@ if (chatSection) {
       chat.attach(socket);
       chat.flush();
     });
-    socket.addEventListener("message", (message) => chat.heard(JSON.parse(message.data)));
+    socket.addEventListener("message", (message) => {
+      const data = JSON.parse(message.data);
+      if (!chat.heard(data) && viewer) viewer.heard(data);
+    });
     socket.addEventListener("close", () => {
       chat.poll();
       setTimeout(openChat, chatRetryMs);

@@ -3,11 +3,14 @@
 // pushed over a WebSocket that resumes the conversation after the last line shown; while it is
 // down the page polls instead. Without JavaScript the page refreshes itself.
 import { Chat } from "./chat.js";
+import { ScreenSender } from "./sharing.js";
 
 const box = document.getElementById("wait");
 const notices = document.getElementById("notices");
 const chatSection = document.getElementById("chat");
 const chat = chatSection ? new Chat(chatSection) : null;
+const shareSection = document.getElementById("screen-share");
+const sharing = shareSection && chat && window.RTCPeerConnection ? new ScreenSender(shareSection, (frame) => chat.send(frame)) : null;
 const leave = document.querySelector("[data-testid='leave-form']");
 const again = document.querySelector("[data-testid='ask-again']");
 const repAway = document.querySelector("[data-testid='rep-disconnected']");
@@ -55,6 +58,7 @@ function showRepConnection(status) {
 
 function show(status) {
   showNotices(status.notices);
+  if (sharing) sharing.setActive(status.state === "active", status.rep_name);
   showRepConnection(status);
   if (status.state === "waiting") {
     if (state !== "waiting") {
@@ -111,7 +115,7 @@ function connect() {
     const data = JSON.parse(message.data);
     // Views carry no type; typed frames are the conversation's (or screen sharing's).
     if (data.type) {
-      if (chat) chat.heard(data);
+      if (!(chat && chat.heard(data)) && sharing) sharing.heard(data);
     } else show(data);
   });
   socket.addEventListener("close", () => {
@@ -124,6 +128,7 @@ function connect() {
 }
 
 if (box && state !== "ended") {
+  if (sharing) sharing.setActive(state === "active");
   connect();
   setTimeout(poll, POLL_MS);
 }

@@ -1,0 +1,127 @@
+//! Screen sharing between two headless Chromium instances (a synthetic screen from Chromium's
+//! fake capture device): the rep asks, the customer declines and then accepts in the page's own
+//! prompt, the rep's video decodes the screen, and it ends when the customer stops.
+
+use crate::browser::Browser;
+use crate::console_browser::sign_in_to_console;
+use crate::helpers::spawn_app;
+use crate::portal::portal_app;
+use std::time::Duration;
+use store::Backend;
+
+/// Chromium flags for WebRTC on loopback with a synthetic screen (../shared/TESTING-NOTES.md).
+pub const MEDIA: [&str; 3] = [
+    "--use-fake-ui-for-media-stream",
+    "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+];
+
+/// Wait until `browser` shows a system line containing `text`.
+async fn shows_system_line(browser: &Browser, text: &str) {
+    browser.shows_chat_line("chat-system-message", text).await;
+}
+
+/// What the rep's view has decoded: the video's width and the connection's decoded frames.
+pub async fn decoded(riley: &Browser) -> (u64, u64) {
+    let script = "const done = arguments[0]; \
+        const pane = document.querySelector('[data-testid=screen-pane]'); \
+        const video = document.querySelector('[data-testid=screen-view]'); \
+        const n = pane.screenViewer && pane.screenViewer.negotiation; \
+        if (!n) { done([video.videoWidth, 0]); return; } \
+        n.pc.getStats().then((stats) => { let frames = 0; \
+          stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames = s.framesDecoded || 0; }); \
+          done([video.videoWidth, frames]); });";
+    let value = riley.client.execute_async(script, vec![]).await.unwrap();
+    (
+        value[0].as_u64().unwrap_or(0),
+        value[1].as_u64().unwrap_or(0),
+    )
+}
+
+/// Wait until the rep's view decodes frames of the customer's screen.
+pub async fn frames_arrive(riley: &Browser) -> (u64, u64) {
+    let mut seen = (0, 0);
+    for _ in 0..100 {
+        seen = decoded(riley).await;
+        if seen.0 > 0 && seen.1 > 0 {
+            return seen;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "no frames decoded in 10 s: width {}, frames {}",
+        seen.0, seen.1
+    );
+}
+
+async fn visible(browser: &Browser, testid: &str) -> bool {
+    let script = format!(
+        "const e = document.querySelector('[data-testid={testid}]'); \
+         return Boolean(e && e.offsetParent !== null);"
+    );
+    browser.client.execute(&script, vec![]).await.unwrap() == serde_json::json!(true)
+}
+
+async fn becomes(browser: &Browser, testid: &str, shown: bool) {
+    for _ in 0..100 {
+        if visible(browser, testid).await == shown {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "{testid} did not become {}",
+        if shown { "visible" } else { "hidden" }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rep_sees_the_customers_screen_only_after_consent() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    let base = p.app.address.clone();
+    let (customer, riley) = (
+        Browser::start_with(&MEDIA).await,
+        Browser::start_with(&MEDIA).await,
+    );
+    customer.ask_with_contact_button(&base, "Quinn").await;
+    sign_in_to_console(&riley, &base, "riley@acme.test").await;
+    riley.click("accept").await;
+    riley.wait_for("[data-testid='session-panel']").await;
+
+    // Asked, and declined: no stream, and the rep is told in the chat.
+    becomes(&customer, "offer-screen-share", true).await;
+    riley.click("request-screen-share").await;
+    becomes(&customer, "share-consent", true).await;
+    let asked = customer.text_of("share-consent").await;
+    assert!(asked.contains("Robin Rep of Org acme"), "{asked}");
+    customer.click("share-consent-decline").await;
+    shows_system_line(&riley, "The customer declined to share their screen.").await;
+    assert_eq!(decoded(&riley).await, (0, 0));
+
+    // Asked again, and accepted: the rep's video decodes the screen.
+    riley.click("request-screen-share").await;
+    becomes(&customer, "share-consent", true).await;
+    customer.click("share-consent-accept").await;
+    becomes(&customer, "sharing-banner", true).await;
+    shows_system_line(&riley, "The customer started sharing their screen.").await;
+    let (width, frames) = frames_arrive(&riley).await;
+    assert!(width > 0 && frames > 0);
+    customer.screenshot("sharing-customer").await;
+    riley.screenshot("sharing-console").await;
+
+    // The customer stops: the rep's view ends at once.
+    customer.click("stop-sharing").await;
+    becomes(&customer, "sharing-banner", false).await;
+    shows_system_line(&riley, "The customer stopped sharing their screen.").await;
+    let ended = riley
+        .client
+        .execute(
+            "return document.querySelector('[data-testid=screen-view]').srcObject === null;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(ended, serde_json::json!(true), "the view ends");
+    customer.close().await;
+    riley.close().await;
+}
