@@ -32,7 +32,7 @@ fn config_check_shows_effective_values_without_secrets() {
     let dir = temp_dir("check");
     std::fs::write(
         dir.join("supportal.toml"),
-        "[server]\nbind = \"127.0.0.1:9999\"\n",
+        "[server]\nbind = \"127.0.0.1:9999\"\n[webrtc]\nturn = [\"turn:127.0.0.1:3478\"]\n",
     )
     .unwrap();
     let out = supportal(
@@ -45,6 +45,7 @@ fn config_check_shows_effective_values_without_secrets() {
             ),
             ("SUPPORTAL_LOG__FORMAT", "json"),
             ("SUPPORTAL_ADMIN_PASSWORD", "not configuration"),
+            ("SUPPORTAL_WEBRTC__TURN_SECRET", "coturn-static-secret"),
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
@@ -56,8 +57,14 @@ fn config_check_shows_effective_values_without_secrets() {
     assert!(shown.contains("format = \"json\""), "environment applied");
     assert!(shown.contains("postgres://supportal:***@db.internal/supportal"));
     assert!(!shown.contains("hunter2"), "secrets never printed");
+    assert!(shown.contains("turn_secret = \"***\""), "{shown}");
+    assert!(
+        !shown.contains("coturn-static-secret"),
+        "secrets never printed"
+    );
 
-    let example = supportal(&dir, &["config", "example"], &[]);
+    let secret = [("SUPPORTAL_WEBRTC__TURN_SECRET", "coturn-static-secret")];
+    let example = supportal(&dir, &["config", "example"], &secret);
     assert!(text(&example.stdout).contains("[security]"));
 }
 
@@ -66,7 +73,7 @@ fn operator_mistakes_give_one_clear_line_and_a_failure_code() {
     let dir = temp_dir("mistakes");
     /// Arguments, environment, and what the one line of error must say.
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-    let cases: [Case; 5] = [
+    let cases: [Case; 6] = [
         (
             &["config", "check"],
             &[("SUPPORTAL_SERVER__BIND", "everywhere")],
@@ -81,6 +88,11 @@ fn operator_mistakes_give_one_clear_line_and_a_failure_code() {
             &["config", "check"],
             &[("SUPPORTAL_SERVER__BNID", "x")],
             "unknown field",
+        ),
+        (
+            &["config", "check"],
+            &[("SUPPORTAL_WEBRTC__CREDENTIAL_SECS", "5")],
+            "config webrtc.credential_secs: must be from 60 to 86400",
         ),
         (
             &["migrate"],

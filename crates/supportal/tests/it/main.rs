@@ -31,3 +31,4 @@ mod sharing;
 mod sharing_browser;
 mod stand_in;
 mod translation;
+mod turn;

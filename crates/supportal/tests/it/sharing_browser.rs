@@ -5,7 +5,7 @@
 use crate::browser::Browser;
 use crate::console_browser::sign_in_to_console;
 use crate::helpers::spawn_app;
-use crate::portal::portal_app;
+use crate::portal::{portal_app, Portal};
 use std::time::Duration;
 use store::Backend;
 
@@ -75,9 +75,8 @@ async fn becomes(browser: &Browser, testid: &str, shown: bool) {
     );
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_rep_sees_the_customers_screen_only_after_consent() {
-    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+/// Quinn asks on `p`'s site and Riley takes them, each in a browser that can share a screen.
+pub async fn taken_in_browsers(p: &Portal) -> (Browser, Browser) {
     let base = p.app.address.clone();
     let (customer, riley) = (
         Browser::start_with(&MEDIA).await,
@@ -87,6 +86,14 @@ async fn a_rep_sees_the_customers_screen_only_after_consent() {
     sign_in_to_console(&riley, &base, "riley@acme.test").await;
     riley.click("accept").await;
     riley.wait_for("[data-testid='session-panel']").await;
+    customer.wait_for("[data-testid='session-taken']").await;
+    (customer, riley)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rep_sees_the_customers_screen_only_after_consent() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    let (customer, riley) = taken_in_browsers(&p).await;
 
     // Asked, and declined: no stream, and the rep is told in the chat.
     becomes(&customer, "offer-screen-share", true).await;
