@@ -169,6 +169,9 @@ pub struct SiteSettings {
     pub survey: bool,
     /// Translate chat messages between the customer's language and the rep's.
     pub translation: bool,
+    /// Customers may share their screen with the rep (`start_as` says whether they are asked
+    /// at once).
+    pub screen_sharing: bool,
 }
 
 impl Default for SiteSettings {
@@ -186,6 +189,7 @@ impl Default for SiteSettings {
             accent_colour: "#1d4ed8".into(),
             survey: true,
             translation: false,
+            screen_sharing: true,
         }
     }
 }

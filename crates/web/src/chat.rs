@@ -95,15 +95,26 @@ pub fn session_language(session: &SupportSession) -> Language {
     Language::parse(&session.language).unwrap_or(Language::DEFAULT)
 }
 
-/// Whether the site the session came through translates its chats (from the portal's kept
-/// snapshot: no read in the common case).
+/// Whether the site the session came through translates its chats.
 pub async fn translating(state: &AppState, session: &SupportSession) -> bool {
+    site_says(state, session, false, |s| s.translation).await
+}
+
+/// A yes-or-no setting of the site the session came through, from the portal's kept snapshot
+/// (no read in the common case): `without_site` for a session that came through none, no when
+/// the site cannot be read.
+pub async fn site_says(
+    state: &AppState,
+    session: &SupportSession,
+    without_site: bool,
+    setting: impl Fn(&domain::site::SiteSettings) -> bool,
+) -> bool {
     let Some(site) = session.site_id else {
-        return false;
+        return without_site;
     };
     let site = domain::SiteId(site);
     match state.portal_cache.snapshot_of(session.org_id, site).await {
-        Ok(Some(snapshot)) => snapshot.site.settings.translation,
+        Ok(Some(snapshot)) => setting(&snapshot.site.settings),
         _ => false,
     }
 }
@@ -607,7 +618,7 @@ const TYPING_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 /// socket, which knows its sender. Anything else is ignored.
 async fn heard_from_page(
     state: &AppState,
-    (org, session): (OrgId, SessionId),
+    record: &SupportSession,
     who: &Participant,
     text: &str,
     last_typing: &mut Option<std::time::Instant>,
@@ -615,10 +626,11 @@ async fn heard_from_page(
     let Ok(frame) = serde_json::from_str::<ClientFrame>(text) else {
         return Ok(Heard::Done);
     };
+    let (org, session) = (record.org_id, record.id);
     match frame {
         ClientFrame::Send(form) => return Ok(Heard::Send(form)),
-        ClientFrame::Rtc { to, data } => sharing::rtc(state, (org, session), who, to, data),
-        ClientFrame::Share { what } => sharing::share(state, (org, session), who, &what).await?,
+        ClientFrame::Rtc { to, data } => sharing::rtc(state, record, who, to, data).await,
+        ClientFrame::Share { what } => sharing::share(state, record, who, &what).await?,
         ClientFrame::Typing => {
             let now = std::time::Instant::now();
             if last_typing.is_some_and(|at| now.duration_since(at) < TYPING_EVERY) {
@@ -656,8 +668,7 @@ pub async fn from_page(
     cursor: &mut Cursor,
     socket: &mut axum::extract::ws::WebSocket,
 ) -> bool {
-    let session = (sender.0.org_id, sender.0.id);
-    let handled = match heard_from_page(state, session, who, text, last_typing).await {
+    let handled = match heard_from_page(state, sender.0, who, text, last_typing).await {
         Ok(Heard::Send(form)) => send_from_socket(state, sender, &form, cursor, socket).await,
         Ok(Heard::Done) => Ok(true),
         Err(e) => Err(e),

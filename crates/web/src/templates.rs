@@ -191,7 +191,7 @@ mod tests {
                        "teams": [{ "id": 3, "name": "Support" }], "colleagues": [{ "id": 8, "display_name": "Bob" }],
                        "lines": lines,
         "last_seq": 3, "client_id": "abc", "chat_open": true, "files_max_bytes": 10485760, "files_max_mb": 10,
-                       "canned": canned, "survey": { "rating": 4, "comment": "Good <script>", "created_at": 0 } },
+                       "canned": canned, "sharing": true, "survey": { "rating": 4, "comment": "Good <script>", "created_at": 0 } },
                    "lines": lines, "client_id": "abc", "typed": { "body": "<script>typed</script>" },
                    "survey_state": "ask", "survey": { "rating": "4", "comment": "<script>c</script>" },
                    "files_max_bytes": 10485760, "files_max_mb": 10, "q": "<script>q", "admin": true,
@@ -214,7 +214,7 @@ mod tests {
                    "mode": "key", "action": "/p/demo/key/confirm", "rep": { "name": "Riley <script>", "title": "Tier 1", "org_name": "Acme" },
                    "hidden": [["key", "123456789"]], "company": "optional", "company_code": "required", "description": "optional",
                    "wait": { "state": "waiting", "position": 2, "estimated_minutes": 3, "rep_name": null, "outcome": null, "notices": [] },
-                   "capability": "cap", "customer_name": "Cleo <script>", "cancelled": false,
+                   "capability": "cap", "customer_name": "Cleo <script>", "cancelled": false, "sharing": true, "share_at_start": true,
                    "presentation": { "id": 1, "title": "Demo <script>", "presenter_name": "Riley", "org_name": "Acme", "state": "live" },
                    "form": {
                        "name": "Acme", "shortcut": "<script>s", "body": "<script>b", "owner": "me", "default_session_limit": "3", "key_digits": "9", "display_name": "Ada", "email": "ada@example.test",

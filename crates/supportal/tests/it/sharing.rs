@@ -2,9 +2,11 @@
 //! TURN credentials of each peer's own, frames that reach only the peer they name in the
 //! session they were sent in, and what became of a share as a system line and a logged event.
 
+use crate::chat::accept;
 use crate::chat::{frame_of, taken_chat_with, TakenChat};
-use crate::console::{next_frame, socket_at, Socket};
+use crate::console::{next_frame, rep, session_cookie, socket_at, Socket};
 use crate::on_both_backends;
+use crate::portal::portal_app;
 use futures::{SinkExt, StreamExt};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -166,4 +168,47 @@ async fn signaling_stays_between_the_sessions_participants(backend: Backend) {
     assert!(leaked.is_empty(), "{leaked:?}");
 }
 
-on_both_backends!(signaling_stays_between_the_sessions_participants);
+/// A site that does not allow screen sharing: no button on either side, and frames that ask
+/// or report a share go nowhere and record nothing.
+async fn a_site_without_screen_sharing_carries_none(backend: Backend) {
+    let p = portal_app(crate::helpers::spawn_app(backend).await).await;
+    p.settings(|s| s.screen_sharing = false).await;
+    let (session, waiting) = p.contact_request("Cleo").await;
+    let riley = rep(&p.app, "riley@acme.test").await;
+    accept(&riley, session.0).await;
+    let (_, page) = p.app.get_text(&waiting).await;
+    assert!(page.contains("Robin Rep"), "the page of the taken session");
+    assert!(!page.contains("offer-screen-share"), "no offer on the page");
+    let (_, console) = riley
+        .get_text(&format!("/console/sessions/{}", session.0))
+        .await;
+    assert!(console.contains("chat-input"), "the session's panel");
+    assert!(
+        !console.contains("request-screen-share"),
+        "no request in the console"
+    );
+
+    let mut customer = socket_at(&p.app, &format!("{waiting}/ws?after=100"), None).await;
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let path = format!("/console/sessions/{}/ws?after=100", session.0);
+    let mut console = socket_at(&p.app, &path, Some(&cookie)).await;
+    send(&mut console, json!({ "type": "share", "what": "request" })).await;
+    let to = format!("rep{}", p.rep.0);
+    send(&mut customer, json!({ "type": "rtc", "to": to, "data": 1 })).await;
+    send(&mut customer, json!({ "type": "share", "what": "started" })).await;
+    let kinds = ["rtc", "share"];
+    let heard = frames_within(&mut customer, &kinds, Duration::from_millis(500)).await;
+    assert!(heard.is_empty(), "{heard:?}");
+    let heard = frames_within(&mut console, &kinds, Duration::from_millis(200)).await;
+    assert!(heard.is_empty(), "{heard:?}");
+    let events = p.app.store.session_events(p.org, session).await.unwrap();
+    assert!(
+        events.iter().all(|e| e.kind != "screen_sharing"),
+        "nothing recorded"
+    );
+}
+
+on_both_backends!(
+    signaling_stays_between_the_sessions_participants,
+    a_site_without_screen_sharing_carries_none,
+);

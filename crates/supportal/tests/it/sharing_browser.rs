@@ -132,3 +132,17 @@ async fn a_rep_sees_the_customers_screen_only_after_consent() {
     customer.close().await;
     riley.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_session_asks_for_the_screen_as_soon_as_a_rep_takes_it() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    p.settings(|s| s.start_as = domain::site::StartAs::FullSession)
+        .await;
+    let (customer, riley) = taken_in_browsers(&p).await;
+    // Nobody clicked "ask": the prompt is there once the rep took the session.
+    becomes(&customer, "share-consent", true).await;
+    customer.click("share-consent-accept").await;
+    frames_arrive(&riley).await;
+    customer.close().await;
+    riley.close().await;
+}

@@ -104,6 +104,8 @@ pub struct SiteForm {
     #[serde(default)]
     translation: Option<String>,
     #[serde(default)]
+    screen_sharing: Option<String>,
+    #[serde(default)]
     accept_when_unavailable: Option<String>,
     #[serde(default)]
     accent_colour: String,
@@ -164,6 +166,7 @@ impl SiteForm {
             contact_asks_name: s.contact_asks_name.then(|| "on".into()),
             survey: s.survey.then(|| "on".into()),
             translation: s.translation.then(|| "on".into()),
+            screen_sharing: s.screen_sharing.then(|| "on".into()),
             accept_when_unavailable: s.accept_when_unavailable.then(|| "on".into()),
             accent_colour: s.accent_colour.clone(),
             preset: None,
@@ -231,6 +234,7 @@ fn parse_settings(form: &SiteForm, checked: &Checked, errors: &mut FieldErrors) 
         contact_asks_name: form.contact_asks_name.is_some(),
         survey: form.survey.is_some(),
         translation: form.translation.is_some(),
+        screen_sharing: form.screen_sharing.is_some(),
         accept_when_unavailable: form.accept_when_unavailable.is_some(),
         welcome: texts(form, "welcome", errors),
         closed_message: texts(form, "closed_message", errors),

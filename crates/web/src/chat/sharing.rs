@@ -11,7 +11,8 @@ use crate::bus::Signal;
 use crate::error::AppResult;
 use crate::state::AppState;
 use domain::session::SharingStep;
-use domain::{OrgId, SessionId};
+use domain::SessionId;
+use store::support::SupportSession;
 
 /// The largest `rtc` payload passed on (an offer with many codecs is a few KB).
 const MOST_RTC_BYTES: usize = 32 * 1024;
@@ -39,32 +40,45 @@ fn is_peer_name(to: &str) -> bool {
 }
 
 /// An `rtc` frame from `who`'s page: passed on to the peer it names, from `who`. Malformed,
-/// oversized or self-addressed frames are dropped.
-pub fn rtc(
+/// oversized or self-addressed frames are dropped, and all of them where the site does not
+/// allow screen sharing.
+pub async fn rtc(
     state: &AppState,
-    (org, session): (OrgId, SessionId),
+    session: &SupportSession,
     who: &Participant,
     to: String,
     data: serde_json::Value,
 ) {
     let from = who.peer();
     let size = data.to_string().len();
-    if !is_peer_name(&to) || to == from || size > MOST_RTC_BYTES {
+    if !is_peer_name(&to) || to == from || size > MOST_RTC_BYTES || !allowed(state, session).await {
         return;
     }
-    state.announce_signal(org, session, Signal::Rtc { from, to, data });
+    let signal = Signal::Rtc { from, to, data };
+    state.announce_signal(session.org_id, session.id, signal);
+}
+
+/// Whether customers of the session's site may share their screen (a session that came
+/// through no site may).
+pub async fn allowed(state: &AppState, session: &SupportSession) -> bool {
+    super::site_says(state, session, true, |s| s.screen_sharing).await
 }
 
 /// A `share` frame from `who`'s page. A rep's request, view or close is passed on; what the
 /// customer reports of their share (started, stopped, declined, failed) is recorded in the
-/// session's log first (a system line in the chat), then passed on.
+/// session's log first (a system line in the chat), then passed on. Nothing where the site
+/// does not allow screen sharing.
 pub async fn share(
     state: &AppState,
-    (org, session): (OrgId, SessionId),
+    record: &SupportSession,
     who: &Participant,
     what: &str,
 ) -> AppResult<()> {
-    let allowed = match who.rep {
+    if !allowed(state, record).await {
+        return Ok(());
+    }
+    let (org, session) = (record.org_id, record.id);
+    let passed_on = match who.rep {
         Some(_) => REP_SAYS.contains(&what),
         None => match SharingStep::parse(what) {
             Some(step) => {
@@ -83,7 +97,7 @@ pub async fn share(
             None => false,
         },
     };
-    if allowed {
+    if passed_on {
         let signal = Signal::Share {
             from: who.peer(),
             name: who.name.clone(),

@@ -168,9 +168,10 @@ pub async fn current_session(
     let open = session.state != domain::session::Status::Ended;
     let survey = state.store.survey(org, id).await?;
     let canned = state.store.canned_for_rep(org, me.user.id).await?;
+    let sharing = crate::chat::sharing::allowed(state, &session).await;
     Ok(context! {
         session, participants, events, owner, fields, colleagues, teams, is_owner,
-        lines, last_seq, client_id => client_id.as_str(), chat_open => open, survey, canned,
+        lines, last_seq, client_id => client_id.as_str(), chat_open => open, survey, canned, sharing,
         files_max_bytes => state.config.files.max_bytes(), files_max_mb => state.config.files.max_mb,
     })
 }

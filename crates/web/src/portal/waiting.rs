@@ -202,6 +202,8 @@ pub(super) async fn show_with(
         lines, last_seq, client_id => client_id.as_str(), typed => input.chat,
         survey => input.survey, survey_state, errors => &outcome.errors,
         files_max_bytes => state.config.files.max_bytes(), files_max_mb => state.config.files.max_mb,
+        sharing => portal.site.settings.screen_sharing,
+        share_at_start => portal.site.settings.start_as == domain::site::StartAs::FullSession,
         ..portal.context(csrf, false)
     };
     let html = state.templates.page("portal/waiting.html", ctx)?;

@@ -51,6 +51,12 @@ export class ScreenSender {
   // Whether a rep holds the session (only then is there someone to share with).
   setActive(active, repName) {
     if (repName) this.root.dataset.repName = repName;
+    // A site whose sessions start as full sessions asks once, as soon as a rep takes it.
+    const asked = `supportal-share-asked:${window.location.pathname}`;
+    if (active && this.root.dataset.askAtStart === "true" && !this.stream && !sessionStorage.getItem(asked)) {
+      sessionStorage.setItem(asked, "1");
+      this.ask(this.root.dataset.repName || "");
+    }
     this.root.hidden = !active && !this.stream;
     this.offerButton.hidden = !active || Boolean(this.stream);
     if (!active && this.stream) this.stop();
@@ -220,6 +226,13 @@ export class ScreenViewer {
     });
     pc.addEventListener("icecandidate", (event) => {
       if (event.candidate) this.send({ type: "rtc", to: "customer", data: { candidate: event.candidate.toJSON() } });
+    });
+    // The customer's page went away (closed, reloaded): the view ends. Their new offer, after
+    // an ICE restart or a reload, opens it again.
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc.connectionState === "failed" && this.negotiation && this.negotiation.pc === pc) {
+        this.end(this.root.dataset.lostText);
+      }
     });
   }
 
