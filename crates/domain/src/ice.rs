@@ -37,6 +37,21 @@ impl IceConfig {
     /// that name both and run out `credential_secs` from `now`. TURN addresses without a
     /// secret are left out: a browser cannot use them.
     pub fn servers_for(&self, session: SessionId, peer: &str, now: Timestamp) -> Vec<IceServer> {
+        self.servers_named(&format!("s{}-{peer}", session.0), now)
+    }
+
+    /// The servers for `peer` (`presenter`, `a<attendee>`) of presentation `presentation`.
+    pub fn presentation_servers(
+        &self,
+        presentation: i64,
+        peer: &str,
+        now: Timestamp,
+    ) -> Vec<IceServer> {
+        self.servers_named(&format!("p{presentation}-{peer}"), now)
+    }
+
+    /// The servers with TURN credentials under the user name `<expiry>:<who>`.
+    fn servers_named(&self, who: &str, now: Timestamp) -> Vec<IceServer> {
         let mut servers = Vec::new();
         if !self.stun.is_empty() {
             servers.push(IceServer {
@@ -47,7 +62,7 @@ impl IceConfig {
         }
         if let (false, Some(secret)) = (self.turn.is_empty(), &self.turn_secret) {
             let expiry = now.plus_seconds(self.credential_secs).millis() / 1000;
-            let username = format!("{expiry}:s{}-{peer}", session.0);
+            let username = format!("{expiry}:{who}");
             servers.push(IceServer {
                 urls: self.turn.clone(),
                 credential: Some(turn_password(secret, &username)),

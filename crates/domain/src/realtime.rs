@@ -21,6 +21,8 @@ pub enum Topic {
     Inbox { rep: UserId },
     /// One site's notices, for its waiting customers.
     Site { site: SiteId },
+    /// One live presentation: its presenter and attendees.
+    Presentation { presentation: i64 },
     /// Everything of an organization. Nobody publishes here on purpose: a change whose
     /// announcement was lost is repaired from the log to this topic, which reaches every
     /// subscriber of the organization (they then reread what they show).
@@ -127,7 +129,7 @@ mod tests {
                     }
                     Topic::Rep { rep: other } | Topic::Inbox { rep: other } => prop_assert_eq!(other, rep),
                     Topic::Org { org } => prop_assert_eq!(org, OrgId(1)),
-                    Topic::Session { .. } | Topic::Site { .. } => prop_assert!(false),
+                    Topic::Session { .. } | Topic::Site { .. } | Topic::Presentation { .. } => prop_assert!(false),
                 }
             }
         }

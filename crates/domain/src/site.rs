@@ -172,6 +172,8 @@ pub struct SiteSettings {
     /// Customers may share their screen with the rep (`start_as` says whether they are asked
     /// at once).
     pub screen_sharing: bool,
+    /// The portal lists the organization's running presentations (with a join link each).
+    pub list_presentations: bool,
 }
 
 impl Default for SiteSettings {
@@ -190,6 +192,7 @@ impl Default for SiteSettings {
             survey: true,
             translation: false,
             screen_sharing: true,
+            list_presentations: false,
         }
     }
 }

@@ -1,6 +1,7 @@
 //! Presentations (a rep shows their screen to many) and iOS configuration profiles.
 
 use crate::pool::on_pool;
+use crate::presentations::PRESENTATION_SELECT;
 use crate::{Store, StoreResult};
 use domain::{OrgId, SiteId, Timestamp, UserId};
 
@@ -9,6 +10,8 @@ pub struct Presentation {
     pub id: i64,
     #[sqlx(try_from = "i64")]
     pub org_id: OrgId,
+    /// The presenter.
+    pub user_id: i64,
     pub title: String,
     pub state: String,
     pub presenter_name: String,
@@ -45,6 +48,8 @@ impl Store {
         title: &str,
         now: Timestamp,
     ) -> StoreResult<i64> {
+        // A portal may list the running presentations.
+        let _changed = self.portal_change();
         let sql = "INSERT INTO presentations (org_id, user_id, title, state, created_at) \
                    VALUES ($1, $2, $3, 'live', $4) RETURNING id";
         Ok(
@@ -53,10 +58,8 @@ impl Store {
     }
 
     pub async fn presentation(&self, id: i64) -> StoreResult<Option<Presentation>> {
-        let sql = "SELECT p.id, p.org_id, p.title, p.state, u.display_name AS presenter_name, o.name AS org_name \
-                   FROM presentations p JOIN users u ON u.id = p.user_id JOIN organizations o ON o.id = p.org_id \
-                   WHERE p.id = $1";
-        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?)
+        let sql = format!("{PRESENTATION_SELECT} WHERE p.id = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await)?)
     }
 
     pub async fn add_ios_profile(

@@ -150,6 +150,12 @@ impl Store {
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(key.as_str()).fetch_optional(p).await)?)
     }
 
+    /// The keys that open presentation `presentation`, newest first.
+    pub async fn presentation_keys(&self, presentation: i64) -> StoreResult<Vec<KeyRecord>> {
+        let sql = format!("{KEY_SELECT} WHERE k.presentation_id = $1 ORDER BY k.id DESC");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(presentation).fetch_all(p).await)?)
+    }
+
     /// Keys a rep issued that can still be used, newest first.
     pub async fn live_keys(
         &self,

@@ -20,6 +20,7 @@ pub mod history;
 pub mod keys;
 pub mod orgs;
 pub mod presence;
+pub mod presentations;
 pub mod setup;
 pub mod sites;
 mod sqlite_group_statements;

@@ -37,6 +37,9 @@ pub struct WebRtcSection {
     pub turn_secret: Option<String>,
     /// How long a TURN credential a page is given stays valid (60 to 86400 seconds).
     pub credential_secs: i64,
+    /// Attendees one presentation takes at once (1 to 100): the presenter's browser sends its
+    /// screen to each over a connection of its own, so its upload bounds this.
+    pub presentation_attendees: i64,
 }
 
 impl Default for WebRtcSection {
@@ -46,6 +49,7 @@ impl Default for WebRtcSection {
             turn: Vec::new(),
             turn_secret: None,
             credential_secs: 3600,
+            presentation_attendees: 10,
         }
     }
 }
@@ -78,6 +82,12 @@ impl WebRtcSection {
         }
         if !(60..=86_400).contains(&self.credential_secs) {
             return Err(bad("webrtc.credential_secs", "must be from 60 to 86400"));
+        }
+        if !(1..=100).contains(&self.presentation_attendees) {
+            return Err(bad(
+                "webrtc.presentation_attendees",
+                "must be from 1 to 100",
+            ));
         }
         Ok(domain::ice::IceConfig {
             stun: self.stun.clone(),
@@ -550,6 +560,7 @@ impl Config {
                 blocked_extensions: self.files.blocked_extensions.clone(),
             },
             ice: self.webrtc.web().unwrap_or_default(),
+            presentation_attendees: self.webrtc.presentation_attendees,
         }
     }
 

@@ -1,0 +1,25 @@
+-- Presentations, live: who attends (joined with a name, each by a secret link of their own) and
+-- the chat everyone in a presentation shares, numbered per presentation.
+CREATE TABLE presentation_attendees (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    presentation_id INTEGER NOT NULL REFERENCES presentations(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    token_digest TEXT NOT NULL UNIQUE,
+    state TEXT NOT NULL CHECK (state IN ('in', 'left', 'removed')),
+    joined_at INTEGER NOT NULL,
+    left_at INTEGER
+);
+CREATE INDEX presentation_attendees_in ON presentation_attendees (presentation_id, state);
+
+CREATE TABLE presentation_lines (
+    presentation_id INTEGER NOT NULL REFERENCES presentations(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    author TEXT NOT NULL CHECK (author IN ('presenter', 'attendee', 'system')),
+    attendee_id INTEGER REFERENCES presentation_attendees(id) ON DELETE SET NULL,
+    name TEXT NOT NULL,
+    client_id TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (presentation_id, seq),
+    UNIQUE (presentation_id, client_id)
+);
