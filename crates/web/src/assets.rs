@@ -26,6 +26,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/js/sharing.js"),
     ),
     (
+        "presentation.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/js/presentation.js"),
+    ),
+    (
         "console.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/js/console.js"),

@@ -52,6 +52,8 @@ pub struct WebConfig {
     pub files: FilesConfig,
     /// STUN and TURN servers for screen sharing (none: browsers connect directly).
     pub ice: domain::ice::IceConfig,
+    /// Attendees one presentation takes at once.
+    pub presentation_attendees: i64,
 }
 
 /// Where chat files are kept and what may be sent.
@@ -116,6 +118,7 @@ impl Default for WebConfig {
             translation: crate::translate::TranslationConfig::default(),
             files: FilesConfig::default(),
             ice: domain::ice::IceConfig::default(),
+            presentation_attendees: 10,
         }
     }
 }

@@ -23,6 +23,7 @@ pub mod ops;
 pub mod passwords;
 pub mod paths;
 pub mod portal;
+pub mod presentations;
 pub mod rate_limit;
 pub mod realtime;
 pub mod rep_keys;

@@ -55,7 +55,18 @@ async fn describe(state: &AppState, key: &KeyRecord) -> AppResult<LiveKey> {
                 message,
             )
         }
-        _ => {
+        KeyTarget::Presentation(id) => {
+            let title = state
+                .store
+                .presentation(id)
+                .await?
+                .map(|p| p.title)
+                .unwrap_or_default();
+            let link = format!("{base}{}", crate::paths::presentation(&key.key_value));
+            let message = format!("To watch the presentation \u{201c}{title}\u{201d} by {} of {}, open {link} or enter the presentation key {spaced} at {base}/.", key.rep_name, key.org_name);
+            (format!("Presentation key for {title}"), link, message)
+        }
+        KeyTarget::Support => {
             let link = format!("{base}/join/{}", key.key_value);
             let message = format!("To connect with {} of {}, open {link} or enter the session key {spaced} at {base}/.", key.rep_name, key.org_name);
             ("Session key".to_owned(), link, message)
@@ -103,7 +114,10 @@ pub fn validity_label(minutes: i64) -> String {
     }
 }
 
-async fn organization(state: &AppState, me: &CurrentUser) -> AppResult<store::orgs::Organization> {
+pub async fn organization(
+    state: &AppState,
+    me: &CurrentUser,
+) -> AppResult<store::orgs::Organization> {
     state
         .store
         .organization(me.user.org_id)
@@ -182,6 +196,29 @@ pub async fn generate(
     let (Some(minutes), Some(target), true) = (minutes, target, errors.is_empty()) else {
         return Ok(Err(errors));
     };
+    match issue(state, &org, me, target, minutes).await? {
+        Some(_) => Ok(Ok(())),
+        None => {
+            errors.add_message("purpose", at_cap_message());
+            Ok(Err(errors))
+        }
+    }
+}
+
+/// Why a rep cannot have another key now.
+pub fn at_cap_message() -> String {
+    format!("You already have {MAX_LIVE_PER_REP} live keys: revoke one first.")
+}
+
+/// Issue a key of `target` for `me`, valid `minutes`, with its audit row: the key, or None when
+/// the rep already holds as many live keys as they may.
+pub async fn issue(
+    state: &AppState,
+    org: &store::orgs::Organization,
+    me: &CurrentUser,
+    target: KeyTarget,
+    minutes: i64,
+) -> AppResult<Option<SessionKey>> {
     let now = state.now();
     // Digits collide with another live key now and then: draw again (a few times is plenty).
     for _ in 0..5 {
@@ -206,14 +243,8 @@ pub async fn generate(
             .issue_key(&new, MAX_LIVE_PER_REP, &audit, now)
             .await
         {
-            Ok(Issued::Key(_)) => return Ok(Ok(())),
-            Ok(Issued::AtCap { .. }) => {
-                errors.add_message(
-                    "purpose",
-                    format!("You already have {MAX_LIVE_PER_REP} live keys: revoke one first."),
-                );
-                return Ok(Err(errors));
-            }
+            Ok(Issued::Key(_)) => return Ok(Some(key)),
+            Ok(Issued::AtCap { .. }) => return Ok(None),
             Err(store::StoreError::Conflict(_)) => continue,
             Err(err) => return Err(err.into()),
         }

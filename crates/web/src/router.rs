@@ -35,6 +35,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::router())
         .merge(portal::router())
         .merge(console::router())
+        .merge(crate::presentations::router())
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))

@@ -177,6 +177,7 @@ impl AppState {
             session: Some(session),
             topics,
             line: Some(line),
+            said: None,
             signal: None,
         });
     }
@@ -194,6 +195,7 @@ impl AppState {
             crate::bus::Signal::Marks(_) => crate::bus::MARKS,
             crate::bus::Signal::Rtc { .. } => crate::bus::RTC,
             crate::bus::Signal::Share { .. } => crate::bus::SHARE,
+            crate::bus::Signal::Attendees { .. } => crate::bus::ATTENDEES,
         };
         self.bus.publish(Announcement {
             org,
@@ -202,7 +204,30 @@ impl AppState {
             session: Some(session),
             topics: vec![Topic::Session { session }],
             line: None,
+            said: None,
             signal: Some(signal),
+        });
+    }
+
+    /// Something happened in a presentation (stored first where it is stored): its presenter's
+    /// and attendees' sockets hear it.
+    pub fn announce_presentation(
+        &self,
+        org: domain::OrgId,
+        presentation: i64,
+        kind: &str,
+        signal: Option<crate::bus::Signal>,
+        said: Option<Arc<store::presentations::Line>>,
+    ) {
+        self.bus.publish(Announcement {
+            org,
+            seq: 0,
+            kind: kind.to_owned(),
+            session: None,
+            topics: vec![Topic::Presentation { presentation }],
+            line: None,
+            said,
+            signal,
         });
     }
 
@@ -215,6 +240,7 @@ impl AppState {
             session: None,
             topics,
             line: None,
+            said: None,
             signal: None,
         });
     }
@@ -235,6 +261,7 @@ impl AppState {
             session: Some(session),
             topics: change.topics(org, session),
             line: None,
+            said: None,
             signal: None,
         });
     }

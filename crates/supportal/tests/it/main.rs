@@ -24,6 +24,8 @@ mod ops;
 mod portal;
 mod portal_browser;
 mod portal_cache;
+mod presentation_browser;
+mod presentations;
 mod realtime;
 mod rep_keys;
 mod setup;

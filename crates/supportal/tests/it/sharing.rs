@@ -15,7 +15,8 @@ use tokio_tungstenite::tungstenite::Message;
 
 const SECRET: &str = "coturn-shared-secret";
 
-async fn send(socket: &mut Socket, frame: Value) {
+/// Send `frame` to the server as a page would.
+pub(crate) async fn send(socket: &mut Socket, frame: Value) {
     socket
         .send(Message::Text(frame.to_string().into()))
         .await

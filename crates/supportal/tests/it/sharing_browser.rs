@@ -21,37 +21,62 @@ async fn shows_system_line(browser: &Browser, text: &str) {
     browser.shows_chat_line("chat-system-message", text).await;
 }
 
-/// What the rep's view has decoded: the video's width and the connection's decoded frames.
-pub async fn decoded(riley: &Browser) -> (u64, u64) {
-    let script = "const done = arguments[0]; \
-        const pane = document.querySelector('[data-testid=screen-pane]'); \
-        const video = document.querySelector('[data-testid=screen-view]'); \
-        const n = pane.screenViewer && pane.screenViewer.negotiation; \
-        if (!n) { done([video.videoWidth, 0]); return; } \
-        n.pc.getStats().then((stats) => { let frames = 0; \
-          stats.forEach((s) => { if (s.type === 'inbound-rtp' && s.kind === 'video') frames = s.framesDecoded || 0; }); \
-          done([video.videoWidth, frames]); });";
-    let value = riley.client.execute_async(script, vec![]).await.unwrap();
+/// Where a page shows a screen it receives: its video element, and the script expression of
+/// the negotiation whose connection carries it.
+pub struct View {
+    pub video: &'static str,
+    pub negotiation: &'static str,
+}
+
+/// The rep's view of the customer's screen, in the console.
+const REP_VIEW: View = View {
+    video: "screen-view",
+    negotiation: "document.querySelector('[data-testid=screen-pane]').screenViewer.negotiation",
+};
+
+/// What a view has decoded: the video's width and the connection's decoded frames.
+pub async fn decoded_in(browser: &Browser, view: &View) -> (u64, u64) {
+    let script = format!(
+        "const done = arguments[0]; \
+        const video = document.querySelector('[data-testid={}]'); \
+        let n = null; try {{ n = {}; }} catch (e) {{ n = null; }} \
+        if (!n || !video) {{ done([video ? video.videoWidth : 0, 0]); return; }} \
+        n.pc.getStats().then((stats) => {{ let frames = 0; \
+          stats.forEach((s) => {{ if (s.type === 'inbound-rtp' && s.kind === 'video') frames = s.framesDecoded || 0; }}); \
+          done([video.videoWidth, frames]); }});",
+        view.video, view.negotiation
+    );
+    let value = browser.client.execute_async(&script, vec![]).await.unwrap();
     (
         value[0].as_u64().unwrap_or(0),
         value[1].as_u64().unwrap_or(0),
     )
 }
 
-/// Wait until the rep's view decodes frames of the customer's screen.
-pub async fn frames_arrive(riley: &Browser) -> (u64, u64) {
+/// What the rep's view has decoded.
+pub async fn decoded(riley: &Browser) -> (u64, u64) {
+    decoded_in(riley, &REP_VIEW).await
+}
+
+/// Wait until a view decodes frames of the screen sent to it.
+pub async fn frames_arrive_in(browser: &Browser, view: &View) -> (u64, u64) {
     let mut seen = (0, 0);
-    for _ in 0..100 {
-        seen = decoded(riley).await;
+    for _ in 0..150 {
+        seen = decoded_in(browser, view).await;
         if seen.0 > 0 && seen.1 > 0 {
             return seen;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!(
-        "no frames decoded in 10 s: width {}, frames {}",
+        "no frames decoded in 15 s: width {}, frames {}",
         seen.0, seen.1
     );
+}
+
+/// Wait until the rep's view decodes frames of the customer's screen.
+pub async fn frames_arrive(riley: &Browser) -> (u64, u64) {
+    frames_arrive_in(riley, &REP_VIEW).await
 }
 
 async fn visible(browser: &Browser, testid: &str) -> bool {
@@ -113,8 +138,46 @@ async fn a_rep_sees_the_customers_screen_only_after_consent() {
     shows_system_line(&riley, "The customer started sharing their screen.").await;
     let (width, frames) = frames_arrive(&riley).await;
     assert!(width > 0 && frames > 0);
+
+    // The rep draws a stroke across the view: the customer's preview shows it, then it fades.
+    let draw = "const c = document.querySelector('[data-testid=screen-annotate]'); \
+        const r = c.getBoundingClientRect(); const at = (f) => ({ clientX: r.left + r.width * f, \
+          clientY: r.top + r.height / 2, pointerId: 1, bubbles: true }); \
+        c.dispatchEvent(new PointerEvent('pointerdown', at(0.3))); \
+        for (const f of [0.35, 0.4, 0.45, 0.5]) c.dispatchEvent(new PointerEvent('pointermove', at(f))); \
+        c.dispatchEvent(new PointerEvent('pointerup', at(0.5))); return null;";
+    riley.client.execute(draw, vec![]).await.unwrap();
+    let preview = |attribute: &'static str| {
+        let customer = &customer;
+        async move {
+            let script = format!(
+                "return document.querySelector('[data-testid=annotation-preview]').dataset.{attribute} || '0';"
+            );
+            let value = customer.client.execute(&script, vec![]).await.unwrap();
+            value.as_str().unwrap_or("0").to_owned()
+        }
+    };
+    let mut strokes = String::new();
+    for _ in 0..50 {
+        strokes = preview("strokes").await;
+        if strokes != "0" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(strokes, "1", "the stroke reached the customer's preview");
+    assert_ne!(preview("visible").await, "0", "shown");
     customer.screenshot("sharing-customer").await;
     riley.screenshot("sharing-console").await;
+    let mut visible = String::new();
+    for _ in 0..80 {
+        visible = preview("visible").await;
+        if visible == "0" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(visible, "0", "faded after a few seconds");
 
     // The customer stops: the rep's view ends at once.
     customer.click("stop-sharing").await;

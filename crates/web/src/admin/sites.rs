@@ -106,6 +106,8 @@ pub struct SiteForm {
     #[serde(default)]
     screen_sharing: Option<String>,
     #[serde(default)]
+    list_presentations: Option<String>,
+    #[serde(default)]
     accept_when_unavailable: Option<String>,
     #[serde(default)]
     accent_colour: String,
@@ -167,6 +169,7 @@ impl SiteForm {
             survey: s.survey.then(|| "on".into()),
             translation: s.translation.then(|| "on".into()),
             screen_sharing: s.screen_sharing.then(|| "on".into()),
+            list_presentations: s.list_presentations.then(|| "on".into()),
             accept_when_unavailable: s.accept_when_unavailable.then(|| "on".into()),
             accent_colour: s.accent_colour.clone(),
             preset: None,
@@ -235,6 +238,7 @@ fn parse_settings(form: &SiteForm, checked: &Checked, errors: &mut FieldErrors) 
         survey: form.survey.is_some(),
         translation: form.translation.is_some(),
         screen_sharing: form.screen_sharing.is_some(),
+        list_presentations: form.list_presentations.is_some(),
         accept_when_unavailable: form.accept_when_unavailable.is_some(),
         welcome: texts(form, "welcome", errors),
         closed_message: texts(form, "closed_message", errors),

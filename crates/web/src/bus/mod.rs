@@ -40,6 +40,12 @@ pub const MARKS: &str = "marks";
 pub const RTC: &str = "rtc";
 /// What became of a screen share in the announcement's session.
 pub const SHARE: &str = "share";
+/// A line was added to a presentation's chat (stored first; readers resume by its numbers).
+pub const PRESENTATION_LINE: &str = "presentation_line";
+/// A presentation's attendees changed (stored first): someone joined, left or was removed.
+pub const ATTENDEES: &str = "attendees";
+/// A presentation ended (stored first).
+pub const PRESENTATION_ENDED: &str = "presentation_ended";
 
 /// What a participant's client said, carried to the session's other readers: who is typing
 /// (not stored), or the read marks as committed (small, and only ever moving forward, so a
@@ -67,6 +73,11 @@ pub enum Signal {
         name: String,
         what: String,
     },
+    /// A presentation's attendees changed; `removed` names one the presenter removed (its
+    /// page ends the view).
+    Attendees {
+        removed: Option<i64>,
+    },
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -83,6 +94,9 @@ pub struct Announcement {
     /// other nodes: theirs read it from the database.
     #[serde(skip)]
     pub line: Option<Arc<crate::chat::ChatLine>>,
+    /// A presentation's chat line, as committed, for readers on this node (as `line`).
+    #[serde(skip)]
+    pub said: Option<Arc<store::presentations::Line>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub signal: Option<Signal>,
 }

@@ -198,6 +198,7 @@ impl Intake {
                     session: event.session_id.map(SessionId),
                     topics: vec![Topic::Org { org }],
                     line: None,
+                    said: None,
                     signal: None,
                 });
             }

@@ -24,6 +24,14 @@ pub const CSRF_PLACEHOLDER: &str = "supportal-csrf-placeholder-5b0f3e9a";
 /// write by another process on the same database (the CLI, another node) takes to show.
 const MAX_AGE_MS: i64 = 5_000;
 
+/// A running presentation as a portal lists it.
+#[derive(serde::Serialize)]
+pub struct ListedPresentation {
+    pub title: String,
+    pub presenter_name: String,
+    pub link: String,
+}
+
 /// A site's facts as one read saw them.
 pub struct Snapshot {
     pub site: SiteRecord,
@@ -32,6 +40,8 @@ pub struct Snapshot {
     pub fields: Vec<CustomField>,
     pub notice_records: Vec<NoticeRecord>,
     pub profiles: Vec<IosProfile>,
+    /// The organization's running presentations, where the site lists them.
+    pub presentations: Vec<ListedPresentation>,
     pub has_logo: bool,
     epoch: u64,
     valid_until: Timestamp,
@@ -199,6 +209,7 @@ async fn load(
             .await?,
         fields: store.custom_fields(site.id).await?,
         profiles: store.ios_profiles(site.id).await?,
+        presentations: listed_presentations(store, &site, now).await?,
         has_logo: store.has_site_logo(site.id).await?,
         valid_until: turns_at(schedule.as_ref(), &notice_records, now),
         schedule,
@@ -206,6 +217,27 @@ async fn load(
         site,
         epoch,
     })
+}
+
+/// The running presentations a site lists: none unless it offers presentations and lists them.
+async fn listed_presentations(
+    store: &store::Store,
+    site: &SiteRecord,
+    now: Timestamp,
+) -> AppResult<Vec<ListedPresentation>> {
+    let settings = &site.settings;
+    if !settings.list_presentations || !settings.offers(domain::site::Method::Presentation) {
+        return Ok(Vec::new());
+    }
+    let running = store.listed_presentations(site.org_id, now).await?;
+    Ok(running
+        .into_iter()
+        .map(|(p, key)| ListedPresentation {
+            title: p.title,
+            presenter_name: p.presenter_name,
+            link: crate::paths::presentation(&key),
+        })
+        .collect())
 }
 
 // A panic while holding one of these locks leaves plain data behind: keep using it.

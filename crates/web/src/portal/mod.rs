@@ -26,7 +26,6 @@ pub fn router() -> Router<AppState> {
         .route("/", get(global::root))
         .route("/join", get(global::join_page).post(global::enter))
         .route("/join/{key}", get(global::join_link))
-        .route("/presentations/{key}", get(keys::presentation_lobby))
         .route("/p/{slug}", get(requests::home))
         .route("/p/{slug}/theme.css", get(look::theme))
         .route("/p/{slug}/logo", get(look::logo))

@@ -179,6 +179,7 @@ impl Portal {
             fields => self.field_views(),
             profiles,
             profiles_first => ios,
+            presentations => &self.presentations,
             csrf,
         }
     }

@@ -152,6 +152,7 @@ mod tests {
             session: Some(SessionId(5)),
             topics,
             line: None,
+            said: None,
             signal: None,
         }
     }

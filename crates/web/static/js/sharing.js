@@ -8,12 +8,12 @@
 // Tests force relayed connections (TURN) by setting this before a connection starts.
 const policy = () => window.supportalIcePolicy || "all";
 
-function peerConnection(servers) {
+export function peerConnection(servers) {
   return new RTCPeerConnection({ iceServers: servers, iceTransportPolicy: policy() });
 }
 
 // Candidates that come before the description they belong to wait for it.
-class Negotiation {
+export class Negotiation {
   constructor(pc) {
     this.pc = pc;
     this.early = [];
@@ -30,6 +30,162 @@ class Negotiation {
   }
 }
 
+// One sender's connections, one per viewer (`peer`), each carrying the same stream. A
+// connection whose network changed under it offers again with an ICE restart, without asking
+// the person again. `failed(peer)` hears of an offer that could not be made.
+export class Senders {
+  constructor(send, failed) {
+    this.send = send;
+    this.failed = failed;
+    this.peers = new Map();
+  }
+
+  // A new connection to `peer` sending `stream`; `prepare(pc)` adds what else it carries.
+  connect(peer, stream, servers, prepare = () => {}) {
+    this.drop(peer);
+    const pc = peerConnection(servers);
+    const negotiation = new Negotiation(pc);
+    this.peers.set(peer, negotiation);
+    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+    prepare(pc);
+    pc.addEventListener("icecandidate", (event) => {
+      if (event.candidate) this.send({ type: "rtc", to: peer, data: { candidate: event.candidate.toJSON() } });
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (pc.connectionState === "failed" && this.peers.get(peer) === negotiation) this.offer(peer, pc, true);
+    });
+    this.offer(peer, pc, false);
+  }
+
+  async offer(peer, pc, restart) {
+    try {
+      await pc.setLocalDescription(await pc.createOffer({ iceRestart: restart }));
+      this.send({ type: "rtc", to: peer, data: { description: pc.localDescription.toJSON() } });
+    } catch {
+      this.failed(peer);
+    }
+  }
+
+  // An answer or a candidate from `from`.
+  async signal(from, data) {
+    const negotiation = this.peers.get(from);
+    if (!negotiation || !data) return;
+    if (data.description && data.description.type === "answer") await negotiation.description(data.description);
+    if (data.candidate) await negotiation.candidate(data.candidate);
+  }
+
+  drop(peer) {
+    const negotiation = this.peers.get(peer);
+    if (negotiation) negotiation.pc.close();
+    this.peers.delete(peer);
+  }
+
+  dropAll() {
+    for (const peer of [...this.peers.keys()]) this.drop(peer);
+  }
+
+  names() {
+    return [...this.peers.keys()];
+  }
+}
+
+// The rep's pointer and strokes on the shared screen: drawn over a video (the rep's view, the
+// customer's preview), in coordinates from 0 to 1 of the picture itself, fading out.
+const FADE_MS = 4000;
+const MOST_STROKES = 100;
+const MOST_POINTS = 64;
+
+// Where the picture sits inside a video element (it keeps its proportions: bars around it).
+function pictureRect(video) {
+  const box = { width: video.clientWidth, height: video.clientHeight };
+  if (!video.videoWidth || !video.videoHeight || !box.width || !box.height) return { x: 0, y: 0, ...box };
+  const scale = Math.min(box.width / video.videoWidth, box.height / video.videoHeight);
+  const width = video.videoWidth * scale;
+  const height = video.videoHeight * scale;
+  return { x: (box.width - width) / 2, y: (box.height - height) / 2, width, height };
+}
+
+const inside = (n) => typeof n === "number" && n >= 0 && n <= 1;
+
+export class Marks {
+  constructor(canvas, video) {
+    this.canvas = canvas;
+    this.video = video;
+    this.strokes = new Map();
+    this.pointer = null;
+    this.received = 0;
+    this.frame = null;
+  }
+
+  // A mark from the rep: `{kind: "pointer", x, y}` or `{kind: "stroke", id, points: [[x, y]…]}`.
+  take(mark) {
+    const now = performance.now();
+    if (mark && mark.kind === "pointer" && inside(mark.x) && inside(mark.y)) {
+      this.pointer = { x: mark.x, y: mark.y, at: now };
+    } else if (mark && mark.kind === "stroke" && Array.isArray(mark.points)) {
+      let stroke = this.strokes.get(mark.id);
+      if (!stroke) {
+        if (this.strokes.size >= MOST_STROKES) return;
+        stroke = { points: [], at: now };
+        this.strokes.set(mark.id, stroke);
+        this.received += 1;
+        this.canvas.dataset.strokes = String(this.received);
+      }
+      const points = mark.points.slice(0, MOST_POINTS).filter((p) => Array.isArray(p) && inside(p[0]) && inside(p[1]));
+      stroke.points.push(...points);
+      stroke.at = now;
+    } else return;
+    this.draw();
+  }
+
+  clear() {
+    this.strokes.clear();
+    this.pointer = null;
+    this.draw();
+  }
+
+  draw() {
+    if (this.frame === null) this.frame = requestAnimationFrame(() => this.paint());
+  }
+
+  paint() {
+    this.frame = null;
+    const now = performance.now();
+    const canvas = this.canvas;
+    canvas.width = canvas.clientWidth;
+    canvas.height = canvas.clientHeight;
+    const context = canvas.getContext("2d");
+    context.clearRect(0, 0, canvas.width, canvas.height);
+    const picture = pictureRect(this.video);
+    const at = (p) => [picture.x + p[0] * picture.width, picture.y + p[1] * picture.height];
+    context.lineWidth = 3;
+    context.lineCap = "round";
+    context.strokeStyle = context.fillStyle = "#e11d48";
+    let visible = 0;
+    for (const [id, stroke] of this.strokes) {
+      const age = now - stroke.at;
+      if (age > FADE_MS) {
+        this.strokes.delete(id);
+        continue;
+      }
+      visible += 1;
+      context.globalAlpha = 1 - age / FADE_MS;
+      context.beginPath();
+      stroke.points.forEach((p, n) => (n ? context.lineTo(...at(p)) : context.moveTo(...at(p))));
+      context.stroke();
+    }
+    if (this.pointer && now - this.pointer.at < FADE_MS) {
+      context.globalAlpha = 1 - (now - this.pointer.at) / FADE_MS;
+      context.beginPath();
+      context.arc(...at([this.pointer.x, this.pointer.y]), 6, 0, 2 * Math.PI);
+      context.fill();
+      visible += 1;
+    } else this.pointer = null;
+    canvas.dataset.visible = String(visible);
+    if (visible) this.draw();
+  }
+}
+
 // The customer's side: the prompt, the share, and a connection per viewing rep.
 export class ScreenSender {
   constructor(root, send) {
@@ -37,11 +193,13 @@ export class ScreenSender {
     this.send = send;
     this.servers = [];
     this.stream = null;
-    this.peers = new Map();
+    this.senders = new Senders(send, () => this.send({ type: "share", what: "failed" }));
     this.offerButton = root.querySelector("[data-testid='offer-screen-share']");
     this.consent = root.querySelector("[data-testid='share-consent']");
     this.consentText = this.consent.querySelector(".consent-text");
     this.banner = root.querySelector("[data-testid='sharing-banner']");
+    this.previewVideo = root.querySelector(".preview-video");
+    this.marks = new Marks(root.querySelector("[data-testid='annotation-preview']"), this.previewVideo);
     this.offerButton.addEventListener("click", () => this.ask(root.dataset.repName || ""));
     root.querySelector("[data-testid='share-consent-accept']").addEventListener("click", () => this.accept());
     root.querySelector("[data-testid='share-consent-decline']").addEventListener("click", () => this.decline());
@@ -72,11 +230,11 @@ export class ScreenSender {
     if (frame.type === "share") {
       if (frame.what === "request" && !this.stream) this.ask(frame.name);
       else if (frame.what === "view" && this.stream) this.connect(frame.from);
-      else if (frame.what === "close") this.drop(frame.from);
+      else if (frame.what === "close") this.senders.drop(frame.from);
       return true;
     }
     if (frame.type === "rtc") {
-      this.signal(frame.from, frame.data).catch(() => {});
+      this.senders.signal(frame.from, frame.data).catch(() => {});
       return true;
     }
     return false;
@@ -102,6 +260,7 @@ export class ScreenSender {
     this.stream.getVideoTracks().forEach((track) => track.addEventListener("ended", () => this.stop()));
     this.banner.hidden = false;
     this.offerButton.hidden = true;
+    this.previewVideo.srcObject = this.stream;
     this.send({ type: "share", what: "started" });
   }
 
@@ -114,49 +273,27 @@ export class ScreenSender {
     if (!this.stream) return;
     this.stream.getTracks().forEach((track) => track.stop());
     this.stream = null;
-    for (const peer of [...this.peers.keys()]) this.drop(peer);
+    this.senders.dropAll();
+    this.previewVideo.srcObject = null;
+    this.marks.clear();
     this.banner.hidden = true;
     this.offerButton.hidden = false;
     this.send({ type: "share", what: "stopped" });
   }
 
-  drop(peer) {
-    const negotiation = this.peers.get(peer);
-    if (negotiation) negotiation.pc.close();
-    this.peers.delete(peer);
-  }
-
-  // A connection to `peer` that sends the screen; it offers again with an ICE restart when the
-  // network under it changed, without asking again.
+  // A connection to `peer` that sends the screen; the rep's pointer and strokes come back on
+  // a data channel of the same connection.
   connect(peer) {
-    this.drop(peer);
-    const pc = peerConnection(this.servers);
-    const negotiation = new Negotiation(pc);
-    this.peers.set(peer, negotiation);
-    for (const track of this.stream.getTracks()) pc.addTrack(track, this.stream);
-    pc.addEventListener("icecandidate", (event) => {
-      if (event.candidate) this.send({ type: "rtc", to: peer, data: { candidate: event.candidate.toJSON() } });
+    this.senders.connect(peer, this.stream, this.servers, (pc) => {
+      const channel = pc.createDataChannel("annotations");
+      channel.addEventListener("message", (event) => {
+        try {
+          this.marks.take(JSON.parse(event.data));
+        } catch {
+          // Not a mark: ignored.
+        }
+      });
     });
-    pc.addEventListener("connectionstatechange", () => {
-      if (pc.connectionState === "failed" && this.peers.get(peer) === negotiation) this.offer(peer, pc, true);
-    });
-    this.offer(peer, pc, false);
-  }
-
-  async offer(peer, pc, restart) {
-    try {
-      await pc.setLocalDescription(await pc.createOffer({ iceRestart: restart }));
-      this.send({ type: "rtc", to: peer, data: { description: pc.localDescription.toJSON() } });
-    } catch {
-      this.send({ type: "share", what: "failed" });
-    }
-  }
-
-  async signal(from, data) {
-    const negotiation = this.peers.get(from);
-    if (!negotiation || !data) return;
-    if (data.description && data.description.type === "answer") await negotiation.description(data.description);
-    if (data.candidate) await negotiation.candidate(data.candidate);
   }
 }
 
@@ -169,6 +306,10 @@ export class ScreenViewer {
     this.negotiation = null;
     this.video = root.querySelector("[data-testid='screen-view']");
     this.status = root.querySelector(".share-status");
+    this.channel = null;
+    const overlay = root.querySelector("[data-testid='screen-annotate']");
+    this.marks = new Marks(overlay, this.video);
+    this.drawOn(overlay);
     root.querySelector("[data-testid='request-screen-share']").addEventListener("click", () => {
       this.say(root.dataset.askedText);
       this.send({ type: "share", what: "request" });
@@ -180,6 +321,53 @@ export class ScreenViewer {
 
   say(text) {
     this.status.textContent = text || "";
+  }
+
+  // Pointing moves a dot; pressing and dragging draws a stroke. Both go to the customer.
+  drawOn(overlay) {
+    let stroke = null;
+    let strokes = 0;
+    let lastPointer = 0;
+    const point = (event) => {
+      const picture = pictureRect(this.video);
+      const box = overlay.getBoundingClientRect();
+      const x = (event.clientX - box.left - picture.x) / picture.width;
+      const y = (event.clientY - box.top - picture.y) / picture.height;
+      return inside(x) && inside(y) ? [x, y] : null;
+    };
+    overlay.addEventListener("pointerdown", (event) => {
+      const at = point(event);
+      if (!at) return;
+      strokes += 1;
+      stroke = `s${strokes}`;
+      if (overlay.setPointerCapture && event.pointerId !== undefined) {
+        try {
+          overlay.setPointerCapture(event.pointerId);
+        } catch {
+          // A synthetic pointer cannot be captured.
+        }
+      }
+      this.mark({ kind: "stroke", id: stroke, points: [at] });
+    });
+    overlay.addEventListener("pointermove", (event) => {
+      const at = point(event);
+      if (!at) return;
+      if (stroke) this.mark({ kind: "stroke", id: stroke, points: [at] });
+      else if (event.timeStamp - lastPointer > 33) {
+        lastPointer = event.timeStamp;
+        this.mark({ kind: "pointer", x: at[0], y: at[1] });
+      }
+    });
+    const end = () => {
+      stroke = null;
+    };
+    overlay.addEventListener("pointerup", end);
+    overlay.addEventListener("pointercancel", end);
+  }
+
+  mark(mark) {
+    this.marks.take(mark);
+    if (this.channel && this.channel.readyState === "open") this.channel.send(JSON.stringify(mark));
   }
 
   heard(frame) {
@@ -219,6 +407,9 @@ export class ScreenViewer {
   open() {
     const pc = peerConnection(this.servers);
     this.negotiation = new Negotiation(pc);
+    pc.addEventListener("datachannel", (event) => {
+      this.channel = event.channel;
+    });
     pc.addEventListener("track", (event) => {
       this.video.srcObject = event.streams[0] || new MediaStream([event.track]);
       this.root.classList.add("viewing");
@@ -239,7 +430,9 @@ export class ScreenViewer {
   end(text) {
     if (this.negotiation) this.negotiation.pc.close();
     this.negotiation = null;
+    this.channel = null;
     this.video.srcObject = null;
+    this.marks.clear();
     this.root.classList.remove("viewing");
     this.say(text);
   }
