@@ -72,8 +72,13 @@ pub fn test_redis_url() -> String {
 
 /// Serve `config` in this test's runtime.
 pub async fn spawn_with(config: &Config) -> TestApp {
+    spawn_with_clock(config, Arc::new(SystemClock)).await
+}
+
+/// Serve `config` with `clock` as the app's "now".
+pub async fn spawn_with_clock(config: &Config, clock: Arc<dyn domain::Clock>) -> TestApp {
     let store = supportal::startup::open_store(config).await.unwrap();
-    let app = Application::build(config, store.clone(), Arc::new(SystemClock))
+    let app = Application::build(config, store.clone(), clock)
         .await
         .unwrap();
     let address = format!("http://{}", app.local_addr().unwrap());

@@ -1,15 +1,18 @@
 //! Screen sharing through a real TURN server: Debian's coturn on loopback with
 //! `use-auth-secret`, both browsers forced to relayed candidates (`iceTransportPolicy: "relay"`)
 //! with the credentials Supportal issued. With the secret coturn knows, frames decode; with a
-//! forged one (Supportal configured with another secret), no connection is made.
+//! forged one (Supportal configured with another secret) or an expired one (issued by a clock two
+//! hours behind, valid a minute), no connection is made.
 
 use crate::browser::Browser;
-use crate::helpers::{spawn_app_with, TestApp};
+use crate::helpers::{spawn_with_clock, test_config, TestApp};
 use crate::portal::{portal_app, Portal};
 use crate::sharing_browser::{decoded, frames_arrive, taken_in_browsers};
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 use store::Backend;
+use supportal::clock::SystemClock;
 
 /// A coturn process on a free loopback port, stopped when dropped.
 struct Coturn {
@@ -80,12 +83,25 @@ impl Drop for Coturn {
 
 /// A site whose pages get only this TURN server, with `secret` to make credentials.
 async fn app_with_turn(port: u16, secret: &str) -> TestApp {
-    let secret = secret.to_owned();
-    spawn_app_with(Backend::Sqlite, move |c| {
-        c.webrtc.turn = vec![format!("turn:127.0.0.1:{port}?transport=udp")];
-        c.webrtc.turn_secret = Some(secret);
-    })
-    .await
+    app_with_turn_at(port, secret, Arc::new(SystemClock)).await
+}
+
+/// The same, with `clock` as the app's "now" (the credentials run out from it).
+async fn app_with_turn_at(port: u16, secret: &str, clock: Arc<dyn domain::Clock>) -> TestApp {
+    let mut config = test_config(Backend::Sqlite).await;
+    config.webrtc.turn = vec![format!("turn:127.0.0.1:{port}?transport=udp")];
+    config.webrtc.turn_secret = Some(secret.to_owned());
+    config.webrtc.credential_secs = 60;
+    spawn_with_clock(&config, clock).await
+}
+
+/// The system's time, two hours ago: a credential issued by it ran out long before it is used.
+struct TwoHoursAgo;
+
+impl domain::Clock for TwoHoursAgo {
+    fn now(&self) -> domain::Timestamp {
+        domain::Timestamp(SystemClock.now().millis() - 2 * 3600 * 1000)
+    }
 }
 
 /// Customer and rep in their browsers, relayed only, the customer's screen shared after
@@ -139,10 +155,8 @@ async fn the_screen_reaches_the_rep_through_turn_with_the_credentials_supportal_
     riley.close().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_forged_turn_credential_connects_nothing() {
-    let coturn = Coturn::start("the-secret-coturn-knows");
-    let app = app_with_turn(coturn.port, "a-secret-coturn-does-not-know").await;
+/// Nothing is relayed for a page whose credential coturn refuses, and coturn says it refused.
+async fn nothing_relayed(app: TestApp, coturn: &Coturn) {
     let (_portal, customer, riley) = share_relayed(app).await;
     customer.wait_for("[data-testid='sharing-banner']").await;
     tokio::time::sleep(Duration::from_secs(5)).await;
@@ -159,4 +173,23 @@ async fn a_forged_turn_credential_connects_nothing() {
     );
     customer.close().await;
     riley.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_forged_turn_credential_connects_nothing() {
+    let coturn = Coturn::start("the-secret-coturn-knows");
+    let app = app_with_turn(coturn.port, "a-secret-coturn-does-not-know").await;
+    nothing_relayed(app, &coturn).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_turn_credential_connects_nothing() {
+    let coturn = Coturn::start("the-secret-coturn-knows");
+    let app = app_with_turn_at(
+        coturn.port,
+        "the-secret-coturn-knows",
+        Arc::new(TwoHoursAgo),
+    )
+    .await;
+    nothing_relayed(app, &coturn).await;
 }
