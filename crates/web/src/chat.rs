@@ -574,6 +574,9 @@ pub fn transcript_download(session: SessionId, text: String) -> Response {
 pub struct Participant {
     pub rep: Option<UserId>,
     pub name: String,
+    /// A rep's socket's own number: one rep may hold the session open in two tabs, each its
+    /// own screen-sharing peer (0 for the customer, whose page is the one that shares).
+    pub tab: u32,
 }
 
 impl Participant {

@@ -14,7 +14,7 @@ use store::Backend;
 /// The attendee's view of the presenter's screen.
 const ATTENDEE_VIEW: View = View {
     video: "presentation-view",
-    negotiation: "window.supportalAttendee.negotiation",
+    negotiation: "window.supportalAttendee.receiver.negotiation",
 };
 
 async fn frames_arrive(attendee: &Browser) {

@@ -69,14 +69,25 @@ async fn signaling_stays_between_the_sessions_participants(backend: Backend) {
     })
     .await;
     let id = session.0;
-    let riley = format!("rep{}", p.rep.0);
     assert_turn_for(
         &frame_of(&mut customer, "ice").await,
         &format!(":s{id}-customer"),
     );
-    assert_turn_for(
-        &frame_of(&mut console, "ice").await,
-        &format!(":s{id}-{riley}"),
+    // The rep's peer is this console tab: rep<id>.<tab>.
+    let rep_ice = frame_of(&mut console, "ice").await;
+    let username = rep_ice["servers"][1]["username"].as_str().unwrap();
+    let riley = username.split_once('-').unwrap().1.to_owned();
+    assert!(riley.starts_with(&format!("rep{}.", p.rep.0)), "{riley}");
+    assert_turn_for(&rep_ice, &format!(":s{id}-{riley}"));
+    // A second tab of the same rep on the same session is a peer of its own.
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let path = format!("/console/sessions/{id}/ws?after=100");
+    let mut second_tab = socket_at(&p.app, &path, Some(&cookie)).await;
+    let second_ice = frame_of(&mut second_tab, "ice").await;
+    let second_name = second_ice["servers"][1]["username"].as_str().unwrap();
+    assert!(
+        !second_name.ends_with(&riley),
+        "{second_name} is not {riley}"
     );
 
     // Another customer, waiting in the same organization, with their page's socket open.
@@ -97,6 +108,9 @@ async fn signaling_stays_between_the_sessions_participants(backend: Backend) {
     let heard = frame_of(&mut console, "rtc").await;
     assert_eq!(heard["from"], "customer");
     assert_eq!(heard["data"]["sdp"], "v=0 offer");
+    let kinds = ["rtc"];
+    let elsewhere = frames_within(&mut second_tab, &kinds, Duration::from_millis(300)).await;
+    assert!(elsewhere.is_empty(), "the other tab: {elsewhere:?}");
     // The answer goes back the other way; frames to nobody, to oneself or too large go nowhere.
     send(
         &mut customer,
@@ -209,7 +223,42 @@ async fn a_site_without_screen_sharing_carries_none(backend: Backend) {
     );
 }
 
+async fn an_invited_rep_views_on_a_connection_of_their_own(backend: Backend) {
+    let TakenChat {
+        p,
+        session,
+        riley,
+        mut customer,
+        ..
+    } = taken_chat_with(backend, 0, |_| {}).await;
+    let id = session.0;
+    let sam = p.app.add_rep(p.org, "sam@acme.test").await;
+    let rep_field = sam.0.to_string();
+    let page = format!("/console/sessions/{id}");
+    let invite = format!("{page}/invite");
+    riley.submit(&page, &invite, &[("rep", &rep_field)]).await;
+    let cookie = session_cookie(&p.app, "sam@acme.test").await;
+    let mut sam_tab = socket_at(&p.app, &format!("{page}/ws?after=100"), Some(&cookie)).await;
+    frame_of(&mut sam_tab, "ice").await;
+    // Sam asks to view; the customer's page hears it from Sam's tab and offers to that tab.
+    send(&mut sam_tab, json!({ "type": "share", "what": "view" })).await;
+    let view = frame_of(&mut customer, "share").await;
+    let sam_peer = view["from"].as_str().unwrap().to_owned();
+    assert!(
+        sam_peer.starts_with(&format!("rep{}.", sam.0)),
+        "{sam_peer}"
+    );
+    let offer = json!({ "type": "rtc", "to": sam_peer, "data": { "sdp": "v=0 offer" } });
+    send(&mut customer, offer).await;
+    let heard = frame_of(&mut sam_tab, "rtc").await;
+    assert_eq!(
+        (heard["from"].as_str(), heard["data"]["sdp"].as_str()),
+        (Some("customer"), Some("v=0 offer"))
+    );
+}
+
 on_both_backends!(
+    an_invited_rep_views_on_a_connection_of_their_own,
     signaling_stays_between_the_sessions_participants,
     a_site_without_screen_sharing_carries_none,
 );

@@ -31,7 +31,8 @@ pub struct View {
 /// The rep's view of the customer's screen, in the console.
 const REP_VIEW: View = View {
     video: "screen-view",
-    negotiation: "document.querySelector('[data-testid=screen-pane]').screenViewer.negotiation",
+    negotiation:
+        "document.querySelector('[data-testid=screen-pane]').screenViewer.receiver.negotiation",
 };
 
 /// What a view has decoded: the video's width and the connection's decoded frames.
@@ -169,15 +170,57 @@ async fn a_rep_sees_the_customers_screen_only_after_consent() {
     assert_ne!(preview("visible").await, "0", "shown");
     customer.screenshot("sharing-customer").await;
     riley.screenshot("sharing-console").await;
-    let mut visible = String::new();
+    let mut marks_shown = String::new();
     for _ in 0..80 {
-        visible = preview("visible").await;
-        if visible == "0" {
+        marks_shown = preview("visible").await;
+        if marks_shown == "0" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    assert_eq!(visible, "0", "faded after a few seconds");
+    assert_eq!(marks_shown, "0", "faded after a few seconds");
+
+    // The network under the connection changes: the customer's page restarts ICE (what it does
+    // when its connection fails), and the rep's same connection resumes, without a new consent.
+    let rep_side = "const n = document.querySelector('[data-testid=screen-pane]').screenViewer.receiver.negotiation; \
+        if (!n.pc.marked) n.pc.marked = 'first'; \
+        const ufrag = (n.pc.remoteDescription.sdp.match(/a=ice-ufrag:(\\S+)/) || [])[1]; \
+        return [n.pc.marked, ufrag, n.pc.connectionState];";
+    let before = riley.client.execute(rep_side, vec![]).await.unwrap();
+    let restart = "const senders = document.getElementById('screen-share').screenSender.senders; \
+        const peer = senders.names()[0]; senders.offer(peer, senders.peers.get(peer).pc, true); return peer;";
+    customer.client.execute(restart, vec![]).await.unwrap();
+    let mut after = before.clone();
+    for _ in 0..100 {
+        after = riley.client.execute(rep_side, vec![]).await.unwrap();
+        if after[1] != before[1] && after[2] == "connected" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_ne!(
+        after[1], before[1],
+        "new ICE credentials: {before} → {after}"
+    );
+    assert_eq!(
+        (&after[0], &after[2]),
+        (&serde_json::json!("first"), &serde_json::json!("connected")),
+        "the same connection"
+    );
+    let (_, frames_before) = decoded(&riley).await;
+    let mut frames_after = frames_before;
+    for _ in 0..50 {
+        frames_after = decoded(&riley).await.1;
+        if frames_after > frames_before {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(
+        frames_after > frames_before,
+        "frames keep coming after the restart"
+    );
+    assert!(!visible(&customer, "share-consent").await, "no new consent");
 
     // The customer stops: the rep's view ends at once.
     customer.click("stop-sharing").await;

@@ -124,7 +124,7 @@ async fn share_relayed(app: TestApp) -> (Portal, Browser, Browser) {
 /// The candidate types (local, remote) of the pair the rep's connection selected, once it has.
 async fn pair_in_use(riley: &Browser) -> serde_json::Value {
     let script = "const done = arguments[0]; \
-        const n = document.querySelector('[data-testid=screen-pane]').screenViewer.negotiation; \
+        const n = document.querySelector('[data-testid=screen-pane]').screenViewer.receiver.negotiation; \
         n.pc.getStats().then((stats) => { const all = new Map(); stats.forEach((s) => all.set(s.id, s)); \
           const transport = [...all.values()].find((s) => s.type === 'transport' && s.selectedCandidatePairId); \
           const pair = transport && all.get(transport.selectedCandidatePairId); \

@@ -22,21 +22,24 @@ const MOST_RTC_BYTES: usize = 32 * 1024;
 const REP_SAYS: [&str; 3] = ["request", "view", "close"];
 
 impl Participant {
-    /// The name this participant's peer goes by in `rtc` frames: `customer`, or `rep<id>`.
+    /// The name this participant's peer goes by in `rtc` frames: `customer`, or
+    /// `rep<id>.<tab>` (each console tab of a rep views on a connection of its own).
     pub fn peer(&self) -> String {
         match self.rep {
-            Some(rep) => format!("rep{}", rep.0),
+            Some(rep) => format!("rep{}.{}", rep.0, self.tab),
             None => "customer".to_owned(),
         }
     }
 }
 
-/// Whether `to` names a peer a session could have (the customer or a rep).
+/// Whether `to` names a peer a session could have (the customer or a rep's tab).
 fn is_peer_name(to: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
     to == "customer"
         || to
             .strip_prefix("rep")
-            .is_some_and(|id| !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|rest| rest.split_once('.'))
+            .is_some_and(|(id, tab)| digits(id) && digits(tab))
 }
 
 /// An `rtc` frame from `who`'s page: passed on to the peer it names, from `who`. Malformed,
@@ -133,9 +136,11 @@ mod tests {
     #[test]
     fn only_the_customer_and_reps_are_peers() {
         assert!(is_peer_name("customer"));
-        assert!(is_peer_name("rep12"));
+        assert!(is_peer_name("rep12.3"));
+        assert!(!is_peer_name("rep12"));
         assert!(!is_peer_name("rep"));
-        assert!(!is_peer_name("rep1x"));
+        assert!(!is_peer_name("rep1x.2"));
+        assert!(!is_peer_name("rep1.x"));
         assert!(!is_peer_name("everyone"));
     }
 
@@ -144,17 +149,27 @@ mod tests {
         let customer = Participant {
             rep: None,
             name: "Cleo".into(),
+            tab: 0,
         };
         let riley = Participant {
             rep: Some(domain::UserId(7)),
             name: "Riley".into(),
+            tab: 2,
+        };
+        let riley_elsewhere = Participant {
+            tab: 3,
+            ..riley.clone()
         };
         let offer = Signal::Rtc {
             from: "customer".into(),
-            to: "rep7".into(),
+            to: "rep7.2".into(),
             data: serde_json::json!({ "sdp": "v=0" }),
         };
         assert!(is_for(&offer, &riley));
+        assert!(
+            !is_for(&offer, &riley_elsewhere),
+            "another tab of the same rep"
+        );
         assert!(!is_for(&offer, &customer));
         let started = Signal::Share {
             from: "customer".into(),

@@ -124,6 +124,7 @@ async fn serve(
     let participant = crate::chat::Participant {
         rep: Some(me.user.id),
         name: me.user.display_name.clone(),
+        tab: rand::random(),
     };
     if let Ok(marks) = crate::chat::marks_frame(&state, org, id).await {
         open = open && socket.send(Message::Text(marks.into())).await.is_ok();

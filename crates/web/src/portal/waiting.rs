@@ -325,6 +325,7 @@ async fn push_views(
     let participant = crate::chat::Participant {
         rep: None,
         name: session.customer_name.clone(),
+        tab: 0,
     };
     let mut last_typing = None;
     let (org, id) = (session.org_id, session.id);

@@ -3,7 +3,7 @@
 // when removed or at the end). Both share the chat with everyone in it. One socket per page
 // carries everything (see the server's presentations/socket.rs); it comes back after a drop and
 // resumes the chat after the last line shown.
-import { peerConnection, Negotiation, Senders } from "./sharing.js";
+import { Receiver, Senders } from "./sharing.js";
 
 const RETRY_MS = 1500;
 
@@ -252,13 +252,21 @@ class Presenter {
 class Attendee {
   constructor(root) {
     this.root = root;
-    this.servers = [];
-    this.negotiation = null;
     this.video = root.querySelector("[data-testid='presentation-view']");
     this.status = root.querySelector("[data-testid='attend-status']");
     this.line = new Line(root.dataset.ws, (frame) => this.heard(frame));
     this.chat = new Chat(document.getElementById("presentation-chat"), this.line);
     this.line.onopen = () => this.chat.resend();
+    this.receiver = new Receiver((data) => this.line.send({ type: "rtc", to: "presenter", data }), {
+      track: (stream) => {
+        this.video.srcObject = stream;
+        this.say(this.root.dataset.watchingText);
+      },
+      // The presenter's browser restarts ICE; until then, and if it never does, say so.
+      lost: () => this.say(this.root.dataset.lostText),
+      back: () => this.say(this.root.dataset.watchingText),
+      gone: () => this.stopView(this.root.dataset.lostText),
+    });
   }
   say(text) {
     this.status.textContent = text;
@@ -266,43 +274,16 @@ class Attendee {
   heard(frame) {
     if (this.chat.heard(frame)) return;
     if (frame.type === "ice") {
-      this.servers = frame.servers || [];
+      this.receiver.servers = frame.servers || [];
       this.line.send({ type: "share", what: "view" });
     } else if (frame.type === "share" && frame.what === "started") this.line.send({ type: "share", what: "view" });
     else if (frame.type === "share" && frame.what === "stopped") this.stopView(this.root.dataset.waitingText);
-    else if (frame.type === "rtc" && frame.from === "presenter") this.signal(frame.data).catch(() => {});
+    else if (frame.type === "rtc" && frame.from === "presenter") this.receiver.signal(frame.data).catch(() => {});
     else if (frame.type === "removed") this.finish("removed", this.root.dataset.removedText);
     else if (frame.type === "ended") this.finish("ended", this.root.dataset.endedText);
   }
-  async signal(data) {
-    if (!data) return;
-    if (data.description && data.description.type === "offer") {
-      // A first offer, an ICE restart, or a new connection after the presenter came back.
-      if (!this.negotiation || this.negotiation.pc.signalingState === "closed") this.open();
-      const pc = this.negotiation.pc;
-      await this.negotiation.description(data.description);
-      await pc.setLocalDescription(await pc.createAnswer());
-      this.line.send({ type: "rtc", to: "presenter", data: { description: pc.localDescription.toJSON() } });
-    }
-    if (data.candidate && this.negotiation) await this.negotiation.candidate(data.candidate);
-  }
-  open() {
-    const pc = peerConnection(this.servers);
-    this.negotiation = new Negotiation(pc);
-    pc.addEventListener("track", (event) => {
-      this.video.srcObject = event.streams[0] || new MediaStream([event.track]);
-      this.say(this.root.dataset.watchingText);
-    });
-    pc.addEventListener("icecandidate", (event) => {
-      if (event.candidate) this.line.send({ type: "rtc", to: "presenter", data: { candidate: event.candidate.toJSON() } });
-    });
-    pc.addEventListener("connectionstatechange", () => {
-      if (pc.connectionState === "failed" && this.negotiation && this.negotiation.pc === pc) this.say(this.root.dataset.lostText);
-    });
-  }
   stopView(text) {
-    if (this.negotiation) this.negotiation.pc.close();
-    this.negotiation = null;
+    this.receiver.close();
     this.video.srcObject = null;
     this.say(text);
   }

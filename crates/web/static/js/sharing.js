@@ -60,7 +60,7 @@ export class Senders {
   async offer(peer, pc, restart) {
     try {
       await pc.setLocalDescription(await pc.createOffer({ iceRestart: restart }));
-      this.send({ type: "rtc", to: peer, data: { description: pc.localDescription.toJSON() } });
+      this.send({ type: "rtc", to: peer, data: { description: pc.localDescription.toJSON(), restart } });
     } catch {
       this.failed(peer);
     }
@@ -86,6 +86,71 @@ export class Senders {
 
   names() {
     return [...this.peers.keys()];
+  }
+}
+
+// How long a viewer whose connection failed waits for the sender's ICE restart before its view
+// ends (the sender restarts as soon as it sees the failure).
+const RESTART_WAIT_MS = 20000;
+
+// A viewer's connection to a sender: answers its offers (a first one opens the connection; an
+// ICE restart, marked so by the sender, keeps it and what it shows), passes on what arrives,
+// and, when the network under it failed, waits a while for the restart before giving up.
+// `send(data)` goes to the sender; `events`: track(stream), datachannel(channel), lost(),
+// back(), gone().
+export class Receiver {
+  constructor(send, events) {
+    this.send = send;
+    this.events = events;
+    this.servers = [];
+    this.negotiation = null;
+    this.waiting = null;
+  }
+
+  async signal(data) {
+    if (!data) return;
+    if (data.description && data.description.type === "offer") {
+      const restart = data.restart && this.negotiation && this.negotiation.pc.signalingState !== "closed";
+      if (!restart) this.open();
+      const pc = this.negotiation.pc;
+      await this.negotiation.description(data.description);
+      await pc.setLocalDescription(await pc.createAnswer());
+      this.send({ description: pc.localDescription.toJSON() });
+    }
+    if (data.candidate && this.negotiation) await this.negotiation.candidate(data.candidate);
+  }
+
+  open() {
+    this.close();
+    const pc = peerConnection(this.servers);
+    const negotiation = new Negotiation(pc);
+    this.negotiation = negotiation;
+    pc.addEventListener("datachannel", (event) => {
+      if (this.events.datachannel) this.events.datachannel(event.channel);
+    });
+    pc.addEventListener("track", (event) => this.events.track(event.streams[0] || new MediaStream([event.track])));
+    pc.addEventListener("icecandidate", (event) => {
+      if (event.candidate) this.send({ candidate: event.candidate.toJSON() });
+    });
+    pc.addEventListener("connectionstatechange", () => {
+      if (this.negotiation !== negotiation) return;
+      if (pc.connectionState === "failed") {
+        this.events.lost();
+        clearTimeout(this.waiting);
+        this.waiting = setTimeout(() => {
+          if (this.negotiation === negotiation && pc.connectionState !== "connected") this.events.gone();
+        }, RESTART_WAIT_MS);
+      } else if (pc.connectionState === "connected") {
+        clearTimeout(this.waiting);
+        if (this.events.back) this.events.back();
+      }
+    });
+  }
+
+  close() {
+    clearTimeout(this.waiting);
+    if (this.negotiation) this.negotiation.pc.close();
+    this.negotiation = null;
   }
 }
 
@@ -302,11 +367,24 @@ export class ScreenViewer {
   constructor(root, send) {
     this.root = root;
     this.send = send;
-    this.servers = [];
-    this.negotiation = null;
     this.video = root.querySelector("[data-testid='screen-view']");
     this.status = root.querySelector(".share-status");
     this.channel = null;
+    this.receiver = new Receiver((data) => this.send({ type: "rtc", to: "customer", data }), {
+      datachannel: (channel) => {
+        this.channel = channel;
+      },
+      track: (stream) => {
+        this.video.srcObject = stream;
+        this.root.classList.add("viewing");
+        this.say(this.root.dataset.viewingText);
+      },
+      // The network under the connection changed: the customer's page restarts ICE.
+      lost: () => this.say(this.root.dataset.reconnectingText),
+      back: () => this.say(this.root.dataset.viewingText),
+      // The customer's page went away (closed, reloaded) and did not come back.
+      gone: () => this.end(this.root.dataset.lostText),
+    });
     const overlay = root.querySelector("[data-testid='screen-annotate']");
     this.marks = new Marks(overlay, this.video);
     this.drawOn(overlay);
@@ -372,7 +450,7 @@ export class ScreenViewer {
 
   heard(frame) {
     if (frame.type === "ice") {
-      this.servers = frame.servers || [];
+      this.receiver.servers = frame.servers || [];
       // A customer already sharing sends to a console that opens (or reconnects) now.
       this.send({ type: "share", what: "view" });
       return true;
@@ -385,51 +463,14 @@ export class ScreenViewer {
       return true;
     }
     if (frame.type === "rtc") {
-      if (frame.from === "customer") this.signal(frame.data).catch(() => {});
+      if (frame.from === "customer") this.receiver.signal(frame.data).catch(() => {});
       return true;
     }
     return false;
   }
 
-  async signal(data) {
-    if (!data) return;
-    if (data.description && data.description.type === "offer") {
-      // A first offer, or an ICE restart of the same connection.
-      if (!this.negotiation || this.negotiation.pc.connectionState === "closed") this.open();
-      const pc = this.negotiation.pc;
-      await this.negotiation.description(data.description);
-      await pc.setLocalDescription(await pc.createAnswer());
-      this.send({ type: "rtc", to: "customer", data: { description: pc.localDescription.toJSON() } });
-    }
-    if (data.candidate && this.negotiation) await this.negotiation.candidate(data.candidate);
-  }
-
-  open() {
-    const pc = peerConnection(this.servers);
-    this.negotiation = new Negotiation(pc);
-    pc.addEventListener("datachannel", (event) => {
-      this.channel = event.channel;
-    });
-    pc.addEventListener("track", (event) => {
-      this.video.srcObject = event.streams[0] || new MediaStream([event.track]);
-      this.root.classList.add("viewing");
-      this.say(this.root.dataset.viewingText);
-    });
-    pc.addEventListener("icecandidate", (event) => {
-      if (event.candidate) this.send({ type: "rtc", to: "customer", data: { candidate: event.candidate.toJSON() } });
-    });
-    // The customer's page went away (closed, reloaded): the view ends. Their new offer, after
-    // an ICE restart or a reload, opens it again.
-    pc.addEventListener("connectionstatechange", () => {
-      if (pc.connectionState === "failed" && this.negotiation && this.negotiation.pc === pc) {
-        this.end(this.root.dataset.lostText);
-      }
-    });
-  }
-
   end(text) {
-    if (this.negotiation) this.negotiation.pc.close();
-    this.negotiation = null;
+    this.receiver.close();
     this.channel = null;
     this.video.srcObject = null;
     this.marks.clear();
