@@ -271,6 +271,29 @@ async fn a_presentation_seats_its_limit_and_keeps_its_signaling_and_chat_inside(
         "no way back in"
     );
     assert_eq!(join(app, &lobby, "Eleventh Person").await.status(), 303);
+    // Someone leaves: the presenter's list loses them, their address says so.
+    let third = format!("/attend/{}", tokens[2]);
+    let left = app
+        .other_browser()
+        .submit(&third, &format!("{third}/leave"), &[])
+        .await;
+    assert_eq!(location(&left), third);
+    attendees_when(&mut presenter, 9).await;
+    let (_, page) = app.get_text(&third).await;
+    assert!(page.contains("You left this presentation."));
+    // A portal that does not offer presentations does not take their keys.
+    p.settings(|s| {
+        s.methods.remove(&domain::site::Method::Presentation);
+    })
+    .await;
+    let elsewhere = app
+        .submit(
+            "/p/help",
+            "/p/help/presentation",
+            &[("presentation_key", &key)],
+        )
+        .await;
+    assert_eq!(elsewhere.status(), 404);
 
     // The end reaches everyone; the key, the link and the portal's list stop offering it.
     send(&mut presenter, json!({ "type": "end" })).await;
@@ -279,6 +302,12 @@ async fn a_presentation_seats_its_limit_and_keeps_its_signaling_and_chat_inside(
     assert_eq!(app.get(&lobby).await.status(), 404);
     let (_, page) = app.get_text(&format!("/attend/{}", tokens[0])).await;
     assert!(page.contains("This presentation has ended."));
+    let typed = app.submit("/join", "/join", &[("key", &key)]).await;
+    assert_eq!(typed.status(), 422, "the key is spent");
+    p.settings(|s| {
+        s.methods.insert(domain::site::Method::Presentation);
+    })
+    .await;
     let typed = app
         .submit(
             "/p/help",
@@ -286,7 +315,7 @@ async fn a_presentation_seats_its_limit_and_keeps_its_signaling_and_chat_inside(
             &[("presentation_key", &key)],
         )
         .await;
-    assert_eq!(typed.status(), 422, "the key is spent");
+    assert_eq!(typed.status(), 422, "spent on the portal too");
     let (_, home) = app.get_text("/p/help").await;
     assert!(!home.contains("listed-presentation"), "no longer listed");
 }

@@ -304,6 +304,9 @@ pub async fn presentation(
     form: CsrfForm<Typed>,
 ) -> AppResult<Response> {
     let portal = Portal::load(&state, &slug, lang).await?;
+    if !portal.offers(domain::site::Method::Presentation) {
+        return Err(AppError::NotFound);
+    }
     let raw = form
         .value
         .get("presentation_key")
