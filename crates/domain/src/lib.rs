@@ -24,6 +24,7 @@ pub mod session_key;
 pub mod site;
 pub mod text;
 pub mod time;
+pub mod two_factor;
 
 pub use error::FieldError;
 pub use ids::*;

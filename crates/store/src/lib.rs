@@ -27,6 +27,7 @@ mod sqlite_group_statements;
 mod sqlite_search_index;
 mod sqlite_writer;
 pub mod support;
+pub mod two_factor;
 pub mod users;
 pub mod web_sessions;
 

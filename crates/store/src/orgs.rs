@@ -18,10 +18,13 @@ pub struct Organization {
     pub key_max_validity_minutes: i64,
     #[sqlx(try_from = "i64")]
     pub created_at: Timestamp,
+    /// Every member signs in with a second factor (a code from an authenticator app).
+    pub require_two_factor: bool,
 }
 
 const COLUMNS: &str =
-    "id, name, slug, default_session_limit, key_digits, key_max_validity_minutes, created_at";
+    "id, name, slug, default_session_limit, key_digits, key_max_validity_minutes, created_at, \
+     require_two_factor";
 
 /// How an organization's keys are made: their length and the longest validity a rep may give.
 #[derive(Debug, Clone, Copy)]

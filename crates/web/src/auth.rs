@@ -10,7 +10,7 @@ use crate::{passwords, paths};
 use axum::extract::{Query, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use axum_extra::extract::cookie::{Cookie, CookieJar};
 use domain::text::{Email, NewPassword};
 use domain::FieldError;
 use minijinja::context;
@@ -80,13 +80,12 @@ pub async fn sign_in(
         .store
         .create_web_session(&domain::secret::token_digest(&token), user.id, now, expires)
         .await?;
-    let cookie = Cookie::build((SESSION_COOKIE, token))
-        .path("/")
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .secure(state.config.cookie_secure)
-        .max_age(cookie::time::Duration::hours(state.config.session_hours))
-        .build();
+    let cookie = crate::cookies::private(
+        (SESSION_COOKIE, token),
+        "/",
+        cookie::time::Duration::hours(state.config.session_hours),
+        state.config.cookie_secure,
+    );
     Ok(jar.add(cookie))
 }
 
@@ -132,6 +131,12 @@ pub async fn login(
     }
     match user {
         Some(user) if password_ok && user.active => {
+            // Someone with a second factor (or required to have one) is not signed in yet.
+            if let Some(second) =
+                crate::two_factor::second_step(&state, jar.clone(), &user, next).await?
+            {
+                return Ok(second);
+            }
             let jar = sign_in(&state, jar, &user, browser)
                 .await?
                 .add(crate::csrf::rotated(state.config.cookie_secure));
@@ -257,12 +262,26 @@ async fn account_page(
         .iter()
         .map(|l| (l.code(), l.native_name()))
         .collect();
+    let two_factor = crate::two_factor::status(state, me.user.id).await?;
     let ctx = context! {
-        me => &me.user, org, teams, csrf, presences, languages,
+        me => &me.user, org, teams, csrf, presences, languages, two_factor,
         errors => &outcome.errors, notice => &outcome.notice, ..keys
     };
     let html = state.templates.page("account.html", ctx)?;
     Ok(outcome.respond(html))
+}
+
+/// The account page with `message` beside `field` (a form on it was refused).
+pub async fn account_with_error(
+    state: &AppState,
+    me: &CurrentUser,
+    csrf: &str,
+    field: &str,
+    message: String,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::default();
+    errors.add_message(field, message);
+    account_page(state, me, csrf, Outcome::invalid(errors)).await
 }
 
 pub async fn account(

@@ -3,6 +3,23 @@
 
 use axum::http::{header, HeaderMap};
 
+/// A cookie only the server reads (HttpOnly, SameSite=Lax; Secure on https) under `path`,
+/// kept for `max_age`: a sign-in, or a sign-in waiting for its second step.
+pub fn private(
+    (name, value): (&'static str, String),
+    path: &'static str,
+    max_age: cookie::time::Duration,
+    secure: bool,
+) -> axum_extra::extract::cookie::Cookie<'static> {
+    axum_extra::extract::cookie::Cookie::build((name, value))
+        .path(path)
+        .http_only(true)
+        .same_site(axum_extra::extract::cookie::SameSite::Lax)
+        .secure(secure)
+        .max_age(max_age)
+        .build()
+}
+
 /// The value of cookie `name` as the browser sent it, if any.
 pub fn value<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

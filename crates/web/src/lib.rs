@@ -33,6 +33,7 @@ pub mod setup;
 pub mod state;
 pub mod templates;
 pub mod translate;
+pub mod two_factor;
 
 pub use router::router;
 

@@ -31,6 +31,23 @@ pub fn router(state: AppState) -> Router {
         .route("/account/language", post(auth::set_language))
         .route("/account/keys", post(auth::generate_key))
         .route("/account/keys/{id}/revoke", post(auth::revoke_key))
+        .route(
+            crate::two_factor::LOGIN_CODE,
+            get(crate::two_factor::code_form).post(crate::two_factor::code),
+        )
+        .route(
+            crate::two_factor::LOGIN_ENROL,
+            get(crate::two_factor::login_enrol_form).post(crate::two_factor::login_enrol),
+        )
+        .route(
+            crate::two_factor::ACCOUNT_TWO_FACTOR,
+            get(crate::two_factor::account_enrol_form).post(crate::two_factor::account_enrol),
+        )
+        .route(
+            "/account/two-factor/codes",
+            post(crate::two_factor::new_codes),
+        )
+        .route("/account/two-factor/off", post(crate::two_factor::turn_off))
         .route(paths::SETUP, get(setup::setup_page).post(setup::setup))
         .merge(admin::router())
         .merge(portal::router())

@@ -34,3 +34,4 @@ mod sharing_browser;
 mod stand_in;
 mod translation;
 mod turn;
+mod two_factor;

@@ -30,6 +30,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/admin/reps", get(reps::list).post(reps::create))
         .route("/admin/reps/{id}", get(reps::show).post(reps::update))
+        .route(
+            "/admin/reps/{id}/two-factor/reset",
+            post(reps::reset_two_factor),
+        )
         .route("/admin/teams", get(teams::list).post(teams::create))
         .route("/admin/teams/{id}", get(teams::show).post(teams::rename))
         .route("/admin/teams/{id}/delete", post(teams::delete))

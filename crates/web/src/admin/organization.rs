@@ -22,6 +22,9 @@ pub struct OrgForm {
     key_digits: String,
     #[serde(default)]
     key_max_validity: String,
+    /// "on": every member signs in with a second factor.
+    #[serde(default)]
+    require_two_factor: Option<String>,
 }
 
 /// The guessing odds for the chosen key settings, as the page shows them.
@@ -73,6 +76,7 @@ pub async fn show(State(state): State<AppState>, me: AdminUser) -> AppResult<Res
         default_session_limit: org.default_session_limit.to_string(),
         key_digits: org.key_digits.to_string(),
         key_max_validity: org.key_max_validity_minutes.to_string(),
+        require_two_factor: org.require_two_factor.then(|| "on".into()),
     };
     render(&state, &me, &form, &org.slug, Outcome::fresh())
 }
@@ -123,6 +127,12 @@ pub async fn update(
         .store
         .update_organization(org.id, &name, limit.get(), keys)
         .await?;
+    let require = f.require_two_factor.is_some();
+    if require != org.require_two_factor {
+        state.store.set_require_two_factor(org.id, require).await?;
+        let detail = if require { "required" } else { "optional" };
+        me.audit(&state, "two_factor.policy", detail).await?;
+    }
     me.audit(&state, "organization.updated", name.as_str())
         .await?;
     render(&state, &me, &f, &org.slug, Outcome::done("Settings saved."))

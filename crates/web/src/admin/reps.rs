@@ -161,14 +161,36 @@ async fn render_rep(
         ),
     };
     let member_of: Vec<i64> = member_of.iter().map(|t| t.0).collect();
+    let two_factor = crate::two_factor::status(state, user.id).await?;
     admin_page(
         state,
         me,
         "reps",
         "admin/rep.html",
         outcome,
-        context! { user, form, teams, member_of, roles => ROLES },
+        context! { user, form, teams, member_of, roles => ROLES, two_factor },
     )
+}
+
+/// Two-factor sign-in off for a user who lost both phone and recovery codes (audited). Their
+/// sign-ins end; their next one asks only the password, or the set-up if it is required.
+pub async fn reset_two_factor(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path(id): Path<String>,
+    _form: CsrfForm<crate::csrf::NoFields>,
+) -> AppResult<Response> {
+    let org = me.org_id();
+    let user = find(&state, &me, parse_id(&id)?).await?;
+    let mut outcome = Outcome::fresh();
+    if state.store.remove_two_factor(org, user.id).await? {
+        let keep = (user.id == me.id()).then_some(me.current.session_digest.as_str());
+        state.store.delete_other_web_sessions(user.id, keep).await?;
+        state.announce_signed_out(org, user.id);
+        me.audit(&state, "two_factor.reset", &user.email).await?;
+        outcome = Outcome::done("Two-factor sign-in was reset.");
+    }
+    render_rep(&state, &me, &user, None, outcome).await
 }
 
 pub async fn show(
