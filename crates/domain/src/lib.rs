@@ -12,6 +12,7 @@ pub mod ids;
 pub mod intake;
 pub mod language;
 pub mod notice;
+pub mod portal_sign_in;
 pub mod queue;
 pub mod realtime;
 pub mod rep;

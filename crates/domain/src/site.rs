@@ -174,6 +174,8 @@ pub struct SiteSettings {
     pub screen_sharing: bool,
     /// The portal lists the organization's running presentations (with a join link each).
     pub list_presentations: bool,
+    /// The identity provider customers sign in at, if any.
+    pub sso: Option<crate::portal_sign_in::SsoSettings>,
 }
 
 impl Default for SiteSettings {
@@ -193,6 +195,7 @@ impl Default for SiteSettings {
             translation: false,
             screen_sharing: true,
             list_presentations: false,
+            sso: None,
         }
     }
 }

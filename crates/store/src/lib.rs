@@ -19,6 +19,7 @@ pub mod group_commit;
 pub mod history;
 pub mod keys;
 pub mod orgs;
+pub mod portal_sign_in;
 pub mod presence;
 pub mod presentations;
 pub mod setup;

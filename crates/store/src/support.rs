@@ -22,6 +22,10 @@ pub struct NewSupportSession<'a> {
     pub fields: &'a serde_json::Value,
     pub language: &'a str,
     pub verified: bool,
+    /// Who vouched for the customer (the identity provider's issuer), with the attributes it
+    /// sent as a JSON object.
+    pub verified_by: Option<&'a str>,
+    pub verified_attributes: Option<&'a str>,
     pub capability_digest: &'a str,
     /// Why routing chose this queue; recorded with the `queued` event.
     pub routing_reason: &'a str,
@@ -54,6 +58,9 @@ pub struct SupportSession {
     pub company_code: Option<String>,
     pub fields: String,
     pub notes: Option<String>,
+    pub verified_by: Option<String>,
+    /// The identity provider's attributes, a JSON object.
+    pub verified_attributes: Option<String>,
 }
 
 impl SupportSession {
@@ -234,7 +241,8 @@ pub(crate) use claim_in_impl as claim_in;
 
 pub(crate) const SESSION_COLUMNS: &str = "id, org_id, state, start_method, queue_kind, queue_user_id, \
      queue_team_id, owner_user_id, site_id, priority, customer_name, customer_company, description, \
-     language, verified, outcome, queued_at, accepted_at, company_code, fields, notes";
+     language, verified, outcome, queued_at, accepted_at, company_code, fields, notes, verified_by, \
+     verified_attributes";
 
 /// Rows in the same queue as `$n`, `$n+1`, `$n+2` (kind, rep, team).
 fn same_queue(first: usize) -> String {
@@ -257,15 +265,15 @@ macro_rules! insert_session {
             "INSERT INTO support_sessions (org_id, site_id, state, start_method, queue_kind, \
              queue_user_id, queue_team_id, issue_type_id, customer_name, customer_company, \
              company_code, description, fields, language, verified, capability_digest, \
-             created_at, queued_at, last_session_seq) \
-             VALUES ($1, $2, 'waiting', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1) \
+             created_at, queued_at, last_session_seq, verified_by, verified_attributes) \
+             VALUES ($1, $2, 'waiting', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1, $17, $18) \
              RETURNING id",
         )
         .bind($org.0).bind($new.site.map(|s| s.0)).bind($new.start_method.as_str()).bind(kind)
         .bind(queue_user).bind(queue_team).bind($new.issue_type.map(|i| i.0))
         .bind($new.customer_name).bind($new.company).bind($new.company_code).bind($new.description)
         .bind(&fields).bind($new.language).bind($new.verified).bind($new.capability_digest)
-        .bind($now.millis())
+        .bind($now.millis()).bind($new.verified_by).bind($new.verified_attributes)
         .fetch_one(&mut *$tx).await?;
         // The row was inserted holding its first event's number.
         let queued = append_event!($tx, $org, SessionId(id), &event, $now, 1i64);

@@ -98,6 +98,8 @@ fn waiting_in(queue: Queue, capability: &str) -> NewSupportSession<'_> {
         fields: EMPTY.get_or_init(|| serde_json::json!({})),
         language: "en",
         verified: false,
+        verified_by: None,
+        verified_attributes: None,
         capability_digest: capability,
         routing_reason: "contact button: general queue",
     }

@@ -6,7 +6,7 @@ use axum::http::{header, HeaderMap};
 /// A cookie only the server reads (HttpOnly, SameSite=Lax; Secure on https) under `path`,
 /// kept for `max_age`: a sign-in, or a sign-in waiting for its second step.
 pub fn private(
-    (name, value): (&'static str, String),
+    (name, value): (impl Into<std::borrow::Cow<'static, str>>, String),
     path: &'static str,
     max_age: cookie::time::Duration,
     secure: bool,

@@ -20,6 +20,7 @@ mod dns;
 mod files;
 mod history;
 mod isolation;
+mod oidc;
 mod ops;
 mod portal;
 mod portal_browser;

@@ -65,6 +65,8 @@ async fn arrives_elsewhere(p: &Portal, org: domain::OrgId, capability: &str) {
         fields: &fields,
         language: "en",
         verified: false,
+        verified_by: None,
+        verified_attributes: None,
         capability_digest: capability,
         routing_reason: "test",
     };

@@ -263,6 +263,9 @@ pub struct Arrival<'a> {
     pub intake: &'a domain::intake::Intake,
     pub issue_type: Option<domain::IssueTypeId>,
     pub lang: domain::Language,
+    /// Who vouched for the customer (the identity provider's issuer) and the attributes it
+    /// sent (a JSON object), when they signed in at the portal.
+    pub verified: Option<(&'a str, &'a str)>,
 }
 
 /// Queue a customer where routing sent them (with `key`, using that key in the same
@@ -286,7 +289,9 @@ pub async fn queue_customer(
         description: arrival.intake.description.as_deref(),
         fields: &fields,
         language: arrival.lang.code(),
-        verified: false,
+        verified: arrival.verified.is_some(),
+        verified_by: arrival.verified.map(|(by, _)| by),
+        verified_attributes: arrival.verified.map(|(_, attributes)| attributes),
         capability_digest: &domain::secret::token_digest(&capability),
         routing_reason: &arrival.routed.reason,
     };

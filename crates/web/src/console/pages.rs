@@ -152,6 +152,11 @@ pub async fn current_session(
         None => None,
     };
     let fields: serde_json::Value = serde_json::from_str(&session.fields).unwrap_or_default();
+    // What the site's identity provider said of the customer, when they signed in.
+    let verified_attributes: Option<serde_json::Value> = session
+        .verified_attributes
+        .as_deref()
+        .and_then(|a| serde_json::from_str(a).ok());
     let colleagues: Vec<_> = state
         .store
         .users(org)
@@ -170,7 +175,7 @@ pub async fn current_session(
     let canned = state.store.canned_for_rep(org, me.user.id).await?;
     let sharing = crate::chat::sharing::allowed(state, &session).await;
     Ok(context! {
-        session, participants, events, owner, fields, colleagues, teams, is_owner,
+        session, participants, events, owner, fields, verified_attributes, colleagues, teams, is_owner,
         lines, last_seq, client_id => client_id.as_str(), chat_open => open, survey, canned, sharing,
         files_max_bytes => state.config.files.max_bytes(), files_max_mb => state.config.files.max_mb,
     })

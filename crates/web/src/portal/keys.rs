@@ -275,6 +275,7 @@ pub async fn confirm(
         intake: &intake,
         issue_type: None,
         lang,
+        verified: None,
     };
     match queue_customer(&state, &arrival, Some(record.id), &who).await? {
         Queued::Waiting(response) => Ok(response),

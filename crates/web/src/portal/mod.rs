@@ -8,6 +8,7 @@ mod look;
 mod profiles;
 mod requester;
 mod requests;
+pub mod sign_in;
 mod site;
 mod waiting;
 
@@ -41,6 +42,9 @@ pub fn router() -> Router<AppState> {
         .route("/p/{slug}/key", post(keys::enter))
         .route("/p/{slug}/key/confirm", post(keys::confirm))
         .route("/p/{slug}/presentation", post(keys::presentation))
+        .route("/p/{slug}/sign-in", get(sign_in::start))
+        .route("/p/{slug}/sign-in/callback", get(sign_in::callback))
+        .route("/p/{slug}/sign-out", post(sign_in::sign_out))
         .route(
             "/p/{slug}/profiles/{id}",
             get(profiles::download).post(profiles::unlock),

@@ -76,6 +76,55 @@ pub async fn queue_customer(
     key: Option<i64>,
     who: &Requester,
 ) -> AppResult<Queued> {
+    // A site with an identity provider: a signed-in customer's name and mapped fields are the
+    // provider's, whatever the form sent; one who has not signed in is turned away where the
+    // site requires it (a rep's key may be let through).
+    let sso = match arrival.site {
+        Some(site) => state
+            .store
+            .site(arrival.org, site)
+            .await?
+            .and_then(|s| s.settings.sso)
+            .map(|sso| (site, sso)),
+        None => None,
+    };
+    if let Some((site, sso)) = sso {
+        match super::sign_in::identity_in(state, &who.jar, site).await? {
+            Some(verified) => {
+                let (intake, differed) =
+                    domain::portal_sign_in::vouched(arrival.intake, &sso, &verified.attributes);
+                if !differed.is_empty() {
+                    tracing::warn!(site = %site, fields = ?differed, "a signed-in customer's form differed from the identity provider's values; the provider's were kept");
+                }
+                let attributes =
+                    serde_json::to_string(&verified.attributes).map_err(anyhow::Error::from)?;
+                let vouched = Arrival {
+                    intake: &intake,
+                    verified: Some((&verified.issuer, &attributes)),
+                    ..*arrival
+                };
+                return queue_unchecked(state, &vouched, key, who).await;
+            }
+            None if sso.required && !(key.is_some() && sso.keys_without_sign_in) => {
+                let message = state
+                    .catalog
+                    .text(arrival.lang, "sign_in.first", &[])
+                    .unwrap_or_else(|| "Sign in first.".to_owned());
+                return Ok(Queued::Refused(message));
+            }
+            None => {}
+        }
+    }
+    queue_unchecked(state, arrival, key, who).await
+}
+
+/// `queue_customer` once the sign-in question is settled.
+async fn queue_unchecked(
+    state: &AppState,
+    arrival: &Arrival<'_>,
+    key: Option<i64>,
+    who: &Requester,
+) -> AppResult<Queued> {
     if let (None, Some(site)) = (key, arrival.site) {
         if let Some(capability) = who.still_waiting(state, site).await? {
             return Ok(Queued::Waiting(

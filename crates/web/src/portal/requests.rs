@@ -10,6 +10,7 @@ use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap};
 use axum::response::{Html, IntoResponse, Response};
+use axum_extra::extract::cookie::CookieJar;
 use domain::intake::{self, Answers, Questions};
 use domain::routing::{route, Request};
 use domain::site::{AskFor, FieldMode, Method};
@@ -54,8 +55,27 @@ pub async fn home(
     CsrfToken(csrf): CsrfToken,
     Ios(ios): Ios,
     Path(slug): Path<String>,
+    jar: CookieJar,
 ) -> AppResult<Response> {
     let snapshot = state.portal_cache.snapshot(&slug).await?;
+    if snapshot.site.settings.sso.is_some() {
+        // Pages of a site with sign-in depend on who signed in: not kept.
+        let portal = Portal::at(snapshot, lang, state.now())
+            .with_sign_in(&state, &jar)
+            .await?;
+        if portal.must_sign_in() {
+            return super::sign_in::sign_in_page(&state, &portal, &csrf, &format!("/p/{slug}"));
+        }
+        let html = home_html(
+            &state,
+            &portal,
+            &csrf,
+            ios,
+            &Typed::new(),
+            &FieldErrors::default(),
+        )?;
+        return Ok(html.into_response());
+    }
     let kept = match state.portal_cache.page(&snapshot, lang, ios) {
         Some(kept) => kept,
         None => {
@@ -208,9 +228,17 @@ pub async fn rep_form(
     Lang(lang): Lang,
     CsrfToken(csrf): CsrfToken,
     Path((slug, rep)): Path<(String, String)>,
+    jar: CookieJar,
 ) -> AppResult<Response> {
-    let portal = Portal::load(&state, &slug, lang).await?;
+    let portal = Portal::load(&state, &slug, lang)
+        .await?
+        .with_sign_in(&state, &jar)
+        .await?;
     let rep = chosen_rep(&state, &portal, &rep).await?;
+    if portal.must_sign_in() {
+        let here = paths::portal_rep(&portal.site.slug, rep.id);
+        return super::sign_in::sign_in_page(&state, &portal, &csrf, &here);
+    }
     let view = RequestPage {
         mode: "rep",
         action: paths::portal_rep(&portal.site.slug, rep.id),
@@ -246,6 +274,7 @@ pub async fn rep_submit(
                 intake: &intake,
                 issue_type: None,
                 lang,
+                verified: None,
             };
             match ask_for_help(&state, &arrival, &who).await? {
                 Ok(response) => return Ok(response),
@@ -292,10 +321,18 @@ pub async fn issue_form(
     Lang(lang): Lang,
     CsrfToken(csrf): CsrfToken,
     Path(slug): Path<String>,
+    jar: CookieJar,
 ) -> AppResult<Response> {
-    let portal = Portal::load(&state, &slug, lang).await?;
+    let portal = Portal::load(&state, &slug, lang)
+        .await?
+        .with_sign_in(&state, &jar)
+        .await?;
     if !portal.offers(Method::IssueForm) {
         return Err(AppError::NotFound);
+    }
+    if portal.must_sign_in() {
+        let here = format!("/p/{slug}/request");
+        return super::sign_in::sign_in_page(&state, &portal, &csrf, &here);
     }
     render_request(
         &state,
@@ -388,6 +425,7 @@ pub async fn issue_submit(
         intake: &intake,
         issue_type: chosen_issue.map(|i| i.id),
         lang,
+        verified: None,
     };
     let outcome = match ask_for_help(&state, &arrival, &who).await? {
         Ok(response) => return Ok(response),
@@ -430,6 +468,7 @@ pub async fn contact(
                 intake: &intake,
                 issue_type: None,
                 lang,
+                verified: None,
             };
             match ask_for_help(&state, &arrival, &who).await? {
                 Ok(response) => return Ok(response),

@@ -21,6 +21,9 @@ pub struct Portal {
     /// Inside the schedule's hours (always, without a schedule).
     pub open: bool,
     pub notices: Vec<ShownNotice>,
+    /// The customer this browser signed in as at the site's identity provider (see
+    /// `with_sign_in`); their name is shown, not asked.
+    pub signed_in: Option<super::sign_in::Verified>,
 }
 
 /// `portal.site`, `portal.reps`, `portal.fields`… read through to the snapshot.
@@ -116,7 +119,25 @@ impl Portal {
             lang,
             open,
             notices,
+            signed_in: None,
         }
+    }
+
+    /// The same portal as this browser (its cookies) signed in to it, if it did.
+    pub async fn with_sign_in(
+        mut self,
+        state: &AppState,
+        jar: &axum_extra::extract::cookie::CookieJar,
+    ) -> AppResult<Portal> {
+        if self.site.settings.sso.is_some() {
+            self.signed_in = super::sign_in::identity_in(state, jar, self.site.id).await?;
+        }
+        Ok(self)
+    }
+
+    /// The site requires sign-in and this browser has not.
+    pub fn must_sign_in(&self) -> bool {
+        self.site.settings.sso.as_ref().is_some_and(|s| s.required) && self.signed_in.is_none()
     }
 
     /// Requests are taken: inside hours, and someone is available or the site queues anyway.
@@ -127,6 +148,12 @@ impl Portal {
     /// Whether the page offers `method` right now (keys work even when closed).
     pub fn offers(&self, method: Method) -> bool {
         self.site.settings.offers(method) && (method.works_while_closed() || self.takes_requests())
+    }
+
+    /// The name the site's identity provider gave this browser's customer.
+    fn verified_name(&self) -> Option<&str> {
+        let sso = self.site.settings.sso.as_ref()?;
+        self.signed_in.as_ref()?.name(sso)
     }
 
     pub fn text(&self, texts: &Texts) -> Option<String> {
@@ -179,6 +206,8 @@ impl Portal {
             fields => self.field_views(),
             profiles,
             profiles_first => ios,
+            verified_name => self.verified_name(),
+            signed_in => self.signed_in.is_some(),
             presentations => &self.presentations,
             csrf,
         }

@@ -1,0 +1,139 @@
+//! Portal sign-in: a site may have its customers sign in at an identity provider first. What
+//! the provider says of them (their attributes) fills the request's name and mapped fields,
+//! whatever the form sent; the rep sees them as verified.
+
+use crate::intake::Intake;
+use crate::text::DisplayName;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A site's identity provider and what it decides.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SsoSettings {
+    pub provider: Provider,
+    /// Request field (`name`, `email`, or a custom field's key) → the provider's attribute.
+    pub map: BTreeMap<String, String>,
+    /// Customers must sign in before they ask for help.
+    pub required: bool,
+    /// A session key a rep gave works without signing in.
+    pub keys_without_sign_in: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "protocol", rename_all = "lowercase")]
+pub enum Provider {
+    /// OpenID Connect: discovery from the issuer, the code flow with PKCE.
+    Oidc {
+        issuer: String,
+        client_id: String,
+        client_secret: String,
+        /// Besides `openid`.
+        scopes: Vec<String>,
+    },
+}
+
+impl SsoSettings {
+    /// The attribute that gives `field`: the mapping's, else the standard claim of that name
+    /// for `name` and `email`.
+    pub fn attribute_for<'a>(&'a self, field: &'a str) -> Option<&'a str> {
+        match self.map.get(field) {
+            Some(attribute) => Some(attribute),
+            None if field == "name" || field == "email" => Some(field),
+            None => None,
+        }
+    }
+}
+
+/// What a provider said of a signed-in customer: attribute → value (text only).
+pub type Attributes = BTreeMap<String, String>;
+
+/// The request as the provider vouches for it: the name and every mapped custom field from
+/// the attributes. Also the fields whose typed value differed from the provider's (a tampered
+/// form, or a stale page), for the log.
+pub fn vouched(
+    intake: &Intake,
+    sso: &SsoSettings,
+    attributes: &Attributes,
+) -> (Intake, Vec<String>) {
+    let mut vouched = intake.clone();
+    let mut differed = Vec::new();
+    if let Some(name) = sso
+        .attribute_for("name")
+        .and_then(|a| attributes.get(a))
+        .and_then(|v| DisplayName::parse(v).ok())
+    {
+        if name != intake.name {
+            differed.push("name".to_owned());
+        }
+        vouched.name = name;
+    }
+    for (field, attribute) in &sso.map {
+        if field == "name" || field == "email" {
+            continue;
+        }
+        if let Some(value) = attributes.get(attribute) {
+            if intake.fields.get(field) != Some(value) {
+                differed.push(field.clone());
+            }
+            vouched.fields.insert(field.clone(), value.clone());
+        }
+    }
+    (vouched, differed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sso() -> SsoSettings {
+        SsoSettings {
+            provider: Provider::Oidc {
+                issuer: "https://idp.example".into(),
+                client_id: "c".into(),
+                client_secret: "s".into(),
+                scopes: vec![],
+            },
+            map: [("customer_number".to_owned(), "customer_no".to_owned())].into(),
+            required: true,
+            keys_without_sign_in: false,
+        }
+    }
+
+    #[test]
+    fn the_provider_s_name_and_mapped_fields_win_over_what_was_typed() {
+        let typed = Intake {
+            name: DisplayName::parse("Mallory").unwrap(),
+            company: None,
+            company_code: None,
+            description: Some("Help".into()),
+            fields: [("customer_number".to_owned(), "X-1".to_owned())].into(),
+        };
+        let attributes: Attributes = [
+            ("name".to_owned(), "Quinn Verified".to_owned()),
+            ("customer_no".to_owned(), "C-1001".to_owned()),
+        ]
+        .into();
+        let (vouched, differed) = vouched(&typed, &sso(), &attributes);
+        assert_eq!(vouched.name.as_str(), "Quinn Verified");
+        assert_eq!(vouched.fields["customer_number"], "C-1001");
+        assert_eq!(
+            vouched.description.as_deref(),
+            Some("Help"),
+            "not mapped: as typed"
+        );
+        assert_eq!(differed, vec!["name", "customer_number"]);
+    }
+
+    #[test]
+    fn what_matches_is_not_reported() {
+        let attributes: Attributes = [("name".to_owned(), "Quinn".to_owned())].into();
+        let typed = Intake {
+            name: DisplayName::parse("Quinn").unwrap(),
+            company: None,
+            company_code: None,
+            description: None,
+            fields: BTreeMap::new(),
+        };
+        assert!(vouched(&typed, &sso(), &attributes).1.is_empty());
+    }
+}

@@ -1,0 +1,101 @@
+//! Portal sign-in: logins on their way to a site's identity provider and back (used once), and
+//! the identities that came back, each reached by a cookie whose digest is kept.
+
+use crate::pool::on_pool;
+use crate::{Store, StoreResult};
+use domain::{SiteId, Timestamp};
+
+/// A login waiting for the provider's answer.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PendingLogin {
+    pub site_id: i64,
+    pub nonce: String,
+    pub pkce_verifier: String,
+    pub next_path: Option<String>,
+}
+
+/// A customer the provider vouched for.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct PortalIdentity {
+    pub site_id: i64,
+    pub issuer: String,
+    pub subject: String,
+    /// The attributes, a JSON object of strings.
+    pub attributes: String,
+}
+
+pub struct NewIdentity<'a> {
+    pub token_digest: &'a str,
+    pub site: SiteId,
+    pub issuer: &'a str,
+    pub subject: &'a str,
+    pub attributes: &'a str,
+    pub expires: Timestamp,
+}
+
+impl Store {
+    pub async fn start_sso_login(
+        &self,
+        state_digest: &str,
+        site: SiteId,
+        login: (&str, &str, Option<&str>),
+        expires: Timestamp,
+    ) -> StoreResult<()> {
+        let (nonce, verifier, next) = login;
+        let sql = "INSERT INTO sso_logins (state_digest, site_id, nonce, pkce_verifier, next_path, expires_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6)";
+        on_pool!(self, p => sqlx::query(sql).bind(state_digest).bind(site.0).bind(nonce).bind(verifier)
+            .bind(next).bind(expires.millis()).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The login a provider's answer names, taken (it is good once); expired ones go too.
+    pub async fn take_sso_login(
+        &self,
+        state_digest: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingLogin>> {
+        let sql = "DELETE FROM sso_logins WHERE state_digest = $1 AND expires_at > $2 \
+                   RETURNING site_id, nonce, pkce_verifier, next_path";
+        let taken: Option<PendingLogin> = on_pool!(self, p => sqlx::query_as(sql).bind(state_digest)
+            .bind(now.millis()).fetch_optional(p).await)?;
+        let sweep = "DELETE FROM sso_logins WHERE expires_at <= $1";
+        on_pool!(self, p => sqlx::query(sweep).bind(now.millis()).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(taken)
+    }
+
+    pub async fn save_portal_identity(
+        &self,
+        identity: &NewIdentity<'_>,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let sql = "INSERT INTO portal_identities (token_digest, site_id, issuer, subject, attributes, created_at, expires_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        on_pool!(self, p => sqlx::query(sql).bind(identity.token_digest).bind(identity.site.0)
+            .bind(identity.issuer).bind(identity.subject).bind(identity.attributes)
+            .bind(now.millis()).bind(identity.expires.millis()).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// The identity a cookie stands for on `site`, while it lasts.
+    pub async fn portal_identity(
+        &self,
+        token_digest: &str,
+        site: SiteId,
+        now: Timestamp,
+    ) -> StoreResult<Option<PortalIdentity>> {
+        let sql = "SELECT site_id, issuer, subject, attributes FROM portal_identities \
+                   WHERE token_digest = $1 AND site_id = $2 AND expires_at > $3";
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sql).bind(token_digest).bind(site.0)
+            .bind(now.millis()).fetch_optional(p).await)?,
+        )
+    }
+
+    /// Sign out: the identity is gone.
+    pub async fn forget_portal_identity(&self, token_digest: &str) -> StoreResult<()> {
+        let sql = "DELETE FROM portal_identities WHERE token_digest = $1";
+        on_pool!(self, p => sqlx::query(sql).bind(token_digest).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,243 @@
+//! Portal sign-in through a real OpenID Connect provider: oidc-provider (the OpenID-certified
+//! Node.js library, installed by scripts/test) on loopback with its development login. A site
+//! that requires sign-in shows "Portal sign-in" first; the customer signs in at the provider in
+//! headless Chromium and comes back with their name filled in and read-only; a name changed in
+//! the page before sending is ignored by the server; the rep sees the verified mark and the
+//! attributes the provider sent. Refusals: a login's state used twice, a provider that
+//! cannot be reached, a cancelled sign-in — each a page with a way back.
+
+use crate::browser::{accessibility_violations, axe_source, Browser};
+use crate::console_browser::sign_in_to_console;
+use crate::helpers::{spawn_app, TestApp};
+use crate::portal::{portal_app, Portal};
+use domain::portal_sign_in::{Provider, SsoSettings};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+use store::Backend;
+
+const CLIENT_ID: &str = "supportal-portal";
+const CLIENT_SECRET: &str = "a-client-secret-for-tests";
+
+/// oidc-provider on a free loopback port, stopped when dropped.
+pub struct OidcProvider {
+    child: Child,
+    pub issuer: String,
+}
+
+impl OidcProvider {
+    /// Start it with one client that may return to `redirect_uri`.
+    pub async fn start(redirect_uri: &str) -> OidcProvider {
+        let e2e = format!("{}/../../target/e2e", env!("CARGO_MANIFEST_DIR"));
+        let script = format!("{e2e}/oidc-provider.mjs");
+        std::fs::write(&script, include_str!("../idp/oidc-provider.mjs")).unwrap();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new("node")
+            .arg("oidc-provider.mjs")
+            .current_dir(&e2e)
+            .env("OIDC_PORT", port.to_string())
+            .env("OIDC_CLIENT_ID", CLIENT_ID)
+            .env("OIDC_CLIENT_SECRET", CLIENT_SECRET)
+            .env("OIDC_REDIRECT_URIS", redirect_uri)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start node ({e}): run scripts/test"));
+        // From here the process is stopped and reaped when this is dropped.
+        let provider = OidcProvider {
+            child,
+            issuer: format!("http://127.0.0.1:{port}"),
+        };
+        let discovery = format!("{}/.well-known/openid-configuration", provider.issuer);
+        for _ in 0..100 {
+            if let Ok(response) = reqwest::get(&discovery).await {
+                if response.status().is_success() {
+                    return provider;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("oidc-provider did not answer at {discovery}: run scripts/test, which installs it");
+    }
+}
+
+impl Drop for OidcProvider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The help site requires sign-in at `issuer`, mapping the provider's `customer_number` claim
+/// to nothing the form asks (it is shown to the rep with the other attributes).
+async fn require_sign_in(p: &Portal, issuer: &str) {
+    let issuer = issuer.to_owned();
+    p.settings(move |s| {
+        s.sso = Some(SsoSettings {
+            provider: Provider::Oidc {
+                issuer,
+                client_id: CLIENT_ID.into(),
+                client_secret: CLIENT_SECRET.into(),
+                scopes: vec!["profile".into(), "email".into(), "customer".into()],
+            },
+            map: Default::default(),
+            required: true,
+            keys_without_sign_in: true,
+        })
+    })
+    .await;
+}
+
+/// The provider's development login: any name signs in; then its consent.
+async fn sign_in_at_provider(customer: &Browser, login: &str) {
+    let field = customer.wait_for("input[name='login']").await;
+    field.send_keys(login).await.unwrap();
+    let password = customer.wait_for("input[name='password']").await;
+    password.send_keys("anything").await.unwrap();
+    customer
+        .wait_for("button.login-submit")
+        .await
+        .click()
+        .await
+        .unwrap();
+    // The consent page (its own "Continue"), unless the provider skips it.
+    for _ in 0..50 {
+        let url = customer.client.current_url().await.unwrap();
+        if url.path().starts_with("/p/") {
+            return;
+        }
+        if let Ok(button) = customer
+            .client
+            .find(fantoccini::Locator::Css("button.login-submit"))
+            .await
+        {
+            let _ = button.click().await;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    panic!("the provider did not send the customer back");
+}
+
+fn callback(app: &TestApp) -> String {
+    format!("{}/p/help/sign-in/callback", app.address)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_signs_in_at_the_provider_and_the_rep_sees_them_verified() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    let base = p.app.address.clone();
+    let provider = OidcProvider::start(&callback(&p.app)).await;
+    require_sign_in(&p, &provider.issuer).await;
+
+    // "Portal sign-in" first; the key entry stays (the site lets keys through).
+    let customer = Browser::start().await;
+    customer
+        .client
+        .goto(&format!("{base}/p/help"))
+        .await
+        .unwrap();
+    customer.wait_for("[data-testid='portal-sign-in']").await;
+    customer.wait_for("[data-testid='session-key-input']").await;
+    let axe = axe_source();
+    let violations = accessibility_violations(&customer, &axe).await;
+    assert_eq!(violations, Vec::<String>::new(), "the sign-in page");
+    customer.click("sso-login").await;
+    sign_in_at_provider(&customer, "quinn").await;
+
+    // Back on the portal, signed in: the name is the provider's and cannot be edited.
+    customer.wait_for("[data-testid='signed-in']").await;
+    let name = customer.wait_for("[data-testid='customer-name']").await;
+    assert_eq!(
+        name.prop("value").await.unwrap().as_deref(),
+        Some("Quinn Verified")
+    );
+    assert!(name.attr("readonly").await.unwrap().is_some(), "read-only");
+    // A name changed in the page before sending is ignored by the server.
+    let tamper = "const f = document.querySelector('[data-testid=customer-name]'); \
+                  f.removeAttribute('readonly'); f.value = 'Mallory'; return null;";
+    customer.client.execute(tamper, vec![]).await.unwrap();
+    customer.click("contact-button").await;
+    customer.wait_for("[data-testid='queue-position']").await;
+    let waiting = customer.client.current_url().await.unwrap();
+    let capability = waiting.path().strip_prefix("/s/").unwrap().to_owned();
+    let digest = domain::secret::token_digest(&capability);
+    let session = p
+        .app
+        .store
+        .session_by_capability(&digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.customer_name, "Quinn Verified");
+    assert!(session.verified);
+    assert_eq!(
+        session.verified_by.as_deref(),
+        Some(provider.issuer.as_str())
+    );
+    let attributes = session.verified_attributes.as_deref().unwrap_or_default();
+    assert!(
+        attributes.contains("C-1001") && attributes.contains("quinn@example.test"),
+        "{attributes}"
+    );
+
+    // The rep sees the check mark and what the provider sent.
+    let riley = Browser::start().await;
+    sign_in_to_console(&riley, &base, "riley@acme.test").await;
+    riley.wait_for("[data-testid='verified-mark']").await;
+    riley.click("accept").await;
+    let sent = riley.text_of("verified-attributes").await;
+    assert!(
+        sent.contains("C-1001") && sent.contains("quinn@example.test"),
+        "{sent}"
+    );
+    riley.screenshot("verified-customer-console").await;
+
+    customer.close().await;
+    riley.close().await;
+    drop(provider);
+    drop(p);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_sign_ins_say_so_with_a_way_back() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    let app = &p.app;
+    // A provider nobody answers at: a clear page, in the customer's language.
+    require_sign_in(&p, "http://127.0.0.1:9").await;
+    let response = app.get("/p/help/sign-in").await;
+    assert_eq!(response.status(), 403);
+    let page = response.text().await.unwrap();
+    assert!(
+        page.contains("The sign-in service cannot be reached right now."),
+        "{page}"
+    );
+    assert!(page.contains("href=\"&#x2f;p&#x2f;help\"") || page.contains("href=\"/p/help\""));
+    // An answer with a state nobody started (or one used already).
+    let forged = app
+        .get("/p/help/sign-in/callback?code=x&state=never-issued")
+        .await;
+    assert_eq!(forged.status(), 403);
+    assert!(forged.text().await.unwrap().contains("already used"));
+    // Cancelled at the provider, in German.
+    let german = app.browser_speaking("de");
+    let cancelled = german
+        .get("/p/help/sign-in/callback?error=access_denied&state=x")
+        .await;
+    assert!(cancelled
+        .text()
+        .await
+        .unwrap()
+        .contains("Die Anmeldung wurde beim Anmeldedienst abgebrochen"));
+    // Without signing in nobody is queued.
+    let refused = app
+        .submit(
+            "/p/help",
+            "/p/help/contact",
+            &[("customer_name", "Mallory")],
+        )
+        .await;
+    assert_ne!(refused.status(), 303);
+}
