@@ -41,6 +41,9 @@ pub enum FieldError {
     /// Not a six-digit code from an authenticator app.
     #[error("invalid_code")]
     InvalidCode,
+    /// Not an http or https address.
+    #[error("invalid_url")]
+    InvalidUrl,
     #[error("too_many")]
     TooMany { max: usize },
     #[error("file_too_large")]
@@ -71,6 +74,7 @@ impl FieldError {
             FieldError::InvalidDateTime => "invalid_datetime",
             FieldError::InvalidColour => "invalid_colour",
             FieldError::InvalidCode => "invalid_code",
+            FieldError::InvalidUrl => "invalid_url",
             FieldError::TooMany { .. } => "too_many",
             FieldError::FileTooLarge { .. } => "file_too_large",
             FieldError::FileTypeBlocked => "file_type_blocked",
@@ -104,6 +108,7 @@ impl FieldError {
             FieldError::InvalidDateTime => "Write a date and time like 2026-12-24 18:00.".into(),
             FieldError::InvalidColour => "Write a colour like #1d4ed8.".into(),
             FieldError::InvalidCode => "Type the six digits your authenticator app shows.".into(),
+            FieldError::InvalidUrl => "Write an address that starts with https://.".into(),
             FieldError::TooMany { max } => format!("At most {max}."),
             FieldError::FileTooLarge { max_mb } => format!("Files can be at most {max_mb} MB."),
             FieldError::FileTypeBlocked => "Files of this type cannot be sent.".into(),

@@ -44,6 +44,40 @@ impl SsoSettings {
     }
 }
 
+/// An issuer address: http or https, no spaces, no trailing slash kept (what discovery adds
+/// `/.well-known/openid-configuration` to).
+pub fn parse_issuer(raw: &str) -> Result<String, crate::FieldError> {
+    let issuer = raw.trim().trim_end_matches('/');
+    if issuer.is_empty() {
+        return Err(crate::FieldError::Required);
+    }
+    let scheme_ok = issuer.starts_with("https://") || issuer.starts_with("http://");
+    let host = issuer.split("://").nth(1).unwrap_or_default();
+    if !scheme_ok || host.is_empty() || issuer.contains(char::is_whitespace) {
+        return Err(crate::FieldError::InvalidUrl);
+    }
+    Ok(issuer.to_owned())
+}
+
+/// One mapping `FIELD=ATTRIBUTE`: FIELD is `name`, `email` or a custom field's key.
+pub fn parse_mapping(raw: &str) -> Result<(String, String), crate::FieldError> {
+    let (field, attribute) = raw
+        .split_once('=')
+        .ok_or(crate::FieldError::InvalidChoice)?;
+    let (field, attribute) = (field.trim(), attribute.trim());
+    let field = match field {
+        "name" | "email" => field.to_owned(),
+        other => crate::intake::parse_field_key(other)?,
+    };
+    let attribute_ok = !attribute.is_empty()
+        && attribute.len() <= 100
+        && attribute.chars().all(|c| c.is_ascii_graphic());
+    if !attribute_ok {
+        return Err(crate::FieldError::InvalidChoice);
+    }
+    Ok((field, attribute.to_owned()))
+}
+
 /// What a provider said of a signed-in customer: attribute → value (text only).
 pub type Attributes = BTreeMap<String, String>;
 
@@ -122,6 +156,31 @@ mod tests {
             "not mapped: as typed"
         );
         assert_eq!(differed, vec!["name", "customer_number"]);
+    }
+
+    #[test]
+    fn issuers_and_mappings_are_checked() {
+        assert_eq!(
+            parse_issuer(" https://idp.example/ ").unwrap(),
+            "https://idp.example"
+        );
+        assert_eq!(parse_issuer(""), Err(crate::FieldError::Required));
+        assert_eq!(
+            parse_issuer("idp.example"),
+            Err(crate::FieldError::InvalidUrl)
+        );
+        assert_eq!(parse_issuer("https://"), Err(crate::FieldError::InvalidUrl));
+        assert_eq!(
+            parse_mapping("email=mail").unwrap(),
+            ("email".into(), "mail".into())
+        );
+        assert_eq!(
+            parse_mapping("customer_number = customer_no").unwrap(),
+            ("customer_number".into(), "customer_no".into())
+        );
+        assert!(parse_mapping("name").is_err());
+        assert!(parse_mapping("name=").is_err());
+        assert!(parse_mapping("Bad Key=x").is_err());
     }
 
     #[test]

@@ -27,6 +27,55 @@ pub enum Command {
     /// Manage accounts.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Configure a site.
+    #[command(subcommand)]
+    Site(SiteCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SiteCommand {
+    /// Set (or turn off) the identity provider a site's customers sign in at. Writes what the
+    /// admin page writes; a running server picks it up within a few seconds.
+    Sso(SsoArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SsoArgs {
+    /// The site's short name.
+    #[arg(long, value_name = "SLUG")]
+    pub site: String,
+    /// OpenID Connect issuer (its discovery document is read from there).
+    #[arg(long, value_name = "URL")]
+    pub oidc_issuer: Option<String>,
+    #[arg(long, value_name = "ID")]
+    pub oidc_client_id: Option<String>,
+    /// The client secret (or SUPPORTAL_OIDC_CLIENT_SECRET, kept out of the shell's history).
+    #[arg(
+        long,
+        value_name = "SECRET",
+        env = "SUPPORTAL_OIDC_CLIENT_SECRET",
+        hide_env_values = true
+    )]
+    pub oidc_client_secret: Option<String>,
+    /// Scopes to ask for besides openid (repeatable; default: profile, email).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    pub scopes: Vec<String>,
+    /// FIELD=ATTRIBUTE (repeatable): `name`, `email` or a custom field's key, from the
+    /// provider's attribute (claim) of that name.
+    #[arg(long = "map", value_name = "FIELD=ATTRIBUTE")]
+    pub map: Vec<String>,
+    /// Customers must sign in before they ask for help (the default).
+    #[arg(long, conflicts_with = "optional")]
+    pub require: bool,
+    /// Customers may sign in; those who do are verified.
+    #[arg(long)]
+    pub optional: bool,
+    /// Session keys a rep gave need a sign-in too (by default they work without).
+    #[arg(long)]
+    pub keys_need_sign_in: bool,
+    /// No identity provider: customers ask without signing in.
+    #[arg(long, conflicts_with_all = ["oidc_issuer", "oidc_client_id", "require", "optional", "map"])]
+    pub off: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,6 +1,8 @@
 //! What each CLI command does.
 
-use crate::cli::{AdminCommand, Cli, Command, ConfigCommand, CreateAdminArgs, ServeArgs};
+use crate::cli::{
+    AdminCommand, Cli, Command, ConfigCommand, CreateAdminArgs, ServeArgs, SiteCommand, SsoArgs,
+};
 use crate::clock::SystemClock;
 use crate::config::{Config, EXAMPLE};
 use crate::startup::{open_store, shutdown_signal, Application};
@@ -39,7 +41,71 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve(args) => serve(config, args).await,
         Command::Admin(AdminCommand::Create(args)) => create_admin(&config, args).await,
+        Command::Site(SiteCommand::Sso(args)) => site_sso(&config, args).await,
     }
+}
+
+/// `supportal site sso`: the site's identity provider, checked as the admin page checks it.
+async fn site_sso(config: &Config, args: SsoArgs) -> anyhow::Result<()> {
+    use domain::portal_sign_in::{parse_issuer, parse_mapping, Provider, SsoSettings};
+    let field = |what: &str, e: domain::FieldError| anyhow::anyhow!("{what}: {}", e.message());
+    let sso = if args.off {
+        None
+    } else {
+        let issuer = parse_issuer(args.oidc_issuer.as_deref().unwrap_or_default())
+            .map_err(|e| field("--oidc-issuer", e))?;
+        let client_id = args.oidc_client_id.unwrap_or_default();
+        if client_id.trim().is_empty() {
+            bail!("--oidc-client-id: the client id the provider gave this site is required");
+        }
+        let client_secret = args.oidc_client_secret.unwrap_or_default();
+        if client_secret.is_empty() {
+            bail!("--oidc-client-secret (or SUPPORTAL_OIDC_CLIENT_SECRET): the client secret is required");
+        }
+        let map = args
+            .map
+            .iter()
+            .map(|m| parse_mapping(m).map_err(|e| field(&format!("--map {m}"), e)))
+            .collect::<anyhow::Result<_>>()?;
+        let scopes = match args.scopes.is_empty() {
+            true => vec!["profile".to_owned(), "email".to_owned()],
+            false => args.scopes,
+        };
+        Some(SsoSettings {
+            provider: Provider::Oidc {
+                issuer,
+                client_id: client_id.trim().to_owned(),
+                client_secret,
+                scopes,
+            },
+            map,
+            required: !args.optional,
+            keys_without_sign_in: !args.keys_need_sign_in,
+        })
+    };
+    let store = open_store(config).await?;
+    let Some(site) = store.site_by_slug(&args.site).await? else {
+        bail!("--site: no site is called {}", args.site);
+    };
+    let mut settings = site.settings.clone();
+    settings.sso = sso;
+    let (name, slug) = (
+        DisplayName::parse(&site.name).map_err(|e| field("site name", e))?,
+        Slug::parse(&site.slug).map_err(|e| field("site slug", e))?,
+    );
+    store
+        .update_site(site.org_id, site.id, &name, &slug, &settings)
+        .await?;
+    let said = match &settings.sso {
+        None => "customers ask without signing in".to_owned(),
+        Some(sso) => {
+            let Provider::Oidc { issuer, .. } = &sso.provider;
+            let need = if sso.required { "required" } else { "optional" };
+            format!("sign-in at {issuer} ({need})")
+        }
+    };
+    println!("site {}: {said}", site.slug);
+    Ok(())
 }
 
 async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {

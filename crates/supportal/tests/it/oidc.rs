@@ -8,7 +8,7 @@
 
 use crate::browser::{accessibility_violations, axe_source, Browser};
 use crate::console_browser::sign_in_to_console;
-use crate::helpers::{spawn_app, TestApp};
+use crate::helpers::{spawn_app, spawn_with, test_config, TestApp};
 use crate::portal::{portal_app, Portal};
 use domain::portal_sign_in::{Provider, SsoSettings};
 use std::process::{Child, Command, Stdio};
@@ -240,4 +240,99 @@ async fn refused_sign_ins_say_so_with_a_way_back() {
         )
         .await;
     assert_ne!(refused.status(), 303);
+}
+
+/// `supportal site sso` as an operator runs it, against the database a server is using.
+fn site_sso(database: &str, args: &[&str]) -> std::process::Output {
+    let dir = std::env::temp_dir().join(format!("supportal-sso-{:x}", rand::random::<u64>()));
+    std::fs::create_dir_all(&dir).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_supportal"))
+        .args(["site", "sso", "--site", "help"])
+        .args(args)
+        .current_dir(&dir)
+        .env("SUPPORTAL_DATA_DIR", dir.join("data"))
+        .env("SUPPORTAL_DATABASE__URL", database)
+        .env("SUPPORTAL_OIDC_CLIENT_SECRET", CLIENT_SECRET)
+        .output()
+        .unwrap()
+}
+
+/// Whether the running server's home page asks to sign in, within `wait`.
+async fn asks_to_sign_in_within(app: &TestApp, wanted: bool, wait: Duration) -> bool {
+    let until = tokio::time::Instant::now() + wait;
+    loop {
+        let (_, page) = app.get_text("/p/help").await;
+        if page.contains("data-testid=\"portal-sign-in\"") == wanted {
+            return true;
+        }
+        if tokio::time::Instant::now() > until {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_operator_sets_the_identity_provider_from_the_command_line() {
+    let config = test_config(Backend::Sqlite).await;
+    let database = config.database.url.clone().unwrap();
+    let p = portal_app(spawn_with(&config).await).await;
+    let app = &p.app;
+    assert!(asks_to_sign_in_within(app, false, Duration::ZERO).await);
+
+    // A mistake: one clear line, nothing written.
+    let wrong = site_sso(
+        &database,
+        &["--oidc-issuer", "idp.example", "--oidc-client-id", "c"],
+    );
+    assert!(!wrong.status.success());
+    let said = String::from_utf8_lossy(&wrong.stderr);
+    assert!(
+        said.contains("--oidc-issuer: Write an address that starts with https://."),
+        "{said}"
+    );
+    let wrong = site_sso(
+        &database,
+        &[
+            "--oidc-issuer",
+            "https://idp.example",
+            "--oidc-client-id",
+            "c",
+            "--map",
+            "Bad Key=x",
+        ],
+    );
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("--map Bad Key=x"));
+
+    let set = site_sso(
+        &database,
+        &[
+            "--oidc-issuer",
+            "https://idp.example/",
+            "--oidc-client-id",
+            CLIENT_ID,
+            "--map",
+            "customer_number=customer_no",
+            "--require",
+        ],
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&set.stdout).trim(),
+        "site help: sign-in at https://idp.example (required)"
+    );
+    let site = app.store.site(p.org, p.site).await.unwrap().unwrap();
+    let sso = site.settings.sso.expect("stored");
+    assert_eq!(sso.map["customer_number"], "customer_no");
+    assert!(sso.required && sso.keys_without_sign_in);
+    // The running server picks it up within a few seconds (another process wrote it).
+    assert!(asks_to_sign_in_within(app, true, Duration::from_secs(8)).await);
+
+    let off = site_sso(&database, &["--off"]);
+    assert!(off.status.success());
+    assert!(asks_to_sign_in_within(app, false, Duration::from_secs(8)).await);
 }
