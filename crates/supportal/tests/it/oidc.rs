@@ -3,7 +3,8 @@
 //! that requires sign-in shows "Portal sign-in" first; the customer signs in at the provider in
 //! headless Chromium and comes back with their name filled in and read-only; a name changed in
 //! the page before sending is ignored by the server; the rep sees the verified mark and the
-//! attributes the provider sent. Refusals: a login's state used twice, a provider that
+//! attributes the provider sent. The admin sets the provider on the site's page (the secret
+//! kept, never shown again); an operator does the same with `supportal site sso`. Refusals: a login's state used twice, a provider that
 //! cannot be reached, a cancelled sign-in — each a page with a way back.
 
 use crate::browser::{accessibility_violations, axe_source, Browser};
@@ -130,7 +131,45 @@ async fn a_customer_signs_in_at_the_provider_and_the_rep_sees_them_verified() {
     let p = portal_app(spawn_app(Backend::Sqlite).await).await;
     let base = p.app.address.clone();
     let provider = OidcProvider::start(&callback(&p.app)).await;
-    require_sign_in(&p, &provider.issuer).await;
+
+    // The organization's admin sets the provider on the site's page.
+    let admin = Browser::start().await;
+    admin.client.goto(&format!("{base}/login")).await.unwrap();
+    admin.fill("login-email", "admin@acme.test").await;
+    admin.fill("login-password", crate::helpers::PASSWORD).await;
+    admin.click("login-submit").await;
+    admin.wait_for("[data-testid='logout']").await;
+    admin
+        .client
+        .goto(&format!("{base}/admin/sites/{}", p.site))
+        .await
+        .unwrap();
+    admin.click("site-sso-required").await;
+    admin.fill("site-sso-issuer", &provider.issuer).await;
+    admin.fill("site-sso-client-id", CLIENT_ID).await;
+    admin.fill("site-sso-client-secret", CLIENT_SECRET).await;
+    admin
+        .fill("site-sso-scopes", "profile email customer")
+        .await;
+    admin
+        .fill("site-sso-map", "customer_number=customer_number")
+        .await;
+    admin.click("site-save").await;
+    admin.wait_for("[data-testid='site-sso']").await;
+    let site = p.app.store.site(p.org, p.site).await.unwrap().unwrap();
+    let sso = site.settings.sso.expect("saved from the admin page");
+    assert!(sso.required && sso.keys_without_sign_in);
+    let Provider::Oidc { scopes, .. } = &sso.provider;
+    assert_eq!(scopes, &["profile", "email", "customer"]);
+    // Saved again without typing the secret: the stored one is kept.
+    admin.click("site-save").await;
+    admin.wait_for("[data-testid='site-sso']").await;
+    let site = p.app.store.site(p.org, p.site).await.unwrap().unwrap();
+    let Provider::Oidc { client_secret, .. } = site.settings.sso.unwrap().provider;
+    assert_eq!(client_secret, CLIENT_SECRET);
+    let shown = admin.client.source().await.unwrap();
+    assert!(!shown.contains(CLIENT_SECRET), "the secret is never shown");
+    admin.close().await;
 
     // "Portal sign-in" first; the key entry stays (the site lets keys through).
     let customer = Browser::start().await;
@@ -188,6 +227,16 @@ async fn a_customer_signs_in_at_the_provider_and_the_rep_sees_them_verified() {
     sign_in_to_console(&riley, &base, "riley@acme.test").await;
     riley.wait_for("[data-testid='verified-mark']").await;
     riley.click("accept").await;
+    // In the session's tab and heading too.
+    let marks = "return document.querySelectorAll('[data-testid=verified-mark]').length;";
+    for _ in 0..50 {
+        if riley.client.execute(marks, vec![]).await.unwrap().as_u64() >= Some(2) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let shown = riley.client.execute(marks, vec![]).await.unwrap();
+    assert!(shown.as_u64() >= Some(2), "tab and heading: {shown}");
     let sent = riley.text_of("verified-attributes").await;
     assert!(
         sent.contains("C-1001") && sent.contains("quinn@example.test"),

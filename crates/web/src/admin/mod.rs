@@ -8,6 +8,7 @@ mod organization;
 mod organizations;
 mod reps;
 mod site_parts;
+mod site_sso;
 mod sites;
 mod teams;
 

@@ -114,6 +114,8 @@ pub struct SiteForm {
     #[serde(default)]
     preset: Option<String>,
     #[serde(flatten)]
+    sso: super::site_sso::SsoForm,
+    #[serde(flatten)]
     texts: std::collections::BTreeMap<String, String>,
 }
 
@@ -173,6 +175,7 @@ impl SiteForm {
             accept_when_unavailable: s.accept_when_unavailable.then(|| "on".into()),
             accent_colour: s.accent_colour.clone(),
             preset: None,
+            sso: super::site_sso::SsoForm::of(s.sso.as_ref()),
             texts,
         }
     }
@@ -221,7 +224,12 @@ fn texts(form: &SiteForm, field: &str, errors: &mut FieldErrors) -> Texts {
     out
 }
 
-fn parse_settings(form: &SiteForm, checked: &Checked, errors: &mut FieldErrors) -> SiteSettings {
+fn parse_settings(
+    form: &SiteForm,
+    checked: &Checked,
+    stored: &SiteSettings,
+    errors: &mut FieldErrors,
+) -> SiteSettings {
     let mut settings = SiteSettings {
         methods: checked
             .methods
@@ -246,6 +254,7 @@ fn parse_settings(form: &SiteForm, checked: &Checked, errors: &mut FieldErrors) 
         accent_colour: errors
             .check("accent_colour", parse_colour(&form.accent_colour))
             .unwrap_or_default(),
+        sso: form.sso.parse(stored.sso.as_ref(), errors),
         ..SiteSettings::default()
     };
     settings.issue_form.ask_for = if form.ask_for == "rep" {
@@ -318,8 +327,12 @@ pub(super) async fn render_site(
     let languages = crate::i18n::languages();
     let org = own_organization(state, me).await?;
     let has_logo = state.store.has_site_logo(site.id).await?;
+    let sso_callback = format!(
+        "{}/p/{}/sign-in/callback",
+        state.config.public_url, site.slug
+    );
     let extra = context! {
-        site, form, claims, method_choices => methods, teams, issue_types, languages, has_logo, org_name => org.name,
+        sso_callback, site, form, claims, method_choices => methods, teams, issue_types, languages, has_logo, org_name => org.name,
         checked_methods => &checked.methods, checked_teams => &checked.teams, checked_issue_types => &checked.issue_types,
         text_fields => TEXT_FIELDS, modes => [("hidden", "Hidden"), ("optional", "Optional"), ("required", "Required")],
     };
@@ -353,7 +366,7 @@ pub async fn update(
             parse_hostnames(&f.hostnames).map_err(|_| FieldError::InvalidChoice),
         )
         .filter(|hosts| super::hostnames::none_reserved(&state, hosts, &mut errors));
-    let settings = parse_settings(f, &checked, &mut errors);
+    let settings = parse_settings(f, &checked, &site.settings, &mut errors);
     let saved = match (name, slug, hostnames, errors.is_empty()) {
         (Some(name), Some(slug), Some(hostnames), true) => {
             let what = (&name, &slug, &settings, hostnames.as_slice());
