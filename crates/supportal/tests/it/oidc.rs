@@ -11,7 +11,9 @@ use crate::browser::{accessibility_violations, axe_source, Browser};
 use crate::console_browser::sign_in_to_console;
 use crate::helpers::{spawn_app, spawn_with, test_config, TestApp};
 use crate::portal::{portal_app, Portal};
+use domain::intake::{CustomField, FieldKind};
 use domain::portal_sign_in::{Provider, SsoSettings};
+use domain::Language;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use store::Backend;
@@ -131,6 +133,18 @@ async fn a_customer_signs_in_at_the_provider_and_the_rep_sees_them_verified() {
     let p = portal_app(spawn_app(Backend::Sqlite).await).await;
     let base = p.app.address.clone();
     let provider = OidcProvider::start(&callback(&p.app)).await;
+    let number = CustomField {
+        key: "customer_number".into(),
+        kind: FieldKind::Text,
+        required: false,
+        labels: [(Language::En, "Customer number".to_owned())].into(),
+        options: vec![],
+    };
+    p.app
+        .store
+        .add_custom_field(p.org, p.site, &number)
+        .await
+        .unwrap();
 
     // The organization's admin sets the provider on the site's page.
     let admin = Browser::start().await;
@@ -188,6 +202,28 @@ async fn a_customer_signs_in_at_the_provider_and_the_rep_sees_them_verified() {
 
     // Back on the portal, signed in: the name is the provider's and cannot be edited.
     customer.wait_for("[data-testid='signed-in']").await;
+    // A mapped custom field is filled in and read-only on the issue form.
+    customer
+        .client
+        .goto(&format!("{base}/p/help/request"))
+        .await
+        .unwrap();
+    let number = customer
+        .wait_for("[data-testid='custom-field-customer_number']")
+        .await;
+    assert_eq!(
+        number.prop("value").await.unwrap().as_deref(),
+        Some("C-1001")
+    );
+    assert!(
+        number.attr("readonly").await.unwrap().is_some(),
+        "read-only"
+    );
+    customer
+        .client
+        .goto(&format!("{base}/p/help"))
+        .await
+        .unwrap();
     let name = customer.wait_for("[data-testid='customer-name']").await;
     assert_eq!(
         name.prop("value").await.unwrap().as_deref(),
@@ -212,6 +248,11 @@ async fn a_customer_signs_in_at_the_provider_and_the_rep_sees_them_verified() {
         .unwrap();
     assert_eq!(session.customer_name, "Quinn Verified");
     assert!(session.verified);
+    assert!(
+        session.fields.contains("C-1001"),
+        "the mapped field: {}",
+        session.fields
+    );
     assert_eq!(
         session.verified_by.as_deref(),
         Some(provider.issuer.as_str())

@@ -66,6 +66,8 @@ struct FieldView {
     required: bool,
     label: String,
     choices: Vec<Choice>,
+    /// The identity provider's value, when the field is mapped and the customer signed in.
+    vouched: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -150,6 +152,14 @@ impl Portal {
         self.site.settings.offers(method) && (method.works_while_closed() || self.takes_requests())
     }
 
+    /// The value the site's identity provider gave this browser's customer for custom field
+    /// `key`, when the site maps one to it (shown, not asked; the server enforces it).
+    fn vouched_value(&self, key: &str) -> Option<String> {
+        let sso = self.site.settings.sso.as_ref()?;
+        let attribute = sso.map.get(key)?;
+        self.signed_in.as_ref()?.attributes.get(attribute).cloned()
+    }
+
     /// The name the site's identity provider gave this browser's customer.
     fn verified_name(&self) -> Option<&str> {
         let sso = self.site.settings.sso.as_ref()?;
@@ -169,6 +179,7 @@ impl Portal {
                 kind: f.kind.as_str(),
                 required: f.required,
                 label: text_in(&f.labels, self.lang).unwrap_or(&f.key).to_owned(),
+                vouched: self.vouched_value(&f.key),
                 choices: f
                     .options
                     .iter()
