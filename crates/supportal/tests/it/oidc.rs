@@ -278,6 +278,19 @@ async fn a_customer_signs_in_at_the_provider_and_the_rep_sees_them_verified() {
     }
     let shown = riley.client.execute(marks, vec![]).await.unwrap();
     assert!(shown.as_u64() >= Some(2), "tab and heading: {shown}");
+    // And beside the customer's name in the chat: a line they write now shows it.
+    customer
+        .fill("chat-input", "Hello from a verified customer")
+        .await;
+    customer.click("chat-send").await;
+    let verified_line = "//li[@data-from='customer' and contains(., 'verified customer')]//span[@data-testid='verified-mark']";
+    let found = riley
+        .client
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(fantoccini::Locator::XPath(verified_line))
+        .await;
+    assert!(found.is_ok(), "the mark beside the customer's chat line");
     let sent = riley.text_of("verified-attributes").await;
     assert!(
         sent.contains("C-1001") && sent.contains("quinn@example.test"),

@@ -40,6 +40,15 @@ function lineElement(line, labels) {
     who.className = "who";
     who.textContent = line.name;
     item.append(who, " ");
+    // A customer the site's identity provider vouched for: the rep sees the check mark.
+    if (line.from === "customer" && labels.customerVerified === "true") {
+      const mark = document.createElement("span");
+      mark.className = "verified";
+      mark.dataset.testid = "verified-mark";
+      mark.title = "Signed in through the site's identity provider";
+      mark.textContent = "✔";
+      item.append(mark, " ");
+    }
   }
   if (line.file) {
     // A file: a download link (the server sends it as an attachment, never inline).
