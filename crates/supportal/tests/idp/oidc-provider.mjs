@@ -3,6 +3,7 @@
 // Supportal and its development login (any login name signs in; its claims come from
 // ACCOUNTS, or are made from the name). Configured by the environment:
 //   OIDC_PORT, OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URIS (comma-separated).
+import { generateKeyPairSync, randomUUID } from "node:crypto";
 import Provider from "oidc-provider";
 
 const port = Number(process.env.OIDC_PORT);
@@ -12,7 +13,12 @@ const ACCOUNTS = {
   quinn: { name: "Quinn Verified", email: "quinn@example.test", customer_number: "C-1001" },
 };
 
+// A signing key of this process's own (a restart is a key rotation, as clients see it).
+const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const signingKey = { ...privateKey.export({ format: "jwk" }), kid: randomUUID(), use: "sig", alg: "RS256" };
+
 const provider = new Provider(issuer, {
+  jwks: { keys: [signingKey] },
   clients: [
     {
       client_id: process.env.OIDC_CLIENT_ID,

@@ -25,19 +25,33 @@ const CLIENT_SECRET: &str = "a-client-secret-for-tests";
 pub struct OidcProvider {
     child: Child,
     pub issuer: String,
+    port: u16,
+    redirect_uri: String,
 }
 
 impl OidcProvider {
     /// Start it with one client that may return to `redirect_uri`.
     pub async fn start(redirect_uri: &str) -> OidcProvider {
-        let e2e = format!("{}/../../target/e2e", env!("CARGO_MANIFEST_DIR"));
-        let script = format!("{e2e}/oidc-provider.mjs");
-        std::fs::write(&script, include_str!("../idp/oidc-provider.mjs")).unwrap();
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
+        OidcProvider::start_on(port, redirect_uri).await
+    }
+
+    /// Stop it and start it again on the same address: a new process makes new signing keys
+    /// (a key rotation, as Supportal sees it).
+    pub async fn restart(self) -> OidcProvider {
+        let (port, redirect_uri) = (self.port, self.redirect_uri.clone());
+        drop(self);
+        OidcProvider::start_on(port, &redirect_uri).await
+    }
+
+    async fn start_on(port: u16, redirect_uri: &str) -> OidcProvider {
+        let e2e = format!("{}/../../target/e2e", env!("CARGO_MANIFEST_DIR"));
+        let script = format!("{e2e}/oidc-provider.mjs");
+        std::fs::write(&script, include_str!("../idp/oidc-provider.mjs")).unwrap();
         let child = Command::new("node")
             .arg("oidc-provider.mjs")
             .current_dir(&e2e)
@@ -53,6 +67,8 @@ impl OidcProvider {
         let provider = OidcProvider {
             child,
             issuer: format!("http://127.0.0.1:{port}"),
+            port,
+            redirect_uri: redirect_uri.to_owned(),
         };
         let discovery = format!("{}/.well-known/openid-configuration", provider.issuer);
         for _ in 0..100 {
@@ -438,4 +454,48 @@ async fn an_operator_sets_the_identity_provider_from_the_command_line() {
     let off = site_sso(&database, &["--off"]);
     assert!(off.status.success());
     assert!(asks_to_sign_in_within(app, false, Duration::from_secs(8)).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_that_rolled_its_keys_is_read_again() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    let base = p.app.address.clone();
+    let provider = OidcProvider::start(&callback(&p.app)).await;
+    require_sign_in(&p, &provider.issuer).await;
+    let customer = Browser::start().await;
+    customer
+        .client
+        .goto(&format!("{base}/p/help"))
+        .await
+        .unwrap();
+    customer.click("sso-login").await;
+    sign_in_at_provider(&customer, "quinn").await;
+    customer.wait_for("[data-testid='signed-in']").await;
+    customer.click("sso-logout").await;
+    customer.wait_for("[data-testid='portal-sign-in']").await;
+
+    // New keys at the provider: the ID token is signed with a key the kept discovery
+    // document does not have; Supportal reads it again and the sign-in works.
+    let keys = |issuer: String| async move {
+        let jwks: serde_json::Value = reqwest::get(format!("{issuer}/jwks"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        jwks["keys"].to_string()
+    };
+    let before = keys(provider.issuer.clone()).await;
+    let provider = provider.restart().await;
+    assert_ne!(
+        keys(provider.issuer.clone()).await,
+        before,
+        "the provider's keys changed"
+    );
+    customer.click("sso-login").await;
+    sign_in_at_provider(&customer, "quinn").await;
+    customer.wait_for("[data-testid='signed-in']").await;
+    customer.close().await;
+    drop(provider);
+    drop(p);
 }
