@@ -525,7 +525,20 @@ pub async fn transcript(
             &[("name", session.customer_name.clone())],
         )
         .unwrap_or_else(|| format!("Conversation with {}", session.customer_name));
-    let mut text = format!("{heading}\n\n");
+    let mut text = format!("{heading}\n");
+    // Who vouched for the customer, when they signed in at the site's identity provider.
+    if let Some(issuer) = &session.verified_by {
+        let verified = state
+            .catalog
+            .text(
+                lang,
+                "chat.transcript_verified",
+                &[("issuer", issuer.clone())],
+            )
+            .unwrap_or_else(|| format!("Signed in at {issuer}"));
+        text.push_str(&format!("{verified}\n"));
+    }
+    text.push('\n');
     for line in &whole_conversation(state, session, reader).await? {
         let at = crate::templates::datetime(line.at);
         if line.kind != "message" {

@@ -307,6 +307,16 @@ async fn a_customer_signs_in_at_the_provider_and_the_rep_sees_them_verified() {
         .for_element(fantoccini::Locator::XPath(verified_line))
         .await;
     assert!(found.is_ok(), "the mark beside the customer's chat line");
+    // The transcript says who vouched for the customer.
+    let transcript = p
+        .app
+        .get_text(&format!("/s/{capability}/transcript"))
+        .await
+        .1;
+    assert!(
+        transcript.contains(&format!("Verified: signed in at {}", provider.issuer)),
+        "{transcript}"
+    );
     let sent = riley.text_of("verified-attributes").await;
     assert!(
         sent.contains("C-1001") && sent.contains("quinn@example.test"),
