@@ -509,3 +509,46 @@ async fn a_provider_that_rolled_its_keys_is_read_again() {
     drop(provider);
     drop(p);
 }
+
+/// The system's time, two hours on: an ID token the provider issues now has run out by it.
+struct TwoHoursAhead;
+
+impl domain::Clock for TwoHoursAhead {
+    fn now(&self) -> domain::Timestamp {
+        use domain::Clock;
+        let system = supportal::clock::SystemClock.now();
+        domain::Timestamp(system.millis() + 2 * 3600 * 1000)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_expired_id_token_is_refused() {
+    let config = test_config(Backend::Sqlite).await;
+    let app = crate::helpers::spawn_with_clock(&config, std::sync::Arc::new(TwoHoursAhead)).await;
+    let p = portal_app(app).await;
+    let base = p.app.address.clone();
+    let provider = OidcProvider::start(&callback(&p.app)).await;
+    require_sign_in(&p, &provider.issuer).await;
+    let customer = Browser::start().await;
+    customer
+        .client
+        .goto(&format!("{base}/p/help"))
+        .await
+        .unwrap();
+    customer.click("sso-login").await;
+    sign_in_at_provider(&customer, "quinn").await;
+    let refused = customer.text_of("sign-in-refused").await;
+    assert!(
+        refused.contains("The sign-in could not be confirmed."),
+        "{refused}"
+    );
+    customer
+        .client
+        .goto(&format!("{base}/p/help"))
+        .await
+        .unwrap();
+    customer.wait_for("[data-testid='portal-sign-in']").await;
+    customer.close().await;
+    drop(provider);
+    drop(p);
+}

@@ -353,13 +353,16 @@ async fn exchange(
         .map_err(|e| format!("token exchange: {e}"))?;
     let id_token = response.id_token().ok_or("no ID token")?;
     let nonce = Nonce::new(pending.nonce.clone());
-    let subject = match id_token.claims(&client.id_token_verifier(), &nonce) {
+    // Expiry and issue time are judged by the app's clock, as everything else is.
+    let now = state.now().millis();
+    let at = move || chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
+    let subject = match id_token.claims(&client.id_token_verifier().set_time_fn(at), &nonce) {
         Ok(claims) => claims.subject().as_str().to_owned(),
         Err(first) => {
             // Perhaps the provider rolled its keys: read them again, once.
             let fresh = client_of(state, slug, metadata(issuer, true).await?, credentials)?;
             let claims = id_token
-                .claims(&fresh.id_token_verifier(), &nonce)
+                .claims(&fresh.id_token_verifier().set_time_fn(at), &nonce)
                 .map_err(|_| format!("ID token refused: {first}"))?;
             claims.subject().as_str().to_owned()
         }
