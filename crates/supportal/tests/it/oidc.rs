@@ -469,17 +469,7 @@ async fn an_operator_sets_the_identity_provider_from_the_command_line() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_that_rolled_its_keys_is_read_again() {
     let p = portal_app(spawn_app(Backend::Sqlite).await).await;
-    let base = p.app.address.clone();
-    let provider = OidcProvider::start(&callback(&p.app)).await;
-    require_sign_in(&p, &provider.issuer).await;
-    let customer = Browser::start().await;
-    customer
-        .client
-        .goto(&format!("{base}/p/help"))
-        .await
-        .unwrap();
-    customer.click("sso-login").await;
-    sign_in_at_provider(&customer, "quinn").await;
+    let (provider, customer) = signed_in_through_a_provider(&p).await;
     customer.wait_for("[data-testid='signed-in']").await;
     customer.click("sso-logout").await;
     customer.wait_for("[data-testid='portal-sign-in']").await;
@@ -510,12 +500,24 @@ async fn a_provider_that_rolled_its_keys_is_read_again() {
     drop(p);
 }
 
+/// A provider for `p`'s help site, which requires sign-in there, and a customer who went
+/// through it (signed in, or refused: the page they came back to says).
+async fn signed_in_through_a_provider(p: &Portal) -> (OidcProvider, Browser) {
+    let provider = OidcProvider::start(&callback(&p.app)).await;
+    require_sign_in(p, &provider.issuer).await;
+    let customer = Browser::start().await;
+    let home = format!("{}/p/help", p.app.address);
+    customer.client.goto(&home).await.unwrap();
+    customer.click("sso-login").await;
+    sign_in_at_provider(&customer, "quinn").await;
+    (provider, customer)
+}
+
 /// The system's time, two hours on: an ID token the provider issues now has run out by it.
 struct TwoHoursAhead;
 
 impl domain::Clock for TwoHoursAhead {
     fn now(&self) -> domain::Timestamp {
-        use domain::Clock;
         let system = supportal::clock::SystemClock.now();
         domain::Timestamp(system.millis() + 2 * 3600 * 1000)
     }
@@ -527,16 +529,7 @@ async fn an_expired_id_token_is_refused() {
     let app = crate::helpers::spawn_with_clock(&config, std::sync::Arc::new(TwoHoursAhead)).await;
     let p = portal_app(app).await;
     let base = p.app.address.clone();
-    let provider = OidcProvider::start(&callback(&p.app)).await;
-    require_sign_in(&p, &provider.issuer).await;
-    let customer = Browser::start().await;
-    customer
-        .client
-        .goto(&format!("{base}/p/help"))
-        .await
-        .unwrap();
-    customer.click("sso-login").await;
-    sign_in_at_provider(&customer, "quinn").await;
+    let (provider, customer) = signed_in_through_a_provider(&p).await;
     let refused = customer.text_of("sign-in-refused").await;
     assert!(
         refused.contains("The sign-in could not be confirmed."),
