@@ -96,6 +96,15 @@ impl Browser {
         self.wait_for("[data-testid='queue-position']").await;
     }
 
+    /// On `base`'s sign-in page, type `email` and the test password and sign in (where that
+    /// leads is the caller's to check).
+    pub async fn sign_in(&self, base: &str, email: &str) {
+        self.client.goto(&format!("{base}/login")).await.unwrap();
+        self.fill("login-email", email).await;
+        self.fill("login-password", crate::helpers::PASSWORD).await;
+        self.click("login-submit").await;
+    }
+
     /// Wait for an element to appear (pages and scripts take a moment).
     pub async fn wait_for(&self, css: &str) -> fantoccini::elements::Element {
         self.client

@@ -164,10 +164,7 @@ async fn a_customer_signs_in_at_the_provider_and_the_rep_sees_them_verified() {
 
     // The organization's admin sets the provider on the site's page.
     let admin = Browser::start().await;
-    admin.client.goto(&format!("{base}/login")).await.unwrap();
-    admin.fill("login-email", "admin@acme.test").await;
-    admin.fill("login-password", crate::helpers::PASSWORD).await;
-    admin.click("login-submit").await;
+    admin.sign_in(&base, "admin@acme.test").await;
     admin.wait_for("[data-testid='logout']").await;
     admin
         .client

@@ -258,3 +258,44 @@ on_both_backends!(
     a_rep_signs_in_with_a_code_or_a_recovery_code_each_once,
     an_organization_that_requires_it_has_members_set_it_up_at_sign_in,
 );
+
+/// Type `code`, send it, wait for the element `shown`, and scan the page it led to.
+async fn code_then_scan(browser: &crate::browser::Browser, axe: &str, code: &str, shown: &str) {
+    browser.fill("totp-code", code).await;
+    browser.click("totp-submit").await;
+    browser.wait_for(&format!("[data-testid='{shown}']")).await;
+    let violations = crate::browser::accessibility_violations(browser, axe).await;
+    assert_eq!(violations, Vec::<String>::new(), "the page showing {shown}");
+}
+
+/// The set-up, code and recovery-code pages in a real browser, scanned by axe-core.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_two_factor_pages_pass_an_accessibility_scan() {
+    use crate::browser::{accessibility_violations, axe_source, Browser};
+    let p = setup(Backend::Sqlite).await;
+    p.app
+        .store
+        .set_require_two_factor(p.org, true)
+        .await
+        .unwrap();
+    let base = p.app.address.clone();
+    let browser = Browser::start().await;
+    let axe = axe_source();
+    browser.sign_in(&base, "riley@acme.test").await;
+    let secret = browser.text_of("totp-enrol-secret").await;
+    let secret = TotpSecret::from_base32(&secret.replace(' ', "")).unwrap();
+    assert_eq!(
+        accessibility_violations(&browser, &axe).await,
+        Vec::<String>::new(),
+        "set-up"
+    );
+    let code = secret.code_at(now());
+    code_then_scan(&browser, &axe, &code, "recovery-code").await;
+    browser.click("recovery-codes-done").await;
+    browser.wait_for("[data-testid='logout']").await;
+    browser.click("logout").await;
+    browser.sign_in(&base, "riley@acme.test").await;
+    code_then_scan(&browser, &axe, &wrong_code(&secret), "totp-error").await;
+    browser.close().await;
+    drop(p);
+}
