@@ -266,6 +266,8 @@ pub struct Arrival<'a> {
     /// Who vouched for the customer (the identity provider's issuer) and the attributes it
     /// sent (a JSON object), when they signed in at the portal.
     pub verified: Option<(&'a str, &'a str)>,
+    /// The site's identity provider, from the portal's snapshot (already in memory).
+    pub sso: Option<&'a domain::portal_sign_in::SsoSettings>,
 }
 
 /// Queue a customer where routing sent them (with `key`, using that key in the same

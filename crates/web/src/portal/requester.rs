@@ -79,20 +79,11 @@ pub async fn queue_customer(
     // A site with an identity provider: a signed-in customer's name and mapped fields are the
     // provider's, whatever the form sent; one who has not signed in is turned away where the
     // site requires it (a rep's key may be let through).
-    let sso = match arrival.site {
-        Some(site) => state
-            .store
-            .site(arrival.org, site)
-            .await?
-            .and_then(|s| s.settings.sso)
-            .map(|sso| (site, sso)),
-        None => None,
-    };
-    if let Some((site, sso)) = sso {
+    if let (Some(site), Some(sso)) = (arrival.site, arrival.sso) {
         match super::sign_in::identity_in(state, &who.jar, site).await? {
             Some(verified) => {
                 let (intake, differed) =
-                    domain::portal_sign_in::vouched(arrival.intake, &sso, &verified.attributes);
+                    domain::portal_sign_in::vouched(arrival.intake, sso, &verified.attributes);
                 if !differed.is_empty() {
                     tracing::warn!(site = %site, fields = ?differed, "a signed-in customer's form differed from the identity provider's values; the provider's were kept");
                 }

@@ -275,6 +275,7 @@ pub async fn rep_submit(
                 issue_type: None,
                 lang,
                 verified: None,
+                sso: portal.site.settings.sso.as_ref(),
             };
             match ask_for_help(&state, &arrival, &who).await? {
                 Ok(response) => return Ok(response),
@@ -426,6 +427,7 @@ pub async fn issue_submit(
         issue_type: chosen_issue.map(|i| i.id),
         lang,
         verified: None,
+        sso: portal.site.settings.sso.as_ref(),
     };
     let outcome = match ask_for_help(&state, &arrival, &who).await? {
         Ok(response) => return Ok(response),
@@ -469,6 +471,7 @@ pub async fn contact(
                 issue_type: None,
                 lang,
                 verified: None,
+                sso: portal.site.settings.sso.as_ref(),
             };
             match ask_for_help(&state, &arrival, &who).await? {
                 Ok(response) => return Ok(response),
