@@ -366,6 +366,45 @@ async fn refused_sign_ins_say_so_with_a_way_back() {
         )
         .await;
     assert_ne!(refused.status(), 303);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("Please sign in first."));
+
+    // A key a rep gave still works without signing in, where the site says so...
+    use store::keys::KeyTarget;
+    p.key("123456789", KeyTarget::Support, 3600).await;
+    let confirm = [
+        ("key", "123456789"),
+        ("customer_name", "Fay"),
+        ("field_device", "Laptop"),
+    ];
+    let by_key = app.submit("/p/help", "/p/help/key/confirm", &confirm).await;
+    let session = p.session_at(&crate::helpers::location(&by_key)).await;
+    assert_eq!(session.customer_name, "Fay");
+    assert!(!session.verified, "not signed in: not verified");
+    // ...and not where it does not.
+    p.settings(|s| {
+        if let Some(sso) = s.sso.as_mut() {
+            sso.keys_without_sign_in = false;
+        }
+    })
+    .await;
+    p.key("987654321", KeyTarget::Support, 3600).await;
+    let confirm = [
+        ("key", "987654321"),
+        ("customer_name", "Fay"),
+        ("field_device", "Laptop"),
+    ];
+    // (The sign-in page has no form now: the CSRF token comes from the key page.)
+    let refused = app.submit("/join", "/p/help/key/confirm", &confirm).await;
+    assert_ne!(refused.status(), 303);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("Please sign in first."));
 }
 
 /// `supportal site sso` as an operator runs it, against the database a server is using.

@@ -179,7 +179,7 @@ impl Portal {
             .expect("the session exists")
     }
 
-    async fn key(&self, digits: &str, target: KeyTarget, valid_secs: i64) -> i64 {
+    pub(crate) async fn key(&self, digits: &str, target: KeyTarget, valid_secs: i64) -> i64 {
         let key = SessionKey::parse(digits).unwrap();
         let new = NewKey {
             org: self.org,

@@ -280,8 +280,16 @@ pub async fn confirm(
     };
     match queue_customer(&state, &arrival, Some(record.id), &who).await? {
         Queued::Waiting(response) => Ok(response),
-        Queued::KeyTaken | Queued::Refused(_) => {
-            let refusal = KeyRefusal::new(&state, lang, "key.invalid", StatusCode::CONFLICT);
+        refused => {
+            let refusal = match refused {
+                // A key is never counted against the request limits: this is the site's
+                // sign-in, which the customer must hear about, not "invalid key".
+                Queued::Refused(message) => KeyRefusal {
+                    message,
+                    status: StatusCode::FORBIDDEN,
+                },
+                _ => KeyRefusal::new(&state, lang, "key.invalid", StatusCode::CONFLICT),
+            };
             render_home(
                 &state,
                 &portal,
