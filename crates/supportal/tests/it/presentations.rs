@@ -105,9 +105,27 @@ async fn a_presentation_seats_its_limit_and_keeps_its_signaling_and_chat_inside(
         .spaced();
     assert!(html.contains(&spaced), "the key is shown, spaced");
     let lobby = format!("/presentations/{key}");
-    // Another rep cannot open it.
+    // Nobody signed out, and no other rep, opens it or its socket.
     let other = app.other_browser();
     assert_eq!(other.get(&presenter_page).await.status(), 303, "signed out");
+    app.add_rep(p.org, "sam@acme.test").await;
+    let sam = rep(app, "sam@acme.test").await;
+    assert_eq!(sam.get(&presenter_page).await.status(), 404, "another rep");
+    let sam_cookie = session_cookie(app, "sam@acme.test").await;
+    let sam_socket = format!(
+        "{}{presenter_page}/ws",
+        app.address.replace("http://", "ws://")
+    );
+    let mut request =
+        tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(sam_socket)
+            .unwrap();
+    request
+        .headers_mut()
+        .insert("cookie", sam_cookie.parse().unwrap());
+    assert!(
+        tokio_tungstenite::connect_async(request).await.is_err(),
+        "another rep's socket"
+    );
 
     // The portal lists it.
     let (_, home) = app.get_text("/p/help").await;
