@@ -252,3 +252,21 @@ async fn a_full_session_asks_for_the_screen_as_soon_as_a_rep_takes_it() {
     customer.close().await;
     riley.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_customer_offers_their_screen_from_the_chat() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    let (customer, riley) = taken_in_browsers(&p).await;
+    // The rep did not ask: the customer offers, agrees in the page's own prompt, and the rep
+    // sees the screen.
+    customer.click("offer-screen-share").await;
+    becomes(&customer, "share-consent", true).await;
+    let asked = customer.text_of("share-consent").await;
+    assert!(asked.contains("Robin Rep of Org acme"), "{asked}");
+    customer.click("share-consent-accept").await;
+    becomes(&customer, "sharing-banner", true).await;
+    let (width, frames) = frames_arrive(&riley).await;
+    assert!(width > 0 && frames > 0);
+    customer.close().await;
+    riley.close().await;
+}
