@@ -177,14 +177,11 @@ pub struct Next {
 /// Only a path of this site may be where a sign-in returns to.
 fn return_path(slug: &str, next: Option<&str>) -> String {
     let home = format!("/p/{slug}");
-    match next {
-        Some(path)
-            if (path == home || path.starts_with(&format!("{home}/"))) && !path.contains("//") =>
-        {
-            path.to_owned()
-        }
-        _ => home,
-    }
+    // A local path by the rule every "next" follows, and one of this site's.
+    crate::paths::safe_next(next)
+        .filter(|path| *path == home || path.starts_with(&format!("{home}/")))
+        .filter(|path| !path.contains("//"))
+        .map_or_else(|| home.clone(), str::to_owned)
 }
 
 /// The cookie that ties a login's state to the browser that started it (so that nobody can
@@ -472,6 +469,7 @@ mod tests {
         );
         assert_eq!(return_path("help", Some("/p/helpdesk")), "/p/help");
         assert_eq!(return_path("help", None), "/p/help");
+        assert_eq!(return_path("help", Some("/p/help/\\evil")), "/p/help");
     }
 
     #[test]
