@@ -233,18 +233,12 @@ async fn heard_announcement(
             )
             .await
         }
-        (SHARE, Some(Signal::Share { from, what, .. })) if *from != me.peer() => {
-            let to_me = match me.role {
-                // An attendee's "view" reaches the presenter only.
-                Role::Presenter => true,
-                Role::Attendee(_) => from == "presenter",
-            };
-            !to_me
-                || send(
-                    socket,
-                    json!({ "type": "share", "from": from, "what": what }).to_string(),
-                )
-                .await
+        // The presenter hears every attendee's "view"; an attendee hears only the presenter.
+        (SHARE, Some(Signal::Share { from, what, .. }))
+            if *from != me.peer() && (me.role == Role::Presenter || from == "presenter") =>
+        {
+            let frame = json!({ "type": "share", "from": from, "what": what });
+            send(socket, frame.to_string()).await
         }
         _ => true,
     }
