@@ -190,23 +190,28 @@ impl AppState {
         session: domain::SessionId,
         signal: crate::bus::Signal,
     ) {
-        let kind = match signal {
-            crate::bus::Signal::Typing { .. } => crate::bus::TYPING,
-            crate::bus::Signal::Marks(_) => crate::bus::MARKS,
-            crate::bus::Signal::Rtc { .. } => crate::bus::RTC,
-            crate::bus::Signal::Share { .. } => crate::bus::SHARE,
-            crate::bus::Signal::Attendees { .. } => crate::bus::ATTENDEES,
-        };
         self.bus.publish(Announcement {
             org,
             seq: 0,
-            kind: kind.to_owned(),
+            kind: signal.kind().to_owned(),
             session: Some(session),
             topics: vec![Topic::Session { session }],
             line: None,
             said: None,
             signal: Some(signal),
         });
+    }
+
+    /// A participant of a presentation said something its others hear (signaling, a share,
+    /// the attendees changed): announced under the signal's own kind.
+    pub fn announce_presentation_signal(
+        &self,
+        org: domain::OrgId,
+        presentation: i64,
+        signal: crate::bus::Signal,
+    ) {
+        let kind = signal.kind();
+        self.announce_presentation(org, presentation, kind, Some(signal), None);
     }
 
     /// Something happened in a presentation (stored first where it is stored): its presenter's

@@ -80,6 +80,19 @@ pub enum Signal {
     },
 }
 
+impl Signal {
+    /// The announcement kind a signal travels under.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Signal::Typing { .. } => TYPING,
+            Signal::Marks(_) => MARKS,
+            Signal::Rtc { .. } => RTC,
+            Signal::Share { .. } => SHARE,
+            Signal::Attendees { .. } => ATTENDEES,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Announcement {
     pub org: OrgId,

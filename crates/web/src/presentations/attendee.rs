@@ -2,7 +2,7 @@
 //! taken), then the attendee's own page at a secret address: the stream, the chat, leave.
 
 use super::socket::{self, Member, Role};
-use crate::bus::{Signal, ATTENDEES};
+use crate::bus::Signal;
 use crate::chat::After;
 use crate::csrf::{CsrfForm, CsrfToken};
 use crate::error::{AppError, AppResult};
@@ -132,7 +132,7 @@ pub async fn join(
     match joined {
         Joined::Attendee(_) => {
             let signal = Signal::Attendees { removed: None };
-            state.announce_presentation(org, id, ATTENDEES, Some(signal), None);
+            state.announce_presentation_signal(org, id, signal);
             Ok(Redirect::to(&super::attend_path(&token)).into_response())
         }
         Joined::Full => {
@@ -237,7 +237,7 @@ pub async fn leave(
         .await?
     {
         let signal = Signal::Attendees { removed: None };
-        state.announce_presentation(org, id, ATTENDEES, Some(signal), None);
+        state.announce_presentation_signal(org, id, signal);
     }
     Ok(Redirect::to(&super::attend_path(&token)).into_response())
 }

@@ -276,7 +276,7 @@ async fn from_page(state: &AppState, me: &Member, text: &str, socket: &mut WebSo
                     to,
                     data,
                 };
-                state.announce_presentation(org, id, RTC, Some(signal), None);
+                state.announce_presentation_signal(org, id, signal);
             }
             true
         }
@@ -291,7 +291,7 @@ async fn from_page(state: &AppState, me: &Member, text: &str, socket: &mut WebSo
                     name: me.name.clone(),
                     what,
                 };
-                state.announce_presentation(org, id, SHARE, Some(signal), None);
+                state.announce_presentation_signal(org, id, signal);
             }
             true
         }
@@ -305,7 +305,7 @@ async fn from_page(state: &AppState, me: &Member, text: &str, socket: &mut WebSo
                     let signal = Signal::Attendees {
                         removed: Some(attendee),
                     };
-                    state.announce_presentation(org, id, ATTENDEES, Some(signal), None);
+                    state.announce_presentation_signal(org, id, signal);
                     true
                 }
                 Ok(false) => true,
