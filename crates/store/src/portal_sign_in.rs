@@ -12,6 +12,9 @@ pub struct PendingLogin {
     pub nonce: String,
     pub pkce_verifier: String,
     pub next_path: Option<String>,
+    /// What the provider vouched for, as JSON, once its answer was checked (SAML: the answer
+    /// arrives without the browser's cookie, so it waits here for the browser to come back).
+    pub vouched: Option<String>,
 }
 
 /// A customer the provider vouched for.
@@ -56,12 +59,61 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<Option<PendingLogin>> {
         let sql = "DELETE FROM sso_logins WHERE state_digest = $1 AND expires_at > $2 \
-                   RETURNING site_id, nonce, pkce_verifier, next_path";
+                   RETURNING site_id, nonce, pkce_verifier, next_path, vouched";
         let taken: Option<PendingLogin> = on_pool!(self, p => sqlx::query_as(sql).bind(state_digest)
             .bind(now.millis()).fetch_optional(p).await)?;
         let sweep = "DELETE FROM sso_logins WHERE expires_at <= $1";
         on_pool!(self, p => sqlx::query(sweep).bind(now.millis()).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(taken)
+    }
+
+    /// The login `state_digest` names, while it lasts, left in place.
+    pub async fn pending_sso_login(
+        &self,
+        state_digest: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<PendingLogin>> {
+        let sql = "SELECT site_id, nonce, pkce_verifier, next_path, vouched FROM sso_logins \
+                   WHERE state_digest = $1 AND expires_at > $2";
+        Ok(
+            on_pool!(self, p => sqlx::query_as(sql).bind(state_digest).bind(now.millis())
+            .fetch_optional(p).await)?,
+        )
+    }
+
+    /// Keep what the provider vouched for on its login, once: false when the login is gone,
+    /// expired or already answered.
+    pub async fn vouch_sso_login(
+        &self,
+        state_digest: &str,
+        vouched: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let sql = "UPDATE sso_logins SET vouched = $2 \
+                   WHERE state_digest = $1 AND vouched IS NULL AND expires_at > $3";
+        let changed = on_pool!(self, p => sqlx::query(sql).bind(state_digest).bind(vouched)
+            .bind(now.millis()).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(changed == 1)
+    }
+
+    /// Accept assertion `id` of `site`'s provider once: true the first time, false when it was
+    /// seen before and has not yet expired. Kept until `expires` (when its own validity ends,
+    /// after which the time checks refuse it anyway).
+    pub async fn accept_assertion_once(
+        &self,
+        site: SiteId,
+        id: &str,
+        expires: Timestamp,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let sweep = "DELETE FROM saml_assertions WHERE expires_at <= $1";
+        on_pool!(self, p => sqlx::query(sweep).bind(now.millis()).execute(p).await.map(|r| r.rows_affected()))?;
+        let sql =
+            "INSERT INTO saml_assertions (assertion_id, site_id, expires_at) VALUES ($1, $2, $3) \
+                   ON CONFLICT (assertion_id) DO NOTHING";
+        let added = on_pool!(self, p => sqlx::query(sql).bind(id).bind(site.0)
+            .bind(expires.millis()).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(added == 1)
     }
 
     pub async fn save_portal_identity(

@@ -1271,6 +1271,57 @@ async fn presentations_and_ios_profiles(backend: Backend) {
     assert!(store.delete_ios_profile(acme, id).await.unwrap());
 }
 
+async fn a_saml_answer_waits_on_its_login_and_an_assertion_counts_once(backend: Backend) {
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let site = store
+        .create_site(acme, &name("Help"), &Slug::parse("help").unwrap(), T0)
+        .await
+        .unwrap();
+    let expires = T0.plus_seconds(600);
+    let login = ("request-1", "", Some("/p/help"));
+    store
+        .start_sso_login("d1", site, login, expires)
+        .await
+        .unwrap();
+    let pending = store.pending_sso_login("d1", T0).await.unwrap().unwrap();
+    assert_eq!(
+        (pending.nonce.as_str(), pending.vouched),
+        ("request-1", None)
+    );
+    assert!(store.vouch_sso_login("d1", "{}", T0).await.unwrap());
+    assert!(
+        !store.vouch_sso_login("d1", "{}", T0).await.unwrap(),
+        "answered once"
+    );
+    assert!(store
+        .pending_sso_login("d1", expires)
+        .await
+        .unwrap()
+        .is_none());
+    let taken = store.take_sso_login("d1", T0).await.unwrap().unwrap();
+    assert_eq!(taken.vouched.as_deref(), Some("{}"));
+    assert!(store.take_sso_login("d1", T0).await.unwrap().is_none());
+
+    assert!(store
+        .accept_assertion_once(site, "a1", expires, T0)
+        .await
+        .unwrap());
+    assert!(!store
+        .accept_assertion_once(site, "a1", expires, T0)
+        .await
+        .unwrap());
+    assert!(store
+        .accept_assertion_once(site, "a2", expires, T0)
+        .await
+        .unwrap());
+    // Once expired, it is swept (its own validity refuses it by then).
+    assert!(store
+        .accept_assertion_once(site, "a1", expires.plus_seconds(1), expires)
+        .await
+        .unwrap());
+}
+
 async fn a_reps_console_sees_their_queues_and_moves_sessions(backend: Backend) {
     let store = store(backend).await;
     let (acme, _) = org_with_admin(&store, "acme").await;
@@ -1848,5 +1899,6 @@ on_both_backends!(
     keys_issued_at_once_stay_within_the_cap_with_their_audit,
     queue_positions_and_recent_waits,
     presentations_and_ios_profiles,
+    a_saml_answer_waits_on_its_login_and_an_assertion_counts_once,
     a_reps_console_sees_their_queues_and_moves_sessions,
 );
