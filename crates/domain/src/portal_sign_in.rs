@@ -30,6 +30,26 @@ pub enum Provider {
         /// Besides `openid`.
         scopes: Vec<String>,
     },
+    /// SAML 2.0: the identity provider's metadata (its sign-in address and signing
+    /// certificates), from a URL that is read again hourly, or pasted.
+    Saml {
+        metadata_url: Option<String>,
+        /// The metadata as last read or pasted (what is used when the URL does not answer).
+        metadata: String,
+        /// This site's entity id at the provider; its metadata address when not set.
+        entity_id: Option<String>,
+    },
+}
+
+impl Provider {
+    /// Who vouches, as the rep and the transcript see it: the OIDC issuer, or the SAML
+    /// metadata's address (or "SAML" for pasted metadata until its entity id is read).
+    pub fn label(&self) -> &str {
+        match self {
+            Provider::Oidc { issuer, .. } => issuer,
+            Provider::Saml { metadata_url, .. } => metadata_url.as_deref().unwrap_or("SAML"),
+        }
+    }
 }
 
 impl SsoSettings {
@@ -57,6 +77,13 @@ pub fn parse_issuer(raw: &str) -> Result<String, crate::FieldError> {
         return Err(crate::FieldError::InvalidUrl);
     }
     Ok(issuer.to_owned())
+}
+
+/// An http or https address, as typed (a SAML metadata URL).
+pub fn parse_url(raw: &str) -> Result<String, crate::FieldError> {
+    let url = raw.trim();
+    parse_issuer(url)?;
+    Ok(url.to_owned())
 }
 
 /// One mapping `FIELD=ATTRIBUTE`: FIELD is `name`, `email` or a custom field's key.

@@ -44,6 +44,13 @@ pub struct SsoArgs {
     /// The site's short name.
     #[arg(long, value_name = "SLUG")]
     pub site: String,
+    /// SAML 2.0: the identity provider's metadata address (read now, and again hourly while
+    /// in use). Register the site at the provider with /p/SLUG/saml/metadata.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["oidc_issuer", "oidc_client_id", "scopes"])]
+    pub saml_metadata_url: Option<String>,
+    /// SAML 2.0: this site's entity id at the provider (default: its metadata address).
+    #[arg(long, value_name = "ID", requires = "saml_metadata_url")]
+    pub saml_entity_id: Option<String>,
     /// OpenID Connect issuer (its discovery document is read from there).
     #[arg(long, value_name = "URL")]
     pub oidc_issuer: Option<String>,
@@ -74,7 +81,7 @@ pub struct SsoArgs {
     #[arg(long)]
     pub keys_need_sign_in: bool,
     /// No identity provider: customers ask without signing in.
-    #[arg(long, conflicts_with_all = ["oidc_issuer", "oidc_client_id", "require", "optional", "map"])]
+    #[arg(long, conflicts_with_all = ["oidc_issuer", "oidc_client_id", "saml_metadata_url", "require", "optional", "map"])]
     pub off: bool,
 }
 

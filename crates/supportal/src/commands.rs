@@ -47,37 +47,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// `supportal site sso`: the site's identity provider, checked as the admin page checks it.
 async fn site_sso(config: &Config, args: SsoArgs) -> anyhow::Result<()> {
-    use domain::portal_sign_in::{parse_issuer, parse_mapping, Provider, SsoSettings};
-    let field = |what: &str, e: domain::FieldError| anyhow::anyhow!("{what}: {}", e.message());
+    use domain::portal_sign_in::{parse_mapping, SsoSettings};
+    let field = field_error;
     let sso = if args.off {
         None
     } else {
-        let issuer = parse_issuer(args.oidc_issuer.as_deref().unwrap_or_default())
-            .map_err(|e| field("--oidc-issuer", e))?;
-        let client_id = args.oidc_client_id.unwrap_or_default();
-        if client_id.trim().is_empty() {
-            bail!("--oidc-client-id: the client id the provider gave this site is required");
-        }
-        let client_secret = args.oidc_client_secret.unwrap_or_default();
-        if client_secret.is_empty() {
-            bail!("--oidc-client-secret (or SUPPORTAL_OIDC_CLIENT_SECRET): the client secret is required");
-        }
         let map = args
             .map
             .iter()
             .map(|m| parse_mapping(m).map_err(|e| field(&format!("--map {m}"), e)))
             .collect::<anyhow::Result<_>>()?;
-        let scopes = match args.scopes.is_empty() {
-            true => vec!["profile".to_owned(), "email".to_owned()],
-            false => args.scopes,
+        let provider = match &args.saml_metadata_url {
+            Some(url) => saml_provider(url, args.saml_entity_id.as_deref()).await?,
+            None => oidc_provider(&args)?,
         };
         Some(SsoSettings {
-            provider: Provider::Oidc {
-                issuer,
-                client_id: client_id.trim().to_owned(),
-                client_secret,
-                scopes,
-            },
+            provider,
             map,
             required: !args.optional,
             keys_without_sign_in: !args.keys_need_sign_in,
@@ -99,13 +84,64 @@ async fn site_sso(config: &Config, args: SsoArgs) -> anyhow::Result<()> {
     let said = match &settings.sso {
         None => "customers ask without signing in".to_owned(),
         Some(sso) => {
-            let Provider::Oidc { issuer, .. } = &sso.provider;
             let need = if sso.required { "required" } else { "optional" };
-            format!("sign-in at {issuer} ({need})")
+            format!("sign-in at {} ({need})", sso.provider.label())
         }
     };
     println!("site {}: {said}", site.slug);
     Ok(())
+}
+
+fn field_error(what: &str, e: domain::FieldError) -> anyhow::Error {
+    anyhow::anyhow!("{what}: {}", e.message())
+}
+
+/// OpenID Connect from `--oidc-…`.
+fn oidc_provider(args: &SsoArgs) -> anyhow::Result<domain::portal_sign_in::Provider> {
+    use domain::portal_sign_in::{parse_issuer, Provider};
+    let issuer = parse_issuer(args.oidc_issuer.as_deref().unwrap_or_default())
+        .map_err(|e| field_error("--oidc-issuer", e))?;
+    let client_id = args.oidc_client_id.clone().unwrap_or_default();
+    if client_id.trim().is_empty() {
+        bail!("--oidc-client-id: the client id the provider gave this site is required");
+    }
+    let client_secret = args.oidc_client_secret.clone().unwrap_or_default();
+    if client_secret.is_empty() {
+        bail!(
+            "--oidc-client-secret (or SUPPORTAL_OIDC_CLIENT_SECRET): the client secret is required"
+        );
+    }
+    let scopes = match args.scopes.is_empty() {
+        true => vec!["profile".to_owned(), "email".to_owned()],
+        false => args.scopes.clone(),
+    };
+    Ok(Provider::Oidc {
+        issuer,
+        client_id: client_id.trim().to_owned(),
+        client_secret,
+        scopes,
+    })
+}
+
+/// SAML from `--saml-metadata-url`: the metadata read now and checked as the admin page checks
+/// it (kept, for when the address does not answer later).
+async fn saml_provider(
+    url: &str,
+    entity_id: Option<&str>,
+) -> anyhow::Result<domain::portal_sign_in::Provider> {
+    use web::portal::sign_in::saml::{check_idp_metadata, fetch_idp_metadata};
+    let url = domain::portal_sign_in::parse_url(url)
+        .map_err(|e| field_error("--saml-metadata-url", e))?;
+    let metadata = fetch_idp_metadata(&url)
+        .await
+        .map_err(|why| anyhow::anyhow!("--saml-metadata-url: {why}"))?;
+    check_idp_metadata(&metadata)
+        .map_err(|why| anyhow::anyhow!("--saml-metadata-url: the metadata is not usable: {why}"))?;
+    Ok(domain::portal_sign_in::Provider::Saml {
+        metadata_url: Some(url),
+        metadata,
+        entity_id: entity_id.map(str::to_owned),
+    })
 }
 
 async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {

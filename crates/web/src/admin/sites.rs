@@ -331,8 +331,10 @@ pub(super) async fn render_site(
         "{}/p/{}/sign-in/callback",
         state.config.public_url, site.slug
     );
+    let saml_base = format!("{}/p/{}/saml", state.config.public_url, site.slug);
+    let (sp_metadata, sp_acs) = (format!("{saml_base}/metadata"), format!("{saml_base}/acs"));
     let extra = context! {
-        sso_callback, site, form, claims, method_choices => methods, teams, issue_types, languages, has_logo, org_name => org.name,
+        sso_callback, sp_metadata, sp_acs, site, form, claims, method_choices => methods, teams, issue_types, languages, has_logo, org_name => org.name,
         checked_methods => &checked.methods, checked_teams => &checked.teams, checked_issue_types => &checked.issue_types,
         text_fields => TEXT_FIELDS, modes => [("hidden", "Hidden"), ("optional", "Optional"), ("required", "Required")],
     };
@@ -356,6 +358,8 @@ pub async fn update(
 ) -> AppResult<Response> {
     let site = find(&state, &me, &id).await?;
     let checked = Checked::typed(&form);
+    let mut form = form;
+    form.value.sso.fetch().await;
     let f = &form.value;
     let mut errors = FieldErrors::default();
     let name = errors.check("name", DisplayName::parse(&f.name));
