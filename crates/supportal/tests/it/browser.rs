@@ -153,6 +153,15 @@ impl Browser {
         panic!("{testid} kept being replaced before it could be clicked");
     }
 
+    /// Click `testid`, a form's submit button, and wait for the page the server answers (the
+    /// page shown until then is marked, so that nothing is read from it).
+    pub async fn submit_and_wait(&self, testid: &str) {
+        let mark = "document.body.dataset.submitted = '1'; return null;";
+        self.client.execute(mark, vec![]).await.unwrap();
+        self.click(testid).await;
+        self.wait_for("body:not([data-submitted])").await;
+    }
+
     /// Press `keys` (WebDriver key codes for Tab, Enter, …) on whatever has the focus, as a
     /// keyboard does.
     pub async fn press(&self, keys: &str) {

@@ -29,6 +29,7 @@ mod presentation_browser;
 mod presentations;
 mod realtime;
 mod rep_keys;
+mod saml;
 mod setup;
 mod sharing;
 mod sharing_browser;

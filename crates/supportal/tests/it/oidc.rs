@@ -149,18 +149,7 @@ async fn a_customer_signs_in_at_the_provider_and_the_rep_sees_them_verified() {
     let p = portal_app(spawn_app(Backend::Sqlite).await).await;
     let base = p.app.address.clone();
     let provider = OidcProvider::start(&callback(&p.app)).await;
-    let number = CustomField {
-        key: "customer_number".into(),
-        kind: FieldKind::Text,
-        required: false,
-        labels: [(Language::En, "Customer number".to_owned())].into(),
-        options: vec![],
-    };
-    p.app
-        .store
-        .add_custom_field(p.org, p.site, &number)
-        .await
-        .unwrap();
+    add_customer_number(&p).await;
 
     // The organization's admin sets the provider on the site's page.
     let admin = Browser::start().await;
@@ -181,18 +170,22 @@ async fn a_customer_signs_in_at_the_provider_and_the_rep_sees_them_verified() {
     admin
         .fill("site-sso-map", "customer_number=customer_number")
         .await;
-    admin.click("site-save").await;
+    admin.submit_and_wait("site-save").await;
     admin.wait_for("[data-testid='site-sso']").await;
     let site = p.app.store.site(p.org, p.site).await.unwrap().unwrap();
     let sso = site.settings.sso.expect("saved from the admin page");
     assert!(sso.required && sso.keys_without_sign_in);
-    let Provider::Oidc { scopes, .. } = &sso.provider;
+    let Provider::Oidc { scopes, .. } = &sso.provider else {
+        panic!("OpenID Connect was chosen");
+    };
     assert_eq!(scopes, &["profile", "email", "customer"]);
     // Saved again without typing the secret: the stored one is kept.
-    admin.click("site-save").await;
+    admin.submit_and_wait("site-save").await;
     admin.wait_for("[data-testid='site-sso']").await;
     let site = p.app.store.site(p.org, p.site).await.unwrap().unwrap();
-    let Provider::Oidc { client_secret, .. } = site.settings.sso.unwrap().provider;
+    let Provider::Oidc { client_secret, .. } = site.settings.sso.unwrap().provider else {
+        panic!("still OpenID Connect");
+    };
     assert_eq!(client_secret, CLIENT_SECRET);
     let shown = admin.client.source().await.unwrap();
     assert!(!shown.contains(CLIENT_SECRET), "the secret is never shown");
@@ -237,35 +230,7 @@ async fn a_customer_signs_in_at_the_provider_and_the_rep_sees_them_verified() {
         .goto(&format!("{base}/p/help"))
         .await
         .unwrap();
-    let name = customer.wait_for("[data-testid='customer-name']").await;
-    assert_eq!(
-        name.prop("value").await.unwrap().as_deref(),
-        Some("Quinn Verified")
-    );
-    assert!(name.attr("readonly").await.unwrap().is_some(), "read-only");
-    // A name changed in the page before sending is ignored by the server.
-    let tamper = "const f = document.querySelector('[data-testid=customer-name]'); \
-                  f.removeAttribute('readonly'); f.value = 'Mallory'; return null;";
-    customer.client.execute(tamper, vec![]).await.unwrap();
-    customer.click("contact-button").await;
-    customer.wait_for("[data-testid='queue-position']").await;
-    let waiting = customer.client.current_url().await.unwrap();
-    let capability = waiting.path().strip_prefix("/s/").unwrap().to_owned();
-    let digest = domain::secret::token_digest(&capability);
-    let session = p
-        .app
-        .store
-        .session_by_capability(&digest)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(session.customer_name, "Quinn Verified");
-    assert!(session.verified);
-    assert!(
-        session.fields.contains("C-1001"),
-        "the mapped field: {}",
-        session.fields
-    );
+    let (capability, session) = asks_with_a_tampered_name(&p, &customer).await;
     assert_eq!(
         session.verified_by.as_deref(),
         Some(provider.issuer.as_str())
@@ -407,8 +372,65 @@ async fn refused_sign_ins_say_so_with_a_way_back() {
         .contains("Please sign in first."));
 }
 
+/// The help site's forms ask for a customer number (which the providers vouch for).
+pub(crate) async fn add_customer_number(p: &Portal) {
+    let number = CustomField {
+        key: "customer_number".into(),
+        kind: FieldKind::Text,
+        required: false,
+        labels: [(Language::En, "Customer number".to_owned())].into(),
+        options: vec![],
+    };
+    p.app
+        .store
+        .add_custom_field(p.org, p.site, &number)
+        .await
+        .unwrap();
+}
+
+/// The signed-in customer on the portal's home page: their name is the provider's and
+/// read-only; changed in the page anyway, it is ignored by the server. They ask for help with
+/// one click; their capability and session, verified, with the mapped customer number.
+pub(crate) async fn asks_with_a_tampered_name(
+    p: &Portal,
+    customer: &Browser,
+) -> (String, store::support::SupportSession) {
+    let home = format!("{}/p/help", p.app.address);
+    customer.client.goto(&home).await.unwrap();
+    customer.wait_for("[data-testid='signed-in']").await;
+    let name = customer.wait_for("[data-testid='customer-name']").await;
+    assert_eq!(
+        name.prop("value").await.unwrap().as_deref(),
+        Some("Quinn Verified")
+    );
+    assert!(name.attr("readonly").await.unwrap().is_some(), "read-only");
+    let tamper = "const f = document.querySelector('[data-testid=customer-name]'); \
+                  f.removeAttribute('readonly'); f.value = 'Mallory'; return null;";
+    customer.client.execute(tamper, vec![]).await.unwrap();
+    customer.click("contact-button").await;
+    customer.wait_for("[data-testid='queue-position']").await;
+    let waiting = customer.client.current_url().await.unwrap();
+    let capability = waiting.path().strip_prefix("/s/").unwrap().to_owned();
+    let digest = domain::secret::token_digest(&capability);
+    let session = p
+        .app
+        .store
+        .session_by_capability(&digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(session.customer_name, "Quinn Verified");
+    assert!(session.verified);
+    assert!(
+        session.fields.contains("C-1001"),
+        "the mapped field: {}",
+        session.fields
+    );
+    (capability, session)
+}
+
 /// `supportal site sso` as an operator runs it, against the database a server is using.
-fn site_sso(database: &str, args: &[&str]) -> std::process::Output {
+pub(crate) fn site_sso(database: &str, args: &[&str]) -> std::process::Output {
     let dir = std::env::temp_dir().join(format!("supportal-sso-{:x}", rand::random::<u64>()));
     std::fs::create_dir_all(&dir).unwrap();
     Command::new(env!("CARGO_BIN_EXE_supportal"))
@@ -423,7 +445,7 @@ fn site_sso(database: &str, args: &[&str]) -> std::process::Output {
 }
 
 /// Whether the running server's home page asks to sign in, within `wait`.
-async fn asks_to_sign_in_within(app: &TestApp, wanted: bool, wait: Duration) -> bool {
+pub(crate) async fn asks_to_sign_in_within(app: &TestApp, wanted: bool, wait: Duration) -> bool {
     let until = tokio::time::Instant::now() + wait;
     loop {
         let (_, page) = app.get_text("/p/help").await;
@@ -550,7 +572,7 @@ async fn signed_in_through_a_provider(p: &Portal) -> (OidcProvider, Browser) {
 }
 
 /// The system's time, two hours on: an ID token the provider issues now has run out by it.
-struct TwoHoursAhead;
+pub(crate) struct TwoHoursAhead;
 
 impl domain::Clock for TwoHoursAhead {
     fn now(&self) -> domain::Timestamp {
