@@ -56,11 +56,42 @@ impl SsoSettings {
     /// The attribute that gives `field`: the mapping's, else the standard claim of that name
     /// for `name` and `email`.
     pub fn attribute_for<'a>(&'a self, field: &'a str) -> Option<&'a str> {
-        match self.map.get(field) {
-            Some(attribute) => Some(attribute),
-            None if field == "name" || field == "email" => Some(field),
-            None => None,
-        }
+        attribute_for(&self.map, field)
+    }
+}
+
+fn attribute_for<'a>(map: &'a BTreeMap<String, String>, field: &'a str) -> Option<&'a str> {
+    match map.get(field) {
+        Some(attribute) => Some(attribute),
+        None if field == "name" || field == "email" => Some(field),
+        None => None,
+    }
+}
+
+/// How an organization's staff sign in at its identity provider (the same machinery as the
+/// portal's). A member is matched by the email the provider vouches for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StaffSso {
+    pub provider: Provider,
+    /// `name` and `email` → the provider's attribute (default: attributes of those names).
+    pub map: BTreeMap<String, String>,
+    /// Passwords keep working beside the provider. When not, only admins keep theirs: the way
+    /// back in when the provider fails.
+    pub passwords_too: bool,
+    /// Someone the provider vouches for who has no account here gets one, as a rep in
+    /// `default_team`; else they are refused.
+    pub create_accounts: bool,
+    pub default_team: Option<crate::TeamId>,
+}
+
+impl StaffSso {
+    pub fn attribute_for<'a>(&'a self, field: &'a str) -> Option<&'a str> {
+        attribute_for(&self.map, field)
+    }
+
+    /// Whether someone of `role` may still sign in with a password.
+    pub fn password_allowed(&self, role: crate::Role) -> bool {
+        self.passwords_too || role == crate::Role::Admin
     }
 }
 

@@ -20,11 +20,14 @@ pub struct Organization {
     pub created_at: Timestamp,
     /// Every member signs in with a second factor (a code from an authenticator app).
     pub require_two_factor: bool,
+    /// Staff sign-in at the organization's identity provider, as JSON (`domain::portal_sign_in::
+    /// StaffSso`); none: passwords only.
+    pub staff_sso: Option<String>,
 }
 
 const COLUMNS: &str =
     "id, name, slug, default_session_limit, key_digits, key_max_validity_minutes, created_at, \
-     require_two_factor";
+     require_two_factor, staff_sso";
 
 /// How an organization's keys are made: their length and the longest validity a rep may give.
 #[derive(Debug, Clone, Copy)]
@@ -74,6 +77,19 @@ impl Store {
     pub async fn organization(&self, id: OrgId) -> StoreResult<Option<Organization>> {
         let sql = format!("SELECT {COLUMNS} FROM organizations WHERE id = $1");
         Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(id.0).fetch_optional(p).await)?)
+    }
+
+    /// The organization with this short name.
+    pub async fn organization_by_slug(&self, slug: &str) -> StoreResult<Option<Organization>> {
+        let sql = format!("SELECT {COLUMNS} FROM organizations WHERE slug = $1");
+        Ok(on_pool!(self, p => sqlx::query_as(&sql).bind(slug).fetch_optional(p).await)?)
+    }
+
+    /// Set (or clear) how the organization's staff sign in at its identity provider.
+    pub async fn set_staff_sso(&self, org: OrgId, staff_sso: Option<&str>) -> StoreResult<()> {
+        let sql = "UPDATE organizations SET staff_sso = $1 WHERE id = $2";
+        on_pool!(self, p => sqlx::query(sql).bind(staff_sso).bind(org.0).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(())
     }
 
     /// All organizations, for the instance admin.

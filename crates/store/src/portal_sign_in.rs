@@ -1,14 +1,23 @@
-//! Portal sign-in: logins on their way to a site's identity provider and back (used once), and
-//! the identities that came back, each reached by a cookie whose digest is kept.
+//! Sign-in at an identity provider: logins on their way to a site's (or an organization's)
+//! provider and back (used once), the SAML assertions seen, and the customers' identities that
+//! came back, each reached by a cookie whose digest is kept.
 
 use crate::pool::on_pool;
 use crate::{Store, StoreResult};
-use domain::{SiteId, Timestamp};
+use domain::{OrgId, SiteId, Timestamp};
+
+/// Whose provider a login goes to: a site's (its customers) or an organization's (its staff).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LoginFor {
+    Site(SiteId),
+    Staff(OrgId),
+}
 
 /// A login waiting for the provider's answer.
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct PendingLogin {
-    pub site_id: i64,
+    pub site_id: Option<i64>,
+    pub org_id: Option<i64>,
     pub nonce: String,
     pub pkce_verifier: String,
     pub next_path: Option<String>,
@@ -36,19 +45,33 @@ pub struct NewIdentity<'a> {
     pub expires: Timestamp,
 }
 
+impl PendingLogin {
+    /// Whether this login was started for `whom`.
+    pub fn is_for(&self, whom: LoginFor) -> bool {
+        match whom {
+            LoginFor::Site(site) => self.site_id == Some(site.0),
+            LoginFor::Staff(org) => self.org_id == Some(org.0),
+        }
+    }
+}
+
 impl Store {
     pub async fn start_sso_login(
         &self,
         state_digest: &str,
-        site: SiteId,
+        whom: LoginFor,
         login: (&str, &str, Option<&str>),
         expires: Timestamp,
     ) -> StoreResult<()> {
         let (nonce, verifier, next) = login;
-        let sql = "INSERT INTO sso_logins (state_digest, site_id, nonce, pkce_verifier, next_path, expires_at) \
-                   VALUES ($1, $2, $3, $4, $5, $6)";
-        on_pool!(self, p => sqlx::query(sql).bind(state_digest).bind(site.0).bind(nonce).bind(verifier)
-            .bind(next).bind(expires.millis()).execute(p).await.map(|r| r.rows_affected()))?;
+        let (site, org) = match whom {
+            LoginFor::Site(site) => (Some(site.0), None),
+            LoginFor::Staff(org) => (None, Some(org.0)),
+        };
+        let sql = "INSERT INTO sso_logins (state_digest, site_id, org_id, nonce, pkce_verifier, next_path, expires_at) \
+                   VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        on_pool!(self, p => sqlx::query(sql).bind(state_digest).bind(site).bind(org).bind(nonce)
+            .bind(verifier).bind(next).bind(expires.millis()).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(())
     }
 
@@ -59,7 +82,7 @@ impl Store {
         now: Timestamp,
     ) -> StoreResult<Option<PendingLogin>> {
         let sql = "DELETE FROM sso_logins WHERE state_digest = $1 AND expires_at > $2 \
-                   RETURNING site_id, nonce, pkce_verifier, next_path, vouched";
+                   RETURNING site_id, org_id, nonce, pkce_verifier, next_path, vouched";
         let taken: Option<PendingLogin> = on_pool!(self, p => sqlx::query_as(sql).bind(state_digest)
             .bind(now.millis()).fetch_optional(p).await)?;
         let sweep = "DELETE FROM sso_logins WHERE expires_at <= $1";
@@ -73,7 +96,8 @@ impl Store {
         state_digest: &str,
         now: Timestamp,
     ) -> StoreResult<Option<PendingLogin>> {
-        let sql = "SELECT site_id, nonce, pkce_verifier, next_path, vouched FROM sso_logins \
+        let sql =
+            "SELECT site_id, org_id, nonce, pkce_verifier, next_path, vouched FROM sso_logins \
                    WHERE state_digest = $1 AND expires_at > $2";
         Ok(
             on_pool!(self, p => sqlx::query_as(sql).bind(state_digest).bind(now.millis())
@@ -96,22 +120,20 @@ impl Store {
         Ok(changed == 1)
     }
 
-    /// Accept assertion `id` of `site`'s provider once: true the first time, false when it was
-    /// seen before and has not yet expired. Kept until `expires` (when its own validity ends,
-    /// after which the time checks refuse it anyway).
+    /// Accept assertion `id` once: true the first time, false when it was seen before and has
+    /// not yet expired. Kept until `expires` (when its own validity ends, after which the time
+    /// checks refuse it anyway).
     pub async fn accept_assertion_once(
         &self,
-        site: SiteId,
         id: &str,
         expires: Timestamp,
         now: Timestamp,
     ) -> StoreResult<bool> {
         let sweep = "DELETE FROM saml_assertions WHERE expires_at <= $1";
         on_pool!(self, p => sqlx::query(sweep).bind(now.millis()).execute(p).await.map(|r| r.rows_affected()))?;
-        let sql =
-            "INSERT INTO saml_assertions (assertion_id, site_id, expires_at) VALUES ($1, $2, $3) \
+        let sql = "INSERT INTO saml_assertions (assertion_id, expires_at) VALUES ($1, $2) \
                    ON CONFLICT (assertion_id) DO NOTHING";
-        let added = on_pool!(self, p => sqlx::query(sql).bind(id).bind(site.0)
+        let added = on_pool!(self, p => sqlx::query(sql).bind(id)
             .bind(expires.millis()).execute(p).await.map(|r| r.rows_affected()))?;
         Ok(added == 1)
     }

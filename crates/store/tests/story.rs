@@ -1272,6 +1272,7 @@ async fn presentations_and_ios_profiles(backend: Backend) {
 }
 
 async fn a_saml_answer_waits_on_its_login_and_an_assertion_counts_once(backend: Backend) {
+    use store::portal_sign_in::LoginFor;
     let store = store(backend).await;
     let (acme, _) = org_with_admin(&store, "acme").await;
     let site = store
@@ -1280,15 +1281,17 @@ async fn a_saml_answer_waits_on_its_login_and_an_assertion_counts_once(backend: 
         .unwrap();
     let expires = T0.plus_seconds(600);
     let login = ("request-1", "", Some("/p/help"));
+    let for_site = LoginFor::Site(site);
     store
-        .start_sso_login("d1", site, login, expires)
+        .start_sso_login("d1", for_site, login, expires)
         .await
         .unwrap();
     let pending = store.pending_sso_login("d1", T0).await.unwrap().unwrap();
     assert_eq!(
-        (pending.nonce.as_str(), pending.vouched),
+        (pending.nonce.as_str(), pending.vouched.clone()),
         ("request-1", None)
     );
+    assert!(pending.is_for(for_site) && !pending.is_for(LoginFor::Staff(acme)));
     assert!(store.vouch_sso_login("d1", "{}", T0).await.unwrap());
     assert!(
         !store.vouch_sso_login("d1", "{}", T0).await.unwrap(),
@@ -1303,21 +1306,37 @@ async fn a_saml_answer_waits_on_its_login_and_an_assertion_counts_once(backend: 
     assert_eq!(taken.vouched.as_deref(), Some("{}"));
     assert!(store.take_sso_login("d1", T0).await.unwrap().is_none());
 
+    // A staff login belongs to its organization; the organization keeps its settings.
+    let staff = LoginFor::Staff(acme);
+    store
+        .start_sso_login("d2", staff, ("n", "v", None), expires)
+        .await
+        .unwrap();
     assert!(store
-        .accept_assertion_once(site, "a1", expires, T0)
+        .take_sso_login("d2", T0)
+        .await
+        .unwrap()
+        .unwrap()
+        .is_for(staff));
+    store.set_staff_sso(acme, Some("{}")).await.unwrap();
+    let org = store.organization_by_slug("acme").await.unwrap().unwrap();
+    assert_eq!((org.id, org.staff_sso.as_deref()), (acme, Some("{}")));
+
+    assert!(store
+        .accept_assertion_once("a1", expires, T0)
         .await
         .unwrap());
     assert!(!store
-        .accept_assertion_once(site, "a1", expires, T0)
+        .accept_assertion_once("a1", expires, T0)
         .await
         .unwrap());
     assert!(store
-        .accept_assertion_once(site, "a2", expires, T0)
+        .accept_assertion_once("a2", expires, T0)
         .await
         .unwrap());
     // Once expired, it is swept (its own validity refuses it by then).
     assert!(store
-        .accept_assertion_once(site, "a1", expires.plus_seconds(1), expires)
+        .accept_assertion_once("a1", expires.plus_seconds(1), expires)
         .await
         .unwrap());
 }

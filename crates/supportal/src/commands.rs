@@ -129,7 +129,7 @@ async fn saml_provider(
     url: &str,
     entity_id: Option<&str>,
 ) -> anyhow::Result<domain::portal_sign_in::Provider> {
-    use web::portal::sign_in::saml::{check_idp_metadata, fetch_idp_metadata};
+    use web::sso::saml::{check_idp_metadata, fetch_idp_metadata};
     let url = domain::portal_sign_in::parse_url(url)
         .map_err(|e| field_error("--saml-metadata-url", e))?;
     let metadata = fetch_idp_metadata(&url)

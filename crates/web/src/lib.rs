@@ -30,6 +30,7 @@ pub mod rep_keys;
 pub mod router;
 pub mod serve;
 pub mod setup;
+pub mod sso;
 pub mod state;
 pub mod templates;
 pub mod translate;

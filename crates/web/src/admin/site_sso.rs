@@ -4,7 +4,7 @@
 //! (read when saving, and again hourly while in use) or is pasted.
 
 use crate::forms::FieldErrors;
-use crate::portal::sign_in::saml::{check_idp_metadata, fetch_idp_metadata};
+use crate::sso::saml::{check_idp_metadata, fetch_idp_metadata};
 use domain::portal_sign_in::{parse_issuer, parse_mapping, parse_url, Provider, SsoSettings};
 use serde::{Deserialize, Serialize};
 

@@ -44,9 +44,9 @@ pub fn router() -> Router<AppState> {
         .route("/p/{slug}/presentation", post(keys::presentation))
         .route("/p/{slug}/sign-in", get(sign_in::start))
         .route("/p/{slug}/sign-in/callback", get(sign_in::callback))
-        .route("/p/{slug}/sign-in/done", get(sign_in::saml::done))
-        .route("/p/{slug}/saml/metadata", get(sign_in::saml::metadata))
-        .route("/p/{slug}/saml/acs", post(sign_in::saml::acs))
+        .route("/p/{slug}/sign-in/done", get(sign_in::done))
+        .route("/p/{slug}/saml/metadata", get(sign_in::saml_metadata))
+        .route("/p/{slug}/saml/acs", post(sign_in::acs))
         .route("/p/{slug}/sign-out", post(sign_in::sign_out))
         .route(
             "/p/{slug}/profiles/{id}",

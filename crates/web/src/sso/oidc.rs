@@ -1,26 +1,18 @@
-//! Portal sign-in with OpenID Connect: the code flow with PKCE, state and nonce, by the
-//! `openidconnect` crate (the ID token's signature from the issuer's keys, its issuer,
-//! audience, expiry and nonce checked).
+//! OpenID Connect: the code flow with PKCE, state and nonce, by the `openidconnect` crate (the
+//! ID token's signature from the issuer's keys, its issuer, audience, expiry and nonce
+//! checked).
 
-use super::{
-    http, refused, remember_login, signed_in, sso_of, taken_here, Away, Refusal, Verified,
-};
-use crate::error::{AppError, AppResult};
-use crate::i18n::Lang;
-use crate::portal::Portal;
+use super::{http, remember_login, Away, Refusal, Relying, Verified, Vouched};
+use crate::error::AppError;
 use crate::state::AppState;
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
-use axum_extra::extract::cookie::CookieJar;
 use base64::Engine;
-use domain::portal_sign_in::{Attributes, Provider, SsoSettings};
+use domain::portal_sign_in::{Attributes, Provider};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
     AuthorizationCode, ClientId, ClientSecret, CsrfToken as OidcState, EndpointMaybeSet,
     EndpointNotSet, EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
     RedirectUrl, Scope, TokenResponse,
 };
-use serde::Deserialize;
 
 /// The provider's discovery document and keys, read at most once an hour per issuer (or now,
 /// with `fresh`: an ID token signed with a key not in it has it read again at once).
@@ -48,14 +40,13 @@ type Client = CoreClient<
     EndpointMaybeSet,
 >;
 
-/// This site's client of its provider, returning to `slug`'s callback.
+/// The relying party's client of its provider, returning to its callback.
 fn client_of(
-    state: &AppState,
-    slug: &str,
+    relying: &Relying,
     metadata: CoreProviderMetadata,
     (client_id, client_secret): (&str, &str),
 ) -> Result<Client, String> {
-    let redirect = RedirectUrl::new(callback_url(state, slug)).map_err(|e| e.to_string())?;
+    let redirect = RedirectUrl::new(relying.callback_url()).map_err(|e| e.to_string())?;
     Ok(CoreClient::from_provider_metadata(
         metadata,
         ClientId::new(client_id.to_owned()),
@@ -64,17 +55,12 @@ fn client_of(
     .set_redirect_uri(redirect))
 }
 
-/// Where the provider sends the customer back.
-fn callback_url(state: &AppState, slug: &str) -> String {
-    format!("{}/p/{slug}/sign-in/callback", state.config.public_url)
-}
-
 /// Off to the provider: the code flow with its state, nonce and PKCE verifier kept for the
 /// return.
 pub(super) async fn start(
     state: &AppState,
-    portal: &Portal,
-    sso: &SsoSettings,
+    relying: &Relying,
+    provider: &Provider,
     next: &str,
 ) -> Result<Away, Refusal> {
     let Some(Oidc {
@@ -82,15 +68,14 @@ pub(super) async fn start(
         client_id,
         client_secret,
         scopes,
-    }) = oidc_of(sso)
+    }) = oidc_of(provider)
     else {
-        return Err(Refusal::Failed("not an OpenID Connect site".into()));
+        return Err(Refusal::Failed("not an OpenID Connect provider".into()));
     };
     let metadata = metadata(issuer, false)
         .await
         .map_err(Refusal::Unavailable)?;
-    let slug = portal.site.slug.as_str();
-    let client = client_of(state, slug, metadata, (client_id, client_secret))
+    let client = client_of(relying, metadata, (client_id, client_secret))
         .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
     let mut request = client
@@ -105,7 +90,7 @@ pub(super) async fn start(
     }
     let (url, login_state, nonce) = request.url();
     let login = (nonce.secret().as_str(), verifier.secret().as_str());
-    remember_login(state, portal.site.id, login_state.secret(), login, next).await?;
+    remember_login(state, relying, login_state.secret(), login, next).await?;
     Ok(Away {
         url: url.to_string(),
         login_state: login_state.secret().clone(),
@@ -120,8 +105,8 @@ struct Oidc<'a> {
     scopes: &'a [String],
 }
 
-fn oidc_of(sso: &SsoSettings) -> Option<Oidc<'_>> {
-    match &sso.provider {
+fn oidc_of(provider: &Provider) -> Option<Oidc<'_>> {
+    match provider {
         Provider::Oidc {
             issuer,
             client_id,
@@ -137,73 +122,27 @@ fn oidc_of(sso: &SsoSettings) -> Option<Oidc<'_>> {
     }
 }
 
-#[derive(Deserialize)]
-pub struct Answer {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    error: Option<String>,
-}
-
-/// Back from the provider: the login it answers is taken (once), the code exchanged, the ID
-/// token checked; the identity is kept under this site's cookie.
-pub async fn callback(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Path(slug): Path<String>,
-    Query(answer): Query<Answer>,
-    jar: CookieJar,
-) -> AppResult<Response> {
-    let portal = Portal::load(&state, &slug, lang).await?;
-    let sso = sso_of(&portal)?;
-    if let Some(error) = &answer.error {
-        return refused(&state, lang, &slug, "sign_in.cancelled", error);
-    }
-    let (Some(code), Some(login_state)) = (answer.code, answer.state) else {
-        return refused(&state, lang, &slug, "sign_in.failed", "no code or state");
-    };
-    let (jar, pending) = match taken_here(&state, jar, &portal, &login_state).await? {
-        Ok(taken) => taken,
-        Err(why) => return refused(&state, lang, &slug, "sign_in.expired", why),
-    };
-    let (subject, verified) = match exchange(&state, &slug, &sso, code, &pending).await {
-        Ok(vouched) => vouched,
-        Err(why) => return refused(&state, lang, &slug, "sign_in.failed", &why),
-    };
-    let who = (subject.as_str(), &verified);
-    signed_in(
-        &state,
-        jar,
-        (&portal, &slug),
-        who,
-        pending.next_path.as_deref(),
-    )
-    .await
-}
-
 /// Exchange the code (with the PKCE verifier) and check the ID token; its subject and what it
 /// says of the customer. A token signed with a key the cached document lacks has the
 /// document (and its keys) read again, once.
-async fn exchange(
+pub(super) async fn exchange(
     state: &AppState,
-    slug: &str,
-    sso: &SsoSettings,
+    relying: &Relying,
+    provider: &Provider,
     code: String,
     pending: &store::portal_sign_in::PendingLogin,
-) -> Result<(String, Verified), String> {
+) -> Result<Vouched, String> {
     let Some(Oidc {
         issuer,
         client_id,
         client_secret,
         ..
-    }) = oidc_of(sso)
+    }) = oidc_of(provider)
     else {
-        return Err("not an OpenID Connect site".into());
+        return Err("not an OpenID Connect provider".into());
     };
     let credentials = (client_id, client_secret);
-    let client = client_of(state, slug, metadata(issuer, false).await?, credentials)?;
+    let client = client_of(relying, metadata(issuer, false).await?, credentials)?;
     let response = client
         .exchange_code(AuthorizationCode::new(code))
         .map_err(|e| format!("token endpoint: {e}"))?
@@ -220,7 +159,7 @@ async fn exchange(
         Ok(claims) => claims.subject().as_str().to_owned(),
         Err(first) => {
             // Perhaps the provider rolled its keys: read them again, once.
-            let fresh = client_of(state, slug, metadata(issuer, true).await?, credentials)?;
+            let fresh = client_of(relying, metadata(issuer, true).await?, credentials)?;
             let claims = id_token
                 .claims(&fresh.id_token_verifier().set_time_fn(at), &nonce)
                 .map_err(|_| format!("ID token refused: {first}"))?;
@@ -229,13 +168,13 @@ async fn exchange(
     };
     // The token is verified: what else it says is read from its own payload.
     let attributes = payload_attributes(&id_token.to_string())?;
-    Ok((
+    Ok(Vouched {
         subject,
-        Verified {
+        verified: Verified {
             issuer: issuer.to_owned(),
             attributes,
         },
-    ))
+    })
 }
 
 /// The text and number claims of a (verified) JWT's payload, protocol claims left out.

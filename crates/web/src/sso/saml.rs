@@ -1,23 +1,16 @@
-//! Portal sign-in with SAML 2.0, this site being the service provider (the `samael` crate, its
+//! SAML 2.0, the relying party being the service provider (the `samael` crate, its
 //! signatures checked by xmlsec). The AuthnRequest goes by HTTP-Redirect with the login's
 //! state as RelayState; the provider posts its signed answer to the assertion consumer, which
 //! checks the signature against the provider's metadata, the destination, recipient,
 //! audience, InResponseTo (the request this login sent), the times (by the app's clock too),
 //! and accepts each assertion once (its id kept in the database). The post arrives without
 //! the browser's login cookie (SameSite=Lax), so the checked answer waits on its login until
-//! the same browser follows the redirect to `done`, which carries the cookie.
+//! the same browser follows the redirect to `done`, which carries the cookie (decision 0018).
 
-use super::{http, refused, remember_login, signed_in, taken_here, Away, Refusal, Verified};
-use crate::error::{AppError, AppResult};
-use crate::i18n::Lang;
-use crate::portal::Portal;
+use super::{http, remember_login, Away, Refusal, Relying, Verified, Vouched};
 use crate::state::AppState;
-use axum::extract::{Form, Path, Query, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Redirect, Response};
-use axum_extra::extract::cookie::CookieJar;
-use domain::portal_sign_in::{Attributes, Provider, SsoSettings};
-use domain::{SiteId, Timestamp};
+use domain::portal_sign_in::{Attributes, Provider};
+use domain::Timestamp;
 use samael::crypto::AllowedSignatureAlgorithm;
 use samael::metadata::{EntityDescriptor, HTTP_REDIRECT_BINDING};
 use samael::schema::Assertion;
@@ -28,20 +21,6 @@ use serde::Deserialize;
 /// How far the provider's clock may be from ours.
 const CLOCK_SKEW_SECONDS: i64 = 60;
 
-/// This site's addresses as a service provider.
-struct Addresses {
-    metadata: String,
-    acs: String,
-}
-
-fn addresses(state: &AppState, slug: &str) -> Addresses {
-    let base = format!("{}/p/{slug}/saml", state.config.public_url);
-    Addresses {
-        metadata: format!("{base}/metadata"),
-        acs: format!("{base}/acs"),
-    }
-}
-
 /// The SAML settings, borrowed.
 struct Saml<'a> {
     metadata_url: Option<&'a str>,
@@ -49,8 +28,8 @@ struct Saml<'a> {
     entity_id: Option<&'a str>,
 }
 
-fn saml_of(sso: &SsoSettings) -> Option<Saml<'_>> {
-    match &sso.provider {
+fn saml_of(provider: &Provider) -> Option<Saml<'_>> {
+    match provider {
         Provider::Saml {
             metadata_url,
             metadata,
@@ -121,19 +100,18 @@ async fn idp_metadata(saml: &Saml<'_>, fresh: bool) -> Result<EntityDescriptor, 
     }
 }
 
-/// This site as a service provider of `idp`.
+/// The relying party as a service provider of `idp`.
 fn service_provider(
-    state: &AppState,
-    slug: &str,
+    relying: &Relying,
     entity_id: Option<&str>,
     idp: EntityDescriptor,
 ) -> Result<ServiceProvider, String> {
-    let at = addresses(state, slug);
-    let entity_id = entity_id.map_or_else(|| at.metadata.clone(), str::to_owned);
+    let metadata = relying.sp_metadata_url();
+    let entity_id = entity_id.map_or_else(|| metadata.clone(), str::to_owned);
     ServiceProviderBuilder::default()
         .entity_id(entity_id)
-        .metadata_url(at.metadata)
-        .acs_url(at.acs)
+        .metadata_url(metadata)
+        .acs_url(relying.acs_url())
         .slo_url(None)
         .idp_metadata(idp)
         .allow_idp_initiated(false)
@@ -150,26 +128,17 @@ fn service_provider(
         .map_err(|e| e.to_string())
 }
 
-/// The site's service-provider metadata, at a stable address whether or not the site uses
-/// SAML yet (so that an admin can register it at the provider first).
-pub async fn metadata(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Path(slug): Path<String>,
-) -> AppResult<Response> {
-    let portal = Portal::load(&state, &slug, lang).await?;
-    let saml = portal.site.settings.sso.as_ref().and_then(saml_of);
-    let entity_id = saml.and_then(|s| s.entity_id);
-    let sp = service_provider(&state, &slug, entity_id, EntityDescriptor::default())
-        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
-    let xml = sp_metadata(&sp).map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
-    let kind = "application/samlmetadata+xml";
-    Ok(([(header::CONTENT_TYPE, kind)], xml).into_response())
+/// The relying party's service-provider metadata (XML), with the entity id `provider` sets if
+/// it is a SAML one.
+pub fn sp_metadata(relying: &Relying, provider: Option<&Provider>) -> Result<String, String> {
+    let entity_id = provider.and_then(saml_of).and_then(|s| s.entity_id);
+    let sp = service_provider(relying, entity_id, EntityDescriptor::default())?;
+    metadata_of(&sp)
 }
 
 /// The metadata of `sp`: its entity id and assertion consumer (no single logout: sign-out is
-/// this portal's own).
-fn sp_metadata(sp: &ServiceProvider) -> Result<String, String> {
+/// Supportal's own).
+fn metadata_of(sp: &ServiceProvider) -> Result<String, String> {
     let with_logout = ServiceProvider {
         slo_url: sp.acs_url.clone(),
         ..sp.clone()
@@ -184,20 +153,19 @@ fn sp_metadata(sp: &ServiceProvider) -> Result<String, String> {
 /// Off to the provider: an AuthnRequest by HTTP-Redirect, its id kept with the login.
 pub(super) async fn start(
     state: &AppState,
-    portal: &Portal,
-    sso: &SsoSettings,
+    relying: &Relying,
+    provider: &Provider,
     next: &str,
 ) -> Result<Away, Refusal> {
-    let saml = saml_of(sso).ok_or_else(|| Refusal::Failed("not a SAML site".into()))?;
+    let saml = saml_of(provider).ok_or_else(|| Refusal::Failed("not a SAML provider".into()))?;
     let idp = idp_metadata(&saml, false)
         .await
         .map_err(Refusal::Unavailable)?;
-    let slug = portal.site.slug.as_str();
-    let sp = service_provider(state, slug, saml.entity_id, idp).map_err(Refusal::Failed)?;
+    let sp = service_provider(relying, saml.entity_id, idp).map_err(Refusal::Failed)?;
     let login_state = domain::secret::random_token(&mut rand::rngs::OsRng);
     let url = authn_request_url(&sp, &login_state).map_err(Refusal::Failed)?;
     let (request_id, url) = url;
-    remember_login(state, portal.site.id, &login_state, (&request_id, ""), next).await?;
+    remember_login(state, relying, &login_state, (&request_id, ""), next).await?;
     Ok(Away { url, login_state })
 }
 
@@ -227,62 +195,51 @@ pub struct Posted {
     relay_state: String,
 }
 
-/// The assertion consumer: the provider's signed answer, checked; kept on its login for the
-/// browser to collect at `done`.
-pub async fn acs(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Path(slug): Path<String>,
-    Form(posted): Form<Posted>,
-) -> AppResult<Response> {
-    let portal = Portal::load(&state, &slug, lang).await?;
-    let sso = super::sso_of(&portal)?;
-    let Some(saml) = saml_of(&sso) else {
-        return refused(&state, lang, &slug, "sign_in.failed", "not a SAML site");
+/// At the assertion consumer: the provider's signed answer for the login its RelayState
+/// names, checked and kept on that login; where the browser goes to collect it.
+pub async fn answer(
+    state: &AppState,
+    relying: &Relying,
+    provider: &Provider,
+    posted: &Posted,
+) -> Result<String, Refusal> {
+    let Some(saml) = saml_of(provider) else {
+        return Err(Refusal::Failed("not a SAML provider".into()));
     };
     let digest = domain::secret::token_digest(&posted.relay_state);
     let pending = state.store.pending_sso_login(&digest, state.now()).await?;
-    let Some(pending) = pending.filter(|p| p.site_id == portal.site.id.0) else {
+    let Some(pending) = pending.filter(|p| p.is_for(relying.whom)) else {
         let why = "no login waits for this RelayState (unknown, used or expired)";
-        return refused(&state, lang, &slug, "sign_in.expired", why);
+        return Err(Refusal::Expired(why.into()));
     };
     let answer = (posted.response.as_str(), pending.nonce.as_str());
-    let site = (portal.site.id, slug.as_str());
-    let (subject, verified) = match checked(&state, site, &saml, answer).await {
-        Ok(checked) => checked,
-        Err(why) => return refused(&state, lang, &slug, "sign_in.failed", &why),
-    };
-    let vouched = serde_json::json!({ "subject": subject, "verified": verified }).to_string();
+    let vouched = checked(state, relying, &saml, answer)
+        .await
+        .map_err(Refusal::Failed)?;
+    let vouched = serde_json::to_string(&vouched).map_err(crate::error::AppError::internal)?;
     if !state
         .store
         .vouch_sso_login(&digest, &vouched, state.now())
         .await?
     {
-        return refused(
-            &state,
-            lang,
-            &slug,
-            "sign_in.expired",
-            "login already answered",
-        );
+        return Err(Refusal::Expired("login already answered".into()));
     }
-    let done = format!("/p/{slug}/sign-in/done?state={}", posted.relay_state);
-    Ok(Redirect::to(&done).into_response())
+    Ok(relying.done_path(&posted.relay_state))
 }
 
 /// The answer, checked: its subject (NameID) and what it says of the customer.
 async fn checked(
     state: &AppState,
-    (site, slug): (SiteId, &str),
+    relying: &Relying,
     saml: &Saml<'_>,
     (response, request_id): (&str, &str),
-) -> Result<(String, Verified), String> {
+) -> Result<Vouched, String> {
     let mut idp = idp_metadata(saml, false).await?;
-    let mut assertion = verify(state, slug, saml, idp.clone(), (response, request_id)).await;
+    let mut assertion = verify(relying, saml, idp.clone(), (response, request_id)).await;
     if assertion.is_err() && saml.metadata_url.is_some() {
         // Perhaps the provider rolled its certificate: read its metadata again, once.
         idp = idp_metadata(saml, true).await?;
-        assertion = verify(state, slug, saml, idp.clone(), (response, request_id)).await;
+        assertion = verify(relying, saml, idp.clone(), (response, request_id)).await;
     }
     let assertion = assertion?;
     let (not_before, not_on_or_after) = validity(&assertion);
@@ -300,7 +257,7 @@ async fn checked(
     let kept_until = expires.plus_seconds(CLOCK_SKEW_SECONDS);
     let first = state
         .store
-        .accept_assertion_once(site, &assertion.id, kept_until, now)
+        .accept_assertion_once(&assertion.id, kept_until, now)
         .await
         .map_err(|e| e.to_string())?;
     if !first {
@@ -316,19 +273,18 @@ async fn checked(
         issuer: idp.entity_id.unwrap_or_default(),
         attributes: attributes(&assertion),
     };
-    Ok((subject, verified))
+    Ok(Vouched { subject, verified })
 }
 
 /// The signature, destination, recipient, audience, InResponseTo and times (by the real clock)
 /// checked by samael, with xmlsec: off the async threads, as it is CPU work in C.
 async fn verify(
-    state: &AppState,
-    slug: &str,
+    relying: &Relying,
     saml: &Saml<'_>,
     idp: EntityDescriptor,
     (response, request_id): (&str, &str),
 ) -> Result<Assertion, String> {
-    let sp = service_provider(state, slug, saml.entity_id, idp)?;
+    let sp = service_provider(relying, saml.entity_id, idp)?;
     let (response, request_id) = (response.to_owned(), request_id.to_owned());
     tokio::task::spawn_blocking(move || {
         sp.parse_base64_response(response.trim(), Some(&[request_id.as_str()]))
@@ -378,45 +334,4 @@ fn attributes(assertion: &Assertion) -> Attributes {
         }
     }
     out
-}
-
-#[derive(Deserialize)]
-pub struct Done {
-    #[serde(default)]
-    state: String,
-}
-
-/// Back in the browser that started the login (its cookie proves it): the answer the consumer
-/// checked is taken and the customer signed in.
-pub async fn done(
-    State(state): State<AppState>,
-    Lang(lang): Lang,
-    Path(slug): Path<String>,
-    Query(done): Query<Done>,
-    jar: CookieJar,
-) -> AppResult<Response> {
-    let portal = Portal::load(&state, &slug, lang).await?;
-    let (jar, taken) = match taken_here(&state, jar, &portal, &done.state).await? {
-        Ok(taken) => taken,
-        Err(why) => return refused(&state, lang, &slug, "sign_in.expired", why),
-    };
-    let Some(vouched) = taken.vouched else {
-        let why = "no checked answer waits for this login";
-        return refused(&state, lang, &slug, "sign_in.expired", why);
-    };
-    #[derive(Deserialize)]
-    struct Vouched {
-        subject: String,
-        verified: Verified,
-    }
-    let vouched: Vouched = serde_json::from_str(&vouched).map_err(AppError::internal)?;
-    let who = (vouched.subject.as_str(), &vouched.verified);
-    signed_in(
-        &state,
-        jar,
-        (&portal, &slug),
-        who,
-        taken.next_path.as_deref(),
-    )
-    .await
 }
