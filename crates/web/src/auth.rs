@@ -32,7 +32,7 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-fn login_form(
+pub(crate) fn login_form(
     state: &AppState,
     csrf: &str,
     email: &str,
@@ -40,9 +40,14 @@ fn login_form(
     error: Option<String>,
     status: StatusCode,
 ) -> AppResult<Response> {
-    let html = state
-        .templates
-        .page("login.html", context! { csrf, email, next, error })?;
+    let sso_link = match next {
+        Some(next) => format!("/login/sso?next={}", crate::staff_sso::urlencode(next)),
+        None => "/login/sso".to_owned(),
+    };
+    let html = state.templates.page(
+        "login.html",
+        context! { csrf, email, next, error, sso_link },
+    )?;
     Ok((status, html).into_response())
 }
 
@@ -131,6 +136,13 @@ pub async fn login(
     }
     match user {
         Some(user) if password_ok && user.active => {
+            if !crate::staff_sso::password_allowed(&state, &user).await? {
+                let message = "Your organization signs in with single sign-on: choose \
+                               “Sign in with single sign-on” below."
+                    .to_owned();
+                let status = StatusCode::FORBIDDEN;
+                return login_form(&state, &csrf, &f.email, next, Some(message), status);
+            }
             // Someone with a second factor (or required to have one) is not signed in yet.
             if let Some(second) =
                 crate::two_factor::second_step(&state, jar.clone(), &user, next).await?

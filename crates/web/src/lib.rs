@@ -31,6 +31,7 @@ pub mod router;
 pub mod serve;
 pub mod setup;
 pub mod sso;
+pub mod staff_sso;
 pub mod state;
 pub mod templates;
 pub mod translate;

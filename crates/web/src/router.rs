@@ -25,6 +25,15 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route(paths::LOGIN, get(auth::login_page).post(auth::login))
         .route(paths::LOGOUT, post(auth::logout))
+        .route("/login/sso", get(crate::staff_sso::choose))
+        .route("/login/sso/{org}", get(crate::staff_sso::start))
+        .route("/login/sso/{org}/callback", get(crate::staff_sso::callback))
+        .route("/login/sso/{org}/done", get(crate::staff_sso::done))
+        .route(
+            "/login/sso/{org}/saml/metadata",
+            get(crate::staff_sso::saml_metadata),
+        )
+        .route("/login/sso/{org}/saml/acs", post(crate::staff_sso::acs))
         .route(paths::ACCOUNT, get(auth::account))
         .route(paths::ACCOUNT_PASSWORD, post(auth::change_password))
         .route("/account/presence", post(auth::set_presence))

@@ -11,6 +11,8 @@ const issuer = `http://127.0.0.1:${port}`;
 
 const ACCOUNTS = {
   quinn: { name: "Quinn Verified", email: "quinn@example.test", customer_number: "C-1001" },
+  riley: { name: "Robin Rep", email: "riley@acme.test" },
+  newcomer: { name: "New Comer", email: "newcomer@acme.test" },
 };
 
 // A signing key of this process's own (a restart is a key rotation, as clients see it).

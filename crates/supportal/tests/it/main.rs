@@ -33,6 +33,7 @@ mod saml;
 mod setup;
 mod sharing;
 mod sharing_browser;
+mod staff_sso;
 mod stand_in;
 mod translation;
 mod turn;

@@ -18,11 +18,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use store::Backend;
 
-const CLIENT_ID: &str = "supportal-portal";
-const CLIENT_SECRET: &str = "a-client-secret-for-tests";
+pub(crate) const CLIENT_ID: &str = "supportal-portal";
+pub(crate) const CLIENT_SECRET: &str = "a-client-secret-for-tests";
 
 /// oidc-provider on a free loopback port, stopped when dropped.
-pub struct OidcProvider {
+pub(crate) struct OidcProvider {
     child: Child,
     pub issuer: String,
     port: u16,
@@ -111,7 +111,7 @@ async fn require_sign_in(p: &Portal, issuer: &str) {
 }
 
 /// The provider's development login: any name signs in; then its consent.
-async fn sign_in_at_provider(customer: &Browser, login: &str) {
+pub(crate) async fn sign_in_at_provider(customer: &Browser, login: &str) {
     let field = customer.wait_for("input[name='login']").await;
     field.send_keys(login).await.unwrap();
     let password = customer.wait_for("input[name='password']").await;
@@ -125,7 +125,9 @@ async fn sign_in_at_provider(customer: &Browser, login: &str) {
     // The consent page (its own "Continue"), unless the provider skips it.
     for _ in 0..50 {
         let url = customer.client.current_url().await.unwrap();
-        if url.path().starts_with("/p/") {
+        // Back at Supportal (the provider's own pages are /interaction/…, /auth/…).
+        let ours = ["/p/", "/console", "/admin", "/login"];
+        if ours.iter().any(|p| url.path().starts_with(p)) {
             return;
         }
         if let Ok(button) = customer

@@ -24,6 +24,9 @@ use store::Backend;
 
 const USER: &str = "quinn";
 const PASSWORD: &str = "quinn-password";
+/// A rep of the acme organization at the provider, and someone with no account yet.
+pub(crate) const RILEY: (&str, &str) = ("riley", "riley-password");
+pub(crate) const NEWCOMER: (&str, &str) = ("newcomer", "newcomer-password");
 
 /// SimpleSAMLphp on a free loopback port with the help site of `app` registered as a service
 /// provider (and its "other" site); stopped (and its directory removed) when dropped.
@@ -121,19 +124,30 @@ fn write_config(dir: &std::path::Path, base: &str, app: &str) {
          $config['logging.handler'] = 'file';\n\
          $config['store.type'] = 'phpsession';\n"
     );
+    let user = |login: &str, password: &str, name: &str, mail: &str| {
+        format!(
+            "    '{login}:{password}' => ['uid' => ['{login}'], 'displayName' => ['{name}'], \
+             'mail' => ['{mail}'], 'customer_no' => ['C-1001']],\n"
+        )
+    };
+    let users = [
+        user(USER, PASSWORD, "Quinn Verified", "quinn@example.test"),
+        user(RILEY.0, RILEY.1, "Robin Rep", "riley@acme.test"),
+        user(NEWCOMER.0, NEWCOMER.1, "New Comer", "newcomer@acme.test"),
+    ]
+    .concat();
     let sources = format!(
         "<?php\n$config = [\n  'admin' => ['core:AdminPassword'],\n  'users' => [\n    \
-         'exampleauth:UserPass',\n    '{USER}:{PASSWORD}' => [\n      'uid' => ['quinn'],\n      \
-         'displayName' => ['Quinn Verified'],\n      'mail' => ['quinn@example.test'],\n      \
-         'customer_no' => ['C-1001'],\n    ],\n  ],\n];\n"
+         'exampleauth:UserPass',\n{users}  ],\n];\n"
     );
     let hosted = "<?php\n$metadata['__DYNAMIC:1__'] = [\n  'host' => '__DEFAULT__',\n  \
                   'privatekey' => 'idp.key',\n  'certificate' => 'idp.crt',\n  'auth' => 'users',\n];\n";
-    let remote: String = ["help", "other"]
-        .map(|site| {
+    // The help and other sites' portals, and the acme organization's staff.
+    let remote: String = ["p/help", "p/other", "login/sso/acme"]
+        .map(|base| {
             format!(
-                "$metadata['{app}/p/{site}/saml/metadata'] = [\n  \
-                 'AssertionConsumerService' => '{app}/p/{site}/saml/acs',\n];\n"
+                "$metadata['{app}/{base}/saml/metadata'] = [\n  \
+                 'AssertionConsumerService' => '{app}/{base}/saml/acs',\n];\n"
             )
         })
         .concat();
@@ -316,6 +330,15 @@ async fn answer_of_a_login(app: &TestApp) -> (String, String) {
 
 /// The same, starting at `start` (another site, another "next").
 async fn answer_of_a_login_at(app: &TestApp, start: &str) -> (String, String) {
+    answer_for(app, start, (USER, PASSWORD)).await
+}
+
+/// The same for `user` (login, password), starting at `start`.
+pub(crate) async fn answer_for(
+    app: &TestApp,
+    start: &str,
+    (user, password): (&str, &str),
+) -> (String, String) {
     let start = app.get(start).await;
     assert_eq!(start.status(), 303, "{}", start.text().await.unwrap());
     let to_idp = location(&start);
@@ -330,8 +353,8 @@ async fn answer_of_a_login_at(app: &TestApp, start: &str) -> (String, String) {
     let answer = idp
         .post(login_url)
         .form(&[
-            ("username", USER),
-            ("password", PASSWORD),
+            ("username", user),
+            ("password", password),
             ("AuthState", &auth_state),
         ])
         .send()
@@ -358,9 +381,17 @@ fn hidden(page: &str, name: &str) -> Option<String> {
     )
 }
 
-async fn post_answer(app: &TestApp, (response, relay): (&str, &str)) -> reqwest::Response {
+async fn post_answer(app: &TestApp, answer: (&str, &str)) -> reqwest::Response {
+    post_answer_to(app, "/p/help/saml/acs", answer).await
+}
+
+pub(crate) async fn post_answer_to(
+    app: &TestApp,
+    acs: &str,
+    (response, relay): (&str, &str),
+) -> reqwest::Response {
     app.client
-        .post(app.url("/p/help/saml/acs"))
+        .post(app.url(acs))
         .form(&[("SAMLResponse", response), ("RelayState", relay)])
         .send()
         .await

@@ -4,7 +4,7 @@
 mod audit;
 mod hostnames;
 mod issue_types;
-mod organization;
+pub mod organization;
 mod organizations;
 mod reps;
 mod site_parts;

@@ -7,6 +7,7 @@ use crate::forms::FieldErrors;
 use crate::sso::saml::{check_idp_metadata, fetch_idp_metadata};
 use domain::portal_sign_in::{parse_issuer, parse_mapping, parse_url, Provider, SsoSettings};
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 
 #[derive(Deserialize, Serialize, Default, Clone)]
 pub struct SsoForm {
@@ -54,19 +55,25 @@ impl SsoForm {
                 ..SsoForm::default()
             };
         };
+        let mode = if sso.required { "required" } else { "optional" };
+        let mut form = SsoForm::of_provider(mode, &sso.provider, &sso.map);
+        form.sso_keys_without = sso.keys_without_sign_in.then(|| "on".into());
+        form
+    }
+
+    /// The form for `provider` and its mapping, in `mode` ("optional" or "required").
+    pub fn of_provider(mode: &str, provider: &Provider, map: &BTreeMap<String, String>) -> SsoForm {
         let mut form = SsoForm {
-            sso_mode: if sso.required { "required" } else { "optional" }.into(),
-            sso_map: sso
-                .map
+            sso_mode: mode.into(),
+            sso_map: map
                 .iter()
                 .map(|(field, claim)| format!("{field}={claim}"))
                 .collect::<Vec<_>>()
                 .join("\n"),
-            sso_keys_without: sso.keys_without_sign_in.then(|| "on".into()),
             sso_scopes: "profile email".into(),
             ..SsoForm::default()
         };
-        match &sso.provider {
+        match provider {
             Provider::Oidc {
                 issuer,
                 client_id,
@@ -109,6 +116,23 @@ impl SsoForm {
         stored: Option<&SsoSettings>,
         errors: &mut FieldErrors,
     ) -> Option<SsoSettings> {
+        let (required, provider, map) = self.parse_provider(stored.map(|s| &s.provider), errors)?;
+        Some(SsoSettings {
+            provider,
+            map,
+            required,
+            keys_without_sign_in: self.sso_keys_without.is_some(),
+        })
+    }
+
+    /// Whether the mode is "required", the provider and the mapping the form asks for; none
+    /// when it is off or has errors (said beside the fields). `stored` keeps its OIDC secret
+    /// when none was typed.
+    pub fn parse_provider(
+        &self,
+        stored: Option<&Provider>,
+        errors: &mut FieldErrors,
+    ) -> Option<(bool, Provider, BTreeMap<String, String>)> {
         let required = match self.sso_mode.as_str() {
             "" | "off" => return None,
             "required" => true,
@@ -122,7 +146,7 @@ impl SsoForm {
             "saml" => self.saml(errors),
             _ => self.oidc(stored, errors),
         };
-        let mut map = std::collections::BTreeMap::new();
+        let mut map = BTreeMap::new();
         for line in self
             .sso_map
             .lines()
@@ -141,12 +165,7 @@ impl SsoForm {
                 ),
             }
         }
-        Some(SsoSettings {
-            provider: provider?,
-            map,
-            required,
-            keys_without_sign_in: self.sso_keys_without.is_some(),
-        })
+        Some((required, provider?, map))
     }
 
     /// SAML: the metadata from its URL (read by `fetch`) or as pasted, checked.
@@ -195,13 +214,13 @@ impl SsoForm {
     }
 
     /// OpenID Connect: issuer, client id and secret (the stored one kept when none is typed).
-    fn oidc(&self, stored: Option<&SsoSettings>, errors: &mut FieldErrors) -> Option<Provider> {
+    fn oidc(&self, stored: Option<&Provider>, errors: &mut FieldErrors) -> Option<Provider> {
         let issuer = errors.check("sso_issuer", parse_issuer(&self.sso_issuer));
         let client_id = self.sso_client_id.trim().to_owned();
         if client_id.is_empty() {
             errors.add("sso_client_id", domain::FieldError::Required);
         }
-        let kept = stored.and_then(|s| match &s.provider {
+        let kept = stored.and_then(|s| match s {
             Provider::Oidc { client_secret, .. } => Some(client_secret.clone()),
             Provider::Saml { .. } => None,
         });

@@ -109,23 +109,13 @@ pub async fn start(
     went.or_else(|refusal| refused(&state, lang, &slug, refusal))
 }
 
-#[derive(Deserialize)]
-pub struct Answer {
-    #[serde(default)]
-    code: Option<String>,
-    #[serde(default)]
-    state: Option<String>,
-    #[serde(default)]
-    error: Option<String>,
-}
-
 /// Back from an OIDC provider: the login it answers is taken (once), the code exchanged, the
 /// ID token checked; the identity is kept under this site's cookie.
 pub async fn callback(
     State(state): State<AppState>,
     Lang(lang): Lang,
     Path(slug): Path<String>,
-    Query(answer): Query<Answer>,
+    Query(answer): Query<sso::Answer>,
     jar: CookieJar,
 ) -> AppResult<Response> {
     let portal = Portal::load(&state, &slug, lang).await?;
@@ -161,19 +151,13 @@ pub async fn acs(
     }
 }
 
-#[derive(Deserialize)]
-pub struct Done {
-    #[serde(default)]
-    state: String,
-}
-
 /// Back in the browser that started a SAML login (its cookie proves it): the checked answer is
 /// taken and the customer signed in.
 pub async fn done(
     State(state): State<AppState>,
     Lang(lang): Lang,
     Path(slug): Path<String>,
-    Query(done): Query<Done>,
+    Query(done): Query<sso::Done>,
     jar: CookieJar,
 ) -> AppResult<Response> {
     let portal = Portal::load(&state, &slug, lang).await?;
@@ -193,10 +177,7 @@ pub async fn saml_metadata(
 ) -> AppResult<Response> {
     let portal = Portal::load(&state, &slug, lang).await?;
     let provider = portal.site.settings.sso.as_ref().map(|s| &s.provider);
-    let xml = sso::saml::sp_metadata(&relying(&state, &portal), provider)
-        .map_err(|e| AppError::internal(anyhow::anyhow!(e)))?;
-    let kind = "application/samlmetadata+xml";
-    Ok(([(axum::http::header::CONTENT_TYPE, kind)], xml).into_response())
+    sso::saml::metadata_response(&relying(&state, &portal), provider)
 }
 
 /// The customer is signed in: the identity kept under this site's cookie, back to `next`.

@@ -49,6 +49,24 @@ pub struct Vouched {
     pub verified: Verified,
 }
 
+/// What an OIDC provider sends back to the callback.
+#[derive(Deserialize)]
+pub struct Answer {
+    #[serde(default)]
+    pub code: Option<String>,
+    #[serde(default)]
+    pub state: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// The link on which a browser collects a checked SAML answer.
+#[derive(Deserialize)]
+pub struct Done {
+    #[serde(default)]
+    pub state: String,
+}
+
 /// Whose sign-in this is, and its addresses: a site's portal (`/p/{site}/sign-in/…`,
 /// `/p/{site}/saml/…`) or an organization's staff (`/login/sso/{org}/…`).
 pub struct Relying {

@@ -130,10 +130,22 @@ fn service_provider(
 
 /// The relying party's service-provider metadata (XML), with the entity id `provider` sets if
 /// it is a SAML one.
-pub fn sp_metadata(relying: &Relying, provider: Option<&Provider>) -> Result<String, String> {
+fn sp_metadata(relying: &Relying, provider: Option<&Provider>) -> Result<String, String> {
     let entity_id = provider.and_then(saml_of).and_then(|s| s.entity_id);
     let sp = service_provider(relying, entity_id, EntityDescriptor::default())?;
     metadata_of(&sp)
+}
+
+/// The relying party's service-provider metadata as a response.
+pub fn metadata_response(
+    relying: &Relying,
+    provider: Option<&Provider>,
+) -> crate::error::AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let xml = sp_metadata(relying, provider)
+        .map_err(|e| crate::error::AppError::internal(anyhow::anyhow!(e)))?;
+    let kind = "application/samlmetadata+xml";
+    Ok(([(axum::http::header::CONTENT_TYPE, kind)], xml).into_response())
 }
 
 /// The metadata of `sp`: its entity id and assertion consumer (no single logout: sign-out is
