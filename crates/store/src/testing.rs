@@ -39,3 +39,15 @@ pub async fn fresh_store(backend: Backend) -> StoreResult<Store> {
     store.migrate().await?;
     Ok(store)
 }
+
+impl Store {
+    /// Every login waiting for its provider now expects another nonce: as if the ID token that
+    /// comes back had been minted for another login (which PKCE alone would not show when the
+    /// provider is tricked into it). Returns how many logins were changed.
+    pub async fn testing_expect_other_nonces(&self) -> StoreResult<u64> {
+        let sql = "UPDATE sso_logins SET nonce = 'another-login' WHERE vouched IS NULL";
+        Ok(
+            crate::pool::on_pool!(self, p => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()))?,
+        )
+    }
+}

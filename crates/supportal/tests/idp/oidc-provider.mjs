@@ -51,6 +51,20 @@ const provider = new Provider(issuer, {
     };
   },
 });
+// OIDC_PUBLISH_OTHER_KEY: a provider gone wrong, whose key set names a key it does not sign
+// with (so that its ID tokens' key is unknown, however often the set is read).
+if (process.env.OIDC_PUBLISH_OTHER_KEY) {
+  const other = generateKeyPairSync("rsa", { modulusLength: 2048 }).publicKey.export({ format: "jwk" });
+  const keys = { keys: [{ ...other, kid: randomUUID(), use: "sig", alg: "RS256" }] };
+  provider.use(async (ctx, next) => {
+    if (ctx.path === "/jwks") {
+      ctx.type = "application/jwk-set+json";
+      ctx.body = keys;
+      return;
+    }
+    await next();
+  });
+}
 // Plain http on loopback: the provider's cookies must not ask for https.
 provider.proxy = false;
 provider.listen(port, "127.0.0.1", () => console.log(`oidc-provider listening on ${issuer}`));

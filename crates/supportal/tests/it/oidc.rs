@@ -37,7 +37,18 @@ impl OidcProvider {
             .local_addr()
             .unwrap()
             .port();
-        OidcProvider::start_on(port, redirect_uri).await
+        OidcProvider::start_on(port, redirect_uri, &[]).await
+    }
+
+    /// One whose published key set names a key it does not sign with.
+    pub async fn start_publishing_another_key(redirect_uri: &str) -> OidcProvider {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let env = [("OIDC_PUBLISH_OTHER_KEY", "1")];
+        OidcProvider::start_on(port, redirect_uri, &env).await
     }
 
     /// Stop it and start it again on the same address: a new process makes new signing keys
@@ -45,10 +56,10 @@ impl OidcProvider {
     pub async fn restart(self) -> OidcProvider {
         let (port, redirect_uri) = (self.port, self.redirect_uri.clone());
         drop(self);
-        OidcProvider::start_on(port, &redirect_uri).await
+        OidcProvider::start_on(port, &redirect_uri, &[]).await
     }
 
-    async fn start_on(port: u16, redirect_uri: &str) -> OidcProvider {
+    async fn start_on(port: u16, redirect_uri: &str, env: &[(&str, &str)]) -> OidcProvider {
         let e2e = format!("{}/../../target/e2e", env!("CARGO_MANIFEST_DIR"));
         let script = format!("{e2e}/oidc-provider.mjs");
         std::fs::write(&script, include_str!("../idp/oidc-provider.mjs")).unwrap();
@@ -59,6 +70,7 @@ impl OidcProvider {
             .env("OIDC_CLIENT_ID", CLIENT_ID)
             .env("OIDC_CLIENT_SECRET", CLIENT_SECRET)
             .env("OIDC_REDIRECT_URIS", redirect_uri)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
@@ -601,6 +613,51 @@ async fn an_expired_id_token_is_refused() {
         .await
         .unwrap();
     customer.wait_for("[data-testid='portal-sign-in']").await;
+    customer.close().await;
+    drop(provider);
+    drop(p);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_token_for_another_login_is_refused() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    let provider = OidcProvider::start(&callback(&p.app)).await;
+    require_sign_in(&p, &provider.issuer).await;
+    let customer = Browser::start().await;
+    let home = format!("{}/p/help", p.app.address);
+    customer.client.goto(&home).await.unwrap();
+    customer.click("sso-login").await;
+    // While the customer is at the provider, their login comes to expect another nonce: the
+    // ID token the provider then signs names a nonce this login did not send.
+    customer.wait_for("input[name='login']").await;
+    assert_eq!(p.app.store.testing_expect_other_nonces().await.unwrap(), 1);
+    sign_in_at_provider(&customer, "quinn").await;
+    let refused = customer.text_of("sign-in-refused").await;
+    assert!(
+        refused.contains("The sign-in could not be confirmed."),
+        "{refused}"
+    );
+    customer.close().await;
+    drop(provider);
+    drop(p);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_token_signed_with_an_unknown_key_is_refused() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    let provider = OidcProvider::start_publishing_another_key(&callback(&p.app)).await;
+    require_sign_in(&p, &provider.issuer).await;
+    let customer = Browser::start().await;
+    let home = format!("{}/p/help", p.app.address);
+    customer.client.goto(&home).await.unwrap();
+    customer.click("sso-login").await;
+    // The key set is read again once (a rotation?), and still lacks the token's key.
+    sign_in_at_provider(&customer, "quinn").await;
+    let refused = customer.text_of("sign-in-refused").await;
+    assert!(
+        refused.contains("The sign-in could not be confirmed."),
+        "{refused}"
+    );
     customer.close().await;
     drop(provider);
     drop(p);
