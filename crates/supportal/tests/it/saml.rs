@@ -433,6 +433,25 @@ async fn saml_answers_are_checked_and_each_assertion_counts_once() {
     assert_eq!(location(&collected), "/p/help");
     let (_, home) = app.get_text("/p/help").await;
     assert!(home.contains("data-testid=\"signed-in\""), "{home}");
+    // A form with a mistake, shown again, still shows the provider's name, read-only.
+    let again = app
+        .submit(
+            "/p/help/request",
+            "/p/help/request",
+            &[("customer_name", "Mallory")],
+        )
+        .await;
+    assert_ne!(again.status(), 303);
+    let page = again.text().await.unwrap();
+    let name_field = page
+        .split("<input")
+        .find(|i| i.contains("name=\"customer_name\""))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        name_field.contains("value=\"Quinn Verified\"") && name_field.contains("readonly"),
+        "{name_field}"
+    );
 
     // A value changed in the signed answer: the signature no longer holds.
     let customer = app.other_browser();

@@ -227,7 +227,11 @@ pub async fn confirm(
     who: Requester,
     form: CsrfForm<Typed>,
 ) -> AppResult<Response> {
-    let portal = Portal::load(&state, &slug, lang).await?;
+    // Signed in: a page shown again (a mistake in the form) shows the identity, read-only.
+    let portal = Portal::load(&state, &slug, lang)
+        .await?
+        .with_sign_in(&state, who.jar())
+        .await?;
     let raw = form.value.get("key").cloned().unwrap_or_default();
     let record = match live_key(&state, who.ip, Some(portal.site.org_id), lang, &raw).await? {
         Ok(record) if record.target() == KeyTarget::Support => record,

@@ -22,6 +22,13 @@ pub struct Requester {
     browser: Option<String>,
 }
 
+impl Requester {
+    /// The browser's cookies (its sign-in on the site, among them).
+    pub fn jar(&self) -> &CookieJar {
+        &self.jar
+    }
+}
+
 impl FromRequestParts<AppState> for Requester {
     type Rejection = Infallible;
     async fn from_request_parts(

@@ -259,7 +259,11 @@ pub async fn rep_submit(
     who: Requester,
     form: CsrfForm<Typed>,
 ) -> AppResult<Response> {
-    let portal = Portal::load(&state, &slug, lang).await?;
+    // Signed in: a page shown again (a mistake in the form) shows the identity, read-only.
+    let portal = Portal::load(&state, &slug, lang)
+        .await?
+        .with_sign_in(&state, who.jar())
+        .await?;
     let rep = chosen_rep(&state, &portal, &rep).await?;
     let outcome = match intake::parse(&answers(&form), Questions::NAME_ONLY, &portal.fields) {
         Ok(intake) => {
@@ -352,7 +356,11 @@ pub async fn issue_submit(
     who: Requester,
     form: CsrfForm<Typed>,
 ) -> AppResult<Response> {
-    let portal = Portal::load(&state, &slug, lang).await?;
+    // Signed in: a page shown again (a mistake in the form) shows the identity, read-only.
+    let portal = Portal::load(&state, &slug, lang)
+        .await?
+        .with_sign_in(&state, who.jar())
+        .await?;
     if !portal.offers(Method::IssueForm) {
         return Err(AppError::NotFound);
     }
@@ -446,7 +454,11 @@ pub async fn contact(
     who: Requester,
     form: CsrfForm<Typed>,
 ) -> AppResult<Response> {
-    let portal = Portal::load(&state, &slug, lang).await?;
+    // Signed in: a page shown again (a mistake in the form) shows the identity, read-only.
+    let portal = Portal::load(&state, &slug, lang)
+        .await?
+        .with_sign_in(&state, who.jar())
+        .await?;
     if !portal.offers(Method::ContactButton) {
         return Err(AppError::NotFound);
     }
