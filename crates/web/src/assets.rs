@@ -35,6 +35,11 @@ const FILES: &[(&str, &str, &str)] = &[
         "text/javascript; charset=utf-8",
         include_str!("../static/js/console.js"),
     ),
+    (
+        "file-into-field.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/js/file-into-field.js"),
+    ),
 ];
 
 pub async fn serve(Path(name): Path<String>) -> Response {

@@ -588,10 +588,27 @@ async fn an_admin_sets_saml_on_the_site_page() {
     let error = admin.wait_for(".field.has-error .error").await;
     let said = error.text().await.unwrap();
     assert!(said.contains("The metadata is not usable"), "{said}");
-    // (Set at once: typing three kilobytes key by key adds nothing.)
-    let paste = "document.querySelector('[data-testid=site-sso-saml-metadata]').value = arguments[0]; return null;";
-    let pasted = serde_json::Value::String(metadata.clone());
-    admin.client.execute(paste, vec![pasted]).await.unwrap();
+    // The provider's metadata file, chosen on the page (read into the field by the browser).
+    let file = std::env::temp_dir().join(format!("idp-{:x}.xml", rand::random::<u64>()));
+    std::fs::write(&file, metadata).unwrap();
+    admin
+        .wait_for("[data-testid='site-sso-saml-metadata-file']")
+        .await
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    let filled = "return document.querySelector('[data-testid=site-sso-saml-metadata]').value;";
+    for _ in 0..50 {
+        let text = admin.client.execute(filled, vec![]).await.unwrap();
+        if text
+            .as_str()
+            .is_some_and(|t| t.contains("IDPSSODescriptor"))
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    std::fs::remove_file(&file).unwrap();
     admin.submit_and_wait("site-save").await;
     admin.wait_for("[data-testid='site-sso']").await;
     let site = p.app.store.site(p.org, p.site).await.unwrap().unwrap();
