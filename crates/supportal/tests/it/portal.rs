@@ -528,13 +528,33 @@ async fn a_closed_site_offers_only_key_entry(backend: Backend) {
             "{gone} hidden while closed"
         );
     }
-    assert_eq!(
-        app.submit("/p/help", "/p/help/contact", &[("customer_name", "Late")])
+    // A form or rep address (a bookmark, an old link) shows the closed page, key entry kept.
+    let closed_page = |page: String| {
+        page.contains("data-testid=\"portal-closed\"")
+            && page.contains("data-testid=\"session-key-input\"")
+            && !page.contains("data-testid=\"contact-button\"")
+    };
+    let late = app
+        .submit("/p/help", "/p/help/contact", &[("customer_name", "Late")])
+        .await;
+    assert_eq!(late.status(), 200);
+    assert!(closed_page(late.text().await.unwrap()));
+    for path in [
+        "/p/help/request".to_owned(),
+        format!("/p/help/rep/{}", p.rep),
+    ] {
+        let (status, page) = app.get_text(&path).await;
+        assert_eq!(status, 200, "{path}");
+        assert!(closed_page(page), "{path} shows the closed page");
+    }
+    assert!(
+        app.store
+            .events_after(p.org, 0, 10)
             .await
-            .status(),
-        404
+            .unwrap()
+            .is_empty(),
+        "nobody was queued"
     );
-    assert_eq!(app.get("/p/help/request").await.status(), 404);
     // Keys still work while closed.
     p.key("222333444", KeyTarget::Support, 900).await;
     let response = app
@@ -564,6 +584,12 @@ async fn a_closed_site_offers_only_key_entry(backend: Backend) {
     let (_, home) = app.get_text("/p/help").await;
     assert!(
         home.contains("Everyone is on a call.") && !home.contains("data-testid=\"contact-button\"")
+    );
+    let (status, form) = app.get_text("/p/help/request").await;
+    assert_eq!(status, 200);
+    assert!(
+        form.contains("Everyone is on a call."),
+        "the form's address says so too"
     );
 }
 

@@ -363,6 +363,14 @@ async fn every_portal_page_passes_an_accessibility_scan() {
         "closed home",
         accessibility_violations(&browser, &axe).await,
     );
+    // The issue form's address (a bookmark) shows the closed page too, with key entry.
+    browser
+        .client
+        .goto(&p.app.url("/p/help/request"))
+        .await
+        .unwrap();
+    browser.wait_for("[data-testid='portal-closed']").await;
+    browser.wait_for("[data-testid='session-key-input']").await;
     browser.close().await;
     assert!(
         report.is_empty(),

@@ -213,6 +213,22 @@ fn rep_view(rep: &User, org_name: &str) -> Value {
     context! { name => &rep.display_name, title => &rep.title, org_name }
 }
 
+/// A way to ask that the site has but cannot take now (closed, or nobody available while it
+/// does not queue anyway): its home page, which says so and keeps key entry, rather than
+/// "not found". A way the site does not offer at all is not found.
+async fn not_now(
+    state: &AppState,
+    portal: &Portal,
+    csrf: &str,
+    method: Method,
+) -> AppResult<Response> {
+    if !portal.site.settings.offers(method) {
+        return Err(AppError::NotFound);
+    }
+    let outcome = Outcome::fresh();
+    render_home(state, portal, csrf, false, &Typed::new(), outcome).await
+}
+
 async fn chosen_rep(state: &AppState, portal: &Portal, rep: &str) -> AppResult<User> {
     if !portal.offers(Method::RepList) {
         return Err(AppError::NotFound);
@@ -234,6 +250,9 @@ pub async fn rep_form(
         .await?
         .with_sign_in(&state, &jar)
         .await?;
+    if !portal.offers(Method::RepList) {
+        return not_now(&state, &portal, &csrf, Method::RepList).await;
+    }
     let rep = chosen_rep(&state, &portal, &rep).await?;
     if portal.must_sign_in() {
         let here = paths::portal_rep(&portal.site.slug, rep.id);
@@ -264,6 +283,9 @@ pub async fn rep_submit(
         .await?
         .with_sign_in(&state, who.jar())
         .await?;
+    if !portal.offers(Method::RepList) {
+        return not_now(&state, &portal, &csrf, Method::RepList).await;
+    }
     let rep = chosen_rep(&state, &portal, &rep).await?;
     let outcome = match intake::parse(&answers(&form), Questions::NAME_ONLY, &portal.fields) {
         Ok(intake) => {
@@ -333,7 +355,7 @@ pub async fn issue_form(
         .with_sign_in(&state, &jar)
         .await?;
     if !portal.offers(Method::IssueForm) {
-        return Err(AppError::NotFound);
+        return not_now(&state, &portal, &csrf, Method::IssueForm).await;
     }
     if portal.must_sign_in() {
         let here = format!("/p/{slug}/request");
@@ -362,7 +384,7 @@ pub async fn issue_submit(
         .with_sign_in(&state, who.jar())
         .await?;
     if !portal.offers(Method::IssueForm) {
-        return Err(AppError::NotFound);
+        return not_now(&state, &portal, &csrf, Method::IssueForm).await;
     }
     let parsed = intake::parse(&answers(&form), form_questions(&portal), &portal.fields);
     let mut errors = parsed.as_ref().err().cloned().unwrap_or_default();
@@ -460,7 +482,7 @@ pub async fn contact(
         .with_sign_in(&state, who.jar())
         .await?;
     if !portal.offers(Method::ContactButton) {
-        return Err(AppError::NotFound);
+        return not_now(&state, &portal, &csrf, Method::ContactButton).await;
     }
     let mut typed = answers(&form);
     if !portal.site.settings.contact_asks_name {
