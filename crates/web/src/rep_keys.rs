@@ -42,18 +42,21 @@ async fn describe(state: &AppState, key: &KeyRecord) -> AppResult<LiveKey> {
     let base = &state.config.public_url;
     let (purpose, link, message) = match key.target() {
         KeyTarget::Profile(id) => {
-            let name = state
-                .store
-                .ios_profile(id)
-                .await?
-                .map(|(p, _)| p.name)
-                .unwrap_or_default();
-            let message = format!("To install the configuration profile \u{201c}{name}\u{201d}, open {base}/ on your iPhone or iPad and enter the access key {spaced} beside it.");
-            (
-                format!("Access key for profile {name}"),
-                format!("{base}/"),
-                message,
-            )
+            let (name, site) = match state.store.ios_profile(id).await? {
+                Some((profile, site)) => (profile.name, Some(domain::SiteId(site))),
+                None => (String::new(), None),
+            };
+            // The portal page of the profile's site, where the profile and its key field are.
+            let site = match site {
+                Some(site) => state.store.site(key.org_id, site).await?,
+                None => None,
+            };
+            let link = match site {
+                Some(site) => format!("{base}{}", crate::paths::portal(&site.slug, "")),
+                None => format!("{base}/"),
+            };
+            let message = format!("To install the configuration profile \u{201c}{name}\u{201d}, open {link} on your iPhone or iPad and enter the access key {spaced} beside it.");
+            (format!("Access key for profile {name}"), link, message)
         }
         KeyTarget::Presentation(id) => {
             let title = state

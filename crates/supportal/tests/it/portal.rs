@@ -921,7 +921,7 @@ async fn profiles_download_publicly_or_with_a_one_time_key(backend: Backend) {
         .text()
         .await
         .unwrap()
-        .contains("This key is not valid or has expired."));
+        .contains("This profile key is not valid or has expired."));
     p.key("314159265", KeyTarget::Profile(private), 900).await;
     let response = app
         .submit("/p/help", &action, &[("access_key", "314159265")])
@@ -938,7 +938,7 @@ async fn profiles_download_publicly_or_with_a_one_time_key(backend: Backend) {
             .text()
             .await
             .unwrap()
-            .contains("This key is not valid or has expired."),
+            .contains("This profile key is not valid or has expired."),
         "one use"
     );
 }

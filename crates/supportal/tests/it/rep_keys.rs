@@ -259,6 +259,22 @@ async fn a_profile_access_key_unlocks_one_download(backend: Backend) {
         response.headers()["content-type"],
         "application/x-apple-aspen-config"
     );
+    // The message sends the customer to the site's portal page, where the profile is.
+    let shown = page.replace("&#x2f;", "/");
+    let opened = format!("open {}/p/help on your iPhone", p.app.address);
+    assert!(shown.contains(&opened), "{shown}");
+    // A used (or never issued) key is refused as a profile key, not as a session key.
+    for used_or_unknown in [key.as_str(), "123123123"] {
+        let again = p
+            .app
+            .submit("/p/help", &action, &[("access_key", used_or_unknown)])
+            .await;
+        let page = again.text().await.unwrap();
+        assert!(
+            page.contains("This profile key is not valid or has expired."),
+            "{used_or_unknown}"
+        );
+    }
     let response = rep
         .submit(
             "/account",

@@ -25,7 +25,13 @@ use store::keys::{KeyRecord, KeyTarget};
 pub struct KeyRefusal {
     pub message: String,
     pub status: StatusCode,
+    /// The key is unknown, used, expired or revoked (not mistyped, not rate limited): a page
+    /// for one kind of key may say so in its own words.
+    pub not_valid: bool,
 }
+
+/// The catalogue text of a key that is not (or no longer) valid.
+const NOT_VALID: &str = "key.invalid";
 
 impl KeyRefusal {
     /// The refusal with catalogue text `key` in `lang`.
@@ -36,6 +42,7 @@ impl KeyRefusal {
                 .text(lang, key, &[])
                 .unwrap_or_else(|| key.to_owned()),
             status,
+            not_valid: key == NOT_VALID,
         }
     }
 
@@ -68,6 +75,7 @@ pub async fn live_key(
                 .text(lang, key, args)
                 .unwrap_or_else(|| key.into()),
             status,
+            not_valid: key == NOT_VALID,
         }))
     };
     if let Err(secs) = state.key_limiter.check(&ip).await {
@@ -291,6 +299,7 @@ pub async fn confirm(
                 Queued::Refused(message) => KeyRefusal {
                     message,
                     status: StatusCode::FORBIDDEN,
+                    not_valid: false,
                 },
                 _ => KeyRefusal::new(&state, lang, "key.invalid", StatusCode::CONFLICT),
             };

@@ -77,7 +77,7 @@ pub async fn unlock(
             if state.store.use_key(record.id, state.now()).await? {
                 return send(&state, &profile).await;
             }
-            KeyRefusal::new(&state, lang, "key.invalid", StatusCode::CONFLICT)
+            KeyRefusal::new(&state, lang, "key.profile_invalid", StatusCode::CONFLICT)
         }
         Ok(_) => KeyRefusal::new(
             &state,
@@ -85,6 +85,10 @@ pub async fn unlock(
             "key.not_this_profile",
             StatusCode::UNPROCESSABLE_ENTITY,
         ),
+        // Said as a profile key's, not a session key's.
+        Err(refusal) if refusal.not_valid => {
+            KeyRefusal::new(&state, lang, "key.profile_invalid", refusal.status)
+        }
         Err(refusal) => refusal,
     };
     let field = format!("profile_{}", profile.id);
