@@ -281,6 +281,21 @@ async fn a_rep_works_sessions_from_the_console(backend: Backend) {
         ),
         ("ended", Some("resolved"), Some("Reset the router."))
     );
+    // Ending it again (a second click, another tab): the console says so, with its way on.
+    let again = sam
+        .submit(
+            "/console",
+            &format!("/console/sessions/{second}/end"),
+            &[("outcome", "resolved"), ("notes", "")],
+        )
+        .await;
+    assert_eq!(again.status(), 409);
+    let page = again.text().await.unwrap();
+    assert!(
+        page.contains("This session has already ended.")
+            && page.contains("data-testid=\"console-message\""),
+        "{page}"
+    );
     assert!(p
         .app
         .get_text(&second_page)

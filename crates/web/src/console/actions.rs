@@ -165,7 +165,13 @@ pub async fn end(
         .ok_or(AppError::NotFound)?;
     match sessions::end(&state, &session, outcome, Some(&me.user), notes).await? {
         true => Ok(Redirect::to(paths::CONSOLE).into_response()),
-        false => Err(AppError::NotFound),
+        // Ended already (by the customer, another rep, a second click): said on the console,
+        // not "Page not found".
+        false => {
+            let message = "This session has already ended.".to_owned();
+            let status = StatusCode::CONFLICT;
+            refuse(&state, &me, &csrf, "queue", message, status, None).await
+        }
     }
 }
 
