@@ -36,6 +36,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/js/console.js"),
     ),
     (
+        "favicon.svg",
+        "image/svg+xml",
+        include_str!("../static/favicon.svg"),
+    ),
+    (
         "file-into-field.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/js/file-into-field.js"),

@@ -129,6 +129,13 @@ async fn pages_carry_security_headers_and_errors_are_pages(backend: Backend) {
     );
     let css = app.get("/static/app.css").await;
     assert_eq!(css.headers()["content-type"], "text/css; charset=utf-8");
+    // An icon for the tab, where pages name it and where browsers look without being told.
+    let page = app.get_text("/login").await.1;
+    assert!(page.contains("rel=\"icon\""));
+    let asked = app.get("/favicon.ico").await;
+    assert_eq!(crate::helpers::location(&asked), "/static/favicon.svg");
+    let icon = app.get("/static/favicon.svg").await;
+    assert_eq!(icon.headers()["content-type"], "image/svg+xml");
 }
 
 async fn a_slow_request_is_answered_and_dropped(backend: Backend) {
