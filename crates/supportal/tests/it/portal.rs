@@ -854,6 +854,76 @@ async fn a_key_of_another_organization_is_handled_like_the_global_page(backend: 
         .contains("This key is not valid or has expired."));
 }
 
+async fn a_key_of_an_organization_without_a_site_works_on_the_global_page(backend: Backend) {
+    let app = spawn_app(backend).await;
+    let (org, admin) = app.org_with_admin("solo").await;
+    let key = SessionKey::parse("246813579").unwrap();
+    let new = NewKey {
+        org,
+        rep: admin,
+        site: None,
+        key: &key,
+        target: KeyTarget::Support,
+        expires_at: now().plus_seconds(900),
+    };
+    app.store.create_key(&new, now()).await.unwrap();
+    // The key leads to a neutral confirmation with the organization's name, not a 404.
+    let entered = app.submit("/join", "/join", &[("key", "246813579")]).await;
+    assert_eq!(entered.status(), 200);
+    let page = entered.text().await.unwrap();
+    assert!(
+        page.contains("data-testid=\"rep-organization\">Org solo<"),
+        "{page}"
+    );
+    // A name left out comes back beside the field, the key kept.
+    let missing = app
+        .submit(
+            "/join",
+            "/join/confirm",
+            &[("key", "246813579"), ("customer_name", "")],
+        )
+        .await;
+    assert_eq!(missing.status(), 422);
+    let page = missing.text().await.unwrap();
+    assert!(page.contains("value=\"246813579\"") && page.contains("class=\"error\""));
+    let confirmed = app
+        .submit(
+            "/join",
+            "/join/confirm",
+            &[("key", "246813579"), ("customer_name", "Solo Customer")],
+        )
+        .await;
+    let waiting = location(&confirmed);
+    assert!(waiting.starts_with("/s/"), "{waiting}");
+    let (status, page) = app.get_text(&waiting).await;
+    assert_eq!(status, 200);
+    assert!(page.contains("data-testid=\"queue-position\""), "{page}");
+    let digest = domain::secret::token_digest(waiting.trim_start_matches("/s/"));
+    let session = app
+        .store
+        .session_by_capability(&digest)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (session.customer_name.as_str(), session.site_id),
+        ("Solo Customer", None)
+    );
+    assert_eq!(session.queue(), Some(Queue::Personal(admin)));
+    // The rep who gave the key takes the customer; the neutral page follows.
+    let rep = app.other_browser();
+    rep.login("admin@solo.test", crate::helpers::PASSWORD).await;
+    let accept = format!("/console/sessions/{}/accept", session.id);
+    let accepted = rep.submit("/console", &accept, &[]).await;
+    assert_eq!(accepted.status(), 303, "{}", accepted.text().await.unwrap());
+    let (status, page) = app.get_text(&waiting).await;
+    assert_eq!(status, 200);
+    assert!(
+        !page.contains("data-testid=\"queue-position\""),
+        "no longer waiting"
+    );
+}
+
 async fn profiles_download_publicly_or_with_a_one_time_key(backend: Backend) {
     use store::extras::NewIosProfile;
     let p = portal_app(spawn_app(backend).await).await;
@@ -1270,6 +1340,7 @@ on_both_backends!(
     key_entry_is_rate_limited_per_address,
     a_key_of_another_organization_is_handled_like_the_global_page,
     profiles_download_publicly_or_with_a_one_time_key,
+    a_key_of_an_organization_without_a_site_works_on_the_global_page,
     pages_follow_the_visitors_language_and_unknown_sites_are_404,
     a_hostname_serves_its_site_only_once_proven,
 );

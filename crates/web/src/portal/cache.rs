@@ -48,6 +48,30 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// No site's: the organization's name and nothing else (a customer who came by a key of an
+    /// organization that has no site yet).
+    pub fn neutral(org: domain::OrgId, org_name: &str) -> Snapshot {
+        Snapshot {
+            site: SiteRecord {
+                id: domain::SiteId(0),
+                org_id: org,
+                org_name: org_name.to_owned(),
+                name: org_name.to_owned(),
+                slug: String::new(),
+                settings: domain::site::SiteSettings::default(),
+            },
+            schedule: None,
+            reps: vec![],
+            fields: vec![],
+            notice_records: vec![],
+            profiles: vec![],
+            presentations: vec![],
+            has_logo: false,
+            epoch: 0,
+            valid_until: Timestamp(0),
+        }
+    }
+
     fn fresh(&self, epoch: u64, now: Timestamp) -> bool {
         self.epoch == epoch && now < self.valid_until
     }

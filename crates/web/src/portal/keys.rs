@@ -163,7 +163,17 @@ pub async fn follow_key(
 ) -> AppResult<Result<Response, KeyRefusal>> {
     match record.target() {
         KeyTarget::Support => {
-            let portal = portal_for_key(state, &record, current, lang).await?;
+            let portal = match portal_for_key(state, &record, current, lang).await {
+                Ok(portal) => portal,
+                // An organization with no site yet: a neutral page with its name.
+                Err(AppError::NotFound) => {
+                    let page = (&Typed::new(), Outcome::fresh());
+                    return Ok(Ok(super::global::confirm_page(
+                        state, &record, lang, csrf, page,
+                    )?));
+                }
+                Err(other) => return Err(other),
+            };
             Ok(Ok(render_request(
                 state,
                 &portal,

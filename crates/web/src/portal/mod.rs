@@ -26,6 +26,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/", get(global::root))
         .route("/join", get(global::join_page).post(global::enter))
+        .route("/join/confirm", post(global::confirm))
         .route("/join/{key}", get(global::join_link))
         .route("/p/{slug}", get(requests::home))
         .route("/p/{slug}/theme.css", get(look::theme))

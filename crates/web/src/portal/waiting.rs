@@ -182,7 +182,17 @@ pub(super) async fn show_with(
 ) -> AppResult<Response> {
     // The site the session came through, for its look.
     let site = session.site_id.map(SiteId);
-    let portal = Portal::of_site(state, session.org_id, site, lang).await?;
+    let portal = match Portal::of_site(state, session.org_id, site, lang).await {
+        Ok(portal) => portal,
+        // Came by a key of an organization with no site yet: a neutral page.
+        Err(AppError::NotFound) => {
+            let org = state.store.organization(session.org_id).await?;
+            let org = org.ok_or(AppError::NotFound)?;
+            let snapshot = super::cache::Snapshot::neutral(org.id, &org.name);
+            Portal::at(std::sync::Arc::new(snapshot), lang, state.now())
+        }
+        Err(other) => return Err(other),
+    };
     let view = read_view(state, session, lang).await?;
     let reader = crate::chat::Reader::customer(state, session, lang).await;
     let lines = crate::chat::lines_after(state, session.org_id, session.id, 0, &reader).await?;
