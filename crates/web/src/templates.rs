@@ -197,7 +197,7 @@ mod tests {
                        "team_name": "Support", "issue_name": "Printers", "language": "en", "verified": true, "queued_at": 0 }], "queue_total": 3,
                    "sessions": [{ "id": 5, "customer_name": "Zed" }], "offers": [{ "session_id": 6, "customer_name": "Yan <script>", "expires_at": 130000 }],
                    "current": { "session": { "id": 5, "customer_name": "Zed <script>", "verified": false, "customer_company": null, "company_code": null,
-                       "description": "Broken <script>", "language": "en" }, "fields": { "device": "PC" }, "owner": "Ada", "participants": [],
+                       "description": "Broken <script>", "language": "en" }, "fields": [["Device <script>", "PC <script>"]], "owner": "Ada", "participants": [],
                        "events": [{ "seq": 1, "kind": "queued", "reason": "Because <script>", "at": 0 }], "is_owner": true,
                        "teams": [{ "id": 3, "name": "Support" }], "colleagues": [{ "id": 8, "display_name": "Bob" }],
                        "lines": lines,

@@ -586,7 +586,31 @@ async fn a_waiting_customer_gets_positions_notices_and_the_rep_pushed(backend: B
     .is_err());
 }
 
+async fn custom_fields_show_their_labels_in_the_session(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    let customer = p.app.other_browser();
+    let asked = customer
+        .submit(
+            "/p/help",
+            &format!("/p/help/rep/{}", p.rep),
+            &[("customer_name", "Cleo"), ("field_device", "Laptop")],
+        )
+        .await;
+    let session = p.session_at(&location(&asked)).await;
+    let riley = rep(&p.app, "riley@acme.test").await;
+    let accept = format!("/console/sessions/{}/accept", session.id);
+    riley.submit("/console", &accept, &[]).await;
+    let (_, tab) = riley
+        .get_text(&format!("/console/sessions/{}", session.id))
+        .await;
+    assert!(
+        tab.contains("<dt>Device</dt><dd>Laptop</dd>"),
+        "the field's label, not its key"
+    );
+}
+
 on_both_backends!(
+    custom_fields_show_their_labels_in_the_session,
     a_waiting_customer_gets_positions_notices_and_the_rep_pushed,
     fifty_reps_pressing_accept_at_once_have_exactly_one_winner,
     a_rep_works_sessions_from_the_console,

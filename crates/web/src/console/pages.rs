@@ -151,7 +151,7 @@ pub async fn current_session(
             .map(|u| u.display_name),
         None => None,
     };
-    let fields: serde_json::Value = serde_json::from_str(&session.fields).unwrap_or_default();
+    let fields = field_views(state, &session).await?;
     // What the site's identity provider said of the customer, when they signed in.
     let verified_attributes: Option<serde_json::Value> = session
         .verified_attributes
@@ -190,4 +190,32 @@ pub async fn session(
     let id: SessionId = id.parse().map_err(|_| AppError::NotFound)?;
     let current = current_session(&state, &me, id).await?;
     render_console(&state, &me, &csrf, Some(current), Outcome::fresh()).await
+}
+
+/// The customer's answers to the site's custom fields, each under its label (the field's key
+/// when the site no longer has it).
+async fn field_views(
+    state: &AppState,
+    session: &store::support::SupportSession,
+) -> AppResult<Vec<(String, String)>> {
+    let answered: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&session.fields).unwrap_or_default();
+    if answered.is_empty() {
+        return Ok(vec![]);
+    }
+    let defined = match session.site_id {
+        Some(site) => state.store.custom_fields(domain::SiteId(site)).await?,
+        None => vec![],
+    };
+    Ok(answered
+        .into_iter()
+        .map(|(key, value)| {
+            let field = defined.iter().find(|f| f.key == key);
+            let label = field.and_then(|f| {
+                let english = f.labels.get(&domain::Language::En);
+                english.or_else(|| f.labels.values().next()).cloned()
+            });
+            (label.unwrap_or(key), value)
+        })
+        .collect())
 }
