@@ -184,7 +184,7 @@ mod tests {
                    "org": { "id": 1, "name": "Acme", "slug": "acme", "default_session_limit": 3, "created_at": 0 },
                    "org_name": "Acme",
                    "organizations": [{ "id": 1, "name": "Acme", "slug": "acme", "default_session_limit": 3, "created_at": 0 }],
-                   "users": [user], "members": [user], "reps": [user], "teams": [team], "team": team, "member_of": [3],
+                   "users": [user], "members": [user], "reps": [user], "teams": [team], "team": team, "goes_with": ["Printers <script>"], "member_of": [3],
                    "site": site, "sites": [site], "has_logo": true,
                    "issue_types": [issue], "rep_choices": [], "fields": [field], "notices": [notice], "kinds": ["text", "select"],
                    "severities": ["info"], "zone": "UTC", "max": 10, "weekdays": ["monday"], "open_now": true, "next_change": 0,

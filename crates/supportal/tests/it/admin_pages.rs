@@ -250,8 +250,38 @@ async fn organization_settings_teams_and_the_audit_log(backend: Backend) {
         .await
         .unwrap()
         .contains("value=\"Customer Care\""));
-    let response = app
+    // The page says what goes with the team; deleting asks for a confirmation first.
+    let team = app.store.teams(acme).await.unwrap()[0].id;
+    app.store
+        .create_issue_type(
+            acme,
+            team,
+            &domain::text::DisplayName::parse("Printers").unwrap(),
+            &domain::text::Slug::parse("printers").unwrap(),
+        )
+        .await
+        .unwrap();
+    let (_, page) = app.get_text(&team_page).await;
+    assert!(
+        page.contains("Its issue types go with it: Printers."),
+        "{page}"
+    );
+    let unconfirmed = app
         .submit(&team_page, &format!("{team_page}/delete"), &[])
+        .await;
+    assert_eq!(unconfirmed.status(), 422);
+    assert!(unconfirmed
+        .text()
+        .await
+        .unwrap()
+        .contains("Tick the box to confirm"));
+    assert_eq!(app.store.teams(acme).await.unwrap().len(), 1, "still there");
+    let response = app
+        .submit(
+            &team_page,
+            &format!("{team_page}/delete"),
+            &[("confirm", "on")],
+        )
         .await;
     assert_eq!(location(&response), "/admin/teams");
     assert!(app.store.teams(acme).await.unwrap().is_empty());

@@ -2,7 +2,7 @@
 
 use super::admin_page;
 use super::reps::parse_id;
-use crate::csrf::{CsrfForm, NoFields};
+use crate::csrf::CsrfForm;
 use crate::error::{AppError, AppResult};
 use crate::extract::AdminUser;
 use crate::forms::{FieldErrors, Outcome};
@@ -128,13 +128,22 @@ async fn render_team_with(
         .into_iter()
         .filter(|t| t.id != team.id)
         .collect();
+    // What deleting the team takes with it, said beside the button.
+    let goes_with: Vec<String> = state
+        .store
+        .issue_types(me.org_id())
+        .await?
+        .into_iter()
+        .filter(|i| i.team_id == team.id)
+        .map(|i| i.name)
+        .collect();
     admin_page(
         state,
         me,
         "teams",
         "admin/team.html",
         outcome,
-        context! { team, members, form, rules, other_teams },
+        context! { team, members, form, rules, other_teams, goes_with },
     )
 }
 
@@ -196,13 +205,29 @@ pub async fn rename(
     render_team(&state, &me, &team, &form, Outcome::done("Saved.")).await
 }
 
+#[derive(Deserialize, Default)]
+pub struct DeleteForm {
+    /// "on": the admin ticked "Yes, delete this team and what goes with it".
+    #[serde(default)]
+    confirm: Option<String>,
+}
+
 pub async fn delete(
     State(state): State<AppState>,
     me: AdminUser,
     Path(id): Path<String>,
-    _form: CsrfForm<NoFields>,
+    form: CsrfForm<DeleteForm>,
 ) -> AppResult<Response> {
     let team = find(&state, &me, parse_id(&id)?).await?;
+    if form.value.confirm.is_none() {
+        let mut errors = FieldErrors::default();
+        let why = "Tick the box to confirm: the team and its issue types go for good.";
+        errors.add_message("confirm", why);
+        let shown = TeamForm {
+            name: team.name.clone(),
+        };
+        return render_team(&state, &me, &team, &shown, Outcome::invalid(errors)).await;
+    }
     state.store.delete_team(me.org_id(), team.id).await?;
     me.audit(&state, "team.deleted", &team.name).await?;
     Ok(Redirect::to(paths::ADMIN_TEAMS).into_response())
