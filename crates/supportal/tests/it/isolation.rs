@@ -69,7 +69,7 @@ async fn an_admin_gets_404_for_another_organizations_objects(backend: Backend) {
         .submit(
             &own_rep_page,
             &format!("/admin/teams/{globex_team}/delete"),
-            &[],
+            &[("confirm", "on")],
         )
         .await;
     assert_eq!(response.status(), 404);
