@@ -22,6 +22,8 @@ pub struct QueueItem {
     pub language: String,
     pub verified: bool,
     pub queued_at: i64,
+    /// Why it waits again (a transfer and its note), when it does.
+    pub requeue_reason: Option<String>,
 }
 
 /// Rows of `s` in any of `queues`, binding from `$first` (one parameter per personal or team
@@ -66,12 +68,17 @@ fn queue_ids(queues: &[Queue]) -> Vec<i64> {
 macro_rules! requeue_in_impl {
     ($tx:expr, $org:expr, $id:expr, $owner:expr, $queue:expr, $event:expr, $now:expr) => {{
         let (kind, queue_user, queue_team) = $crate::support::queue_columns($queue);
+        let reason = match $event {
+            domain::session::SessionEvent::Requeued { reason, .. } => Some(reason.as_str()),
+            _ => None,
+        };
         let moved = sqlx::query(
             "UPDATE support_sessions SET state = 'waiting', owner_user_id = NULL, accepted_at = NULL, \
-             queue_kind = $1, queue_user_id = $2, queue_team_id = $3 \
+             queue_kind = $1, queue_user_id = $2, queue_team_id = $3, requeue_reason = $7 \
              WHERE id = $4 AND org_id = $5 AND state = 'active' AND owner_user_id = $6",
         )
         .bind(kind).bind(queue_user).bind(queue_team).bind($id.0).bind($org.0).bind($owner.0)
+        .bind(reason)
         .execute(&mut *$tx).await?.rows_affected() == 1;
         if moved {
             sqlx::query("DELETE FROM session_participants WHERE session_id = $1")
@@ -107,7 +114,7 @@ impl Store {
         })?;
         let sql = format!(
             "SELECT s.id, s.customer_name, s.customer_company, s.start_method, s.queue_kind, s.queue_user_id, \
-             s.queue_team_id, t.name AS team_name, i.name AS issue_name, s.language, s.verified, s.queued_at \
+             s.queue_team_id, t.name AS team_name, i.name AS issue_name, s.language, s.verified, s.queued_at, s.requeue_reason \
              FROM support_sessions s LEFT JOIN teams t ON t.id = s.queue_team_id \
              LEFT JOIN issue_types i ON i.id = s.issue_type_id \
              WHERE s.org_id = $1 AND s.state = 'waiting' AND {} \

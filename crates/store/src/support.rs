@@ -223,7 +223,7 @@ macro_rules! claim_in_impl {
         } else {
             let won = sqlx::query(
                 // The queue columns stay: where it came from (wait statistics, fallback).
-                "UPDATE support_sessions SET state = 'active', owner_user_id = $1, accepted_at = $2 \
+                "UPDATE support_sessions SET state = 'active', owner_user_id = $1, accepted_at = $2, requeue_reason = NULL \
                  WHERE id = $3 AND org_id = $4 AND state = 'waiting'",
             )
             .bind($rep.0).bind($now.millis()).bind($id.0).bind($org.0)

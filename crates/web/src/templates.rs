@@ -194,7 +194,7 @@ mod tests {
                    "other_teams": [{ "id": 4, "name": "Billing", "member_count": 1 }],
                    "presences": [["available", "Available"]], "last_seq": 3, "now": 100000,
                    "queue": [{ "id": 5, "customer_name": "Zed <script>", "customer_company": "Acme", "start_method": "rep_list", "queue_kind": "team",
-                       "team_name": "Support", "issue_name": "Printers", "language": "en", "verified": true, "queued_at": 0 }], "queue_total": 3,
+                       "team_name": "Support", "issue_name": "Printers", "language": "en", "verified": true, "queued_at": 0, "requeue_reason": "Transferred by Ada <script>" }], "queue_total": 3,
                    "sessions": [{ "id": 5, "customer_name": "Zed" }], "offers": [{ "session_id": 6, "customer_name": "Yan <script>", "expires_at": 130000 }],
                    "current": { "session": { "id": 5, "customer_name": "Zed <script>", "verified": false, "customer_company": null, "company_code": null,
                        "description": "Broken <script>", "language": "en" }, "fields": [["Device <script>", "PC <script>"]], "owner": "Ada", "participants": [],

@@ -228,6 +228,22 @@ async fn a_rep_works_sessions_from_the_console(backend: Backend) {
             .contains(&format!("data-session-id=\"{first}\"")),
         "not in Riley's queues any more"
     );
+    // Billing's reps see it as what it is, a transfer with its note, before accepting.
+    p.app
+        .store
+        .set_user_teams(p.org, sam_id, &[p.team, billing])
+        .await
+        .unwrap();
+    let (_, sams) = sam.get_text("/console").await;
+    let item = sams
+        .split("data-testid=\"queue-item\"")
+        .find(|i| i.contains(&format!("data-session-id=\"{first}\"")))
+        .unwrap_or_default();
+    assert!(
+        item.contains("Transferred by Robin Rep to team Billing: invoice question")
+            && !item.contains("Contact button"),
+        "{item}"
+    );
 
     // Get Next takes the oldest session of Riley's team queues; Sam ends the other with notes.
     let (team_session, _) = p.team_request("Teamed").await;
