@@ -297,6 +297,12 @@ async fn a_rep_works_sessions_from_the_console(backend: Backend) {
         ),
         ("ended", Some("resolved"), Some("Reset the router."))
     );
+    let audit = p.app.store.audit_entries(p.org, 10).await.unwrap();
+    assert!(
+        audit.iter().any(|e| e.action == "session.ended"
+            && e.detail == format!("session {second}: resolved; notes: Reset the router.")),
+        "the outcome and notes in the audit log"
+    );
     // Ending it again (a second click, another tab): the console says so, with its way on.
     let again = sam
         .submit(

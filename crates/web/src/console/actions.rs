@@ -164,7 +164,23 @@ pub async fn end(
         .await?
         .ok_or(AppError::NotFound)?;
     match sessions::end(&state, &session, outcome, Some(&me.user), notes).await? {
-        true => Ok(Redirect::to(paths::CONSOLE).into_response()),
+        true => {
+            // The outcome and notes stay findable in the audit log too.
+            let detail = match notes {
+                Some(notes) => format!("session {id}: {}; notes: {notes}", outcome.as_str()),
+                None => format!("session {id}: {}", outcome.as_str()),
+            };
+            let now = state.now();
+            let audit = state.store.record_audit(
+                Some(org),
+                Some(me.user.id),
+                "session.ended",
+                &detail,
+                now,
+            );
+            audit.await?;
+            Ok(Redirect::to(paths::CONSOLE).into_response())
+        }
         // Ended already (by the customer, another rep, a second click): said on the console,
         // not "Page not found".
         false => {
