@@ -91,6 +91,10 @@ async fn offers_pass_on_until_everyone_was_asked_once(backend: Backend) {
     riley.login("riley@acme.test", PASSWORD).await;
     let console = riley.get_text("/console").await.1;
     assert!(console.contains("data-testid=\"offer\"") && console.contains("Offered"));
+    let listed = console
+        .matches(&format!("data-session-id=\"{session}\""))
+        .count();
+    assert_eq!(listed, 1, "the offered customer is listed once, as an offer");
     let response = riley
         .submit(
             "/console",

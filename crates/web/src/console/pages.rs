@@ -24,7 +24,7 @@ struct EventView {
 pub async fn console_context(state: &AppState, me: &CurrentUser) -> AppResult<Value> {
     let org = me.user.org_id;
     let teams = state.store.user_team_ids(org, me.user.id).await?;
-    let (queue, queue_total) = state
+    let (mut queue, mut queue_total) = state
         .store
         .visible_queue(
             org,
@@ -34,6 +34,10 @@ pub async fn console_context(state: &AppState, me: &CurrentUser) -> AppResult<Va
         .await?;
     let sessions = state.store.active_sessions_of(org, me.user.id).await?;
     let offers = state.store.offers_for(org, me.user.id).await?;
+    // A customer offered to this rep is listed once: under "Offered to you", not also in line.
+    let before = queue.len();
+    queue.retain(|item| !offers.iter().any(|o| o.session_id == item.id));
+    queue_total -= (before - queue.len()) as i64;
     // The page shows state as of this event; its script resumes live updates after it.
     let last_seq = state.store.latest_event_seq(org).await?;
     Ok(
