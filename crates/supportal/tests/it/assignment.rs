@@ -94,7 +94,10 @@ async fn offers_pass_on_until_everyone_was_asked_once(backend: Backend) {
     let listed = console
         .matches(&format!("data-session-id=\"{session}\""))
         .count();
-    assert_eq!(listed, 1, "the offered customer is listed once, as an offer");
+    assert_eq!(
+        listed, 1,
+        "the offered customer is listed once, as an offer"
+    );
     let response = riley
         .submit(
             "/console",
@@ -409,3 +412,37 @@ on_both_backends!(
     waiting_rules_alert_once_or_move_the_session,
     an_overdue_session_is_served_before_newer_arrivals,
 );
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offer_counts_down_in_the_console() {
+    use crate::browser::Browser;
+    use crate::console_browser::sign_in_to_console;
+    let p = no_background_tick(Backend::Sqlite).await;
+    let rules = TeamRules {
+        auto_assign: true,
+        offer_timeout_secs: 60,
+        waiting_rule: None,
+    };
+    p.app
+        .store
+        .set_team_rules(p.org, p.team, &rules)
+        .await
+        .unwrap();
+    let session = team_request(&p, "Offered").await;
+    tick(&p, now()).await;
+    assert_eq!(offered_to(&p, p.rep).await, vec![session.0]);
+    let riley = Browser::start().await;
+    sign_in_to_console(&riley, &p.app.address, "riley@acme.test").await;
+    riley.wait_for("[data-testid='offer-countdown']").await;
+    // Read where it is now: the list is pushed again (replaced) as the queue changes.
+    let read = "return document.querySelector('[data-testid=offer-countdown]').textContent;";
+    let left = || async {
+        let shown = riley.client.execute(read, vec![]).await.unwrap();
+        shown.as_str().unwrap().trim().parse::<u64>().unwrap()
+    };
+    let first = left().await;
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    let later = left().await;
+    assert!(later < first && first <= 60, "{first} s, then {later} s");
+    riley.close().await;
+}

@@ -61,6 +61,19 @@ function chatArrived(session) {
   if (document.hidden) beep();
 }
 
+// An offer counts down the seconds left to answer: its deadline against the server's time when
+// the list was shown, moved on by the time passed here since (a list pushed again later brings
+// the server's time again, so the figures agree across refreshes).
+function tickOffers() {
+  for (const left of document.querySelectorAll("[data-offer-expires]")) {
+    if (!left.dataset.shownAt) left.dataset.shownAt = String(Date.now());
+    const serverNow = Number(left.dataset.serverNow) + (Date.now() - Number(left.dataset.shownAt));
+    const seconds = Math.floor((Number(left.dataset.offerExpires) - serverNow) / 1000);
+    left.textContent = String(Math.max(0, seconds));
+  }
+}
+setInterval(tickOffers, 1000);
+
 function scheduleRefresh() {
   // Several events in a burst cause one fetch.
   if (refreshTimer === null) refreshTimer = setTimeout(refresh, 100);
