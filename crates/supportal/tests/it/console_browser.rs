@@ -139,6 +139,15 @@ async fn a_key_generated_in_the_console_brings_the_customer_to_that_rep() {
         9,
         "nine digits, grouped for reading out: {spaced}"
     );
+    // The join link and its message fit the console's sidebar (nothing sticks out of it).
+    let overflow = "const k = document.querySelector('.issued-key'); \
+                    return [k.scrollWidth, k.clientWidth];";
+    let widths = rep.client.execute(overflow, vec![]).await.unwrap();
+    let (scroll, client) = (widths[0].as_u64().unwrap(), widths[1].as_u64().unwrap());
+    assert!(
+        scroll <= client,
+        "the key's block is {scroll}px wide in {client}px"
+    );
 
     customer
         .client
