@@ -266,8 +266,16 @@ pub struct Arrival<'a> {
     /// Who vouched for the customer (the identity provider's issuer) and the attributes it
     /// sent (a JSON object), when they signed in at the portal.
     pub verified: Option<(&'a str, &'a str)>,
-    /// The site's identity provider, from the portal's snapshot (already in memory).
-    pub sso: Option<&'a domain::portal_sign_in::SsoSettings>,
+    /// The site's identity provider (from the portal's snapshot) and who this browser signed
+    /// in as there (read once, with the page: `Portal::with_sign_in`).
+    pub sign_in: Option<SignIn<'a>>,
+}
+
+/// A site's identity provider, and the customer it vouched for, if they signed in.
+#[derive(Clone, Copy)]
+pub struct SignIn<'a> {
+    pub sso: &'a domain::portal_sign_in::SsoSettings,
+    pub identity: Option<&'a crate::sso::Verified>,
 }
 
 /// Queue a customer where routing sent them (with `key`, using that key in the same

@@ -176,7 +176,7 @@ pub async fn confirm(
         issue_type: None,
         lang,
         verified: None,
-        sso: None,
+        sign_in: None,
     };
     match queue_customer(&state, &arrival, Some(record.id), &who).await? {
         Queued::Waiting(response) => Ok(response),

@@ -298,7 +298,7 @@ pub async fn confirm(
         issue_type: None,
         lang,
         verified: None,
-        sso: portal.site.settings.sso.as_ref(),
+        sign_in: portal.sign_in(),
     };
     match queue_customer(&state, &arrival, Some(record.id), &who).await? {
         Queued::Waiting(response) => Ok(response),

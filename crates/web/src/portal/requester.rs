@@ -86,8 +86,9 @@ pub async fn queue_customer(
     // A site with an identity provider: a signed-in customer's name and mapped fields are the
     // provider's, whatever the form sent; one who has not signed in is turned away where the
     // site requires it (a rep's key may be let through).
-    if let (Some(site), Some(sso)) = (arrival.site, arrival.sso) {
-        match super::sign_in::identity_in(state, &who.jar, site).await? {
+    if let (Some(site), Some(sign_in)) = (arrival.site, arrival.sign_in) {
+        let sso = sign_in.sso;
+        match sign_in.identity {
             Some(verified) => {
                 let (intake, differed) =
                     domain::portal_sign_in::vouched(arrival.intake, sso, &verified.attributes);

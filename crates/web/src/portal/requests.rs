@@ -301,7 +301,7 @@ pub async fn rep_submit(
                 issue_type: None,
                 lang,
                 verified: None,
-                sso: portal.site.settings.sso.as_ref(),
+                sign_in: portal.sign_in(),
             };
             match ask_for_help(&state, &arrival, &who).await? {
                 Ok(response) => return Ok(response),
@@ -457,7 +457,7 @@ pub async fn issue_submit(
         issue_type: chosen_issue.map(|i| i.id),
         lang,
         verified: None,
-        sso: portal.site.settings.sso.as_ref(),
+        sign_in: portal.sign_in(),
     };
     let outcome = match ask_for_help(&state, &arrival, &who).await? {
         Ok(response) => return Ok(response),
@@ -505,7 +505,7 @@ pub async fn contact(
                 issue_type: None,
                 lang,
                 verified: None,
-                sso: portal.site.settings.sso.as_ref(),
+                sign_in: portal.sign_in(),
             };
             match ask_for_help(&state, &arrival, &who).await? {
                 Ok(response) => return Ok(response),

@@ -160,6 +160,16 @@ impl Portal {
         self.signed_in.as_ref()?.attributes.get(attribute).cloned()
     }
 
+    /// The site's identity provider and this browser's sign-in there, for a request for help
+    /// (the portal must come `with_sign_in`).
+    pub fn sign_in(&self) -> Option<crate::app::sessions::SignIn<'_>> {
+        let sso = self.site.settings.sso.as_ref()?;
+        Some(crate::app::sessions::SignIn {
+            sso,
+            identity: self.signed_in.as_ref(),
+        })
+    }
+
     /// The name the site's identity provider gave this browser's customer.
     fn verified_name(&self) -> Option<&str> {
         let sso = self.site.settings.sso.as_ref()?;
