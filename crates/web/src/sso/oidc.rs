@@ -9,9 +9,9 @@ use base64::Engine;
 use domain::portal_sign_in::{Attributes, Provider};
 use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreProviderMetadata};
 use openidconnect::{
-    AuthorizationCode, ClientId, ClientSecret, CsrfToken as OidcState, EndpointMaybeSet,
-    EndpointNotSet, EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
-    RedirectUrl, Scope, TokenResponse,
+    AuthorizationCode, ClaimsVerificationError, ClientId, ClientSecret, CsrfToken as OidcState,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IssuerUrl, Nonce, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse,
 };
 
 /// The provider's discovery document and keys, read at most once an hour per issuer (or now,
@@ -157,6 +157,11 @@ pub(super) async fn exchange(
     let at = move || chrono::DateTime::from_timestamp_millis(now).unwrap_or_default();
     let subject = match id_token.claims(&client.id_token_verifier().set_time_fn(at), &nonce) {
         Ok(claims) => claims.subject().as_str().to_owned(),
+        // Only a signature is worth reading the keys again for; a wrong nonce or an expired
+        // token stays refused whatever they say.
+        Err(other) if !matches!(other, ClaimsVerificationError::SignatureVerification(_)) => {
+            return Err(format!("ID token refused: {other}"));
+        }
         Err(first) => {
             // Perhaps the provider rolled its keys: read them again, once.
             let fresh = client_of(relying, metadata(issuer, true).await?, credentials)?;

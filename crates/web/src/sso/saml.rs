@@ -248,12 +248,13 @@ async fn checked(
 ) -> Result<Vouched, String> {
     let mut idp = idp_metadata(saml, false).await?;
     let mut assertion = verify(relying, saml, idp.clone(), (response, request_id)).await;
-    if assertion.is_err() && saml.metadata_url.is_some() {
-        // Perhaps the provider rolled its certificate: read its metadata again, once.
+    if matches!(assertion, Err(Unverified::Signature(_))) && saml.metadata_url.is_some() {
+        // Perhaps the provider rolled its certificate: read its metadata again, once. (Any
+        // other refusal would stand whatever the metadata says.)
         idp = idp_metadata(saml, true).await?;
         assertion = verify(relying, saml, idp.clone(), (response, request_id)).await;
     }
-    let assertion = assertion?;
+    let assertion = assertion.map_err(Unverified::into_reason)?;
     let (not_before, not_on_or_after) = validity(&assertion);
     let now = state.now();
     let skew = CLOCK_SKEW_SECONDS * 1000;
@@ -295,15 +296,37 @@ async fn verify(
     saml: &Saml<'_>,
     idp: EntityDescriptor,
     (response, request_id): (&str, &str),
-) -> Result<Assertion, String> {
-    let sp = service_provider(relying, saml.entity_id, idp)?;
+) -> Result<Assertion, Unverified> {
+    let sp = service_provider(relying, saml.entity_id, idp).map_err(Unverified::Other)?;
     let (response, request_id) = (response.to_owned(), request_id.to_owned());
     tokio::task::spawn_blocking(move || {
         sp.parse_base64_response(response.trim(), Some(&[request_id.as_str()]))
-            .map_err(|e| format!("SAML response refused: {e}"))
+            .map_err(|e| {
+                let why = format!("SAML response refused: {e}");
+                use samael::service_provider::Error;
+                match e.downcast_ref::<Error>() {
+                    Some(Error::FailedToValidateSignature) => Unverified::Signature(why),
+                    _ => Unverified::Other(why),
+                }
+            })
     })
     .await
-    .map_err(|e| e.to_string())?
+    .map_err(|e| Unverified::Other(e.to_string()))?
+}
+
+/// Why an answer was not verified: its signature (which fresh metadata might change), or
+/// anything else.
+enum Unverified {
+    Signature(String),
+    Other(String),
+}
+
+impl Unverified {
+    fn into_reason(self) -> String {
+        match self {
+            Unverified::Signature(why) | Unverified::Other(why) => why,
+        }
+    }
 }
 
 /// The assertion's validity: its conditions, narrowed by its bearer confirmation's end.
