@@ -576,13 +576,29 @@ async fn a_provider_that_rolled_its_keys_is_read_again() {
 /// through it (signed in, or refused: the page they came back to says).
 async fn signed_in_through_a_provider(p: &Portal) -> (OidcProvider, Browser) {
     let provider = OidcProvider::start(&callback(&p.app)).await;
+    let customer = off_to(p, &provider).await;
+    sign_in_at_provider(&customer, "quinn").await;
+    (provider, customer)
+}
+
+/// The help site requires sign-in at `provider`; a customer opens it and clicks Sign in:
+/// their browser, at the provider's login.
+async fn off_to(p: &Portal, provider: &OidcProvider) -> Browser {
     require_sign_in(p, &provider.issuer).await;
     let customer = Browser::start().await;
     let home = format!("{}/p/help", p.app.address);
     customer.client.goto(&home).await.unwrap();
     customer.click("sso-login").await;
-    sign_in_at_provider(&customer, "quinn").await;
-    (provider, customer)
+    customer
+}
+
+/// Back from the provider on a refusal: "could not be confirmed".
+async fn not_confirmed(customer: &Browser) {
+    let refused = customer.text_of("sign-in-refused").await;
+    assert!(
+        refused.contains("The sign-in could not be confirmed."),
+        "{refused}"
+    );
 }
 
 /// The system's time, two hours on: an ID token the provider issues now has run out by it.
@@ -602,11 +618,7 @@ async fn an_expired_id_token_is_refused() {
     let p = portal_app(app).await;
     let base = p.app.address.clone();
     let (provider, customer) = signed_in_through_a_provider(&p).await;
-    let refused = customer.text_of("sign-in-refused").await;
-    assert!(
-        refused.contains("The sign-in could not be confirmed."),
-        "{refused}"
-    );
+    not_confirmed(&customer).await;
     customer
         .client
         .goto(&format!("{base}/p/help"))
@@ -622,21 +634,13 @@ async fn an_expired_id_token_is_refused() {
 async fn an_id_token_for_another_login_is_refused() {
     let p = portal_app(spawn_app(Backend::Sqlite).await).await;
     let provider = OidcProvider::start(&callback(&p.app)).await;
-    require_sign_in(&p, &provider.issuer).await;
-    let customer = Browser::start().await;
-    let home = format!("{}/p/help", p.app.address);
-    customer.client.goto(&home).await.unwrap();
-    customer.click("sso-login").await;
+    let customer = off_to(&p, &provider).await;
     // While the customer is at the provider, their login comes to expect another nonce: the
     // ID token the provider then signs names a nonce this login did not send.
     customer.wait_for("input[name='login']").await;
     assert_eq!(p.app.store.testing_expect_other_nonces().await.unwrap(), 1);
     sign_in_at_provider(&customer, "quinn").await;
-    let refused = customer.text_of("sign-in-refused").await;
-    assert!(
-        refused.contains("The sign-in could not be confirmed."),
-        "{refused}"
-    );
+    not_confirmed(&customer).await;
     customer.close().await;
     drop(provider);
     drop(p);
@@ -646,18 +650,10 @@ async fn an_id_token_for_another_login_is_refused() {
 async fn an_id_token_signed_with_an_unknown_key_is_refused() {
     let p = portal_app(spawn_app(Backend::Sqlite).await).await;
     let provider = OidcProvider::start_publishing_another_key(&callback(&p.app)).await;
-    require_sign_in(&p, &provider.issuer).await;
-    let customer = Browser::start().await;
-    let home = format!("{}/p/help", p.app.address);
-    customer.client.goto(&home).await.unwrap();
-    customer.click("sso-login").await;
+    let customer = off_to(&p, &provider).await;
     // The key set is read again once (a rotation?), and still lacks the token's key.
     sign_in_at_provider(&customer, "quinn").await;
-    let refused = customer.text_of("sign-in-refused").await;
-    assert!(
-        refused.contains("The sign-in could not be confirmed."),
-        "{refused}"
-    );
+    not_confirmed(&customer).await;
     customer.close().await;
     drop(provider);
     drop(p);
