@@ -35,5 +35,6 @@ build_tools() {
   [ -e /usr/include/openssl/ssl.h ] || missing+=(libssl-dev)
   [ -e /usr/include/xmlsec1/xmlsec/xmlsec.h ] || missing+=(libxmlsec1-dev)
   [ -e /usr/include/libxml2/libxml/parser.h ] || missing+=(libxml2-dev)
-  ls /usr/lib/llvm-*/lib/libclang*.so* >/dev/null 2>&1 || missing+=(libclang-dev)
+  # libclang itself: libclang-cpp (which other packages bring) is not what bindgen loads.
+  ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 || missing+=(libclang-dev)
 }
