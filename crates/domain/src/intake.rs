@@ -99,6 +99,12 @@ impl Questions {
         company_code: FieldMode::Hidden,
         description: FieldMode::Hidden,
     };
+    /// A name and the question itself (the SmartBox).
+    pub const QUESTION: Questions = Questions {
+        company: FieldMode::Hidden,
+        company_code: FieldMode::Hidden,
+        description: FieldMode::Required,
+    };
 }
 
 /// Answers as typed, by form field name.

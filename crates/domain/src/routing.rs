@@ -23,6 +23,8 @@ pub enum Request<'a> {
     IssueFormGeneral,
     /// Pressed the one-click contact button.
     ContactButton,
+    /// Typed a question into the SmartBox.
+    SmartBox,
     /// Entered a session key issued by `rep`.
     SessionKey { rep: UserId, rep_name: &'a str },
 }
@@ -82,6 +84,12 @@ pub fn route(request: &Request<'_>) -> Routed {
             alert: Alert::AllAvailable,
             reason: "The customer pressed the contact button: the general queue.".into(),
         },
+        Request::SmartBox => Routed {
+            start_method: StartMethod::SmartBox,
+            queue: Queue::General,
+            alert: Alert::AllAvailable,
+            reason: "The customer typed a question: the general queue, where every available representative sees it.".into(),
+        },
         Request::SessionKey { rep, rep_name } => Routed {
             start_method: StartMethod::SessionKey,
             queue: Queue::Personal(rep),
@@ -137,6 +145,12 @@ mod tests {
             (
                 Request::ContactButton,
                 StartMethod::ContactButton,
+                Queue::General,
+                Alert::AllAvailable,
+            ),
+            (
+                Request::SmartBox,
+                StartMethod::SmartBox,
                 Queue::General,
                 Alert::AllAvailable,
             ),

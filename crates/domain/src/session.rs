@@ -13,6 +13,7 @@ pub enum StartMethod {
     RepList,
     IssueForm,
     ContactButton,
+    SmartBox,
     SessionKey,
 }
 
@@ -22,6 +23,7 @@ impl StartMethod {
             StartMethod::RepList => "rep_list",
             StartMethod::IssueForm => "issue_form",
             StartMethod::ContactButton => "contact_button",
+            StartMethod::SmartBox => "smartbox",
             StartMethod::SessionKey => "session_key",
         }
     }
@@ -30,6 +32,7 @@ impl StartMethod {
             Self::RepList,
             Self::IssueForm,
             Self::ContactButton,
+            Self::SmartBox,
             Self::SessionKey,
         ]
         .into_iter()
@@ -170,10 +173,24 @@ pub enum SessionEvent {
         outcome: Outcome,
         by: Option<UserId>,
     },
-    /// Another rep was invited into the session as a participant.
+    /// Another rep joined the session as a participant, invited by `by` (since invitations
+    /// ask: when they accepted).
     Invited {
         rep: UserId,
         by: UserId,
+    },
+    /// The owner asked another rep to join; they have not answered yet.
+    InvitationSent {
+        rep: UserId,
+        by: UserId,
+    },
+    /// The invited rep said no.
+    InvitationDeclined {
+        rep: UserId,
+    },
+    /// An invited rep left the session (the owner stays).
+    Left {
+        rep: UserId,
     },
     /// Automatic assignment offered the session to a rep (who may accept or decline).
     Offered {
@@ -226,6 +243,9 @@ impl SessionEvent {
             SessionEvent::Requeued { .. } => "requeued",
             SessionEvent::Ended { .. } => "ended",
             SessionEvent::Invited { .. } => "invited",
+            SessionEvent::InvitationSent { .. } => "invitation_sent",
+            SessionEvent::InvitationDeclined { .. } => "invitation_declined",
+            SessionEvent::Left { .. } => "left",
             SessionEvent::Offered { .. } => "offered",
             SessionEvent::OfferClosed { .. } => "offer_closed",
             SessionEvent::Overdue { .. } => "overdue",
@@ -371,7 +391,13 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for m in ["rep_list", "issue_form", "contact_button", "session_key"] {
+        for m in [
+            "rep_list",
+            "issue_form",
+            "contact_button",
+            "smartbox",
+            "session_key",
+        ] {
             assert_eq!(StartMethod::parse(m).unwrap().as_str(), m);
         }
         for o in ["resolved", "unresolved", "abandoned", "expired"] {

@@ -12,15 +12,19 @@ pub enum Method {
     RepList,
     IssueForm,
     ContactButton,
+    /// GoToAssist's SmartBox: the customer types a question, which waits in the general queue
+    /// and alerts every available rep.
+    SmartBox,
     SessionKey,
     Presentation,
 }
 
 impl Method {
-    pub const ALL: [Method; 5] = [
+    pub const ALL: [Method; 6] = [
         Method::RepList,
         Method::IssueForm,
         Method::ContactButton,
+        Method::SmartBox,
         Method::SessionKey,
         Method::Presentation,
     ];
@@ -29,6 +33,7 @@ impl Method {
             Method::RepList => "rep_list",
             Method::IssueForm => "issue_form",
             Method::ContactButton => "contact_button",
+            Method::SmartBox => "smartbox",
             Method::SessionKey => "session_key",
             Method::Presentation => "presentation",
         }
@@ -45,7 +50,8 @@ impl Method {
 /// One-click configurations named after the modes of GoToAssist.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Preset {
-    /// Pick a rep, fill the issue form, or press the button.
+    /// Pick a rep (SmartMatch), type a question (SmartBox), fill the issue form, or press the
+    /// button (SmartButton).
     Web,
     /// The customer types the key the rep reads out.
     Phone,
@@ -64,9 +70,12 @@ impl Preset {
     }
     pub fn apply(self, settings: &mut SiteSettings) {
         settings.methods = match self {
-            Preset::Web => {
-                BTreeSet::from([Method::RepList, Method::IssueForm, Method::ContactButton])
-            }
+            Preset::Web => BTreeSet::from([
+                Method::RepList,
+                Method::IssueForm,
+                Method::ContactButton,
+                Method::SmartBox,
+            ]),
             Preset::Phone => BTreeSet::from([Method::SessionKey]),
             Preset::Queue => BTreeSet::from([Method::IssueForm]),
         };
@@ -275,6 +284,7 @@ mod tests {
             s.offers(Method::RepList)
                 && s.offers(Method::IssueForm)
                 && s.offers(Method::ContactButton)
+                && s.offers(Method::SmartBox)
         );
         assert!(!s.offers(Method::SessionKey));
         s.issue_form.ask_for = AskFor::Rep;

@@ -90,7 +90,7 @@ pub enum Posted {
 }
 
 /// The events a conversation shows between its messages.
-const SHOWN_EVENTS: &str = "'accepted', 'invited', 'requeued', 'ended', 'screen_sharing'";
+const SHOWN_EVENTS: &str = "'accepted', 'invited', 'left', 'requeued', 'ended', 'screen_sharing'";
 
 pub(crate) const MESSAGE_COLUMNS: &str = "session_seq AS seq, 'message' AS kind, client_id, sender_kind, \
                                sender_user_id, sender_name, body, created_at, language, translations, file_id, \

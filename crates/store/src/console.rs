@@ -26,6 +26,17 @@ pub struct QueueItem {
     pub requeue_reason: Option<String>,
 }
 
+/// An invitation into a session, as the invited rep's console shows it.
+#[derive(Debug, Clone, serde::Serialize, sqlx::FromRow)]
+pub struct Invitation {
+    pub session_id: i64,
+    pub customer_name: String,
+    pub description: Option<String>,
+    /// The name of the rep who asked.
+    pub invited_by: String,
+    pub created_at: i64,
+}
+
 /// Rows of `s` in any of `queues`, binding from `$first` (one parameter per personal or team
 /// queue). Which queues a rep may see is decided by `Queue::all_open_to`, never here.
 fn in_queues(queues: &[Queue], first: usize) -> String {
@@ -82,6 +93,8 @@ macro_rules! requeue_in_impl {
         .execute(&mut *$tx).await?.rows_affected() == 1;
         if moved {
             sqlx::query("DELETE FROM session_participants WHERE session_id = $1")
+                .bind($id.0).execute(&mut *$tx).await?;
+            sqlx::query("DELETE FROM session_invitations WHERE session_id = $1")
                 .bind($id.0).execute(&mut *$tx).await?;
             Some($crate::support::append_event!($tx, $org, $id, $event, $now))
         } else {
@@ -209,7 +222,9 @@ impl Store {
         })
     }
 
-    /// Invite another rep of the organization into an active session owned by `by`.
+    /// Ask another rep of the organization to join an active session owned by `by`. Only a rep
+    /// who is signed in and available or busy is asked (an away or offline rep is not), and
+    /// nobody twice. None when nobody was asked.
     pub async fn invite_participant(
         &self,
         org: OrgId,
@@ -218,15 +233,17 @@ impl Store {
         rep: UserId,
         now: Timestamp,
     ) -> StoreResult<Option<crate::support::Committed>> {
-        let event = SessionEvent::Invited { rep, by };
+        let event = SessionEvent::InvitationSent { rep, by };
         on_pool!(self, p => {
             let mut tx = p.begin_write().await?;
             let added = sqlx::query(
-                "INSERT INTO session_participants (session_id, user_id, invited_by, created_at) \
+                "INSERT INTO session_invitations (session_id, user_id, invited_by, created_at) \
                  SELECT s.id, u.id, $1, $2 FROM support_sessions s JOIN users u ON u.org_id = s.org_id \
                  WHERE s.id = $3 AND s.org_id = $4 AND s.state = 'active' AND s.owner_user_id = $1 \
                  AND u.id = $5 AND u.id <> $1 AND u.active = TRUE \
-                 AND NOT EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = s.id AND x.user_id = u.id)",
+                 AND u.presence IN ('available', 'busy') AND u.console_closed_at IS NULL \
+                 AND NOT EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = s.id AND x.user_id = u.id) \
+                 AND NOT EXISTS (SELECT 1 FROM session_invitations x WHERE x.session_id = s.id AND x.user_id = u.id)",
             )
             .bind(by.0).bind(now.millis()).bind(id.0).bind(org.0).bind(rep.0)
             .execute(&mut *tx).await?.rows_affected() == 1;
@@ -237,6 +254,95 @@ impl Store {
             tx.commit().await?;
             Ok(Some(committed))
         })
+    }
+
+    /// The invitations waiting for `rep`'s answer, in active sessions, oldest first.
+    pub async fn invitations_for(&self, org: OrgId, rep: UserId) -> StoreResult<Vec<Invitation>> {
+        let sql = "SELECT s.id AS session_id, s.customer_name, s.description, \
+                   COALESCE(b.display_name, '') AS invited_by, i.created_at \
+                   FROM session_invitations i JOIN support_sessions s ON s.id = i.session_id \
+                   LEFT JOIN users b ON b.id = i.invited_by \
+                   WHERE i.user_id = $1 AND s.org_id = $2 AND s.state = 'active' \
+                   ORDER BY i.created_at, s.id";
+        Ok(on_pool!(self, p => sqlx::query_as(sql).bind(rep.0).bind(org.0).fetch_all(p).await)?)
+    }
+
+    /// `rep` answers an invitation: accepted, they join the session (if it is still active);
+    /// declined, it goes. Either way the invitation is answered once. None when there was no
+    /// such invitation (or the session is over).
+    pub async fn answer_invitation(
+        &self,
+        org: OrgId,
+        id: SessionId,
+        rep: UserId,
+        accept: bool,
+        now: Timestamp,
+    ) -> StoreResult<Option<crate::support::Committed>> {
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let asked: Option<(Option<i64>,)> = sqlx::query_as(
+                "DELETE FROM session_invitations WHERE session_id = $1 AND user_id = $2 \
+                 AND session_id IN (SELECT id FROM support_sessions WHERE org_id = $3 AND state = 'active') \
+                 RETURNING invited_by",
+            )
+            .bind(id.0).bind(rep.0).bind(org.0)
+            .fetch_optional(&mut *tx).await?;
+            let Some((by,)) = asked else {
+                return Ok(None);
+            };
+            let by = by.map(UserId);
+            let event = match (accept, by) {
+                (true, Some(by)) => {
+                    sqlx::query(
+                        "INSERT INTO session_participants (session_id, user_id, invited_by, created_at) \
+                         VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(id.0).bind(rep.0).bind(by.0).bind(now.millis())
+                    .execute(&mut *tx).await?;
+                    SessionEvent::Invited { rep, by }
+                }
+                // The one who asked is gone (their account deleted): nothing to accept.
+                _ => SessionEvent::InvitationDeclined { rep },
+            };
+            let committed = crate::support::append_event!(tx, org, id, &event, now);
+            tx.commit().await?;
+            Ok(Some(committed))
+        })
+    }
+
+    /// An invited rep leaves an active session (the owner cannot: they transfer or end it).
+    pub async fn leave_session(
+        &self,
+        org: OrgId,
+        id: SessionId,
+        rep: UserId,
+        now: Timestamp,
+    ) -> StoreResult<Option<crate::support::Committed>> {
+        let event = SessionEvent::Left { rep };
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let left = sqlx::query(
+                "DELETE FROM session_participants WHERE session_id = $1 AND user_id = $2 \
+                 AND session_id IN (SELECT id FROM support_sessions WHERE org_id = $3 AND state = 'active')",
+            )
+            .bind(id.0).bind(rep.0).bind(org.0)
+            .execute(&mut *tx).await?.rows_affected() == 1;
+            if !left {
+                return Ok(None);
+            }
+            let committed = crate::support::append_event!(tx, org, id, &event, now);
+            tx.commit().await?;
+            Ok(Some(committed))
+        })
+    }
+
+    /// The reps asked to join a session who have not answered.
+    pub async fn invited_reps(&self, org: OrgId, id: SessionId) -> StoreResult<Vec<UserId>> {
+        let sql = "SELECT i.user_id FROM session_invitations i JOIN support_sessions s ON s.id = i.session_id \
+                   WHERE s.org_id = $1 AND i.session_id = $2 ORDER BY i.user_id";
+        let ids: Vec<i64> =
+            on_pool!(self, p => sqlx::query_scalar(sql).bind(org.0).bind(id.0).fetch_all(p).await)?;
+        Ok(ids.into_iter().map(UserId).collect())
     }
 
     pub async fn participants(

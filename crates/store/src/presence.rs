@@ -146,4 +146,57 @@ impl Store {
             Ok(Some(WentOffline { org, rep, requeued }))
         })
     }
+
+    /// The customer's page is open (on connect, and now and then while it stays open): seen
+    /// now, and no longer gone. True when it had been marked gone (the rep's pane shows the
+    /// customer back).
+    pub async fn customer_seen(
+        &self,
+        org: OrgId,
+        id: SessionId,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let back = "UPDATE support_sessions SET customer_seen_at = $1, customer_gone_at = NULL \
+                    WHERE id = $2 AND org_id = $3 AND customer_gone_at IS NOT NULL";
+        let seen =
+            "UPDATE support_sessions SET customer_seen_at = $1 WHERE id = $2 AND org_id = $3";
+        Ok(on_pool!(self, p => {
+            let came_back = sqlx::query(back).bind(now.millis()).bind(id.0).bind(org.0).execute(p).await?.rows_affected() == 1;
+            if !came_back {
+                sqlx::query(seen).bind(now.millis()).bind(id.0).bind(org.0).execute(p).await?;
+            }
+            Ok::<bool, sqlx::Error>(came_back)
+        })?)
+    }
+
+    /// The customer's page closed (the last one this node held for the session).
+    pub async fn customer_gone(
+        &self,
+        org: OrgId,
+        id: SessionId,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let sql = "UPDATE support_sessions SET customer_gone_at = $1 \
+                   WHERE id = $2 AND org_id = $3 AND customer_gone_at IS NULL AND state <> 'ended'";
+        on_pool!(self, p => sqlx::query(sql).bind(now.millis()).bind(id.0).bind(org.0).execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    /// Waiting sessions whose customer has been gone since before `gone_before`: their page
+    /// closed then, or it stopped saying it is open before `silent_before` (its node died).
+    /// Sessions whose page never opened are not counted.
+    pub async fn customers_gone(
+        &self,
+        gone_before: Timestamp,
+        silent_before: Timestamp,
+    ) -> StoreResult<Vec<SupportSession>> {
+        let sql = format!(
+            "SELECT {SESSION_COLUMNS} FROM support_sessions WHERE state = 'waiting' \
+             AND (customer_gone_at < $1 OR (customer_gone_at IS NULL AND customer_seen_at < $2)) \
+             ORDER BY id LIMIT 500"
+        );
+        Ok(
+            on_pool!(self, p => sqlx::query_as(&sql).bind(gone_before.millis()).bind(silent_before.millis()).fetch_all(p).await)?,
+        )
+    }
 }

@@ -61,6 +61,11 @@ pub struct SupportSession {
     pub verified_by: Option<String>,
     /// The identity provider's attributes, a JSON object.
     pub verified_attributes: Option<String>,
+    /// When the customer's page last said it is open (None: never opened, as for a session
+    /// made without a browser).
+    pub customer_seen_at: Option<i64>,
+    /// When the customer's page closed, unless it has opened again since.
+    pub customer_gone_at: Option<i64>,
 }
 
 impl SupportSession {
@@ -242,7 +247,7 @@ pub(crate) use claim_in_impl as claim_in;
 pub(crate) const SESSION_COLUMNS: &str = "id, org_id, state, start_method, queue_kind, queue_user_id, \
      queue_team_id, owner_user_id, site_id, priority, customer_name, customer_company, description, \
      language, verified, outcome, queued_at, accepted_at, company_code, fields, notes, verified_by, \
-     verified_attributes";
+     verified_attributes, customer_seen_at, customer_gone_at";
 
 /// Rows in the same queue as `$n`, `$n+1`, `$n+2` (kind, rep, team).
 fn same_queue(first: usize) -> String {

@@ -1418,6 +1418,18 @@ async fn a_reps_console_sees_their_queues_and_moves_sessions(backend: Backend) {
             .is_none(),
         "only the owner invites"
     );
+    assert!(
+        store
+            .invite_participant(acme, team, ann, bob, T0)
+            .await
+            .unwrap()
+            .is_none(),
+        "a rep who is not there (offline, or away) is not asked"
+    );
+    store
+        .set_presence(acme, bob, Presence::Busy, T0)
+        .await
+        .unwrap();
     assert!(store
         .invite_participant(acme, team, ann, bob, T0)
         .await
@@ -1431,6 +1443,32 @@ async fn a_reps_console_sees_their_queues_and_moves_sessions(backend: Backend) {
             .is_none(),
         "once"
     );
+    assert!(
+        store
+            .active_sessions_of(acme, bob)
+            .await
+            .unwrap()
+            .is_empty(),
+        "asked is not joined"
+    );
+    let asked = store.invitations_for(acme, bob).await.unwrap();
+    assert_eq!(asked.len(), 1);
+    assert_eq!(asked[0].session_id, team.0);
+    assert_eq!(store.invited_reps(acme, team).await.unwrap(), vec![bob]);
+    assert!(store
+        .answer_invitation(acme, team, bob, true, T0)
+        .await
+        .unwrap()
+        .is_some());
+    assert!(
+        store
+            .answer_invitation(acme, team, bob, false, T0)
+            .await
+            .unwrap()
+            .is_none(),
+        "answered once"
+    );
+    assert!(store.invitations_for(acme, bob).await.unwrap().is_empty());
     assert_eq!(
         store.active_sessions_of(acme, bob).await.unwrap().len(),
         1,
@@ -1507,7 +1545,16 @@ async fn a_group_commit_numbers_each_message_once(backend: Backend) {
         .won()
         .unwrap();
     store
+        .set_presence(acme, colleague, Presence::Available, T0)
+        .await
+        .unwrap();
+    store
         .invite_participant(acme, open, rep, colleague, T0)
+        .await
+        .unwrap()
+        .unwrap();
+    store
+        .answer_invitation(acme, open, colleague, true, T0)
         .await
         .unwrap()
         .unwrap();

@@ -219,6 +219,9 @@ pub struct ConsoleConfig {
     /// Seconds a rep's console may be disconnected before they go offline and their sessions
     /// return to the queues they came from.
     pub offline_grace_secs: u64,
+    /// Seconds a waiting customer's page may stay closed before they leave the queue as
+    /// abandoned.
+    pub customer_grace_secs: u64,
     /// How often automatic assignment and waiting rules run, in milliseconds (0: never).
     pub assignment_interval_ms: u64,
     /// Seconds between pings on every live connection; a peer silent for two is dropped.
@@ -231,6 +234,7 @@ impl Default for ConsoleConfig {
     fn default() -> Self {
         ConsoleConfig {
             offline_grace_secs: web::WebConfig::default().offline_grace_secs,
+            customer_grace_secs: web::WebConfig::default().customer_grace_secs,
             assignment_interval_ms: 1000,
             heartbeat_secs: web::WebConfig::default().heartbeat_secs,
             queue_list_limit: web::WebConfig::default().queue_list_limit,
@@ -545,6 +549,7 @@ impl Config {
                 .security
                 .session_requests_per_browser_per_hour,
             offline_grace_secs: self.console.offline_grace_secs,
+            customer_grace_secs: self.console.customer_grace_secs,
             heartbeat_secs: self.console.heartbeat_secs,
             queue_list_limit: self.console.queue_list_limit,
             metrics_token: self.server.metrics_token.clone(),

@@ -112,13 +112,16 @@ async fn assignment(state: AppState, every: Duration) {
 }
 
 /// Every second: reps whose consoles fell silent past the grace go offline, their sessions back
-/// to their queues. Every node sweeps; each rep is taken offline by exactly one of them.
+/// to their queues; waiting customers whose pages stayed closed past theirs leave the queue. Every node sweeps; each rep is taken offline by exactly one of them.
 async fn presence(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
         tick.tick().await;
         if let Err(err) = web::app::sessions::sweep_presence(&state).await {
             tracing::warn!(error = %err, "presence sweep failed");
+        }
+        if let Err(err) = web::portal::presence::sweep(&state).await {
+            tracing::warn!(error = %err, "customer presence sweep failed");
         }
     }
 }

@@ -282,6 +282,7 @@ async fn line_of(
     let (key, name) = match event {
         SessionEvent::Accepted { rep } => ("chat.joined", names.rep(state, org, rep).await?),
         SessionEvent::Invited { rep, .. } => ("chat.invited", names.rep(state, org, rep).await?),
+        SessionEvent::Left { rep } => ("chat.rep_left", names.rep(state, org, rep).await?),
         SessionEvent::Requeued { queue, .. } => match queue {
             Queue::Personal(rep) => ("chat.transferred_to", names.rep(state, org, rep).await?),
             Queue::Team(team) => (

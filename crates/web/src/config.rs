@@ -29,6 +29,9 @@ pub struct WebConfig {
     /// How long a rep's console may be disconnected before they count as offline and their
     /// sessions go back to the queues they came from.
     pub offline_grace_secs: u64,
+    /// How long a waiting customer's page may stay closed before they leave the queue as
+    /// abandoned (a reload or a dropped connection comes back well within it).
+    pub customer_grace_secs: u64,
     /// Seconds between pings on every socket; a peer silent for two periods is dropped. A
     /// console's "last seen" is refreshed at the same pace.
     pub heartbeat_secs: u64,
@@ -107,6 +110,7 @@ impl Default for WebConfig {
             session_requests_per_ip_per_hour: 100,
             session_requests_per_browser_per_hour: 10,
             offline_grace_secs: 30,
+            customer_grace_secs: 120,
             heartbeat_secs: 25,
             queue_list_limit: 100,
             metrics_token: None,

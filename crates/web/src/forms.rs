@@ -28,6 +28,17 @@ impl FieldErrors {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The same messages under other field names (`(from, to)` pairs), for a page with two
+    /// forms that parse the same questions under different names.
+    pub fn renamed(mut self, names: &[(&str, &str)]) -> FieldErrors {
+        for (from, to) in names {
+            if let Some(message) = self.0.remove(*from) {
+                self.0.insert((*to).to_owned(), message);
+            }
+        }
+        self
+    }
 }
 
 /// How a form page is shown: first view, refused input (422, errors beside fields), or saved.

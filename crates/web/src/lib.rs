@@ -1,4 +1,4 @@
-#![recursion_limit = "512"] // the template test's sample data is one large json! literal
+#![recursion_limit = "1024"] // the template test's sample data is one large json! literal
 //! How Supportal reaches people: HTTP routers per area, server-rendered pages, static assets.
 
 pub mod admin;

@@ -47,6 +47,8 @@ pub struct Parts {
     pub translator: Arc<crate::translate::Translator>,
     /// Chat messages are committed through it, in groups under load.
     pub chat_writer: store::group_commit::ChatWriter,
+    /// The customer pages this node holds open (whether a customer is still there).
+    pub customer_pages: crate::portal::presence::CustomerPages,
 }
 
 // Parts a component needs on its own, through `State<Part>` (axum's FromRef): such a component
@@ -119,6 +121,7 @@ impl AppState {
             bus,
             sockets_per_address,
             portal_cache,
+            customer_pages: Default::default(),
         })))
     }
 

@@ -118,16 +118,8 @@ async fn three_people_see_one_order_and_a_cut_reader_resumes(backend: Backend) {
     let riley = rep(&p.app, "riley@acme.test").await;
     accept(&riley, id).await;
     let sam_id = p.app.add_rep(p.org, "sam@acme.test").await;
-    let invite = format!("/console/sessions/{id}/invite");
-    let rep_field = sam_id.to_string();
-    riley
-        .submit(
-            &format!("/console/sessions/{id}"),
-            &invite,
-            &[("rep", &rep_field)],
-        )
-        .await;
     let sam = rep(&p.app, "sam@acme.test").await;
+    crate::console::invite_and_join(&p, &riley, id, sam_id, &sam).await;
     let riley_cookie = session_cookie(&p.app, "riley@acme.test").await;
     let sam_cookie = session_cookie(&p.app, "sam@acme.test").await;
     let ws = format!("/console/sessions/{id}/ws?after=0");

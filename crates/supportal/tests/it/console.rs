@@ -17,6 +17,37 @@ async fn customer_arrives(p: &Portal, name: &str) -> (SessionId, String) {
     p.contact_request(name).await
 }
 
+/// `owner` invites the rep `invited` (signed in as `invited_browser`, made available first, as
+/// only a rep who is there is asked) into their session `id`, and the rep joins.
+pub(crate) async fn invite_and_join(
+    p: &Portal,
+    owner: &TestApp,
+    id: i64,
+    invited: domain::UserId,
+    invited_browser: &TestApp,
+) {
+    let available = domain::rep::Presence::Available;
+    p.app
+        .store
+        .set_presence(p.org, invited, available, now())
+        .await
+        .unwrap();
+    let page = format!("/console/sessions/{id}");
+    let field = invited.to_string();
+    let asked = owner
+        .submit(&page, &format!("{page}/invite"), &[("rep", &field)])
+        .await;
+    assert_eq!(location(&asked), page, "invited");
+    let joined = invited_browser
+        .submit(
+            "/console",
+            &format!("/console/invitations/{id}/accept"),
+            &[],
+        )
+        .await;
+    assert_eq!(location(&joined), page, "joined");
+}
+
 pub(crate) async fn rep(app: &TestApp, email: &str) -> TestApp {
     let browser = app.other_browser();
     assert_eq!(
@@ -174,15 +205,8 @@ async fn a_rep_works_sessions_from_the_console(backend: Backend) {
         "not Sam's session"
     );
 
-    // Invite Sam: the session shows in his console too.
-    let response = riley
-        .submit(
-            "/console",
-            &format!("/console/sessions/{first}/invite"),
-            &[("rep", &sam_id.to_string())],
-        )
-        .await;
-    assert_eq!(location(&response), format!("/console/sessions/{first}"));
+    // Invite Sam, who joins: the session shows in his console too.
+    invite_and_join(&p, &riley, first.0, sam_id, &sam).await;
     assert!(sam
         .get_text("/console")
         .await

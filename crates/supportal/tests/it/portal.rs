@@ -167,6 +167,12 @@ impl Portal {
             .unwrap();
     }
 
+    /// The session whose waiting page `browser` shows.
+    pub async fn session_of(&self, browser: &crate::browser::Browser) -> SessionId {
+        let page = browser.client.current_url().await.unwrap();
+        self.session_at(page.path()).await.id
+    }
+
     pub async fn session_at(&self, waiting_page: &str) -> SupportSession {
         let capability = waiting_page
             .strip_prefix("/s/")

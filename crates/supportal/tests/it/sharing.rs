@@ -233,10 +233,9 @@ async fn an_invited_rep_views_on_a_connection_of_their_own(backend: Backend) {
     } = taken_chat_with(backend, 0, |_| {}).await;
     let id = session.0;
     let sam = p.app.add_rep(p.org, "sam@acme.test").await;
-    let rep_field = sam.0.to_string();
     let page = format!("/console/sessions/{id}");
-    let invite = format!("{page}/invite");
-    riley.submit(&page, &invite, &[("rep", &rep_field)]).await;
+    let sam_browser = crate::console::rep(&p.app, "sam@acme.test").await;
+    crate::console::invite_and_join(&p, &riley, id, sam, &sam_browser).await;
     let cookie = session_cookie(&p.app, "sam@acme.test").await;
     let mut sam_tab = socket_at(&p.app, &format!("{page}/ws?after=100"), Some(&cookie)).await;
     frame_of(&mut sam_tab, "ice").await;

@@ -321,6 +321,10 @@ pub(super) async fn render_site(
         ("rep_list", "Representative list"),
         ("issue_form", "Issue form"),
         ("contact_button", "Contact button (one click)"),
+        (
+            "smartbox",
+            "SmartBox (type a question, every available rep sees it)",
+        ),
         ("session_key", "Session key"),
         ("presentation", "Presentation (join by key or link)"),
     ];

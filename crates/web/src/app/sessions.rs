@@ -30,6 +30,8 @@ async fn reps_in(state: &AppState, session: &SupportSession) -> AppResult<Vec<Us
         for participant in state.store.participants(session.org_id, session.id).await? {
             reps.push(participant.id);
         }
+        // Reps asked to join and not answered yet: their notice goes when the session moves.
+        reps.extend(state.store.invited_reps(session.org_id, session.id).await?);
     }
     Ok(reps)
 }
@@ -205,7 +207,7 @@ pub async fn transfer(
     Ok(true)
 }
 
-/// Invite a colleague into the rep's active session.
+/// Ask a colleague to join the rep's active session: their console shows the invitation.
 pub async fn invite(
     state: &AppState,
     rep: &User,
@@ -224,6 +226,51 @@ pub async fn invite(
         ..SessionChange::default()
     };
     state.announce(rep.org_id, seq, id, change);
+    Ok(true)
+}
+
+/// The invited rep accepts or declines; the owner's and everyone's consoles hear of it (an
+/// acceptance shows in the conversation). False when there is no such invitation any more.
+pub async fn answer_invitation(
+    state: &AppState,
+    rep: &User,
+    session: &SupportSession,
+    accept: bool,
+) -> AppResult<bool> {
+    let answered = state
+        .store
+        .answer_invitation(rep.org_id, session.id, rep.id, accept, state.now())
+        .await?;
+    tell_reps_in(state, rep, session, answered).await
+}
+
+/// An invited rep leaves the session; the others see it in the conversation.
+pub async fn leave(state: &AppState, rep: &User, session: &SupportSession) -> AppResult<bool> {
+    let left = state
+        .store
+        .leave_session(rep.org_id, session.id, rep.id, state.now())
+        .await?;
+    tell_reps_in(state, rep, session, left).await
+}
+
+/// A rep's own change to who is in a session, when it was made (`committed`): announced to
+/// everyone in it and to that rep. Whether it was made.
+async fn tell_reps_in(
+    state: &AppState,
+    rep: &User,
+    session: &SupportSession,
+    committed: Option<Committed>,
+) -> AppResult<bool> {
+    let Some(seq) = committed else {
+        return Ok(false);
+    };
+    let mut reps = reps_in(state, session).await?;
+    reps.push(rep.id);
+    let change = SessionChange {
+        reps,
+        ..SessionChange::default()
+    };
+    state.announce(rep.org_id, seq, session.id, change);
     Ok(true)
 }
 

@@ -44,6 +44,8 @@ pub const SHARE: &str = "share";
 pub const PRESENTATION_LINE: &str = "presentation_line";
 /// A presentation's attendees changed (stored first): someone joined, left or was removed.
 pub const ATTENDEES: &str = "attendees";
+/// The customer's page opened or closed (stored first).
+pub const CUSTOMER: &str = "customer";
 /// A presentation ended (stored first).
 pub const PRESENTATION_ENDED: &str = "presentation_ended";
 
@@ -78,6 +80,11 @@ pub enum Signal {
     Attendees {
         removed: Option<i64>,
     },
+    /// The customer's page opened again (`here`) or closed, at `since` (stored first).
+    Customer {
+        here: bool,
+        since: i64,
+    },
 }
 
 impl Signal {
@@ -89,6 +96,7 @@ impl Signal {
             Signal::Rtc { .. } => RTC,
             Signal::Share { .. } => SHARE,
             Signal::Attendees { .. } => ATTENDEES,
+            Signal::Customer { .. } => CUSTOMER,
         }
     }
 }

@@ -117,6 +117,8 @@ pub fn is_for(signal: &Signal, me: &Participant) -> bool {
     match signal {
         Signal::Rtc { to, .. } => *to == me.peer(),
         Signal::Share { from, .. } => *from != me.peer(),
+        // Whether the customer is there is for the reps.
+        Signal::Customer { .. } => me.rep.is_some(),
         _ => true,
     }
 }

@@ -365,3 +365,70 @@ pub async fn decline_offer(
     sessions::decline_offer(&state, &me.user, session_id(&id)?).await?;
     Ok(Redirect::to(paths::CONSOLE).into_response())
 }
+
+/// The invited rep's answer: accepted, their console opens the session; declined (or no longer
+/// open), back to the console.
+async fn answer_invitation(
+    state: &AppState,
+    me: &CurrentUser,
+    csrf: &str,
+    id: &str,
+    accept: bool,
+) -> AppResult<Response> {
+    let id = session_id(id)?;
+    let session = state.store.support_session(me.user.org_id, id).await?;
+    let answered = match &session {
+        Some(session) => sessions::answer_invitation(state, &me.user, session, accept).await?,
+        None => false,
+    };
+    match (answered, accept) {
+        (true, true) => Ok(Redirect::to(&paths::console_session(id)).into_response()),
+        (true, false) => Ok(Redirect::to(paths::CONSOLE).into_response()),
+        (false, _) => {
+            let message = "This invitation is no longer open: the session was ended, transferred or answered already.";
+            refuse(
+                state,
+                me,
+                csrf,
+                "queue",
+                message.into(),
+                StatusCode::CONFLICT,
+                None,
+            )
+            .await
+        }
+    }
+}
+
+pub async fn accept_invitation(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    answer_invitation(&state, &me, &csrf, &id, true).await
+}
+
+pub async fn decline_invitation(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    Path(id): Path<String>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    answer_invitation(&state, &me, &csrf, &id, false).await
+}
+
+/// An invited rep leaves the session (the owner transfers or ends it instead).
+pub async fn leave(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    Path(id): Path<String>,
+    _form: CsrfForm<NoFields>,
+) -> AppResult<Response> {
+    let id = session_id(&id)?;
+    let session = super::pages::my_session(&state, &me, id).await?;
+    sessions::leave(&state, &me.user, &session).await?;
+    Ok(Redirect::to(paths::CONSOLE).into_response())
+}

@@ -40,6 +40,15 @@ pub fn router() -> Router<AppState> {
         .route("/console/sessions/{id}/end", post(actions::end))
         .route("/console/sessions/{id}/transfer", post(actions::transfer))
         .route("/console/sessions/{id}/invite", post(actions::invite))
+        .route("/console/sessions/{id}/leave", post(actions::leave))
+        .route(
+            "/console/invitations/{id}/accept",
+            post(actions::accept_invitation),
+        )
+        .route(
+            "/console/invitations/{id}/decline",
+            post(actions::decline_invitation),
+        )
         .route("/console/canned", get(canned::list).post(canned::create))
         .route("/console/canned/{id}/delete", post(canned::delete))
         .route("/console/history", get(history::index))

@@ -7,6 +7,7 @@ use crate::forms::Outcome;
 use crate::state::AppState;
 use axum::extract::{Path, State};
 use axum::response::{Html, Response};
+use domain::rep::Presence;
 use domain::{SessionId, UserId};
 use minijinja::{context, Value};
 use serde::Serialize;
@@ -34,6 +35,7 @@ pub async fn console_context(state: &AppState, me: &CurrentUser) -> AppResult<Va
         .await?;
     let sessions = state.store.active_sessions_of(org, me.user.id).await?;
     let offers = state.store.offers_for(org, me.user.id).await?;
+    let invitations = state.store.invitations_for(org, me.user.id).await?;
     // A customer offered to this rep is listed once: under "Offered to you", not also in line.
     let before = queue.len();
     queue.retain(|item| !offers.iter().any(|o| o.session_id == item.id));
@@ -41,7 +43,7 @@ pub async fn console_context(state: &AppState, me: &CurrentUser) -> AppResult<Va
     // The page shows state as of this event; its script resumes live updates after it.
     let last_seq = state.store.latest_event_seq(org).await?;
     Ok(
-        context! { me => &me.user, queue, queue_total, offers, sessions, last_seq, now => state.now().millis() },
+        context! { me => &me.user, queue, queue_total, offers, invitations, sessions, last_seq, now => state.now().millis() },
     )
 }
 
@@ -96,10 +98,7 @@ pub async fn queue_fragment(
     ))
 }
 
-/// A session the rep owns or takes part in, with its details and log.
-/// A session the rep owns or was invited into, with its participants; anyone else's is not
-/// found.
-/// The session, when `me` owns it or was invited into it. The owner (every chat message a
+/// The session, when `me` owns it or joined it on invitation (anyone else's is not found). The owner (every chat message a
 /// rep sends) costs one read; the invited list is read only for someone else.
 pub async fn my_session(
     state: &AppState,
@@ -168,6 +167,15 @@ pub async fn current_session(
         .into_iter()
         .filter(|u| u.active && u.id != me.user.id)
         .collect();
+    // Only a colleague who is signed in and not away is asked to join.
+    let invitable: Vec<_> = colleagues
+        .iter()
+        .filter(|u| {
+            matches!(u.presence, Presence::Available | Presence::Busy)
+                && u.console_closed_at.is_none()
+                && !participants.iter().any(|p| p.id == u.id)
+        })
+        .collect();
     let teams = state.store.teams(org).await?;
     let is_owner = session.owner_user_id == Some(me.user.id.0);
     let reader = crate::chat::Reader::rep(state, &session, &me.user).await;
@@ -179,7 +187,7 @@ pub async fn current_session(
     let canned = state.store.canned_for_rep(org, me.user.id).await?;
     let sharing = crate::chat::sharing::allowed(state, &session).await;
     Ok(context! {
-        session, participants, events, owner, fields, verified_attributes, colleagues, teams, is_owner,
+        session, participants, events, owner, fields, verified_attributes, colleagues, invitable, teams, is_owner,
         lines, last_seq, client_id => client_id.as_str(), chat_open => open, survey, canned, sharing,
         files_max_bytes => state.config.files.max_bytes(), files_max_mb => state.config.files.max_mb,
     })

@@ -5,6 +5,7 @@ mod chat;
 mod global;
 mod keys;
 mod look;
+pub mod presence;
 mod profiles;
 mod requester;
 mod requests;
@@ -40,6 +41,7 @@ pub fn router() -> Router<AppState> {
             get(requests::issue_form).post(requests::issue_submit),
         )
         .route("/p/{slug}/contact", post(requests::contact))
+        .route("/p/{slug}/ask", post(requests::smartbox))
         .route("/p/{slug}/key", post(keys::enter))
         .route("/p/{slug}/key/confirm", post(keys::confirm))
         .route("/p/{slug}/presentation", post(keys::presentation))

@@ -494,26 +494,87 @@ pub async fn contact(
                 .unwrap_or_else(|| "Customer".into()),
         );
     }
-    let outcome = match intake::parse(&typed, Questions::NAME_ONLY, &[]) {
-        Ok(intake) => {
-            let routed = route(&Request::ContactButton);
-            let arrival = Arrival {
-                org: portal.site.org_id,
-                site: Some(portal.site.id),
-                routed: &routed,
-                intake: &intake,
-                issue_type: None,
-                lang,
-                verified: None,
-                sign_in: portal.sign_in(),
-            };
-            match ask_for_help(&state, &arrival, &who).await? {
-                Ok(response) => return Ok(response),
-                Err(refused) => refused,
-            }
-        }
-        Err(errors) => Outcome::invalid(translated(&state.catalog, lang, &errors)),
+    let asked = (&typed, Questions::NAME_ONLY, Request::ContactButton);
+    let outcome = match from_home_page(&state, &portal, &who, asked).await? {
+        Ok(response) => return Ok(response),
+        Err(refused) => refused,
     };
     let ios = is_ios(&headers);
     render_home(&state, &portal, &csrf, ios, &form.value, outcome).await
+}
+
+/// The SmartBox's fields on the home page, and the standard questions they answer (the page
+/// also has the contact button's name field, so its own are named apart).
+const SMARTBOX_FIELDS: [(&str, &str); 3] = [
+    ("customer_name", "smartbox_name"),
+    ("description", "question"),
+    ("request", "smartbox_request"),
+];
+
+/// GoToAssist's SmartBox: a name and a question, into the general queue where every available
+/// rep sees it arrive.
+pub async fn smartbox(
+    State(state): State<AppState>,
+    Lang(lang): Lang,
+    CsrfToken(csrf): CsrfToken,
+    headers: HeaderMap,
+    Path(slug): Path<String>,
+    who: Requester,
+    form: CsrfForm<Typed>,
+) -> AppResult<Response> {
+    let portal = Portal::load(&state, &slug, lang)
+        .await?
+        .with_sign_in(&state, who.jar())
+        .await?;
+    if !portal.offers(Method::SmartBox) {
+        return not_now(&state, &portal, &csrf, Method::SmartBox).await;
+    }
+    let typed = answers(&form);
+    let mut asked = Answers::new();
+    for (standard, own) in SMARTBOX_FIELDS {
+        if let Some(value) = typed.get(own) {
+            asked.insert(standard.to_owned(), value.clone());
+        }
+    }
+    let question = (&asked, Questions::QUESTION, Request::SmartBox);
+    let outcome = match from_home_page(&state, &portal, &who, question).await? {
+        Ok(response) => return Ok(response),
+        Err(refused) => refused,
+    };
+    let outcome = Outcome {
+        errors: outcome.errors.renamed(&SMARTBOX_FIELDS),
+        ..outcome
+    };
+    let ios = is_ios(&headers);
+    render_home(&state, &portal, &csrf, ios, &form.value, outcome).await
+}
+
+/// A request from one of the home page's own forms (the contact button, the SmartBox): the
+/// answers `asked` parsed as its questions, then queued where the request routes. The waiting
+/// page, or the home page's errors.
+async fn from_home_page(
+    state: &AppState,
+    portal: &Portal,
+    who: &Requester,
+    (typed, questions, request): (&Answers, Questions, Request<'_>),
+) -> AppResult<Result<Response, Outcome>> {
+    let intake = match intake::parse(typed, questions, &[]) {
+        Ok(intake) => intake,
+        Err(errors) => {
+            let errors = translated(&state.catalog, portal.lang, &errors);
+            return Ok(Err(Outcome::invalid(errors)));
+        }
+    };
+    let routed = route(&request);
+    let arrival = Arrival {
+        org: portal.site.org_id,
+        site: Some(portal.site.id),
+        routed: &routed,
+        intake: &intake,
+        issue_type: None,
+        lang: portal.lang,
+        verified: None,
+        sign_in: portal.sign_in(),
+    };
+    ask_for_help(state, &arrival, who).await
 }

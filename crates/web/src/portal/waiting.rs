@@ -345,6 +345,9 @@ async fn push_views(
         state.metrics.websocket_closed();
         return;
     }
+    // The customer is here while this page is open (`closed` below when it is not).
+    super::presence::seen(&state, org, id, true).await;
+    let mut last_seen = std::time::Instant::now();
     // The read marks as they stand go first; later ones come as they move.
     let mut marks_due = true;
     loop {
@@ -442,6 +445,10 @@ async fn push_views(
                     if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
                         break;
                     }
+                    if last_seen.elapsed() >= super::presence::SEEN_EVERY {
+                        last_seen = std::time::Instant::now();
+                        super::presence::seen(&state, org, id, false).await;
+                    }
                     // The estimate moves with time and a notice's window may open: recomputed
                     // from what is in memory, sent only if it differs. A conversation under
                     // way is read again too, in case an announcement was lost between nodes.
@@ -463,6 +470,7 @@ async fn push_views(
             },
         }
     }
+    super::presence::closed(&state, org, id).await;
     state.metrics.websocket_closed();
 }
 

@@ -13,7 +13,8 @@ let lastSeq = Number(root.dataset.lastSeq || 0);
 let retryMs = 1000;
 let refreshTimer = null;
 
-const idsIn = (element) => new Set([...element.querySelectorAll("[data-testid='queue-item']")].map((item) => item.dataset.sessionId));
+// Everything that asks for the rep: a customer in line, an offer, an invitation.
+const idsIn = (element) => new Set([...element.querySelectorAll("[data-alert-id]")].map((item) => item.dataset.alertId));
 let known = idsIn(holder);
 
 function beep() {
@@ -74,6 +75,37 @@ function tickOffers() {
 }
 setInterval(tickOffers, 1000);
 
+// Whether the open session's customer still has their page open, and for how long it has been
+// closed (counted against the server's time, as offers are).
+const presence = document.querySelector("[data-testid='customer-presence']");
+function showPresence() {
+  if (!presence) return;
+  const d = presence.dataset;
+  if (d.here === "true") {
+    presence.textContent = d.hereText;
+    presence.classList.remove("gone");
+    return;
+  }
+  if (!d.shownAt) d.shownAt = String(Date.now());
+  const serverNow = Number(d.serverNow) + (Date.now() - Number(d.shownAt));
+  const minutes = Math.floor((serverNow - Number(d.since)) / 60000);
+  const form = new Intl.PluralRules(document.documentElement.lang || "en").select(minutes);
+  const text = minutes < 1 ? d.goneNow : (form === "one" ? d.goneOne : d.goneOther);
+  presence.textContent = text.replace("{n}", String(minutes));
+  presence.classList.add("gone");
+}
+function customerPresence(frame) {
+  if (!presence) return;
+  presence.dataset.here = String(frame.here);
+  presence.dataset.since = String(frame.since);
+  // The frame's time is the server's: count from it as if it were the page's server time.
+  presence.dataset.serverNow = String(frame.since);
+  presence.dataset.shownAt = String(Date.now());
+  showPresence();
+}
+showPresence();
+setInterval(showPresence, 15000);
+
 function scheduleRefresh() {
   // Several events in a burst cause one fetch.
   if (refreshTimer === null) refreshTimer = setTimeout(refresh, 100);
@@ -132,7 +164,8 @@ if (chatSection) {
     });
     socket.addEventListener("message", (message) => {
       const data = JSON.parse(message.data);
-      if (!chat.heard(data) && viewer) viewer.heard(data);
+      if (data.type === "customer") customerPresence(data);
+      else if (!chat.heard(data) && viewer) viewer.heard(data);
     });
     socket.addEventListener("close", () => {
       chat.poll();
