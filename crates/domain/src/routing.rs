@@ -52,49 +52,93 @@ pub struct Routed {
     pub reason: String,
 }
 
+/// Why routing chose a queue, as sentences with `{placeholders}`. Stored filled in (English);
+/// staff pages show them in the reader's language by matching a stored sentence against these
+/// (`fill` is the only way they are filled, so the two cannot drift apart).
+pub mod reasons {
+    pub const CHOSE_REP: &str =
+        "The customer chose {rep} from the representative list: {rep}'s personal queue.";
+    pub const ISSUE_TYPE: &str =
+        "Issue \u{201c}{issue}\u{201d} belongs to team {team}: the {team} queue.";
+    pub const FORM_REP: &str =
+        "The customer asked for {rep} in the issue form: {rep}'s personal queue.";
+    pub const FORM_GENERAL: &str = "The issue form offers no issue types: the general queue.";
+    pub const CONTACT: &str = "The customer pressed the contact button: the general queue.";
+    pub const SMARTBOX: &str =
+        "The customer typed a question: the general queue, where every available representative sees it.";
+    pub const KEY: &str = "The customer entered a session key issued by {rep}: straight to {rep}.";
+    pub const ALL: [&str; 7] = [
+        CHOSE_REP,
+        ISSUE_TYPE,
+        FORM_REP,
+        FORM_GENERAL,
+        CONTACT,
+        SMARTBOX,
+        KEY,
+    ];
+
+    /// `template` with each `{name}` replaced by its value.
+    pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
+        let mut text = template.to_owned();
+        for (name, value) in args {
+            text = text.replace(&format!("{{{name}}}"), value);
+        }
+        text
+    }
+}
+
 pub fn route(request: &Request<'_>) -> Routed {
+    use reasons::fill;
     match *request {
         Request::ChoseRep { rep, rep_name } => Routed {
             start_method: StartMethod::RepList,
             queue: Queue::Personal(rep),
             alert: Alert::Rep(rep),
-            reason: format!("The customer chose {rep_name} from the representative list: {rep_name}'s personal queue."),
+            reason: fill(reasons::CHOSE_REP, &[("rep", rep_name)]),
         },
-        Request::IssueType { issue_name, team, team_name, .. } => Routed {
+        Request::IssueType {
+            issue_name,
+            team,
+            team_name,
+            ..
+        } => Routed {
             start_method: StartMethod::IssueForm,
             queue: Queue::Team(team),
             alert: Alert::TeamMembers(team),
-            reason: format!("Issue \u{201c}{issue_name}\u{201d} belongs to team {team_name}: the {team_name} queue."),
+            reason: fill(
+                reasons::ISSUE_TYPE,
+                &[("issue", issue_name), ("team", team_name)],
+            ),
         },
         Request::IssueFormRep { rep, rep_name } => Routed {
             start_method: StartMethod::IssueForm,
             queue: Queue::Personal(rep),
             alert: Alert::Rep(rep),
-            reason: format!("The customer asked for {rep_name} in the issue form: {rep_name}'s personal queue."),
+            reason: fill(reasons::FORM_REP, &[("rep", rep_name)]),
         },
         Request::IssueFormGeneral => Routed {
             start_method: StartMethod::IssueForm,
             queue: Queue::General,
             alert: Alert::AllAvailable,
-            reason: "The issue form offers no issue types: the general queue.".into(),
+            reason: reasons::FORM_GENERAL.into(),
         },
         Request::ContactButton => Routed {
             start_method: StartMethod::ContactButton,
             queue: Queue::General,
             alert: Alert::AllAvailable,
-            reason: "The customer pressed the contact button: the general queue.".into(),
+            reason: reasons::CONTACT.into(),
         },
         Request::SmartBox => Routed {
             start_method: StartMethod::SmartBox,
             queue: Queue::General,
             alert: Alert::AllAvailable,
-            reason: "The customer typed a question: the general queue, where every available representative sees it.".into(),
+            reason: reasons::SMARTBOX.into(),
         },
         Request::SessionKey { rep, rep_name } => Routed {
             start_method: StartMethod::SessionKey,
             queue: Queue::Personal(rep),
             alert: Alert::KeyIssuer(rep),
-            reason: format!("The customer entered a session key issued by {rep_name}: straight to {rep_name}."),
+            reason: fill(reasons::KEY, &[("rep", rep_name)]),
         },
     }
 }

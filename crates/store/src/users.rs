@@ -30,6 +30,10 @@ pub struct User {
     pub language_chosen: bool,
     /// When the rep's last open console closed; None while one is open (or never opened).
     pub console_closed_at: Option<i64>,
+    /// The language staff pages are shown in (a code), when the rep chose one.
+    pub ui_language: Option<String>,
+    /// The time zone (IANA name) the rep sees times in, when they chose one.
+    pub time_zone: Option<String>,
 }
 
 impl User {
@@ -40,7 +44,8 @@ impl User {
 }
 
 pub(crate) const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.display_name, u.title, u.role, \
-     u.is_instance_admin, u.active, u.session_limit, u.presence, u.created_at, u.language, u.language_chosen, u.console_closed_at";
+     u.is_instance_admin, u.active, u.session_limit, u.presence, u.created_at, u.language, u.language_chosen, u.console_closed_at, \
+     u.ui_language, u.time_zone";
 
 pub struct NewUser<'a> {
     pub email: &'a Email,
@@ -197,6 +202,21 @@ impl Store {
             "UPDATE users SET language = $1, language_chosen = TRUE WHERE org_id = $2 AND id = $3";
         let done = on_pool!(self, p => sqlx::query(sql)
             .bind(language.code()).bind(org.0).bind(user.0)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// The language of the rep's pages and their time zone (None: as their browser says).
+    pub async fn set_page_settings(
+        &self,
+        org: OrgId,
+        user: UserId,
+        ui_language: Option<domain::Language>,
+        time_zone: Option<&str>,
+    ) -> StoreResult<bool> {
+        let sql = "UPDATE users SET ui_language = $1, time_zone = $2 WHERE org_id = $3 AND id = $4";
+        let done = on_pool!(self, p => sqlx::query(sql)
+            .bind(ui_language.map(|l| l.code())).bind(time_zone).bind(org.0).bind(user.0)
             .execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)
     }

@@ -1512,9 +1512,15 @@ async fn a_reps_console_sees_their_queues_and_moves_sessions(backend: Backend) {
     let log = store.session_events(acme, team).await.unwrap();
     assert_eq!(
         log.iter().map(|e| e.kind.as_str()).collect::<Vec<_>>(),
-        vec!["queued", "accepted", "invited", "requeued"]
+        vec![
+            "queued",
+            "accepted",
+            "invitation_sent",
+            "invited",
+            "requeued"
+        ]
     );
-    assert!(log[3].payload.contains("Transferred to Billing"));
+    assert!(log[4].payload.contains("Transferred to Billing"));
 }
 
 /// Several messages in one group commit: each numbered in order, a resend in the same group

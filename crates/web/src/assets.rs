@@ -41,6 +41,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/favicon.svg"),
     ),
     (
+        "zone.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/js/zone.js"),
+    ),
+    (
         "file-into-field.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/js/file-into-field.js"),

@@ -91,7 +91,8 @@ pub async fn sign_in(
         cookie::time::Duration::hours(state.config.session_hours),
         state.config.cookie_secure,
     );
-    Ok(jar.add(cookie))
+    // Their pages in the language and time zone they chose (where they chose).
+    Ok(crate::i18n::page_settings_cookies(jar.add(cookie), user))
 }
 
 pub async fn login(
@@ -275,8 +276,13 @@ async fn account_page(
         .map(|l| (l.code(), l.native_name()))
         .collect();
     let two_factor = crate::two_factor::status(state, me.user.id).await?;
+    let zones: Vec<String> = jiff::tz::db()
+        .available()
+        .map(|name| name.as_str().to_owned())
+        .filter(|name| name.contains('/') || name == "UTC")
+        .collect();
     let ctx = context! {
-        me => &me.user, org, teams, csrf, presences, languages, two_factor,
+        me => &me.user, org, teams, csrf, presences, languages, two_factor, zones,
         errors => &outcome.errors, notice => &outcome.notice, ..keys
     };
     let html = state.templates.page("account.html", ctx)?;
@@ -411,6 +417,59 @@ pub async fn set_language(
     let me = CurrentUser { user, ..me };
     let done = Outcome::done("Your chat language was changed.");
     account_page(&state, &me, &csrf, done).await
+}
+
+#[derive(Deserialize)]
+pub struct PageSettingsForm {
+    #[serde(default)]
+    ui_language: String,
+    #[serde(default)]
+    time_zone: String,
+}
+
+/// The language of the rep's pages and the time zone of their times; empty: as the browser
+/// says. Saved with the account and remembered in cookies (no read on every page); the
+/// account page answers in the new settings at once.
+pub async fn set_page_settings(
+    State(state): State<AppState>,
+    me: CurrentUser,
+    CsrfToken(csrf): CsrfToken,
+    jar: CookieJar,
+    form: CsrfForm<PageSettingsForm>,
+) -> AppResult<Response> {
+    let mut errors = FieldErrors::default();
+    let language = match form.value.ui_language.as_str() {
+        "" => None,
+        code => errors.check(
+            "ui_language",
+            domain::Language::parse(code).ok_or(FieldError::InvalidChoice),
+        ),
+    };
+    let zone = match form.value.time_zone.trim() {
+        "" => None,
+        name => errors.check(
+            "time_zone",
+            jiff::tz::TimeZone::get(name)
+                .map(|_| name.to_owned())
+                .map_err(|_| FieldError::InvalidTimeZone),
+        ),
+    };
+    if !errors.is_empty() {
+        return account_page(&state, &me, &csrf, Outcome::invalid(errors)).await;
+    }
+    let (org, id) = (me.user.org_id, me.user.id);
+    state
+        .store
+        .set_page_settings(org, id, language, zone.as_deref())
+        .await?;
+    let user = state.store.user(org, id).await?.unwrap_or(me.user);
+    let jar = crate::i18n::page_settings_cookies(jar, &user);
+    // The browser's own language and zone still stand where the rep left them to it.
+    let locale = crate::i18n::locale_of(&user, crate::i18n::page_locale());
+    let me = CurrentUser { user, ..me };
+    let done = Outcome::done("Your language and time zone were saved.");
+    let page = crate::i18n::in_locale(locale, account_page(&state, &me, &csrf, done)).await?;
+    Ok((jar, page).into_response())
 }
 
 #[derive(Deserialize)]

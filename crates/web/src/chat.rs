@@ -80,10 +80,10 @@ impl Reader {
         }
     }
 
-    /// A rep of `session`, in the console.
+    /// A rep of `session`, in the console (in the language of the page they asked from).
     pub async fn rep(state: &AppState, session: &SupportSession, rep: &store::users::User) -> Self {
         Reader {
-            lang: crate::console::CONSOLE_LANGUAGE,
+            lang: crate::i18n::page_locale().lang,
             reads: rep.chat_language(),
             translating: translating(state, session).await,
         }

@@ -16,7 +16,7 @@ impl FieldErrors {
     }
 
     pub fn add(&mut self, field: &str, err: FieldError) {
-        self.add_message(field, err.message());
+        self.add_message(field, crate::i18n::field_error_text(err));
     }
 
     pub fn add_message(&mut self, field: &str, message: impl Into<String>) {

@@ -12,6 +12,7 @@ pub mod console;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod explain;
 pub mod extract;
 pub mod files;
 pub mod forms;

@@ -38,6 +38,7 @@ pub fn router(state: AppState) -> Router {
         .route(paths::ACCOUNT_PASSWORD, post(auth::change_password))
         .route("/account/presence", post(auth::set_presence))
         .route("/account/language", post(auth::set_language))
+        .route("/account/page-settings", post(auth::set_page_settings))
         .route("/account/keys", post(auth::generate_key))
         .route("/account/keys/{id}/revoke", post(auth::revoke_key))
         .route(

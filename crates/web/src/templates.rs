@@ -67,11 +67,72 @@ pub struct Templates {
     env: Environment<'static>,
 }
 
-/// `{{ created_at | datetime }}`: milliseconds since the epoch as a UTC date and time.
+/// `{{ created_at | datetime }}`: milliseconds since the epoch as a date and time in the page's
+/// time zone (the staff member's; UTC for a page without one), with the zone's abbreviation.
 pub fn datetime(ms: i64) -> String {
+    let zone = crate::i18n::page_locale().zone;
     jiff::Timestamp::from_millisecond(ms)
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .map(|t| t.to_zoned(zone).strftime("%Y-%m-%d %H:%M %Z").to_string())
         .unwrap_or_default()
+}
+
+/// The page's language: the template's `lang` when it sets one (customer pages), else the
+/// request's.
+fn language_of(state: &minijinja::State) -> domain::Language {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(domain::Language::parse))
+        .unwrap_or_else(|| crate::i18n::page_locale().lang)
+}
+
+/// `{name}` placeholders of `text` filled from the call's keyword arguments.
+fn fill(text: &str, kwargs: &minijinja::value::Kwargs) -> Result<String, minijinja::Error> {
+    let mut out = text.to_owned();
+    for name in kwargs.args() {
+        let value: Value = kwargs.get(name)?;
+        out = out.replace(&format!("{{{name}}}"), &value.to_string());
+    }
+    kwargs.assert_all_used()?;
+    Ok(out)
+}
+
+/// A staff text in the page's language. A German text missing from the catalogue is an error
+/// in debug builds (so the template test and the German page walk fail on it) and English
+/// in release builds (a page shows, half translated, rather than an error).
+fn staff_text(
+    catalog: &crate::i18n::Catalog,
+    language: domain::Language,
+    english: &str,
+) -> Result<String, minijinja::Error> {
+    match catalog.staff_text(language, english) {
+        Some(text) => Ok(text),
+        None if cfg!(debug_assertions) => Err(minijinja::Error::new(
+            minijinja::ErrorKind::UndefinedError,
+            format!("no {} translation for {english:?}", language.code()),
+        )),
+        None => Ok(english.to_owned()),
+    }
+}
+
+/// A span of minutes in its largest whole unit: (how many, English singular, plural).
+fn duration_unit(minutes: i64) -> (i64, &'static str, &'static str) {
+    match minutes {
+        m if m < 60 => (m, "{n} minute", "{n} minutes"),
+        m if m < 1440 => (m / 60, "{n} hour", "{n} hours"),
+        m => (m / 1440, "{n} day", "{n} days"),
+    }
+}
+
+/// The plural form of `n` in `language` (CLDR's cardinal rules, as Fluent uses them).
+pub fn plural_is_one(language: domain::Language, n: i64) -> bool {
+    use intl_pluralrules::{PluralCategory, PluralRuleType, PluralRules};
+    let Ok(tag) = language.code().parse::<unic_langid::LanguageIdentifier>() else {
+        return n == 1;
+    };
+    match PluralRules::create(tag, PluralRuleType::CARDINAL) {
+        Ok(rules) => rules.select(n) == Ok(PluralCategory::ONE),
+        Err(_) => n == 1,
+    }
 }
 
 impl Templates {
@@ -79,21 +140,19 @@ impl Templates {
         catalog: std::sync::Arc<crate::i18n::Catalog>,
     ) -> Result<Templates, minijinja::Error> {
         let mut env = Environment::new();
+        let keyed = catalog.clone();
         // `t("key", name=value)`: the text in the page's `lang` (English when a page sets none).
         env.add_function(
             "t",
             move |state: &minijinja::State, key: &str, kwargs: minijinja::value::Kwargs| {
-                let language = state
-                    .lookup("lang")
-                    .and_then(|v| v.as_str().and_then(domain::Language::parse))
-                    .unwrap_or(domain::Language::DEFAULT);
+                let language = language_of(state);
                 let mut args = Vec::new();
                 for name in kwargs.args() {
                     let value: Value = kwargs.get(name)?;
                     args.push((name, value.to_string()));
                 }
                 kwargs.assert_all_used()?;
-                catalog.text(language, key, &args).ok_or_else(|| {
+                keyed.text(language, key, &args).ok_or_else(|| {
                     minijinja::Error::new(
                         minijinja::ErrorKind::UndefinedError,
                         format!("no translation for {key}"),
@@ -101,6 +160,65 @@ impl Templates {
                 })
             },
         );
+        // `tr("English text {name}", name=value)`: a staff page's text in its language.
+        let staff = catalog.clone();
+        env.add_function(
+            "tr",
+            move |state: &minijinja::State, english: &str, kwargs: minijinja::value::Kwargs| {
+                let text = staff_text(&staff, language_of(state), english)?;
+                fill(&text, &kwargs)
+            },
+        );
+        // `trn(n, "{n} minute", "{n} minutes")`: the form `n` takes in the page's language.
+        let plural = catalog.clone();
+        env.add_function(
+            "trn",
+            move |state: &minijinja::State,
+                  n: i64,
+                  one: &str,
+                  other: &str,
+                  kwargs: minijinja::value::Kwargs| {
+                let language = language_of(state);
+                let english = if plural_is_one(language, n) {
+                    one
+                } else {
+                    other
+                };
+                let text = staff_text(&plural, language, english)?;
+                let text = fill(&text, &kwargs)?;
+                Ok::<_, minijinja::Error>(text.replace("{n}", &n.to_string()))
+            },
+        );
+        // `page_lang()`: the page's language code, for `<html lang>`.
+        env.add_function("page_lang", |state: &minijinja::State| {
+            language_of(state).code().to_owned()
+        });
+        // `duration(minutes)`: "15 minutes", "1 hour", "2 days", in the page's language.
+        let durations = catalog.clone();
+        env.add_function("duration", move |state: &minijinja::State, minutes: i64| {
+            let (n, one, other) = duration_unit(minutes);
+            let language = language_of(state);
+            let english = if plural_is_one(language, n) {
+                one
+            } else {
+                other
+            };
+            let text = staff_text(&durations, language, english)?;
+            Ok::<_, minijinja::Error>(text.replace("{n}", &n.to_string()))
+        });
+        // `{{ reason | explain }}`: a sentence the server stored in English, in the page's language.
+        let explained = catalog.clone();
+        env.add_filter("explain", move |state: &minijinja::State, text: &str| {
+            crate::explain::explain(&explained, language_of(state), text)
+        });
+        // `{{ message | tr }}`: a message the server made in English (a refusal, a notice),
+        // in the page's language where the catalogue has it.
+        let messages = catalog.clone();
+        env.add_filter("tr", move |state: &minijinja::State, english: &str| {
+            messages
+                .staff_text(language_of(state), english)
+                .unwrap_or_else(|| english.to_owned())
+        });
         env.set_undefined_behavior(minijinja::UndefinedBehavior::SemiStrict);
         env.add_filter("datetime", datetime);
         for (name, source) in TEMPLATES {
@@ -135,6 +253,7 @@ mod tests {
             "id": 7, "org_id": 1, "email": "ada@example.test", "display_name": "Ada <script>",
             "title": "Tier 2", "role": "admin", "is_instance_admin": true, "active": true,
             "session_limit": 3, "presence": "available", "language": "en", "created_at": 1_700_000_000_000_i64,
+            "ui_language": "de", "time_zone": "Europe/Berlin",
         });
         let team = json!({ "id": 3, "name": "Support", "member_count": 2 });
         let site =
@@ -179,6 +298,7 @@ mod tests {
         ]);
         let canned = json!([{ "id": 1, "shortcut": "restart", "body": "<script>canned</script>", "team_id": null, "team_name": null, "user_id": 7 }]);
         let invitations = json!([{ "session_id": 7, "customer_name": "Xia <script>", "description": "Help <script>", "invited_by": "Ada <script>", "created_at": 0 }]);
+        let zones = json!(["Europe/Berlin", "UTC"]);
         let invitable = json!([{ "id": 8, "display_name": "Bob <script>" }]);
         let current = json!({ "session": { "id": 5, "customer_name": "Zed <script>", "verified": false, "customer_company": null, "company_code": null,
                        "description": "Broken <script>", "language": "en", "customer_seen_at": 1000, "customer_gone_at": 2000 }, "fields": [["Device <script>", "PC <script>"]], "owner": "Ada", "participants": [],
@@ -204,7 +324,7 @@ mod tests {
             "presences": [["available", "Available"]], "last_seq": 3, "now": 100000,
             "queue": [{ "id": 5, "customer_name": "Zed <script>", "customer_company": "Acme", "start_method": "rep_list", "queue_kind": "team",
                 "team_name": "Support", "issue_name": "Printers", "language": "en", "verified": true, "queued_at": 0, "requeue_reason": "Transferred by Ada <script>" }], "queue_total": 3,
-            "sessions": [{ "id": 5, "customer_name": "Zed" }], "offers": [{ "session_id": 6, "customer_name": "Yan <script>", "expires_at": 130000 }], "invitations": invitations,
+            "sessions": [{ "id": 5, "customer_name": "Zed" }], "offers": [{ "session_id": 6, "customer_name": "Yan <script>", "expires_at": 130000 }], "invitations": invitations, "zones": zones,
             "current": current,
             "lines": lines, "client_id": "abc", "typed": { "body": "<script>typed</script>" },
             "survey_state": "ask", "survey": { "rating": "4", "comment": "<script>c</script>" },
@@ -282,6 +402,10 @@ mod tests {
                     !html.contains("<b onmouseover"),
                     "{name} must escape originals"
                 );
+                if lang == "de" && !name.starts_with("portal/") && !name.starts_with("errors/") {
+                    let left = crate::i18n::english_left(&html);
+                    assert!(left.is_empty(), "{name} in German still says: {left:?}");
+                }
             }
         }
     }

@@ -288,16 +288,20 @@ async fn organization_settings_teams_and_the_audit_log(backend: Backend) {
     assert_eq!(app.get(&team_page).await.status(), 404);
 
     let (_, audit) = app.get_text("/admin/audit").await;
-    for action in [
-        "login",
-        "organization.updated",
-        "team.created",
-        "team.renamed",
-        "team.deleted",
+    // Each as a sentence, its code kept beside it for whoever searches by code.
+    for (action, sentence) in [
+        ("login", "Signed in"),
+        (
+            "organization.updated",
+            "Changed the organization&#x27;s settings",
+        ),
+        ("team.created", "Added a team"),
+        ("team.renamed", "Renamed a team"),
+        ("team.deleted", "Deleted a team"),
     ] {
         assert!(
-            audit.contains(&format!("<code>{action}</code>")),
-            "{action} recorded"
+            audit.contains(&format!("<td title=\"{action}\">{sentence}</td>")),
+            "{action} recorded as “{sentence}”"
         );
     }
 }

@@ -103,7 +103,7 @@ async fn an_invited_rep_is_asked_and_can_decline_join_and_leave() {
     until_text(
         &owner,
         "[data-testid='session-details'] .log",
-        "invitation_declined",
+        "A colleague declined the invitation",
     )
     .await;
 

@@ -35,6 +35,7 @@ mod setup;
 mod sharing;
 mod sharing_browser;
 mod smartbox;
+mod staff_german;
 mod staff_sso;
 mod stand_in;
 mod translation;

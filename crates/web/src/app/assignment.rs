@@ -3,6 +3,7 @@
 //! node; each step is a conditional write, so running it twice at once changes nothing twice.
 //! `now` is a parameter: tests drive it with their own clock.
 
+use crate::explain;
 use crate::state::AppState;
 use domain::assignment::{choose_rep, WaitingRule};
 use domain::realtime::SessionChange;
@@ -41,7 +42,7 @@ pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreEr
             .await?
             .map(|u| u.display_name)
             .unwrap_or_default();
-        let reason = format!("Automatic assignment: {name} is available and the least busy.");
+        let reason = explain::fill(explain::AUTO_ASSIGN, &[("rep", &name)]);
         let expires = now.plus_seconds(waiting.offer_timeout_secs);
         if let Some(seq) = state
             .store
@@ -61,13 +62,13 @@ pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreEr
                 if !check.overdue =>
             {
                 let raise = matches!(check.rule, WaitingRule::Prioritize { .. });
-                let reason = match raise {
-                    true => format!(
-                        "Waiting over {minutes} min in team {}: priority raised.",
-                        check.team_name
-                    ),
-                    false => format!("Waiting over {minutes} min in team {}.", check.team_name),
+                let template = match raise {
+                    true => explain::OVERDUE_RAISED,
+                    false => explain::OVERDUE,
                 };
+                let minutes = minutes.to_string();
+                let args = [("minutes", minutes.as_str()), ("team", &check.team_name)];
+                let reason = explain::fill(template, &args);
                 state
                     .store
                     .mark_overdue(check.org, check.session, &reason, raise, now)
@@ -84,16 +85,19 @@ pub async fn tick(state: &AppState, now: Timestamp) -> Result<(), store::StoreEr
                         .store
                         .team(check.org, team)
                         .await?
-                        .map(|t| format!("team {}", t.name)),
-                    Queue::General => Some("the general queue".to_owned()),
+                        .map(|t| explain::fill(explain::TO_TEAM, &[("team", &t.name)])),
+                    Queue::General => Some(explain::TO_GENERAL.to_owned()),
                     Queue::Personal(_) => None,
                 };
                 match target {
                     Some(target) => {
-                        let reason = format!(
-                            "Waited over {minutes} min in team {}: moved to {target}.",
-                            check.team_name
-                        );
+                        let minutes = minutes.to_string();
+                        let args = [
+                            ("minutes", minutes.as_str()),
+                            ("team", &check.team_name),
+                            ("target", &target),
+                        ];
+                        let reason = explain::fill(explain::OVERFLOW, &args);
                         state
                             .store
                             .move_waiting(check.org, check.session, check.team, to, &reason, now)

@@ -284,7 +284,7 @@ pub async fn sweep_presence(state: &AppState) -> AppResult<()> {
         .store
         .sweep_silent_reps(
             silent_since,
-            |name| format!("{name} was disconnected: back to the queue it came from."),
+            |name| crate::explain::fill(crate::explain::DISCONNECTED, &[("rep", name)]),
             now,
         )
         .await?;

@@ -5,6 +5,7 @@ use super::pages::{current_session, render_console};
 use crate::app::sessions::{self, Taken};
 use crate::csrf::{CsrfForm, CsrfToken, NoFields};
 use crate::error::{AppError, AppResult};
+use crate::explain;
 use crate::extract::CurrentUser;
 use crate::forms::{FieldErrors, Outcome};
 use crate::paths;
@@ -219,11 +220,10 @@ pub async fn transfer(
             _ => None,
         },
         Some(("team", team)) => match team.parse::<TeamId>().ok() {
-            Some(team) => state
-                .store
-                .team(org, team)
-                .await?
-                .map(|t| (Queue::Team(t.id), format!("team {}", t.name))),
+            Some(team) => state.store.team(org, team).await?.map(|t| {
+                let to = crate::explain::fill(crate::explain::TO_TEAM, &[("team", &t.name)]);
+                (Queue::Team(t.id), to)
+            }),
             None => None,
         },
         _ => None,
@@ -252,9 +252,13 @@ pub async fn transfer(
         )
         .await;
     }
+    let by = me.user.display_name.as_str();
     let reason = match note {
-        "" => format!("Transferred by {} to {to}.", me.user.display_name),
-        note => format!("Transferred by {} to {to}: {note}", me.user.display_name),
+        "" => explain::fill(explain::TRANSFERRED, &[("rep", by), ("to", &to)]),
+        note => explain::fill(
+            explain::TRANSFERRED_NOTE,
+            &[("rep", by), ("to", &to), ("note", note)],
+        ),
     };
     let session = state
         .store

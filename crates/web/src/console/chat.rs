@@ -75,9 +75,11 @@ pub async fn live(
     let id = session_id(&id)?;
     let session = my_session(&state, &me, id).await?;
     let reader = Reader::rep(&state, &session, &me.user).await;
+    let locale = crate::i18n::page_locale();
     Ok(
         crate::realtime::socket(upgrade).on_upgrade(move |socket| async move {
-            serve(state, me, session, after.after, reader, socket).await;
+            let serving = serve(state, me, session, after.after, reader, socket);
+            crate::i18n::in_locale(locale, serving).await;
             drop(held);
         }),
     )

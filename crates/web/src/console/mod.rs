@@ -12,8 +12,6 @@ mod ws;
 
 use crate::state::AppState;
 
-/// The console is English until staff pages are translated (issue 13).
-pub const CONSOLE_LANGUAGE: domain::Language = domain::Language::En;
 use axum::routing::{get, post};
 use axum::Router;
 

@@ -148,7 +148,7 @@ pub async fn live(
         presentation,
         role: Role::Presenter,
         name: me.user.display_name.clone(),
-        lang: crate::console::CONSOLE_LANGUAGE,
+        lang: crate::i18n::page_locale().lang,
     };
     Ok(
         crate::realtime::socket(upgrade).on_upgrade(move |ws| async move {

@@ -35,7 +35,8 @@ function beep() {
 function announceArrivals(count) {
   beep();
   if ("Notification" in window && Notification.permission === "granted") {
-    new Notification("Supportal", { body: count === 1 ? "A customer is waiting." : `${count} customers are waiting.` });
+    const text = count === 1 ? root.dataset.oneWaiting : root.dataset.manyWaiting.replace("{count}", String(count));
+    new Notification("Supportal", { body: text });
   }
 }
 
@@ -116,7 +117,7 @@ function connect() {
   const socket = new WebSocket(`${scheme}//${window.location.host}/console/ws?after=${lastSeq}`);
   socket.addEventListener("open", () => {
     retryMs = 1000;
-    liveState.textContent = "Live";
+    liveState.textContent = root.dataset.liveText;
   });
   socket.addEventListener("message", (message) => {
     const event = JSON.parse(message.data);
@@ -129,7 +130,7 @@ function connect() {
     scheduleRefresh();
   });
   socket.addEventListener("close", () => {
-    liveState.textContent = "Reconnecting…";
+    liveState.textContent = root.dataset.reconnectingText;
     setTimeout(connect, retryMs);
     retryMs = Math.min(retryMs * 2, 15000);
   });
