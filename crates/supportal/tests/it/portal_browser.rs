@@ -378,3 +378,51 @@ async fn every_portal_page_passes_an_accessibility_scan() {
         report.join("\n")
     );
 }
+
+/// The profiles card looks like the other doors: a card with the same frame, each private
+/// profile's key input and button side by side.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_profiles_card_is_styled_like_the_other_doors() {
+    use store::extras::NewIosProfile;
+    let p =
+        crate::portal::portal_app(crate::helpers::spawn_app(store::Backend::Sqlite).await).await;
+    let plist = b"<?xml version=\"1.0\"?><plist><dict><key>PayloadContent</key></dict></plist>";
+    let vpn = NewIosProfile {
+        name: "VPN",
+        description: "Office",
+        public: false,
+        content: plist,
+    };
+    let now = crate::helpers::now();
+    p.app
+        .store
+        .add_ios_profile(p.org, p.site, &vpn, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let browser = Browser::start().await;
+    browser
+        .client
+        .goto(&format!("{}/p/help", p.app.address))
+        .await
+        .unwrap();
+    browser.wait_for("[data-testid='profile-key-input']").await;
+    let looks = "const frame = (el) => { const s = getComputedStyle(el); \
+        return [s.borderTopStyle, s.borderTopColor, s.borderRadius, s.backgroundColor, s.paddingTop].join(' '); }; \
+        const input = document.querySelector(\"[data-testid='profile-key-input']\"); \
+        const button = input.closest('form').querySelector('button'); \
+        const middle = (el) => { const r = el.getBoundingClientRect(); return r.top + r.height / 2; }; \
+        return [frame(document.querySelector('.door.profiles')), frame(document.querySelector('.doors .door')), \
+                String(Math.abs(middle(input) - middle(button)) < 24)];";
+    let seen = browser.client.execute(looks, vec![]).await.unwrap();
+    let seen: Vec<String> = serde_json::from_value(seen).unwrap();
+    assert_eq!(seen[0], seen[1], "the profiles card has the doors' frame");
+    assert_eq!(
+        seen[2], "true",
+        "the key input and its button are side by side"
+    );
+    let scroll = "document.querySelector('.door.profiles').scrollIntoView(); return null;";
+    browser.client.execute(scroll, vec![]).await.unwrap();
+    browser.screenshot("profiles").await;
+    browser.close().await;
+}

@@ -20,6 +20,14 @@ async fn a_typed_question_reaches_every_available_rep() {
     let customer = Browser::start().await;
     sign_in_to_console(&riley, &base, "riley@acme.test").await;
     sign_in_to_console(&sam, &base, "sam@acme.test").await;
+    // A click anywhere lets the console play the arrival sound (headless Chromium does not
+    // hold audio back before one, so this shows the sound plays, not that it was held).
+    riley
+        .wait_for("h2#waiting-title")
+        .await
+        .click()
+        .await
+        .unwrap();
 
     // Without a question, nothing is sent: the message is beside the field, the name kept.
     customer
@@ -59,6 +67,26 @@ async fn a_typed_question_reaches_every_available_rep() {
             .await;
         assert!(item.is_ok(), "every available rep sees the question arrive");
     }
+    let beeps = "return document.getElementById('console').dataset.beeps || '0';";
+    let mut sounded = String::new();
+    for _ in 0..50 {
+        sounded = riley
+            .client
+            .execute(beeps, vec![])
+            .await
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .to_owned();
+        if sounded != "0" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        sounded, "1",
+        "the arrival sounded in the console that was clicked"
+    );
     sam.click("accept").await;
     let details = sam.text_of("session-details").await;
     assert!(

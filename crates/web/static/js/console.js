@@ -17,9 +17,26 @@ let refreshTimer = null;
 const idsIn = (element) => new Set([...element.querySelectorAll("[data-alert-id]")].map((item) => item.dataset.alertId));
 let known = idsIn(holder);
 
+// Browsers keep audio silent until the page is clicked or typed in: the first click anywhere
+// (the "Enable notifications" one too) makes the one audio context and wakes it, so later
+// arrivals can sound while the rep looks elsewhere.
+let audio = null;
+function unlockAudio() {
+  try {
+    audio = audio || new AudioContext();
+    if (audio.state === "suspended") audio.resume();
+  } catch {
+    // No audio here: arrivals still show in the list and as notifications.
+  }
+}
+for (const kind of ["click", "keydown", "touchstart"]) {
+  document.addEventListener(kind, unlockAudio, { capture: true });
+}
+
 function beep() {
   try {
-    const audio = new AudioContext();
+    if (!audio) unlockAudio();
+    if (audio.state !== "running") return;
     const tone = audio.createOscillator();
     const volume = audio.createGain();
     tone.frequency.value = 880;
@@ -27,6 +44,8 @@ function beep() {
     tone.connect(volume).connect(audio.destination);
     tone.start();
     tone.stop(audio.currentTime + 0.2);
+    // How many arrivals sounded (tests read it; nobody else does).
+    root.dataset.beeps = String(Number(root.dataset.beeps || 0) + 1);
   } catch {
     // No audio (autoplay policy, headless): the list itself still shows the arrival.
   }
