@@ -32,6 +32,20 @@ pub struct IssueType {
     pub team_id: TeamId,
     pub name: String,
     pub code_name: String,
+    /// The name in other languages, a JSON object by language code.
+    pub names: String,
+}
+
+impl IssueType {
+    /// The name as a customer reading `language` sees it: theirs, else the name itself.
+    pub fn name_in(&self, language: domain::Language) -> String {
+        let names: domain::site::Texts = serde_json::from_str(&self.names).unwrap_or_default();
+        names
+            .get(&language)
+            .filter(|n| !n.trim().is_empty())
+            .cloned()
+            .unwrap_or_else(|| self.name.clone())
+    }
 }
 
 const TEAM_SELECT: &str = "SELECT t.id, t.name, \
@@ -131,9 +145,26 @@ impl Store {
     }
 
     pub async fn issue_types(&self, org: OrgId) -> StoreResult<Vec<IssueType>> {
-        let sql = "SELECT id, team_id, name, code_name FROM issue_types WHERE org_id = $1 \
+        let sql = "SELECT id, team_id, name, code_name, names FROM issue_types WHERE org_id = $1 \
                    ORDER BY position, id";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(org.0).fetch_all(p).await)?)
+    }
+
+    /// Rename an issue type, with its names in other languages.
+    pub async fn rename_issue_type(
+        &self,
+        org: OrgId,
+        id: IssueTypeId,
+        name: &DisplayName,
+        names: &domain::site::Texts,
+    ) -> StoreResult<bool> {
+        let _changed = self.portal_change();
+        let names =
+            serde_json::to_string(names).map_err(|e| crate::StoreError::Corrupt(e.to_string()))?;
+        let sql = "UPDATE issue_types SET name = $1, names = $2 WHERE org_id = $3 AND id = $4";
+        let done = on_pool!(self, p => sqlx::query(sql).bind(name.as_str()).bind(&names).bind(org.0).bind(id.0)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
     }
 
     pub async fn delete_issue_type(&self, org: OrgId, id: IssueTypeId) -> StoreResult<bool> {

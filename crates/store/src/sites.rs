@@ -329,6 +329,65 @@ impl Store {
         Ok(())
     }
 
+    /// Change a field's kind, labels, options and whether it is required (its key stays: the
+    /// answers sessions already hold are filed under it). False when the site has no such field.
+    pub async fn update_custom_field(
+        &self,
+        org: OrgId,
+        site: SiteId,
+        field: &CustomField,
+    ) -> StoreResult<bool> {
+        let _changed = self.portal_change();
+        let sql = "UPDATE custom_fields SET kind = $1, required = $2, labels = $3, options = $4 \
+                   WHERE org_id = $5 AND site_id = $6 AND field_key = $7";
+        let (labels, options) = (
+            serde_json::to_string(&field.labels)?,
+            serde_json::to_string(&field.options)?,
+        );
+        let done = on_pool!(self, p => sqlx::query(sql)
+            .bind(field.kind.as_str()).bind(field.required).bind(&labels).bind(&options)
+            .bind(org.0).bind(site.0).bind(&field.key)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Move a field one place earlier (`earlier`) or later in the form; the others keep their
+    /// order. False when there is no such field or it is already at that end.
+    pub async fn move_custom_field(
+        &self,
+        org: OrgId,
+        site: SiteId,
+        key: &str,
+        earlier: bool,
+    ) -> StoreResult<bool> {
+        let _changed = self.portal_change();
+        let keys_sql = "SELECT field_key FROM custom_fields WHERE org_id = $1 AND site_id = $2 \
+                        ORDER BY position, id";
+        let set_sql = "UPDATE custom_fields SET position = $1 \
+                       WHERE org_id = $2 AND site_id = $3 AND field_key = $4";
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let mut keys: Vec<String> =
+                sqlx::query_scalar(keys_sql).bind(org.0).bind(site.0).fetch_all(&mut *tx).await?;
+            let Some(at) = keys.iter().position(|k| k == key) else {
+                return Ok(false);
+            };
+            let to = match earlier {
+                true if at > 0 => at - 1,
+                false if at + 1 < keys.len() => at + 1,
+                _ => return Ok(false),
+            };
+            keys.swap(at, to);
+            // Numbered afresh: positions counted at insert can repeat after a delete.
+            for (position, key) in keys.iter().enumerate() {
+                sqlx::query(set_sql).bind(position as i64).bind(org.0).bind(site.0).bind(key)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(true)
+        })
+    }
+
     pub async fn delete_custom_field(
         &self,
         org: OrgId,

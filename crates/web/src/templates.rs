@@ -307,7 +307,7 @@ mod tests {
                        "lines": lines,
         "last_seq": 3, "client_id": "abc", "chat_open": true, "files_max_bytes": 10485760, "files_max_mb": 10,
                        "canned": canned, "sharing": true, "verified_attributes": { "email": "q@example.test <script>" }, "survey": { "rating": 4, "comment": "Good <script>", "created_at": 0 } });
-        let issue = json!({ "id": 1, "team_id": 3, "name": "Printers", "code_name": "printers", "value": "1", "label": "Printers" });
+        let issue = json!({ "id": 1, "team_id": 3, "name": "Printers", "name_de": "Drucker", "code_name": "printers", "value": "1", "label": "Printers" });
         Value::from_serialize(json!({
             "lang": lang, "me": user, "user": user, "csrf": "token", "section": "reps", "slug": "acme", "token": "t",
             "org": { "id": 1, "name": "Acme", "slug": "acme", "default_session_limit": 3, "created_at": 0 },

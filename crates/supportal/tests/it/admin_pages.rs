@@ -345,7 +345,112 @@ async fn the_instance_admin_creates_an_organization(backend: Backend) {
     assert!(gina.get_text("/admin").await.1.contains("Globex"));
 }
 
+/// An issue type named in German shows in German to customers who read it, in English to the
+/// others; a bad name is refused beside its row, the names kept.
+async fn issue_types_have_names_per_language(backend: Backend) {
+    let p = crate::portal::portal_app(spawn_app(backend).await).await;
+    let admin = p.app.other_browser();
+    admin.login("admin@acme.test", PASSWORD).await;
+    let page = "/admin/issue-types";
+    let save = format!("{page}/{}", p.issue);
+    let refused = admin
+        .submit(page, &save, &[("name", ""), ("name_de", "Drucker")])
+        .await;
+    assert_eq!(refused.status(), 422);
+    let html = refused.text().await.unwrap();
+    assert!(html.contains("This field is required."), "{html}");
+    let saved = admin
+        .submit(page, &save, &[("name", "Printers"), ("name_de", "Drucker")])
+        .await;
+    assert_eq!(saved.status(), 200);
+    assert!(saved.text().await.unwrap().contains("value=\"Drucker\""));
+
+    let customer = p.app.other_browser();
+    let (_, german) = customer.get_text("/p/help/request?lang=de").await;
+    assert!(german.contains(">Drucker</option>"), "{german}");
+    let (_, english) = customer.get_text("/p/help/request?lang=en").await;
+    assert!(english.contains(">Printers</option>") && !english.contains("Drucker"));
+}
+
+/// Admins change a custom field (its key stays) and put the fields in the order customers
+/// see them; the admin list shows labels, not keys.
+async fn custom_fields_are_edited_and_reordered(backend: Backend) {
+    let p = crate::portal::portal_app(spawn_app(backend).await).await;
+    let admin = p.app.other_browser();
+    admin.login("admin@acme.test", PASSWORD).await;
+    let page = format!("/admin/sites/{}/fields", p.site);
+    let added = admin
+        .submit(
+            &page,
+            &page,
+            &[
+                ("key", "serial"),
+                ("kind", "text"),
+                ("label_en", "Serial number"),
+                ("label_de", "Seriennummer"),
+            ],
+        )
+        .await;
+    assert_eq!(added.status(), 200);
+    let list = added.text().await.unwrap();
+    assert!(
+        list.contains("<td>Serial number</td>"),
+        "labels, not keys: {list}"
+    );
+
+    // The edit form holds the field's settings; saving changes them, the key kept.
+    let (_, form) = admin.get_text(&format!("{page}?edit=device")).await;
+    assert!(form.contains("name=\"editing\" value=\"device\""), "{form}");
+    let saved = admin
+        .submit(
+            &format!("{page}?edit=device"),
+            &page,
+            &[
+                ("editing", "device"),
+                ("key", "device"),
+                ("kind", "select"),
+                ("label_en", "Your device"),
+                ("label_de", "Ihr Gerät"),
+                ("options", "PC\nPhone\nTablet"),
+            ],
+        )
+        .await;
+    assert_eq!(saved.status(), 200);
+    let fields = p.app.store.custom_fields(p.site).await.unwrap();
+    let device = fields.iter().find(|f| f.key == "device").unwrap();
+    assert_eq!(device.options, ["PC", "Phone", "Tablet"]);
+    assert!(!device.required, "unchecked: no longer required");
+
+    // Serial moves above device; customers see that order, in their language.
+    let moved = admin
+        .submit(&page, &format!("{page}/serial/move"), &[("to", "up")])
+        .await;
+    assert_eq!(location(&moved), page);
+    let keys: Vec<String> = p
+        .app
+        .store
+        .custom_fields(p.site)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| f.key)
+        .collect();
+    assert_eq!(keys, ["serial", "device"]);
+    let (_, german) = p
+        .app
+        .other_browser()
+        .get_text("/p/help/request?lang=de")
+        .await;
+    let (serial, device) = (
+        german.find("Seriennummer").unwrap(),
+        german.find("Ihr Gerät").unwrap(),
+    );
+    assert!(serial < device, "the order the admin chose");
+}
+
 on_both_backends!(
+    custom_fields_are_edited_and_reordered,
+    issue_types_have_names_per_language,
     adding_a_rep_with_bad_input_keeps_what_was_typed,
     an_admin_edits_a_rep_teams_and_deactivates_them,
     the_last_admin_cannot_be_demoted_or_deactivated,

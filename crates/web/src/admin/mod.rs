@@ -44,6 +44,7 @@ pub fn router() -> Router<AppState> {
             "/admin/issue-types",
             get(issue_types::list).post(issue_types::create),
         )
+        .route("/admin/issue-types/{id}", post(issue_types::rename))
         .route("/admin/issue-types/{id}/delete", post(issue_types::delete))
         .route("/admin/sites", get(sites::list).post(sites::create))
         .route("/admin/sites/{id}", get(sites::show).post(sites::update))
@@ -53,6 +54,10 @@ pub fn router() -> Router<AppState> {
         .route(
             "/admin/sites/{id}/fields",
             get(site_parts::fields).post(site_parts::add_field),
+        )
+        .route(
+            "/admin/sites/{id}/fields/{key}/move",
+            post(site_parts::move_field),
         )
         .route(
             "/admin/sites/{id}/fields/{key}/delete",

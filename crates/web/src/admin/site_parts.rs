@@ -55,13 +55,38 @@ async fn render_fields(
     )
 }
 
+#[derive(Deserialize)]
+pub struct EditQuery {
+    edit: Option<String>,
+}
+
+/// The fields page; with `?edit=KEY`, that field's settings in the form, to change them.
 pub async fn fields(
     State(state): State<AppState>,
     me: AdminUser,
     Path(id): Path<String>,
+    axum::extract::Query(query): axum::extract::Query<EditQuery>,
 ) -> AppResult<Response> {
     let site = find(&state, &me, &id).await?;
-    render_fields(&state, &me, &site, &BTreeMap::new(), Outcome::fresh()).await
+    let mut form = BTreeMap::new();
+    if let Some(key) = query.edit {
+        let fields = state.store.custom_fields(site.id).await?;
+        let field = fields
+            .into_iter()
+            .find(|f| f.key == key)
+            .ok_or(AppError::NotFound)?;
+        form.insert("editing".to_owned(), field.key.clone());
+        form.insert("key".to_owned(), field.key);
+        form.insert("kind".to_owned(), field.kind.as_str().to_owned());
+        for (language, label) in field.labels {
+            form.insert(format!("label_{}", language.code()), label);
+        }
+        form.insert("options".to_owned(), field.options.join("\n"));
+        if field.required {
+            form.insert("required".to_owned(), "on".to_owned());
+        }
+    }
+    render_fields(&state, &me, &site, &form, Outcome::fresh()).await
 }
 
 pub async fn add_field(
@@ -117,6 +142,25 @@ pub async fn add_field(
         labels,
         options,
     };
+    if let Some(editing) = typed.get("editing").filter(|k| !k.is_empty()) {
+        // Editing keeps the key: answers already given are filed under it.
+        let field = CustomField {
+            key: editing.clone(),
+            ..field
+        };
+        let (org, site_id) = (me.org_id(), site.id);
+        if !state
+            .store
+            .update_custom_field(org, site_id, &field)
+            .await?
+        {
+            return Err(AppError::NotFound);
+        }
+        let detail = format!("{} {}", site.slug, field.key);
+        me.audit(&state, "site.field_changed", &detail).await?;
+        let done = Outcome::done("Field saved.");
+        return render_fields(&state, &me, &site, &BTreeMap::new(), done).await;
+    }
     match state
         .store
         .add_custom_field(me.org_id(), site.id, &field)
@@ -144,6 +188,32 @@ pub async fn add_field(
         }
         Err(err) => Err(err.into()),
     }
+}
+
+#[derive(Deserialize)]
+pub struct MoveForm {
+    #[serde(default)]
+    to: String,
+}
+
+/// Move a field one place up or down in the form customers fill.
+pub async fn move_field(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path((id, key)): Path<(String, String)>,
+    form: CsrfForm<MoveForm>,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    let earlier = match form.value.to.as_str() {
+        "up" => true,
+        "down" => false,
+        _ => return Err(AppError::NotFound),
+    };
+    state
+        .store
+        .move_custom_field(me.org_id(), site.id, &key, earlier)
+        .await?;
+    Ok(Redirect::to(&paths::admin_site_part(site.id, "fields")).into_response())
 }
 
 pub async fn delete_field(

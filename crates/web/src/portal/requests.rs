@@ -173,7 +173,7 @@ pub async fn render_request(
                 .into_iter()
                 .map(|i| Choice {
                     value: i.id.to_string(),
-                    label: i.name,
+                    label: i.name_in(portal.lang),
                 })
                 .collect();
         }
