@@ -25,9 +25,31 @@ pub struct IosProfile {
     pub description: String,
     pub visibility: String,
     pub size: i64,
+    /// The name and description in other languages, JSON objects by language code.
+    pub names: String,
+    pub descriptions: String,
+}
+
+/// `texts`' entry for `language` when it has a non-empty one, else `own`.
+fn text_or(texts: &str, language: domain::Language, own: &str) -> String {
+    let texts: domain::site::Texts = serde_json::from_str(texts).unwrap_or_default();
+    texts
+        .get(&language)
+        .filter(|t| !t.trim().is_empty())
+        .cloned()
+        .unwrap_or_else(|| own.to_owned())
 }
 
 impl IosProfile {
+    /// The name a customer reading `language` sees.
+    pub fn name_in(&self, language: domain::Language) -> String {
+        text_or(&self.names, language, &self.name)
+    }
+
+    pub fn description_in(&self, language: domain::Language) -> String {
+        text_or(&self.descriptions, language, &self.description)
+    }
+
     pub fn is_public(&self) -> bool {
         self.visibility == "public"
     }
@@ -80,27 +102,22 @@ impl Store {
     }
 
     pub async fn ios_profiles(&self, site: SiteId) -> StoreResult<Vec<IosProfile>> {
-        let sql = "SELECT id, name, description, visibility, size FROM ios_profiles WHERE site_id = $1 ORDER BY name, id";
+        let sql = "SELECT id, name, description, visibility, size, names, descriptions FROM ios_profiles WHERE site_id = $1 ORDER BY name, id";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(site.0).fetch_all(p).await)?)
     }
 
     /// Any organization's profile by id (access keys may name a profile of another site).
     pub async fn ios_profile(&self, id: i64) -> StoreResult<Option<(IosProfile, i64)>> {
-        let sql = "SELECT id, name, description, visibility, size, site_id FROM ios_profiles WHERE id = $1";
-        let row: Option<(i64, String, String, String, i64, i64)> =
+        let sql = "SELECT id, name, description, visibility, size, names, descriptions FROM ios_profiles WHERE id = $1";
+        let site_sql = "SELECT site_id FROM ios_profiles WHERE id = $1";
+        let profile: Option<IosProfile> =
             on_pool!(self, p => sqlx::query_as(sql).bind(id).fetch_optional(p).await)?;
-        Ok(row.map(|(id, name, description, visibility, size, site)| {
-            (
-                IosProfile {
-                    id,
-                    name,
-                    description,
-                    visibility,
-                    size,
-                },
-                site,
-            )
-        }))
+        let Some(profile) = profile else {
+            return Ok(None);
+        };
+        let site: i64 =
+            on_pool!(self, p => sqlx::query_scalar(site_sql).bind(id).fetch_one(p).await)?;
+        Ok(Some((profile, site)))
     }
 
     pub async fn ios_profile_content(&self, id: i64) -> StoreResult<Option<Vec<u8>>> {
@@ -115,9 +132,30 @@ impl Store {
         Ok(done == 1)
     }
 
+    /// A profile's name and description, and theirs in other languages.
+    pub async fn set_ios_profile_texts(
+        &self,
+        org: OrgId,
+        id: i64,
+        (name, description): (&str, &str),
+        (names, descriptions): (&domain::site::Texts, &domain::site::Texts),
+    ) -> StoreResult<bool> {
+        let _changed = self.portal_change();
+        let sql =
+            "UPDATE ios_profiles SET name = $1, description = $2, names = $3, descriptions = $4 \
+                   WHERE org_id = $5 AND id = $6";
+        let (names, descriptions) = (
+            serde_json::to_string(names)?,
+            serde_json::to_string(descriptions)?,
+        );
+        let done = on_pool!(self, p => sqlx::query(sql).bind(name).bind(description).bind(&names)
+            .bind(&descriptions).bind(org.0).bind(id).execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
     /// The organization's private profiles on any of its sites (what a rep may issue access keys for).
     pub async fn private_ios_profiles(&self, org: OrgId) -> StoreResult<Vec<IosProfile>> {
-        let sql = "SELECT id, name, description, visibility, size FROM ios_profiles \
+        let sql = "SELECT id, name, description, visibility, size, names, descriptions FROM ios_profiles \
                    WHERE org_id = $1 AND visibility = 'private' ORDER BY name, id";
         Ok(on_pool!(self, p => sqlx::query_as(sql).bind(org.0).fetch_all(p).await)?)
     }

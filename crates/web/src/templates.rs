@@ -317,7 +317,7 @@ mod tests {
             "site": site, "sites": [site], "has_logo": true,
             "issue_types": [issue], "rep_choices": [], "fields": [field], "notices": [notice], "kinds": ["text", "select"],
             "severities": ["info"], "zone": "UTC", "max": 10, "weekdays": ["monday"], "open_now": true, "next_change": 0,
-            "profiles": [{ "id": 1, "name": "Wi-Fi", "description": "Office", "visibility": "private", "size": 10 }],
+            "profiles": [{ "id": 1, "name": "Wi-Fi", "description": "Office", "visibility": "private", "size": 10, "name_de": "WLAN", "description_de": "Büro" }],
             "profiles_first": false,
             "rules": { "auto_assign": "on", "offer_timeout_secs": "30", "rule": "overflow", "rule_minutes": "5", "overflow_to": "general" },
             "other_teams": [{ "id": 4, "name": "Billing", "member_count": 1 }],

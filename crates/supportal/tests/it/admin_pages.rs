@@ -448,7 +448,50 @@ async fn custom_fields_are_edited_and_reordered(backend: Backend) {
     assert!(serial < device, "the order the admin chose");
 }
 
+/// A profile's name and description in German show to customers reading German.
+async fn profiles_have_names_per_language(backend: Backend) {
+    let p = crate::portal::portal_app(spawn_app(backend).await).await;
+    let plist = b"<?xml version=\"1.0\"?><plist><dict><key>PayloadContent</key></dict></plist>";
+    let wifi = store::extras::NewIosProfile {
+        name: "Wi-Fi",
+        description: "Office network",
+        public: true,
+        content: plist,
+    };
+    let now = crate::helpers::now();
+    let id = p
+        .app
+        .store
+        .add_ios_profile(p.org, p.site, &wifi, now)
+        .await
+        .unwrap()
+        .unwrap();
+    let admin = p.app.other_browser();
+    admin.login("admin@acme.test", PASSWORD).await;
+    let page = format!("/admin/sites/{}/profiles", p.site);
+    let fields = [
+        ("name", "Wi-Fi"),
+        ("name_de", "WLAN"),
+        ("description", "Office network"),
+        ("description_de", "Büronetz"),
+    ];
+    let saved = admin.submit(&page, &format!("{page}/{id}"), &fields).await;
+    assert_eq!(saved.status(), 200);
+    let customer = p.app.other_browser();
+    let (_, german) = customer.get_text("/p/help?lang=de").await;
+    assert!(
+        german.contains("<strong>WLAN</strong> · Büronetz"),
+        "{german}"
+    );
+    let (_, english) = customer.get_text("/p/help?lang=en").await;
+    assert!(
+        english.contains("<strong>Wi-Fi</strong> · Office network"),
+        "{english}"
+    );
+}
+
 on_both_backends!(
+    profiles_have_names_per_language,
     custom_fields_are_edited_and_reordered,
     issue_types_have_names_per_language,
     adding_a_rep_with_bad_input_keeps_what_was_typed,

@@ -80,6 +80,10 @@ pub fn router() -> Router<AppState> {
             get(site_parts::profiles).post(site_parts::add_profile),
         )
         .route(
+            "/admin/sites/{id}/profiles/{profile}",
+            post(site_parts::profile_texts_save),
+        )
+        .route(
             "/admin/sites/{id}/profiles/{profile}/delete",
             post(site_parts::delete_profile),
         )

@@ -578,7 +578,20 @@ async fn render_profiles(
     form: &BTreeMap<String, String>,
     outcome: Outcome,
 ) -> AppResult<Response> {
-    let profiles = state.store.ios_profiles(site.id).await?;
+    let german = |texts: &str| {
+        let texts: Texts = serde_json::from_str(texts).unwrap_or_default();
+        texts.get(&Language::De).cloned().unwrap_or_default()
+    };
+    let profiles: Vec<_> = state
+        .store
+        .ios_profiles(site.id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let (name_de, description_de) = (german(&p.names), german(&p.descriptions));
+            context! { id => p.id, name => p.name, description => p.description, visibility => p.visibility, size => p.size, name_de, description_de }
+        })
+        .collect();
     admin_page(
         state,
         me,
@@ -605,16 +618,18 @@ pub async fn add_profile(
     upload: CsrfMultipart,
 ) -> AppResult<Response> {
     let site = find(&state, &me, &id).await?;
-    let typed: BTreeMap<String, String> = ["name", "description", "visibility"]
-        .iter()
-        .map(|k| (k.to_string(), upload.text(k)))
-        .collect();
+    let typed: BTreeMap<String, String> = [
+        "name",
+        "description",
+        "visibility",
+        "name_de",
+        "description_de",
+    ]
+    .iter()
+    .map(|k| (k.to_string(), upload.text(k)))
+    .collect();
     let mut errors = FieldErrors::default();
-    let name = errors.check("name", DisplayName::parse(&typed["name"]));
-    let description = typed["description"].trim().to_owned();
-    if description.chars().count() > 500 {
-        errors.add("description", FieldError::TooLong { max: 500 });
-    }
+    let texts = profile_texts(&mut errors, &typed);
     let public = match typed["visibility"].as_str() {
         "public" => Some(true),
         "private" => Some(false),
@@ -647,20 +662,34 @@ pub async fn add_profile(
         }
         Some(_) => {}
     }
-    let (Some(name), Some(public), Some(file), true) = (name, public, file, errors.is_empty())
+    let (Some(texts), Some(public), Some(file), true) = (texts, public, file, errors.is_empty())
     else {
         return render_profiles(&state, &me, &site, &typed, Outcome::invalid(errors)).await;
     };
+    let ProfileTexts {
+        name,
+        description,
+        names,
+        descriptions,
+    } = texts;
     let profile = store::extras::NewIosProfile {
         name: name.as_str(),
         description: &description,
         public,
         content: &file.bytes,
     };
-    state
+    let added = state
         .store
         .add_ios_profile(me.org_id(), site.id, &profile, state.now())
         .await?;
+    if let Some(id) = added.filter(|_| !names.is_empty() || !descriptions.is_empty()) {
+        let own = (name.as_str(), description.as_str());
+        let others = (&names, &descriptions);
+        state
+            .store
+            .set_ios_profile_texts(me.org_id(), id, own, others)
+            .await?;
+    }
     me.audit(&state, "site.profile_added", name.as_str())
         .await?;
     render_profiles(
@@ -669,6 +698,82 @@ pub async fn add_profile(
         &site,
         &BTreeMap::new(),
         Outcome::done("Profile uploaded."),
+    )
+    .await
+}
+
+/// A profile's name and description, and in German, as typed and checked.
+struct ProfileTexts {
+    name: DisplayName,
+    description: String,
+    names: Texts,
+    descriptions: Texts,
+}
+
+fn profile_texts(
+    errors: &mut FieldErrors,
+    typed: &BTreeMap<String, String>,
+) -> Option<ProfileTexts> {
+    let get = |k: &str| typed.get(k).map(|s| s.trim()).unwrap_or("");
+    let name = errors.check("name", DisplayName::parse(get("name")));
+    let mut names = Texts::new();
+    if !get("name_de").is_empty() {
+        if let Some(german) = errors.check("name_de", DisplayName::parse(get("name_de"))) {
+            names.insert(Language::De, german.as_str().to_owned());
+        }
+    }
+    let mut descriptions = Texts::new();
+    for (field, language) in [
+        ("description", None),
+        ("description_de", Some(Language::De)),
+    ] {
+        let text = get(field);
+        if text.chars().count() > 500 {
+            errors.add(field, FieldError::TooLong { max: 500 });
+        } else if let (Some(language), false) = (language, text.is_empty()) {
+            descriptions.insert(language, text.to_owned());
+        }
+    }
+    Some(ProfileTexts {
+        name: name?,
+        description: get("description").to_owned(),
+        names,
+        descriptions,
+    })
+}
+
+/// Change a profile's name and description, or give them in German.
+pub async fn profile_texts_save(
+    State(state): State<AppState>,
+    me: AdminUser,
+    Path((id, profile)): Path<(String, String)>,
+    form: CsrfForm<BTreeMap<String, String>>,
+) -> AppResult<Response> {
+    let site = find(&state, &me, &id).await?;
+    let profile: i64 = parse_id(&profile)?;
+    let mut errors = FieldErrors::default();
+    let texts = profile_texts(&mut errors, &form.value);
+    let (Some(texts), true) = (texts, errors.is_empty()) else {
+        // Shown in the upload form below, which the row's own fields lead to.
+        return render_profiles(&state, &me, &site, &form.value, Outcome::invalid(errors)).await;
+    };
+    let own = (texts.name.as_str(), texts.description.as_str());
+    let others = (&texts.names, &texts.descriptions);
+    if !state
+        .store
+        .set_ios_profile_texts(me.org_id(), profile, own, others)
+        .await?
+    {
+        return Err(AppError::NotFound);
+    }
+    me.audit(&state, "site.profile_changed", texts.name.as_str())
+        .await?;
+    render_profiles(
+        &state,
+        &me,
+        &site,
+        &BTreeMap::new(),
+        Outcome::done("Saved."),
     )
     .await
 }

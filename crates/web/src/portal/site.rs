@@ -209,7 +209,14 @@ impl Portal {
             .into_iter()
             .map(|m| (m.as_str(), self.offers(m)))
             .collect();
-        let profiles: Vec<&IosProfile> = self.profiles.iter().collect();
+        // Each profile's name and description in the visitor's language, where the admin gave one.
+        let profiles: Vec<Value> = self
+            .profiles
+            .iter()
+            .map(|p: &IosProfile| {
+                context! { id => p.id, name => p.name_in(self.lang), description => p.description_in(self.lang), visibility => &p.visibility }
+            })
+            .collect();
         context! {
             lang => self.lang.code(),
             site => context! { name => &self.site.name, slug => &self.site.slug, org_name => &self.site.org_name },
