@@ -421,8 +421,5 @@ async fn the_profiles_card_is_styled_like_the_other_doors() {
         seen[2], "true",
         "the key input and its button are side by side"
     );
-    let scroll = "document.querySelector('.door.profiles').scrollIntoView(); return null;";
-    browser.client.execute(scroll, vec![]).await.unwrap();
-    browser.screenshot("profiles").await;
     browser.close().await;
 }
