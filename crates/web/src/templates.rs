@@ -196,8 +196,11 @@ impl Templates {
         // `duration(minutes)`: "15 minutes", "1 hour", "2 days", in the page's language.
         let durations = catalog.clone();
         env.add_function("duration", move |state: &minijinja::State, minutes: i64| {
-            let (n, one, other) = duration_unit(minutes);
             let language = language_of(state);
+            if minutes < 1 {
+                return staff_text(&durations, language, "less than a minute");
+            }
+            let (n, one, other) = duration_unit(minutes);
             let english = if plural_is_one(language, n) {
                 one
             } else {
@@ -373,6 +376,29 @@ mod tests {
             "status": 404, "title": "Page not found", "text": "Nothing here.", "reference": "abcd1234",
             "user_count": 1, "active_reps": 1,
         }))
+    }
+
+    #[test]
+    fn durations_and_counts_take_their_plural_in_each_language() {
+        let catalog = std::sync::Arc::new(crate::i18n::Catalog::load().unwrap());
+        let templates = Templates::load(catalog).unwrap();
+        let source = "{{ duration(0) }}|{{ duration(1) }}|{{ duration(5) }}|{{ duration(60) }}|\
+            {{ duration(240) }}|{{ duration(1440) }}|{{ trn(1, \"{n} byte\", \"{n} bytes\") }}|\
+            {{ trn(0, \"{n} byte\", \"{n} bytes\") }}";
+        let render = |lang: &str| {
+            templates
+                .env
+                .render_str(source, minijinja::context! { lang })
+                .unwrap()
+        };
+        assert_eq!(
+            render("en"),
+            "less than a minute|1 minute|5 minutes|1 hour|4 hours|1 day|1 byte|0 bytes"
+        );
+        assert_eq!(
+            render("de"),
+            "weniger als einer Minute|1 Minute|5 Minuten|1 Stunde|4 Stunden|1 Tag|1 Byte|0 Bytes"
+        );
     }
 
     #[test]

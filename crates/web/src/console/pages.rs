@@ -223,9 +223,13 @@ async fn field_views(
         .into_iter()
         .map(|(key, value)| {
             let field = defined.iter().find(|f| f.key == key);
+            // In the rep's language, else English, else any.
             let label = field.and_then(|f| {
+                let own = f.labels.get(&crate::i18n::page_locale().lang);
                 let english = f.labels.get(&domain::Language::En);
-                english.or_else(|| f.labels.values().next()).cloned()
+                own.or(english)
+                    .or_else(|| f.labels.values().next())
+                    .cloned()
             });
             (label.unwrap_or(key), value)
         })
