@@ -10,7 +10,6 @@ use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::response::Response;
 use std::sync::Arc;
-use store::Store;
 use subtle::ConstantTimeEq;
 
 /// The process is up and answering.
@@ -18,14 +17,21 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// The process can do its work: the database answers.
-pub async fn readyz(State(store): State<Store>) -> impl IntoResponse {
-    if store.ping().await {
-        (StatusCode::OK, "ready")
-    } else {
-        tracing::warn!("not ready: the database does not answer");
-        // Why is for the operator's logs, not for whoever asks.
-        (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+/// The process can do its work: the database answers, and so does Redis when nodes share one
+/// (a load balancer stops sending here until both do; pages keep being served meanwhile).
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let (database, bus) = tokio::join!(state.store.ping(), state.bus.ready());
+    match (database, bus) {
+        (true, true) => (StatusCode::OK, "ready"),
+        (database, bus) => {
+            // Why is for the operator's logs, not for whoever asks.
+            tracing::warn!(
+                database,
+                bus,
+                "not ready: the database or Redis does not answer"
+            );
+            (StatusCode::SERVICE_UNAVAILABLE, "not ready")
+        }
     }
 }
 

@@ -14,6 +14,7 @@ mod canned;
 mod chat;
 mod chat_browser;
 mod cli;
+mod cluster;
 mod console;
 mod console_browser;
 mod dns;

@@ -127,6 +127,10 @@ pub trait EventBus: Send + Sync + 'static {
     fn publish(&self, announcement: Announcement);
     /// This node's hub, where connections subscribe.
     fn hub(&self) -> &Arc<Hub>;
+    /// Whether the bus reaches the other nodes now (for `/readyz`); one process always does.
+    fn ready(&self) -> futures::future::BoxFuture<'_, bool> {
+        Box::pin(std::future::ready(true))
+    }
 }
 
 /// One process: straight to the hub, through the intake.

@@ -21,6 +21,7 @@ pub struct RedisBus {
     intake: Arc<Intake>,
     node: u64,
     outbox: mpsc::UnboundedSender<String>,
+    client: ::redis::Client,
 }
 
 impl RedisBus {
@@ -33,12 +34,19 @@ impl RedisBus {
         let node = rand::random::<u64>();
         let (outbox, pending) = mpsc::unbounded_channel();
         let channel: Arc<str> = channel.into();
-        tokio::spawn(publish(publisher, channel.clone(), pending));
-        tokio::spawn(listen(client, listener, channel, node, intake.clone()));
+        tokio::spawn(publish(client.clone(), publisher, channel.clone(), pending));
+        tokio::spawn(listen(
+            client.clone(),
+            listener,
+            channel,
+            node,
+            intake.clone(),
+        ));
         Ok(RedisBus {
             intake,
             node,
             outbox,
+            client,
         })
     }
 }
@@ -58,10 +66,29 @@ impl EventBus for RedisBus {
     fn hub(&self) -> &Arc<Hub> {
         self.intake.hub()
     }
+
+    /// Redis answers a PING on a fresh connection within a second.
+    fn ready(&self) -> futures::future::BoxFuture<'_, bool> {
+        Box::pin(async move {
+            let ping = async {
+                let mut connection = self.client.get_multiplexed_async_connection().await?;
+                ::redis::cmd("PING")
+                    .query_async::<String>(&mut connection)
+                    .await
+            };
+            matches!(
+                tokio::time::timeout(Duration::from_secs(1), ping).await,
+                Ok(Ok(_))
+            )
+        })
+    }
 }
 
-/// Publish in the order announced; a failed publish is logged (the other nodes repair).
+/// Publish in the order announced. A failed publish is logged (the other nodes notice the gap
+/// and repair from the database) and the connection is made afresh for the next one, so a
+/// Redis that restarted carries this node's announcements again.
 async fn publish(
+    client: ::redis::Client,
     mut connection: ::redis::aio::MultiplexedConnection,
     channel: Arc<str>,
     mut pending: mpsc::UnboundedReceiver<String>,
@@ -69,11 +96,25 @@ async fn publish(
     while let Some(text) = pending.recv().await {
         let sent: ::redis::RedisResult<i64> = ::redis::cmd("PUBLISH")
             .arg(&*channel)
-            .arg(text)
+            .arg(&text)
             .query_async(&mut connection)
             .await;
-        if let Err(err) = sent {
-            tracing::warn!(error = %err, "could not publish to Redis");
+        let Err(err) = sent else {
+            continue;
+        };
+        tracing::warn!(error = %err, "could not publish to Redis: reconnecting");
+        let fresh = client.get_multiplexed_async_connection();
+        if let Ok(Ok(fresh)) = tokio::time::timeout(Duration::from_secs(1), fresh).await {
+            connection = fresh;
+            // Once more on the new connection: a Redis that restarted loses nothing of ours.
+            let again: ::redis::RedisResult<i64> = ::redis::cmd("PUBLISH")
+                .arg(&*channel)
+                .arg(text)
+                .query_async(&mut connection)
+                .await;
+            if let Err(err) = again {
+                tracing::warn!(error = %err, "could not publish to Redis");
+            }
         }
     }
 }
