@@ -88,7 +88,17 @@ impl Application {
             header_read_timeout: Duration::from_secs(config.header_read_timeout_secs),
         };
         let app = web::router(self.state.clone());
+        // Going away: stop accepting, and ask every socket to reconnect elsewhere at once.
+        let draining = self.state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            draining.start_draining();
+        };
         web::serve::serve(self.listener, app, limits, shutdown).await;
+        let deadline = tokio::time::Instant::now() + DRAIN_AT_MOST;
+        while self.state.sockets_open() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
         housekeeping.abort();
         presence.abort();
         if let Some(assignment) = assignment {
@@ -141,6 +151,10 @@ async fn housekeeping(state: AppState) {
         state.key_ceiling.forget_ended();
     }
 }
+
+/// How long a node going away waits for its sockets to close after asking them to (each needs
+/// only to send its close frame); then it exits whatever is left.
+const DRAIN_AT_MOST: Duration = Duration::from_secs(10);
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

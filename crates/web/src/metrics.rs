@@ -68,6 +68,10 @@ impl Metrics {
         self.websockets.inc();
     }
 
+    pub fn websockets_open(&self) -> i64 {
+        self.websockets.get()
+    }
+
     pub fn websocket_closed(&self) {
         self.websockets.dec();
     }

@@ -49,6 +49,8 @@ pub struct Parts {
     pub chat_writer: store::group_commit::ChatWriter,
     /// The customer pages this node holds open (whether a customer is still there).
     pub customer_pages: crate::portal::presence::CustomerPages,
+    /// True once the node is going away: its sockets close, asking to reconnect elsewhere.
+    pub draining: tokio::sync::watch::Sender<bool>,
 }
 
 // Parts a component needs on its own, through `State<Part>` (axum's FromRef): such a component
@@ -122,7 +124,19 @@ impl AppState {
             sockets_per_address,
             portal_cache,
             customer_pages: Default::default(),
+            draining: tokio::sync::watch::Sender::new(false),
         })))
+    }
+
+    /// The node is going away (SIGTERM): every socket closes with `realtime::CLOSE_DRAINING`,
+    /// which pages answer by reconnecting at once (through the load balancer, elsewhere).
+    pub fn start_draining(&self) {
+        self.draining.send_replace(true);
+    }
+
+    /// How many sockets this node still holds open.
+    pub fn sockets_open(&self) -> i64 {
+        self.metrics.websockets_open()
     }
 
     pub fn now(&self) -> Timestamp {

@@ -137,3 +137,64 @@ async fn a_node_without_redis_is_not_ready_keeps_serving_and_recovers() {
     redis.kill().unwrap();
     redis.wait().unwrap();
 }
+
+/// The close frame `socket` gets, skipping everything before it (within 10 s).
+async fn close_code(socket: &mut crate::console::Socket) -> Option<u16> {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while let Ok(Some(frame)) = tokio::time::timeout_at(deadline, socket.next()).await {
+        match frame {
+            Ok(Message::Close(close)) => return close.map(|c| c.code.into()),
+            Ok(_) => continue,
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// A node going away (SIGTERM) asks every socket to reconnect elsewhere with 1012, exits
+/// promptly, and does not take that as the rep or the customer leaving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_going_away_tells_its_sockets_to_reconnect_elsewhere() {
+    // Node A goes away; node B, on the same database, stays to tell what A left behind.
+    let config = test_config(Backend::Postgres).await;
+    let node_a = spawn_with(&config).await;
+    let p = portal_app(spawn_with(&config).await).await;
+    let cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let mut console = console_socket(&node_a, &cookie, 0).await;
+    assert_eq!(next_message(&mut console).await["type"], "ready");
+    let (session, waiting) = p.contact_request("Quinn").await;
+    let mut page = crate::console::socket_at(&node_a, &format!("{waiting}/ws?after=0"), None).await;
+    // The page is open (marked seen) before the node goes.
+    for _ in 0..50 {
+        if p.session(session).await.customer_seen_at.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let (org, rep, store) = (p.org, p.rep, p.app.store.clone());
+
+    let started = std::time::Instant::now();
+    let stopping = tokio::spawn(node_a.stop());
+    assert_eq!(
+        close_code(&mut console).await,
+        Some(1012),
+        "the console is told to reconnect"
+    );
+    assert_eq!(
+        close_code(&mut page).await,
+        Some(1012),
+        "so is the customer's page"
+    );
+    stopping.await.unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "the node exits once its sockets closed: {:?}",
+        started.elapsed()
+    );
+    let row = store.support_session(org, session).await.unwrap().unwrap();
+    assert_eq!(row.customer_gone_at, None, "the customer did not leave");
+    let riley = store.user(org, rep).await.unwrap().unwrap();
+    assert_eq!(riley.console_closed_at, None, "nor did the rep");
+}

@@ -19,6 +19,19 @@ pub struct TestApp {
     pub state: web::AppState,
     pub client: reqwest::Client,
     _shutdown: tokio::sync::oneshot::Sender<()>,
+    /// The server's task (shared by the handles `other_browser` makes), for `stop`.
+    running: std::sync::Arc<std::sync::Mutex<Option<tokio::task::JoinHandle<anyhow::Result<()>>>>>,
+}
+
+impl TestApp {
+    /// Stop the server as SIGTERM does and wait until it has exited.
+    pub async fn stop(self) {
+        let running = self.running.lock().unwrap().take();
+        drop(self._shutdown);
+        if let Some(running) = running {
+            running.await.unwrap().unwrap();
+        }
+    }
 }
 
 /// Run both variants of each named test: `sqlite_<name>` and `postgres_<name>`.
@@ -84,7 +97,7 @@ pub async fn spawn_with_clock(config: &Config, clock: Arc<dyn domain::Clock>) ->
     let address = format!("http://{}", app.local_addr().unwrap());
     let state = app.state().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run_until_stopped(async move {
+    let running = tokio::spawn(app.run_until_stopped(async move {
         let _ = rx.await;
     }));
     TestApp {
@@ -93,6 +106,7 @@ pub async fn spawn_with_clock(config: &Config, clock: Arc<dyn domain::Clock>) ->
         state,
         client: client(),
         _shutdown: tx,
+        running: std::sync::Arc::new(std::sync::Mutex::new(Some(running))),
     }
 }
 
@@ -225,6 +239,7 @@ impl TestApp {
             state: self.state.clone(),
             client: client(),
             _shutdown: tx,
+            running: Default::default(),
         }
     }
 

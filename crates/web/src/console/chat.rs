@@ -134,8 +134,13 @@ async fn serve(
     let ice = crate::chat::sharing::ice_frame(&state, id, &participant);
     open = open && socket.send(Message::Text(ice.into())).await.is_ok();
     let mut last_typing = None;
+    let mut drain = state.draining.subscribe();
     while open {
         tokio::select! {
+            () = crate::realtime::draining(&mut drain) => {
+                crate::realtime::close_for_draining(&mut socket).await;
+                open = false;
+            },
             heard = subscription.recv() => match heard {
                 Some((a, _)) if a.kind == crate::bus::SIGNED_OUT => {
                     open = me.still_signed_in(&state).await;

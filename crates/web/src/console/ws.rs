@@ -119,8 +119,14 @@ async fn serve(state: AppState, me: CurrentUser, after: i64, mut socket: WebSock
     };
     let mut open = send(&mut socket, &ToConsole::Ready { v: 1, seq: last }).await;
     let mut heartbeat = Heartbeat::new(Duration::from_secs(state.config.heartbeat_secs));
+    let mut drain = state.draining.subscribe();
+    let mut drained = false;
     while open {
         tokio::select! {
+            () = crate::realtime::draining(&mut drain) => {
+                crate::realtime::close_for_draining(&mut socket).await;
+                (open, drained) = (false, true);
+            },
             heard = subscription.recv() => match heard {
                 Some((a, _)) if a.kind == crate::bus::SIGNED_OUT => {
                     // Some of this rep's sign-ins ended: close if this socket's was one.
@@ -167,7 +173,10 @@ async fn serve(state: AppState, me: CurrentUser, after: i64, mut socket: WebSock
         }
     }
     drop(subscription);
-    closed(&state, org, rep).await;
+    // Drained, the console reconnects elsewhere at once: its customers are not told it left.
+    if !drained {
+        closed(&state, org, rep).await;
+    }
     state.metrics.websocket_closed();
 }
 

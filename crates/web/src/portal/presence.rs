@@ -27,6 +27,11 @@ impl CustomerPages {
         *open.entry(id).or_insert(0) += 1;
     }
 
+    /// One closed without the customer leaving (the node is going away).
+    pub fn forget(&self, id: SessionId) {
+        let _ = self.closed(id);
+    }
+
     /// One closed; whether it was the last this node held.
     fn closed(&self, id: SessionId) -> bool {
         let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());

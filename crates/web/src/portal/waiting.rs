@@ -350,6 +350,7 @@ async fn push_views(
     let mut last_seen = std::time::Instant::now();
     // The read marks as they stand go first; later ones come as they move.
     let mut marks_due = true;
+    let (mut drain, mut drained) = (state.draining.subscribe(), false);
     loop {
         if std::mem::take(&mut marks_due) {
             if let Ok(marks) = crate::chat::marks_frame(&state, org, id).await {
@@ -401,6 +402,11 @@ async fn push_views(
             }
         };
         tokio::select! {
+            () = crate::realtime::draining(&mut drain) => {
+                crate::realtime::close_for_draining(&mut socket).await;
+                drained = true;
+                break;
+            },
             heard = subscription.recv() => match heard {
                 Some((announcement, _)) if announcement.signal.is_some() => {
                     // Typing or read marks: passed on as they are; nothing else changed.
@@ -470,7 +476,12 @@ async fn push_views(
             },
         }
     }
-    super::presence::closed(&state, org, id).await;
+    // Drained, the page reconnects elsewhere at once: the customer has not left.
+    if drained {
+        state.customer_pages.forget(id);
+    } else {
+        super::presence::closed(&state, org, id).await;
+    }
     state.metrics.websocket_closed();
 }
 

@@ -166,8 +166,13 @@ pub async fn serve(state: AppState, me: Member, after: i64, mut socket: WebSocke
             None => false,
         };
     }
+    let mut drain = state.draining.subscribe();
     while open {
         tokio::select! {
+            () = crate::realtime::draining(&mut drain) => {
+                crate::realtime::close_for_draining(&mut socket).await;
+                open = false;
+            },
             heard = subscription.recv() => match heard {
                 Some((a, lagged)) => open = heard_announcement(&state, &me, &a, lagged, &mut seen, &mut socket).await,
                 None => open = false,

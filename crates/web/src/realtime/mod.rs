@@ -20,6 +20,28 @@ pub fn socket(upgrade: axum::extract::WebSocketUpgrade) -> axum::extract::WebSoc
         .max_frame_size(MAX_FRAME)
 }
 
+/// The close code a socket gets when its node goes away (RFC 6455's "service restart"): the
+/// pages reconnect at once instead of backing off, and the load balancer sends them elsewhere.
+pub const CLOSE_DRAINING: u16 = 1012;
+
+/// Resolves once the node starts draining (`AppState::start_draining`). Each socket loop holds
+/// one receiver and selects on it.
+pub async fn draining(receiver: &mut tokio::sync::watch::Receiver<bool>) {
+    if receiver.wait_for(|going| *going).await.is_err() {
+        // The state is gone: the node is going away all the same.
+    }
+}
+
+/// Close `socket` saying the node is going away (its client reconnects elsewhere).
+pub async fn close_for_draining(socket: &mut axum::extract::ws::WebSocket) {
+    use axum::extract::ws::{CloseFrame, Message};
+    let frame = CloseFrame {
+        code: CLOSE_DRAINING,
+        reason: "this node is restarting".into(),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
 /// The largest message a page sends: a chat message at its limit (4,000 characters, at most
 /// 6 bytes each once JSON-escaped) with its frame around it fits with room to spare. Pages send
 /// a longer text by POST, which answers why it was not sent.

@@ -36,8 +36,13 @@ class Line {
         // Not a frame of ours: ignored.
       }
     });
-    socket.addEventListener("close", () => {
+    socket.addEventListener("close", (event) => {
       if (this.done) return;
+      // A node going away (1012): reconnect at once, elsewhere; it is no refusal.
+      if (event.code === 1012) {
+        setTimeout(() => this.open(), Math.random() * 250);
+        return;
+      }
       this.failures += opened ? 0 : 1;
       // Refused again and again: the page itself says where this attendee stands now.
       if (this.failures >= 3) window.location.reload();

@@ -120,12 +120,14 @@ function connect() {
       if (!(chat && chat.heard(data)) && sharing) sharing.heard(data);
     } else show(data);
   });
-  socket.addEventListener("close", () => {
+  socket.addEventListener("close", (event) => {
+    // A node going away (1012) asks for a reconnect at once: the load balancer picks another.
+    const restarting = event.code === 1012;
     if (socketOpen) {
       socketOpen = false;
-      setTimeout(poll, POLL_MS);
+      if (!restarting) setTimeout(poll, POLL_MS);
     }
-    if (state !== "ended") setTimeout(connect, 3000);
+    if (state !== "ended") setTimeout(connect, restarting ? Math.random() * 250 : 3000);
   });
 }
 
