@@ -198,3 +198,239 @@ async fn a_node_going_away_tells_its_sockets_to_reconnect_elsewhere() {
     let riley = store.user(org, rep).await.unwrap().unwrap();
     assert_eq!(riley.console_closed_at, None, "nor did the rep");
 }
+
+/// nginx in front of `nodes` (round robin), on a free loopback port, as a child process.
+struct Balancer {
+    address: String,
+    process: Child,
+    _dir: tempfile_dir::Dir,
+}
+
+mod tempfile_dir {
+    /// A directory of the test's own, removed when dropped.
+    pub struct Dir(pub std::path::PathBuf);
+    impl Drop for Dir {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+impl Balancer {
+    async fn start(nodes: &[&str]) -> Balancer {
+        let port = free_port();
+        let dir = std::env::temp_dir().join(format!("supportal-nginx-{}", rand::random::<u64>()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let servers: String = nodes
+            .iter()
+            .map(|n| {
+                format!(
+                    "    server {} max_fails=1 fail_timeout=10s;\n",
+                    n.trim_start_matches("http://")
+                )
+            })
+            .collect();
+        // The configuration docs/operations.md gives, with this test's paths.
+        let conf = format!(
+            "daemon off;\nmaster_process off;\npid {d}/nginx.pid;\nerror_log {d}/error.log warn;\n\
+             events {{ worker_connections 1024; }}\n\
+             http {{\n  access_log off;\n  client_body_temp_path {d}/body;\n  proxy_temp_path {d}/proxy;\n\
+               fastcgi_temp_path {d}/fastcgi;\n  uwsgi_temp_path {d}/uwsgi;\n  scgi_temp_path {d}/scgi;\n\
+               map $http_upgrade $connection_upgrade {{ default upgrade; '' close; }}\n\
+               upstream supportal {{\n{servers}  }}\n\
+               server {{\n    listen 127.0.0.1:{port};\n    location / {{\n\
+                 proxy_pass http://supportal;\n      proxy_http_version 1.1;\n\
+                 proxy_set_header Upgrade $http_upgrade;\n      proxy_set_header Connection $connection_upgrade;\n\
+                 proxy_set_header Host $host;\n      proxy_set_header X-Forwarded-For $remote_addr;\n\
+                 proxy_read_timeout 75s;\n      proxy_next_upstream error timeout http_502 http_503;\n    }}\n  }}\n}}\n",
+            d = dir.display()
+        );
+        let path = dir.join("nginx.conf");
+        std::fs::write(&path, conf).unwrap();
+        let nginx = if std::path::Path::new("/usr/sbin/nginx").exists() {
+            "/usr/sbin/nginx"
+        } else {
+            "nginx"
+        };
+        let process = Command::new(nginx)
+            .arg("-c")
+            .arg(&path)
+            .arg("-p")
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("nginx is installed (scripts/test installs it)");
+        let address = format!("http://127.0.0.1:{port}");
+        for _ in 0..100 {
+            if reqwest::get(format!("{address}/healthz"))
+                .await
+                .is_ok_and(|r| r.status() == 200)
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Balancer {
+            address,
+            process,
+            _dir: tempfile_dir::Dir(dir),
+        }
+    }
+}
+
+impl Drop for Balancer {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// The texts of the chat messages (not system lines) `socket` shows, until `want` of them have
+/// arrived or nothing more comes (10 s).
+async fn messages_seen(
+    socket: &mut crate::console::Socket,
+    want: usize,
+    last: &mut i64,
+) -> Vec<String> {
+    use futures::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let mut texts = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while texts.len() < want {
+        let Ok(Some(Ok(frame))) = tokio::time::timeout_at(deadline, socket.next()).await else {
+            break;
+        };
+        let Message::Text(text) = frame else { continue };
+        let frame: serde_json::Value = serde_json::from_str(&text).unwrap();
+        if frame["type"] != "chat" {
+            continue;
+        }
+        for line in frame["lines"].as_array().unwrap() {
+            *last = (*last).max(line["seq"].as_i64().unwrap_or(0));
+            if line["kind"] == "message" {
+                texts.push(line["text"].as_str().unwrap().to_owned());
+            }
+        }
+    }
+    texts
+}
+
+/// Three nodes behind nginx on one PostgreSQL and one Redis. A customer on node A chats with a
+/// rep whose conversation is open on node B and a colleague on node C; node B dies mid-chat
+/// while both sides keep writing. The rep reconnects through nginx and resumes: every
+/// acknowledged message is on every screen once, in one order, and in the transcript, and the
+/// rep's session never went back to the queue.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_killed_mid_chat_loses_nothing_behind_nginx() {
+    use crate::chat::{customer_says, rep_says};
+    let mut config = test_config(Backend::Postgres).await;
+    config.bus.url = Some(crate::helpers::test_redis_url());
+    config.bus.channel = format!("supportal:test:{}", rand::random::<u64>());
+    config.console.heartbeat_secs = 1;
+    config.console.offline_grace_secs = 4;
+    config.security.login_attempts_per_ip_per_minute = 100;
+    let node_a = crate::helpers::Node::start(config.clone()).await;
+    let mut node_b = crate::helpers::Node::start(config.clone()).await;
+    let node_c = crate::helpers::Node::start(config.clone()).await;
+    let p = portal_app(spawn_with(&config).await).await;
+    let nginx = Balancer::start(&[&node_a.address, &node_b.address, &node_c.address]).await;
+    let through_nginx = |app: &crate::helpers::TestApp| {
+        let mut browser = app.other_browser();
+        browser.address = nginx.address.clone();
+        browser
+    };
+
+    let customer = through_nginx(&p.app);
+    let waiting = crate::helpers::location(
+        &customer
+            .submit("/p/help", "/p/help/contact", &[("customer_name", "Quinn")])
+            .await,
+    );
+    let id = p.session_at(&waiting).await.id;
+    let riley = through_nginx(&p.app);
+    riley
+        .login("riley@acme.test", crate::helpers::PASSWORD)
+        .await;
+    crate::chat::accept(&riley, id.0).await;
+    let sam_id = p.app.add_rep(p.org, "sam@acme.test").await;
+    let sam = through_nginx(&p.app);
+    sam.login("sam@acme.test", crate::helpers::PASSWORD).await;
+    crate::console::invite_and_join(&p, &riley, id.0, sam_id, &sam).await;
+
+    // Each participant's conversation open on "their" node.
+    let chat = format!("/console/sessions/{id}/ws?after=0");
+    let riley_cookie = session_cookie(&p.app, "riley@acme.test").await;
+    let sam_cookie = session_cookie(&p.app, "sam@acme.test").await;
+    let on = |address: &str| {
+        let mut browser = p.app.other_browser();
+        browser.address = address.to_owned();
+        browser
+    };
+    let mut customer_page =
+        crate::console::socket_at(&on(&node_a.address), &format!("{waiting}/ws?after=0"), None)
+            .await;
+    let mut riley_chat =
+        crate::console::socket_at(&on(&node_b.address), &chat, Some(&riley_cookie)).await;
+    // Riley's console (their presence) is on node B too.
+    let riley_console = console_socket(&on(&node_b.address), &riley_cookie, 0).await;
+    let mut sam_chat =
+        crate::console::socket_at(&on(&node_c.address), &chat, Some(&sam_cookie)).await;
+
+    // Both sides write, through nginx; node B dies halfway.
+    let mut sent = Vec::new();
+    let mut riley_saw = Vec::new();
+    let mut riley_last = 0;
+    for i in 0..20 {
+        if i == 10 {
+            riley_saw = messages_seen(&mut riley_chat, 10, &mut riley_last).await;
+            node_b.crash();
+        }
+        let text = format!("message {i:02}");
+        let (status, _) = match i % 2 {
+            0 => customer_says(&customer, &waiting, &text, &format!("c-{i}")).await,
+            _ => rep_says(&riley, id.0, &text, &format!("r-{i}")).await,
+        };
+        assert_eq!(status, 200, "{text} is acknowledged");
+        sent.push(text);
+    }
+    // The rep's console and conversation reconnect through nginx, on another node; the
+    // conversation after the last line it saw.
+    drop(riley_console);
+    let after = p.app.store.latest_event_seq(p.org).await.unwrap();
+    let mut riley_console = console_socket(&riley, &riley_cookie, after).await;
+    assert_eq!(next_message(&mut riley_console).await["type"], "ready");
+    let resumed = format!("/console/sessions/{id}/ws?after={riley_last}");
+    let mut riley_again = crate::console::socket_at(&riley, &resumed, Some(&riley_cookie)).await;
+    riley_saw.extend(messages_seen(&mut riley_again, 10, &mut riley_last).await);
+    let mut ignored = 0;
+    let customer_saw = messages_seen(&mut customer_page, 20, &mut ignored).await;
+    let sam_saw = messages_seen(&mut sam_chat, 20, &mut ignored).await;
+    assert_eq!(
+        riley_saw, sent,
+        "the rep saw every message once, in order, across the crash"
+    );
+    assert_eq!(customer_saw, sent, "so did the customer (node A)");
+    assert_eq!(sam_saw, sent, "and the invited rep (node C)");
+
+    // The transcript holds them all, in that order.
+    let (_, transcript) = riley
+        .get_text(&format!("/console/history/{id}/transcript"))
+        .await;
+    let positions: Vec<usize> = sent
+        .iter()
+        .map(|t| transcript.find(t.as_str()).expect("in the transcript"))
+        .collect();
+    assert!(
+        positions.windows(2).all(|w| w[0] < w[1]),
+        "in order: {transcript}"
+    );
+
+    // The rep came back within the grace: past it, the session is still theirs.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert_eq!(
+        p.session(id).await.session_state().unwrap(),
+        domain::session::SessionState::Active { owner: p.rep },
+        "not requeued"
+    );
+    drop(nginx);
+}
