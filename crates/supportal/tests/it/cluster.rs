@@ -434,3 +434,55 @@ async fn a_node_killed_mid_chat_loses_nothing_behind_nginx() {
     );
     drop(nginx);
 }
+
+/// 200 reps spread over three nodes press Accept on the same session at once: exactly one wins,
+/// the others are told who took it, and the session has one owner.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_reps_on_three_nodes_have_exactly_one_winner() {
+    let mut config = test_config(Backend::Postgres).await;
+    config.bus.url = Some(crate::helpers::test_redis_url());
+    config.bus.channel = format!("supportal:test:{}", rand::random::<u64>());
+    config.security.login_attempts_per_ip_per_minute = 1000;
+    let p = portal_app(spawn_with(&config).await).await;
+    let nodes = [
+        spawn_with(&config).await,
+        spawn_with(&config).await,
+        p.app.other_browser(),
+    ];
+    let (session, _) = p.contact_request("Popular").await;
+    let mut ready = Vec::new();
+    for i in 0..200 {
+        let email = format!("rep{i}@acme.test");
+        let id = p.app.add_rep(p.org, &email).await;
+        p.app
+            .store
+            .set_user_teams(p.org, id, &[p.team])
+            .await
+            .unwrap();
+        let rep = nodes[i % 3].other_browser();
+        rep.login(&email, crate::helpers::PASSWORD).await;
+        let (_, page) = rep.get_text("/console").await;
+        assert!(
+            page.contains(&format!("data-session-id=\"{session}\"")),
+            "rep {i} sees the customer"
+        );
+        ready.push((crate::helpers::csrf_in(&page), rep));
+    }
+    let results = crate::console::press_accept_at_once(ready, session).await;
+    let won = results.iter().filter(|(status, _)| *status == 303).count();
+    assert_eq!(won, 1, "exactly one winner of 200 on three nodes");
+    assert!(
+        results
+            .iter()
+            .filter(|(status, _)| *status != 303)
+            .all(|(status, page)| *status == 409 && page.contains("Taken by")),
+        "the others are told it is taken"
+    );
+    let owner = p.session(session).await.owner_user_id;
+    assert!(owner.is_some());
+    assert_eq!(
+        p.events_of(session, "accepted").await,
+        1,
+        "accepted once in the log"
+    );
+}

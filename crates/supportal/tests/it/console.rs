@@ -48,6 +48,31 @@ pub(crate) async fn invite_and_join(
     assert_eq!(location(&joined), page, "joined");
 }
 
+/// Every rep of `ready` (each with the CSRF token of their open console) presses Accept on
+/// `session` at once: each one's status and page.
+pub(crate) async fn press_accept_at_once(
+    ready: Vec<(String, TestApp)>,
+    session: SessionId,
+) -> Vec<(u16, String)> {
+    let presses = ready.into_iter().map(|(csrf, rep)| {
+        tokio::spawn(async move {
+            let response = rep
+                .client
+                .post(rep.url(&format!("/console/sessions/{session}/accept")))
+                .form(&[("csrf", csrf)])
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.text().await.unwrap())
+        })
+    });
+    futures::future::join_all(presses)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect()
+}
+
 pub(crate) async fn rep(app: &TestApp, email: &str) -> TestApp {
     let browser = app.other_browser();
     assert_eq!(
@@ -86,24 +111,7 @@ async fn fifty_reps_pressing_accept_at_once_have_exactly_one_winner(backend: Bac
         );
         ready.push((csrf_in(&page), rep));
     }
-    // Then all press Accept at once.
-    let presses = ready.into_iter().map(|(csrf, rep)| {
-        tokio::spawn(async move {
-            let response = rep
-                .client
-                .post(rep.url(&format!("/console/sessions/{session}/accept")))
-                .form(&[("csrf", csrf)])
-                .send()
-                .await
-                .unwrap();
-            (response.status().as_u16(), response.text().await.unwrap())
-        })
-    });
-    let results: Vec<(u16, String)> = futures::future::join_all(presses)
-        .await
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
+    let results = press_accept_at_once(ready, session).await;
     assert_eq!(
         results.iter().filter(|(status, _)| *status == 303).count(),
         1,

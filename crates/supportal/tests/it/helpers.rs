@@ -308,14 +308,17 @@ impl TestApp {
     }
 
     async fn add_user(&self, org: OrgId, email: &str, role: Role, instance: bool) -> UserId {
-        let hash = hash(PASSWORD).await;
+        // Argon2 on purpose costs time: the test password is hashed once per run, not per user.
+        static TEST_PASSWORD_HASH: tokio::sync::OnceCell<String> =
+            tokio::sync::OnceCell::const_new();
+        let hash = TEST_PASSWORD_HASH.get_or_init(|| hash(PASSWORD)).await;
         let email = Email::parse(email).unwrap();
         let name = DisplayName::parse("Robin Rep").unwrap();
         let user = NewUser {
             email: &email,
             display_name: &name,
             role,
-            password_hash: &hash,
+            password_hash: hash,
             is_instance_admin: instance,
             session_limit: 3,
         };
