@@ -29,6 +29,14 @@ pub struct ConnectionLimits {
     pub header_read_timeout: Duration,
 }
 
+/// After the shutdown signal, how long the backlog must stay empty before the listener closes.
+const BACKLOG_QUIET: Duration = Duration::from_millis(50);
+/// How long connections accepted last get for their first request before the shutdown closes
+/// idle ones.
+const FIRST_REQUEST_GRACE: Duration = Duration::from_millis(200);
+/// And the longest the backlog is served after the signal.
+const BACKLOG_DRAIN_AT_MOST: Duration = Duration::from_secs(1);
+
 /// Serve `router` on `listener` until `shutdown` resolves, then let open requests finish.
 pub async fn serve(
     listener: TcpListener,
@@ -39,12 +47,7 @@ pub async fn serve(
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut shutdown = pin!(shutdown);
-    loop {
-        let accepted = tokio::select! {
-            accepted = accept(&listener, &permits) => accepted,
-            () = &mut shutdown => break,
-        };
-        let (stream, remote, permit) = accepted;
+    let start = |(stream, remote, permit): (TcpStream, SocketAddr, OwnedSemaphorePermit)| {
         let _ = stream.set_nodelay(true);
         let io = TokioIo::new(Counted {
             stream,
@@ -57,8 +60,28 @@ pub async fn serve(
             limits,
             stop_rx.clone(),
         ));
+    };
+    loop {
+        tokio::select! {
+            accepted = accept(&listener, &permits) => start(accepted),
+            () = &mut shutdown => break,
+        };
+    }
+    // Connections the kernel took already wait in the listen backlog, each perhaps carrying a
+    // load balancer's request: serve them rather than reset them by closing, until none has come
+    // for a moment (at most a second, so a steady stream cannot hold the node up).
+    let until = tokio::time::Instant::now() + BACKLOG_DRAIN_AT_MOST;
+    while tokio::time::Instant::now() < until {
+        match tokio::time::timeout(BACKLOG_QUIET, accept(&listener, &permits)).await {
+            Ok(accepted) => start(accepted),
+            Err(_quiet) => break,
+        }
     }
     drop(listener);
+    // A connection just accepted has its request on the way (a proxy sends it at once): give
+    // it a moment to arrive, since a graceful shutdown closes a connection still waiting for its
+    // first request, and the proxy would see it closed before any answer.
+    tokio::time::sleep(FIRST_REQUEST_GRACE).await;
     let _ = stop_tx.send(true);
     // Every connection task holds a receiver: all are done when the channel has none left.
     drop(stop_rx);

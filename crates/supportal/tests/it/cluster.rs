@@ -225,7 +225,7 @@ impl Balancer {
             .iter()
             .map(|n| {
                 format!(
-                    "    server {} max_fails=1 fail_timeout=10s;\n",
+                    "    server {} max_fails=1 fail_timeout=2s;\n",
                     n.trim_start_matches("http://")
                 )
             })
@@ -485,4 +485,127 @@ async fn two_hundred_reps_on_three_nodes_have_exactly_one_winner() {
         1,
         "accepted once in the log"
     );
+}
+
+/// Restart all three nodes behind nginx, one at a time (each stopped as SIGTERM does, then
+/// started again on its port), while customers keep arriving through nginx. Every request a
+/// customer was told succeeded has its session waiting afterwards, and no request failed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_rolling_restart_under_arriving_customers_loses_no_request() {
+    let mut config = test_config(Backend::Postgres).await;
+    config.bus.url = Some(crate::helpers::test_redis_url());
+    config.bus.channel = format!("supportal:test:{}", rand::random::<u64>());
+    config.security.session_requests_per_ip_per_hour = 100_000;
+    config.security.session_requests_per_browser_per_hour = 100_000;
+    let p = portal_app(spawn_with(&config).await).await;
+    let ports = [free_port(), free_port(), free_port()];
+    let config_on = |port: u16| {
+        let mut config = config.clone();
+        config.server.bind = format!("127.0.0.1:{port}");
+        config
+    };
+    let mut nodes = Vec::new();
+    for port in ports {
+        nodes.push(crate::helpers::Node::start(config_on(port)).await);
+    }
+    let addresses: Vec<String> = nodes.iter().map(|n| n.address.clone()).collect();
+    let refs: Vec<&str> = addresses.iter().map(String::as_str).collect();
+    let nginx = Balancer::start(&refs).await;
+
+    // Customers arrive through nginx, four at a time, until told to stop.
+    let going = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let mut arrivals = Vec::new();
+    for worker in 0..4 {
+        // Each arrival is a new customer (a browser of its own: one browser that asks again
+        // gets its own waiting page back).
+        let base = p.app.other_browser();
+        let address = nginx.address.clone();
+        let going = going.clone();
+        arrivals.push(tokio::spawn(async move {
+            let (mut told_ok, mut failed) = (Vec::new(), Vec::new());
+            let mut n = 0;
+            while going.load(std::sync::atomic::Ordering::Relaxed) {
+                n += 1;
+                let name = format!("Customer {worker}-{n}");
+                let mut customer = base.other_browser();
+                customer.address = address.clone();
+                // The form's page, then the form, as a browser does (each may reach any node).
+                let (status, page) = customer.get_text("/p/help").await;
+                if status != 200 || !page.contains("name=\"csrf\"") {
+                    failed.push((format!("{name}: the portal page"), status, page));
+                    continue;
+                }
+                let csrf = crate::helpers::csrf_in(&page);
+                let response = customer
+                    .client
+                    .post(customer.url("/p/help/contact"))
+                    .form(&[("csrf", csrf.as_str()), ("customer_name", name.as_str())])
+                    .send()
+                    .await
+                    .unwrap();
+                match response.status().as_u16() {
+                    303 => told_ok.push(crate::helpers::location(&response)),
+                    status => {
+                        failed.push((name, status, response.text().await.unwrap_or_default()))
+                    }
+                }
+            }
+            (told_ok, failed)
+        }));
+    }
+    // One node after the other: stopped, started again on its port, ready, then the next.
+    for (i, port) in ports.into_iter().enumerate() {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let mut node = nodes.remove(0);
+        tokio::task::block_in_place(|| node.stop());
+        let restarted = crate::helpers::Node::start(config_on(port)).await;
+        let mut browser = p.app.other_browser();
+        browser.address = restarted.address.clone();
+        assert_eq!(
+            readiness_becomes(&browser, 200).await,
+            200,
+            "node {i} is back"
+        );
+        nodes.push(restarted);
+        // nginx tries a failed node again after its fail_timeout (2 s): only then the next.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    going.store(false, std::sync::atomic::Ordering::Relaxed);
+    let (mut told_ok, mut failed) = (Vec::new(), Vec::new());
+    for worker in arrivals {
+        let (ok, bad) = worker.await.unwrap();
+        told_ok.extend(ok);
+        failed.extend(bad);
+    }
+    let log = std::fs::read_to_string(nginx._dir.0.join("error.log")).unwrap_or_default();
+    assert!(
+        failed.is_empty(),
+        "no request failed during the restarts: {failed:?}\n{log}"
+    );
+    assert!(
+        told_ok.len() >= 20,
+        "customers kept arriving: {}",
+        told_ok.len()
+    );
+    for waiting in &told_ok {
+        let session = p.session_at(waiting).await;
+        assert_eq!(
+            session.state,
+            domain::session::Status::Waiting,
+            "{waiting} waits"
+        );
+    }
+    let (_, waiting_in_all) = p
+        .app
+        .store
+        .visible_queue(p.org, &[domain::session::Queue::General], 1)
+        .await
+        .unwrap();
+    assert_eq!(
+        usize::try_from(waiting_in_all).unwrap(),
+        told_ok.len(),
+        "as many waiting as customers were told"
+    );
+    drop(nginx);
 }

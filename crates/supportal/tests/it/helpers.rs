@@ -114,35 +114,57 @@ pub async fn spawn_with_clock(config: &Config, clock: Arc<dyn domain::Clock>) ->
 /// every task and socket gone at once, nothing shut down cleanly.
 pub struct Node {
     pub address: String,
-    kill: Option<std::sync::mpsc::Sender<()>>,
+    /// `true`: stop as SIGTERM does; `false` or dropped: vanish at once.
+    kill: Option<std::sync::mpsc::Sender<bool>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Node {
     pub async fn start(config: Config) -> Node {
         let (ready, address) = tokio::sync::oneshot::channel();
-        let (kill, killed) = std::sync::mpsc::channel::<()>();
+        let (kill, killed) = std::sync::mpsc::channel::<bool>();
         let thread = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .enable_all()
                 .build()
                 .unwrap();
-            runtime.block_on(async {
+            let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+            let running = runtime.block_on(async {
                 let store = supportal::startup::open_store(&config).await.unwrap();
                 let app = Application::build(&config, store, Arc::new(SystemClock))
                     .await
                     .unwrap();
                 let _ = ready.send(format!("http://{}", app.local_addr().unwrap()));
-                tokio::spawn(app.run_until_stopped(std::future::pending()));
+                // The server's task, awaited by a clean stop (below), left behind by a crash.
+                let serving = tokio::spawn(app.run_until_stopped(async move {
+                    let _ = stopped.await;
+                }));
+                Some(serving)
             });
-            let _ = killed.recv();
+            if killed.recv() == Ok(true) {
+                drop(stop);
+                if let Some(running) = running {
+                    let _ = runtime.block_on(running);
+                }
+            }
             runtime.shutdown_background();
         });
         Node {
             address: address.await.unwrap(),
             kill: Some(kill),
             thread: Some(thread),
+        }
+    }
+
+    /// Stop the node as SIGTERM does (its sockets told to reconnect elsewhere) and wait until
+    /// it has exited.
+    pub fn stop(&mut self) {
+        if let Some(kill) = self.kill.take() {
+            let _ = kill.send(true);
+        }
+        if let Some(thread) = self.thread.take() {
+            thread.join().unwrap();
         }
     }
 
