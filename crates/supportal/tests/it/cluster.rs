@@ -372,7 +372,8 @@ async fn a_node_killed_mid_chat_loses_nothing_behind_nginx() {
     let mut riley_chat =
         crate::console::socket_at(&on(&node_b.address), &chat, Some(&riley_cookie)).await;
     // Riley's console (their presence) is on node B too.
-    let riley_console = console_socket(&on(&node_b.address), &riley_cookie, 0).await;
+    let mut riley_console = console_socket(&on(&node_b.address), &riley_cookie, 0).await;
+    let mut crashed_at = None;
     let mut sam_chat =
         crate::console::socket_at(&on(&node_c.address), &chat, Some(&sam_cookie)).await;
 
@@ -384,6 +385,13 @@ async fn a_node_killed_mid_chat_loses_nothing_behind_nginx() {
         if i == 10 {
             riley_saw = messages_seen(&mut riley_chat, 10, &mut riley_last).await;
             node_b.crash();
+            crashed_at = Some(tokio::time::Instant::now());
+            // The rep's console reconnects through nginx at once, as its page does, landing
+            // on another node.
+            let after = p.app.store.latest_event_seq(p.org).await.unwrap();
+            let mut again = console_socket(&riley, &riley_cookie, after).await;
+            assert_eq!(next_message(&mut again).await["type"], "ready");
+            riley_console = again;
         }
         let text = format!("message {i:02}");
         let (status, _) = match i % 2 {
@@ -393,12 +401,7 @@ async fn a_node_killed_mid_chat_loses_nothing_behind_nginx() {
         assert_eq!(status, 200, "{text} is acknowledged");
         sent.push(text);
     }
-    // The rep's console and conversation reconnect through nginx, on another node; the
-    // conversation after the last line it saw.
-    drop(riley_console);
-    let after = p.app.store.latest_event_seq(p.org).await.unwrap();
-    let mut riley_console = console_socket(&riley, &riley_cookie, after).await;
-    assert_eq!(next_message(&mut riley_console).await["type"], "ready");
+    // The conversation reconnects through nginx after the last line it saw.
     let resumed = format!("/console/sessions/{id}/ws?after={riley_last}");
     let mut riley_again = crate::console::socket_at(&riley, &resumed, Some(&riley_cookie)).await;
     riley_saw.extend(messages_seen(&mut riley_again, 10, &mut riley_last).await);
@@ -426,7 +429,9 @@ async fn a_node_killed_mid_chat_loses_nothing_behind_nginx() {
     );
 
     // The rep came back within the grace: past it, the session is still theirs.
-    tokio::time::sleep(Duration::from_secs(6)).await;
+    let past_the_grace = crashed_at.unwrap() + Duration::from_secs(6);
+    tokio::time::sleep_until(past_the_grace).await;
+    drop(riley_console);
     assert_eq!(
         p.session(id).await.session_state().unwrap(),
         domain::session::SessionState::Active { owner: p.rep },
