@@ -49,6 +49,9 @@ pub struct Store {
     /// Bumped after every write that changes what a portal page shows (sites, their parts,
     /// reps' presence and teams, issue types): cached portal pages built before are stale.
     portal_epoch: Arc<AtomicU64>,
+    /// Bumped by this process's own such writes only (not by news from other nodes): what the
+    /// node tells the others, so that nodes never echo each other's news.
+    own_portal_changes: Arc<AtomicU64>,
 }
 
 /// A write transaction: on SQLite `BEGIN IMMEDIATE`, the write lock up front, so a transaction
@@ -105,11 +108,15 @@ impl BeginWrite for PgPool {
 
 /// Bumps the portal epoch when dropped, i.e. after the write method that holds it has finished
 /// (committed or failed: a needless bump only costs one re-render).
-pub(crate) struct PortalChange<'a>(&'a AtomicU64);
+pub(crate) struct PortalChange<'a> {
+    epoch: &'a AtomicU64,
+    own: &'a AtomicU64,
+}
 
 impl Drop for PortalChange<'_> {
     fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::Release);
+        self.epoch.fetch_add(1, Ordering::Release);
+        self.own.fetch_add(1, Ordering::Release);
     }
 }
 
@@ -152,6 +159,7 @@ impl Store {
         Store {
             pool,
             portal_epoch: Arc::default(),
+            own_portal_changes: Arc::default(),
         }
     }
 
@@ -167,7 +175,15 @@ impl Store {
     }
 
     pub(crate) fn portal_change(&self) -> PortalChange<'_> {
-        PortalChange(&self.portal_epoch)
+        PortalChange {
+            epoch: &self.portal_epoch,
+            own: &self.own_portal_changes,
+        }
+    }
+
+    /// How many writes of this process changed what portals show (see `own_portal_changes`).
+    pub fn own_portal_changes(&self) -> u64 {
+        self.own_portal_changes.load(Ordering::Acquire)
     }
 
     /// Open (and for SQLite create) the database at `url`. Does not migrate.

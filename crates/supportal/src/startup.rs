@@ -79,6 +79,7 @@ impl Application {
     ) -> anyhow::Result<()> {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let presence = tokio::spawn(presence(self.state.clone()));
+        let portal_news = tokio::spawn(portal_news(self.state.clone()));
         let assignment = self
             .assignment_interval
             .map(|every| tokio::spawn(assignment(self.state.clone(), every)));
@@ -101,6 +102,7 @@ impl Application {
         }
         housekeeping.abort();
         presence.abort();
+        portal_news.abort();
         if let Some(assignment) = assignment {
             assignment.abort();
         }
@@ -132,6 +134,24 @@ async fn presence(state: AppState) {
         }
         if let Err(err) = web::portal::presence::sweep(&state).await {
             tracing::warn!(error = %err, "customer presence sweep failed");
+        }
+    }
+}
+
+/// Every quarter second: when this node wrote something portals show (a site's settings, its
+/// fields, profiles, issue types…), the other nodes are told, and their kept portal pages are
+/// read again at once rather than when they grow old. One announcement covers a burst.
+async fn portal_news(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_millis(250));
+    let mut told = state.store.own_portal_changes();
+    loop {
+        tick.tick().await;
+        let now = state.store.own_portal_changes();
+        if now != told {
+            told = now;
+            // Nobody on this node listens for it (its own cache saw the write); the org is
+            // not read by the other nodes either.
+            state.announce_portal_change(domain::OrgId(0));
         }
     }
 }

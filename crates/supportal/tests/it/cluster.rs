@@ -614,3 +614,68 @@ async fn a_rolling_restart_under_arriving_customers_loses_no_request() {
     );
     drop(nginx);
 }
+
+/// An admin's edit through one node shows on another node's portal at once, not when its kept
+/// page grows old (5 seconds).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_admin_edit_on_one_node_refreshes_the_others_portal_at_once() {
+    let mut config = test_config(Backend::Postgres).await;
+    config.bus.url = Some(crate::helpers::test_redis_url());
+    config.bus.channel = format!("supportal:test:{}", rand::random::<u64>());
+    let node_a = spawn_with(&config).await;
+    let p = portal_app(spawn_with(&config).await).await;
+    let plist = b"<?xml version=\"1.0\"?><plist><dict><key>PayloadContent</key></dict></plist>";
+    let wifi = store::extras::NewIosProfile {
+        name: "Wi-Fi",
+        description: "",
+        public: true,
+        content: plist,
+    };
+    let now = crate::helpers::now();
+    let id = p
+        .app
+        .store
+        .add_ios_profile(p.org, p.site, &wifi, now)
+        .await
+        .unwrap()
+        .unwrap();
+    // Node B keeps its portal page.
+    let customer = p.app.other_browser();
+    assert!(customer
+        .get_text("/p/help")
+        .await
+        .1
+        .contains("<strong>Wi-Fi</strong>"));
+
+    let admin = node_a.other_browser();
+    admin
+        .login("admin@acme.test", crate::helpers::PASSWORD)
+        .await;
+    let page = format!("/admin/sites/{}/profiles", p.site);
+    let renamed = admin
+        .submit(
+            &page,
+            &format!("{page}/{id}"),
+            &[("name", "Office Wi-Fi"), ("description", "")],
+        )
+        .await;
+    assert_eq!(renamed.status(), 200);
+    let started = std::time::Instant::now();
+    let mut shown = false;
+    while started.elapsed() < Duration::from_millis(2000) {
+        if customer
+            .get_text("/p/help")
+            .await
+            .1
+            .contains("<strong>Office Wi-Fi</strong>")
+        {
+            shown = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(
+        shown,
+        "node B's portal shows the edit within 2 s, not after its 5 s"
+    );
+}
