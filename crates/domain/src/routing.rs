@@ -77,14 +77,7 @@ pub mod reasons {
         KEY,
     ];
 
-    /// `template` with each `{name}` replaced by its value.
-    pub fn fill(template: &str, args: &[(&str, &str)]) -> String {
-        let mut text = template.to_owned();
-        for (name, value) in args {
-            text = text.replace(&format!("{{{name}}}"), value);
-        }
-        text
-    }
+    pub use crate::text::fill;
 }
 
 pub fn route(request: &Request<'_>) -> Routed {

@@ -7,6 +7,16 @@ use std::borrow::Cow;
 /// Text from outside without its control characters, except tabs and line breaks: a NUL is
 /// refused by PostgreSQL (and accepted by SQLite), the others only hide or garble text, so
 /// every form value is cleaned of them the same way on both backends.
+/// `template` with each `{name}` replaced by its value (the catalogues' and the stored
+/// sentences' placeholders; a name with no value stays as it is).
+pub fn fill<V: AsRef<str>>(template: &str, args: &[(&str, V)]) -> String {
+    let mut text = template.to_owned();
+    for (name, value) in args {
+        text = text.replace(&format!("{{{name}}}"), value.as_ref());
+    }
+    text
+}
+
 pub fn without_controls(text: &str) -> Cow<'_, str> {
     let unwanted = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r');
     match text.contains(unwanted) {

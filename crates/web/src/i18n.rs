@@ -80,11 +80,7 @@ impl Catalog {
     /// The text for `key` in `language` with `{name}` placeholders filled; None if the key is unknown.
     pub fn text(&self, language: Language, key: &str, args: &[(&str, String)]) -> Option<String> {
         let template = self.texts.get(&(language, key.to_owned()))?;
-        let mut text = template.clone();
-        for (name, value) in args {
-            text = text.replace(&format!("{{{name}}}"), value);
-        }
-        Some(text)
+        Some(domain::text::fill(template, args))
     }
 
     pub fn keys(&self, language: Language) -> Vec<&str> {

@@ -85,15 +85,20 @@ fn language_of(state: &minijinja::State) -> domain::Language {
         .unwrap_or_else(|| crate::i18n::page_locale().lang)
 }
 
-/// `{name}` placeholders of `text` filled from the call's keyword arguments.
-fn fill(text: &str, kwargs: &minijinja::value::Kwargs) -> Result<String, minijinja::Error> {
-    let mut out = text.to_owned();
+/// A template call's keyword arguments as (name, value) pairs, every one used.
+fn args_of(kwargs: &minijinja::value::Kwargs) -> Result<Vec<(&str, String)>, minijinja::Error> {
+    let mut args = Vec::new();
     for name in kwargs.args() {
         let value: Value = kwargs.get(name)?;
-        out = out.replace(&format!("{{{name}}}"), &value.to_string());
+        args.push((name, value.to_string()));
     }
     kwargs.assert_all_used()?;
-    Ok(out)
+    Ok(args)
+}
+
+/// `{name}` placeholders of `text` filled from the call's keyword arguments.
+fn fill(text: &str, kwargs: &minijinja::value::Kwargs) -> Result<String, minijinja::Error> {
+    Ok(domain::text::fill(text, &args_of(kwargs)?))
 }
 
 /// A staff text in the page's language. A German text missing from the catalogue is an error
@@ -146,12 +151,7 @@ impl Templates {
             "t",
             move |state: &minijinja::State, key: &str, kwargs: minijinja::value::Kwargs| {
                 let language = language_of(state);
-                let mut args = Vec::new();
-                for name in kwargs.args() {
-                    let value: Value = kwargs.get(name)?;
-                    args.push((name, value.to_string()));
-                }
-                kwargs.assert_all_used()?;
+                let args = args_of(&kwargs)?;
                 keyed.text(language, key, &args).ok_or_else(|| {
                     minijinja::Error::new(
                         minijinja::ErrorKind::UndefinedError,

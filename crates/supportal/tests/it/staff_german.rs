@@ -49,10 +49,7 @@ async fn choose_language(browser: &Browser, base: &str, language: &str) {
 
 async fn walk(browser: &Browser, base: &str, ids: &[(&str, String)], german: bool) {
     for page in PAGES {
-        let mut path = page.to_owned();
-        for (name, id) in ids {
-            path = path.replace(&format!("{{{name}}}"), id);
-        }
+        let path = domain::text::fill(page, ids);
         browser.client.goto(&format!("{base}{path}")).await.unwrap();
         let html = browser.client.source().await.unwrap();
         assert!(
