@@ -451,21 +451,7 @@ async fn custom_fields_are_edited_and_reordered(backend: Backend) {
 /// A profile's name and description in German show to customers reading German.
 async fn profiles_have_names_per_language(backend: Backend) {
     let p = crate::portal::portal_app(spawn_app(backend).await).await;
-    let plist = b"<?xml version=\"1.0\"?><plist><dict><key>PayloadContent</key></dict></plist>";
-    let wifi = store::extras::NewIosProfile {
-        name: "Wi-Fi",
-        description: "Office network",
-        public: true,
-        content: plist,
-    };
-    let now = crate::helpers::now();
-    let id = p
-        .app
-        .store
-        .add_ios_profile(p.org, p.site, &wifi, now)
-        .await
-        .unwrap()
-        .unwrap();
+    let id = p.add_profile("Wi-Fi", "Office network", true).await;
     let admin = p.app.other_browser();
     admin.login("admin@acme.test", PASSWORD).await;
     let page = format!("/admin/sites/{}/profiles", p.site);

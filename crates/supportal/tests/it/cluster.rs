@@ -624,21 +624,7 @@ async fn an_admin_edit_on_one_node_refreshes_the_others_portal_at_once() {
     config.bus.channel = format!("supportal:test:{}", rand::random::<u64>());
     let node_a = spawn_with(&config).await;
     let p = portal_app(spawn_with(&config).await).await;
-    let plist = b"<?xml version=\"1.0\"?><plist><dict><key>PayloadContent</key></dict></plist>";
-    let wifi = store::extras::NewIosProfile {
-        name: "Wi-Fi",
-        description: "",
-        public: true,
-        content: plist,
-    };
-    let now = crate::helpers::now();
-    let id = p
-        .app
-        .store
-        .add_ios_profile(p.org, p.site, &wifi, now)
-        .await
-        .unwrap()
-        .unwrap();
+    let id = p.add_profile("Wi-Fi", "", true).await;
     // Node B keeps its portal page.
     let customer = p.app.other_browser();
     assert!(customer

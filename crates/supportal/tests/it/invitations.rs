@@ -173,8 +173,11 @@ async fn a_customer_who_closes_their_page_is_shown_gone_and_abandoned_when_waiti
     until_text(&rep, presence, "Here").await;
     // The customer ends the chat themselves: the rep reads that they left, the page ends.
     customer.submit_and_wait("customer-end-session").await;
-    customer.wait_for("[data-testid='ask-again']:not([hidden])").await;
-    rep.shows_chat_line("chat-system-message", "The customer left the conversation").await;
+    customer
+        .wait_for("[data-testid='ask-again']:not([hidden])")
+        .await;
+    rep.shows_chat_line("chat-system-message", "The customer left the conversation")
+        .await;
 
     // Waiting: closed past the grace, they leave the queue as abandoned.
     let other = Browser::start().await;

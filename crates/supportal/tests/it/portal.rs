@@ -173,6 +173,23 @@ impl Portal {
         self.session_at(page.path()).await.id
     }
 
+    /// An iOS profile on the help site (a minimal valid plist); its id.
+    pub async fn add_profile(&self, name: &str, description: &str, public: bool) -> i64 {
+        let plist = b"<?xml version=\"1.0\"?><plist><dict><key>PayloadContent</key></dict></plist>";
+        let profile = store::extras::NewIosProfile {
+            name,
+            description,
+            public,
+            content: plist,
+        };
+        self.app
+            .store
+            .add_ios_profile(self.org, self.site, &profile, now())
+            .await
+            .unwrap()
+            .expect("the site exists")
+    }
+
     pub async fn session_at(&self, waiting_page: &str) -> SupportSession {
         let capability = waiting_page
             .strip_prefix("/s/")

@@ -383,23 +383,9 @@ async fn every_portal_page_passes_an_accessibility_scan() {
 /// profile's key input and button side by side.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_profiles_card_is_styled_like_the_other_doors() {
-    use store::extras::NewIosProfile;
     let p =
         crate::portal::portal_app(crate::helpers::spawn_app(store::Backend::Sqlite).await).await;
-    let plist = b"<?xml version=\"1.0\"?><plist><dict><key>PayloadContent</key></dict></plist>";
-    let vpn = NewIosProfile {
-        name: "VPN",
-        description: "Office",
-        public: false,
-        content: plist,
-    };
-    let now = crate::helpers::now();
-    p.app
-        .store
-        .add_ios_profile(p.org, p.site, &vpn, now)
-        .await
-        .unwrap()
-        .unwrap();
+    p.add_profile("VPN", "Office", false).await;
     let browser = Browser::start().await;
     browser
         .client
