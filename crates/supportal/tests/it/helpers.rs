@@ -53,6 +53,10 @@ pub fn client() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // The server closes a connection idle for its header timeout (10 s); a client that
+        // kept it longer could send on it just as it closes (a browser would resend a GET, a
+        // test's POST would fail). Idle connections go sooner here.
+        .pool_idle_timeout(std::time::Duration::from_secs(5))
         .build()
         .unwrap()
 }
