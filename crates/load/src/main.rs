@@ -6,6 +6,7 @@ mod baseline;
 mod console;
 mod customer;
 mod http;
+mod nginx;
 mod procstat;
 mod report;
 mod scenarios;
@@ -13,12 +14,12 @@ mod target;
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use scenarios::{chat, fanout, idle, page, start};
+use scenarios::{chat, cluster, fanout, idle, page, start};
 use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
-use target::Target;
+use target::{Balanced, Target};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Scenario {
@@ -32,6 +33,9 @@ enum Scenario {
     Fanout,
     /// Chat delivery: send to receipt on the other side, against a bare WebSocket relay.
     Chat,
+    /// Several nodes behind nginx against one node, on the same PostgreSQL (needs --postgres and
+    /// a Redis; not part of the default set).
+    Cluster,
 }
 
 #[derive(Parser, Debug)]
@@ -102,6 +106,12 @@ struct Cli {
     /// SQLite before forwarding it (what any commit-before-delivery design adds on this machine).
     #[arg(long)]
     chat_floor: bool,
+    /// Several nodes: how many nodes the cluster has (default 3).
+    #[arg(long, default_value_t = 3)]
+    nodes: usize,
+    /// Several nodes: the Redis the nodes share live updates through.
+    #[arg(long, default_value = "redis://127.0.0.1:6379")]
+    redis: String,
 }
 
 fn default_server() -> Result<PathBuf> {
@@ -129,6 +139,35 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// One node and `--nodes` nodes, both behind an nginx the tool starts, on fresh databases of the
+/// `--postgres` server; the nodes of the cluster share `--redis`.
+fn cluster_targets(cli: &Cli, target: &Target) -> Result<(Target, Target)> {
+    let Target::Spawn { binary, .. } = target else {
+        anyhow::bail!("the cluster scenario starts its own nodes: it does not take --url");
+    };
+    let postgres = cli
+        .postgres
+        .clone()
+        .context("several nodes share one database: pass --postgres URL")?;
+    let nginx = nginx::installed()
+        .context("the cluster scenario balances through nginx, which is not installed")?;
+    anyhow::ensure!(cli.nodes >= 2, "--nodes: a cluster has at least 2 nodes");
+    let behind_nginx = |nodes: usize, redis: Option<String>| Target::Spawn {
+        binary: binary.clone(),
+        postgres: Some(postgres.clone()),
+        balanced: Some(Balanced {
+            nginx: nginx.clone(),
+            nodes,
+            redis,
+        }),
+    };
+    // One node needs no bus: it is deployed without Redis, as docs/operations.md says.
+    Ok((
+        behind_nginx(1, None),
+        behind_nginx(cli.nodes, Some(cli.redis.clone())),
+    ))
 }
 
 async fn stopped() {
@@ -162,6 +201,7 @@ async fn run(cli: Cli) -> Result<u64> {
         None => Target::Spawn {
             binary: cli.server.clone().map_or_else(default_server, Ok)?,
             postgres: cli.postgres.clone(),
+            balanced: None,
         },
     };
     let mut accounts = target.demo_accounts();
@@ -237,6 +277,21 @@ async fn run(cli: Cli) -> Result<u64> {
                     floor: cli.chat_floor,
                 };
                 chat::run(&target, &accounts, &options).await
+            }
+            Scenario::Cluster => {
+                let (single, several) = cluster_targets(&cli, &target)?;
+                let options = cluster::Options {
+                    nodes: cli.nodes,
+                    rounds: cli.rounds.unwrap_or(if quick { 1 } else { 2 }),
+                    start_connections: cli.start_connections,
+                    chat: chat::Options {
+                        chats: cli.chats.unwrap_or(pick(1000.0, 10.0) as usize),
+                        duration,
+                        send_by: cli.chat_send,
+                        floor: false,
+                    },
+                };
+                cluster::run(&single, &several, &accounts, &options).await
             }
         };
         outcomes.extend(found.with_context(|| format!("scenario {scenario:?}"))?);

@@ -32,6 +32,11 @@ impl Latencies {
         self.0.len()
     }
 
+    /// The median in microseconds (0 without samples).
+    pub fn p50_micros(&self) -> u64 {
+        self.0.value_at_quantile(0.5)
+    }
+
     /// The 99th percentile in microseconds (0 without samples).
     pub fn p99_micros(&self) -> u64 {
         self.0.value_at_quantile(0.99)
@@ -56,7 +61,7 @@ impl Latencies {
     }
 }
 
-fn millis(micros: u64) -> String {
+pub fn millis(micros: u64) -> String {
     let ms = micros as f64 / 1000.0;
     if ms < 10.0 {
         format!("{ms:.2} ms")

@@ -1,12 +1,14 @@
 //! The server under test: a fresh Supportal started by the tool (its own data directory, or a
-//! fresh database on a PostgreSQL server), or one already running at a URL.
+//! fresh database on a PostgreSQL server), several such nodes behind nginx, or one already
+//! running at a URL.
 
 use crate::http::Browser;
+use crate::nginx::Nginx;
 use crate::procstat::{self, Sample};
 use anyhow::{anyhow, bail, Context, Result};
 use sqlx::Connection;
 use std::net::{SocketAddr, TcpListener};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 use tokio::process::{Child, Command};
@@ -26,17 +28,29 @@ pub enum Target {
         binary: PathBuf,
         /// A PostgreSQL server URL; each start gets a fresh database there. None: SQLite.
         postgres: Option<String>,
+        /// Behind nginx: this many nodes sharing the database (and, past one, a Redis bus).
+        balanced: Option<Balanced>,
     },
     /// A server that is already running (its process id, when on this machine, for /proc).
     Running { addr: SocketAddr, pid: Option<u32> },
 }
 
+/// Nodes behind an nginx the tool starts, round robin, as docs/operations.md deploys them.
+#[derive(Debug, Clone)]
+pub struct Balanced {
+    pub nginx: PathBuf,
+    pub nodes: usize,
+    /// The Redis the nodes share their live updates through (needed past one node).
+    pub redis: Option<String>,
+}
+
 pub struct Server {
     pub addr: SocketAddr,
-    pub pid: Option<u32>,
-    child: Option<Child>,
+    pids: Vec<u32>,
+    children: Vec<Child>,
+    nginx: Option<Nginx>,
     fresh_database: Option<(String, String)>,
-    _data_dir: Option<tempfile::TempDir>,
+    _data_dirs: Vec<tempfile::TempDir>,
 }
 
 const DEMO_PASSWORD: &str = "load tool demo password";
@@ -44,13 +58,21 @@ const DEMO_PASSWORD: &str = "load tool demo password";
 impl Target {
     pub fn describe(&self) -> String {
         match self {
-            Target::Spawn { binary, postgres } => format!(
-                "{} serve --demo, fresh {} per measurement",
+            Target::Spawn {
+                binary,
+                postgres,
+                balanced,
+            } => format!(
+                "{} serve --demo, fresh {} per measurement{}",
                 binary.display(),
                 if postgres.is_some() {
                     "PostgreSQL database"
                 } else {
                     "SQLite data directory"
+                },
+                match balanced {
+                    Some(b) => format!(", {} behind nginx", nodes(b.nodes)),
+                    None => String::new(),
                 }
             ),
             Target::Running { addr, .. } => format!("the server at http://{addr}"),
@@ -70,12 +92,17 @@ impl Target {
         match self {
             Target::Running { addr, pid } => Ok(Server {
                 addr: *addr,
-                pid: *pid,
-                child: None,
+                pids: pid.iter().copied().collect(),
+                children: Vec::new(),
+                nginx: None,
                 fresh_database: None,
-                _data_dir: None,
+                _data_dirs: Vec::new(),
             }),
-            Target::Spawn { binary, postgres } => spawn(binary, postgres.as_deref()).await,
+            Target::Spawn {
+                binary,
+                postgres,
+                balanced,
+            } => spawn(binary, postgres.as_deref(), balanced.as_ref()).await,
         }
     }
 }
@@ -102,17 +129,118 @@ async fn fresh_postgres(server_url: &str) -> Result<(String, String)> {
     Ok((url.to_string(), name))
 }
 
-async fn spawn(binary: &PathBuf, postgres: Option<&str>) -> Result<Server> {
+pub fn nodes(n: usize) -> String {
+    if n == 1 {
+        "one node".into()
+    } else {
+        format!("{n} nodes")
+    }
+}
+
+async fn spawn(
+    binary: &Path,
+    postgres: Option<&str>,
+    balanced: Option<&Balanced>,
+) -> Result<Server> {
     if !binary.exists() {
         bail!(
             "no server binary at {}: build it with `cargo build --release -p supportal`, or pass --server PATH",
             binary.display()
         );
     }
+    let fresh_database = match postgres {
+        Some(server_url) => Some(fresh_postgres(server_url).await?),
+        None => None,
+    };
+    let mut server = Server {
+        addr: free_port()?,
+        pids: Vec::new(),
+        children: Vec::new(),
+        nginx: None,
+        fresh_database: fresh_database
+            .as_ref()
+            .map(|(_, name)| (postgres.unwrap_or_default().to_owned(), name.clone())),
+        _data_dirs: Vec::new(),
+    };
+    let shared = Shared {
+        database_url: fresh_database.map(|(url, _)| url),
+        redis: balanced.and_then(|b| b.redis.clone()),
+        // One channel per run: two runs sharing a Redis do not hear each other.
+        channel: format!(
+            "supportal-load:{}:{}",
+            std::process::id(),
+            DATABASES.load(std::sync::atomic::Ordering::Relaxed)
+        ),
+    };
+    // One after the other: the first seeds the demo organization, the others find it.
+    for _ in 0..balanced.map_or(1, |b| b.nodes.max(1)) {
+        let (addr, child, dir) = spawn_node(binary, &shared).await?;
+        server.addr = addr;
+        server.pids.extend(child.id());
+        server.children.push(child);
+        server._data_dirs.push(dir);
+    }
+    if let Some(balanced) = balanced {
+        let upstreams: Vec<SocketAddr> = server
+            .children
+            .iter()
+            .zip(&server._data_dirs)
+            .filter_map(|(_, dir)| node_addr(dir.path()))
+            .collect();
+        let nginx = Nginx::start(&balanced.nginx, |_, addr| Ok(balancer(addr, &upstreams))).await?;
+        server.addr = nginx.addr;
+        server.nginx = Some(nginx);
+    }
+    Ok(server)
+}
+
+/// What every node of one measurement shares.
+struct Shared {
+    database_url: Option<String>,
+    redis: Option<String>,
+    channel: String,
+}
+
+/// The address a node listens on, kept beside its log.
+fn node_addr(dir: &Path) -> Option<SocketAddr> {
+    std::fs::read_to_string(dir.join("addr")).ok()?.parse().ok()
+}
+
+/// The balancer as docs/operations.md configures it: round robin, WebSockets upgraded and kept
+/// open, plain requests over kept-alive connections to the nodes.
+fn balancer(listen: SocketAddr, nodes: &[SocketAddr]) -> String {
+    let servers: String = nodes
+        .iter()
+        .map(|addr| format!("    server {addr} max_fails=1 fail_timeout=2s;\n"))
+        .collect();
+    format!(
+        "  map $http_upgrade $connection_upgrade {{ default upgrade; '' ''; }}\n\
+           upstream supportal {{\n{servers}    keepalive 256;\n  }}\n\
+           server {{\n\
+             listen {listen};\n\
+             location / {{\n\
+               proxy_pass http://supportal;\n\
+               proxy_http_version 1.1;\n\
+               proxy_set_header Upgrade $http_upgrade;\n\
+               proxy_set_header Connection $connection_upgrade;\n\
+               proxy_set_header Host $http_host;\n\
+               proxy_set_header X-Forwarded-For $remote_addr;\n\
+               proxy_read_timeout 1h;\n\
+               proxy_next_upstream error timeout http_502 http_503;\n\
+             }}\n\
+           }}"
+    )
+}
+
+async fn spawn_node(
+    binary: &Path,
+    shared: &Shared,
+) -> Result<(SocketAddr, Child, tempfile::TempDir)> {
     let dir = tempfile::Builder::new()
         .prefix("supportal-load-")
         .tempdir()?;
     let addr = free_port()?;
+    std::fs::write(dir.path().join("addr"), addr.to_string())?;
     let log = std::fs::File::create(dir.path().join("server.log"))?;
     let mut command = Command::new(binary);
     command
@@ -152,18 +280,17 @@ async fn spawn(binary: &PathBuf, postgres: Option<&str>) -> Result<Server> {
         .stdout(log.try_clone()?)
         .stderr(log)
         .kill_on_drop(true);
-    let fresh_database = match postgres {
-        Some(server_url) => {
-            let (url, name) = fresh_postgres(server_url).await?;
-            command.env("SUPPORTAL_DATABASE__URL", &url);
-            Some((server_url.to_owned(), name))
-        }
-        None => None,
-    };
+    if let Some(url) = &shared.database_url {
+        command.env("SUPPORTAL_DATABASE__URL", url);
+    }
+    if let Some(redis) = &shared.redis {
+        command
+            .env("SUPPORTAL_BUS__URL", redis)
+            .env("SUPPORTAL_BUS__CHANNEL", &shared.channel);
+    }
     let mut child = command
         .spawn()
         .with_context(|| format!("starting {}", binary.display()))?;
-    let pid = child.id();
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         if let Some(status) = child.try_wait()? {
@@ -181,23 +308,36 @@ async fn spawn(binary: &PathBuf, postgres: Option<&str>) -> Result<Server> {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    Ok(Server {
-        addr,
-        pid,
-        child: Some(child),
-        fresh_database,
-        _data_dir: Some(dir),
-    })
+    Ok((addr, child, dir))
 }
 
 impl Server {
     pub fn sample(&self) -> Option<Sample> {
-        procstat::sample(self.pid?)
+        // Every node's CPU and memory together.
+        self.pids
+            .iter()
+            .try_fold(
+                Sample {
+                    cpu_secs: 0.0,
+                    rss_bytes: 0,
+                },
+                |sum, pid| {
+                    let one = procstat::sample(*pid)?;
+                    Some(Sample {
+                        cpu_secs: sum.cpu_secs + one.cpu_secs,
+                        rss_bytes: sum.rss_bytes + one.rss_bytes,
+                    })
+                },
+            )
+            .filter(|_| !self.pids.is_empty())
     }
 
     /// Stop a server the tool started (and drop its fresh database); a running one is left alone.
     pub async fn stop(mut self) -> Result<()> {
-        if let Some(mut child) = self.child.take() {
+        if let Some(nginx) = self.nginx.take() {
+            nginx.stop().await;
+        }
+        for mut child in self.children.drain(..) {
             child.kill().await.ok();
             child.wait().await.ok();
         }

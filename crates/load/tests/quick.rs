@@ -6,8 +6,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-#[test]
-fn every_scenario_completes_without_errors() {
+/// The tool and the server beside it (the workspace's own build).
+fn tool_and_server() -> (PathBuf, PathBuf) {
     let tool = PathBuf::from(env!("CARGO_BIN_EXE_supportal-load"));
     let server = tool.with_file_name("supportal");
     assert!(
@@ -15,18 +15,31 @@ fn every_scenario_completes_without_errors() {
         "{} is missing: build the whole workspace (scripts/test does) before this test",
         server.display()
     );
+    (tool, server)
+}
+
+/// Run the tool with `args` in quick mode; its output, after checking it succeeded.
+fn run_quick(args: &[&str]) -> String {
+    let (tool, server) = tool_and_server();
     let output = Command::new(&tool)
+        .args(args)
         .args(["--quick", "--server"])
         .arg(&server)
         .env_remove("SUPPORTAL_DEMO_PASSWORD")
         .output()
         .expect("the load tool runs");
-    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
-        "supportal-load --quick failed:\n{stdout}\n{stderr}"
+        "supportal-load {args:?} --quick failed:\n{stdout}\n{stderr}"
     );
+    stdout
+}
+
+#[test]
+fn every_scenario_completes_without_errors() {
+    let stdout = run_quick(&[]);
     for scenario in [
         "== portal page",
         "== sessions started",
@@ -39,6 +52,21 @@ fn every_scenario_completes_without_errors() {
             "{scenario} did not run:\n{stdout}"
         );
     }
+    assert!(stdout.contains(" 0 errors"), "{stdout}");
+    println!("{stdout}");
+}
+
+/// The cluster scenario: three nodes and one behind a real nginx, on the machine's PostgreSQL
+/// and Redis (the ones scripts/test makes sure of).
+#[test]
+fn the_cluster_scenario_completes_without_errors() {
+    let postgres = std::env::var("SUPPORTAL_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let redis = std::env::var("SUPPORTAL_TEST_REDIS_URL")
+        .unwrap_or_else(|_| "redis://127.0.0.1:6379".into());
+    let stdout = run_quick(&["cluster", "--postgres", &postgres, "--redis", &redis]);
+    assert!(stdout.contains("== several nodes"), "{stdout}");
+    assert!(stdout.contains("ratio 3 nodes / one node"), "{stdout}");
     assert!(stdout.contains(" 0 errors"), "{stdout}");
     println!("{stdout}");
 }

@@ -378,22 +378,7 @@ pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Res
         println!("   ratio of p99 committing relay / relay: {ratio:.2}");
     }
 
-    let server = target.start().await?;
-    let sides = supportal_chats(server.addr, accounts, options.chats, options.send_by).await?;
-    let before = server.sample();
-    let tracker = measure(sides, options.duration).await;
-    let after = server.sample();
-    let (latencies, faults) = print("supportal", &tracker, options.duration);
-    if let (Some(before), Some(after)) = (before, after) {
-        let messages = tracker.received.lock().map(|r| r.len()).unwrap_or(0).max(1);
-        let cpu = after.cpu_secs - before.cpu_secs;
-        println!(
-            "   server CPU {:.0} µs per message, memory {}",
-            cpu * 1e6 / messages as f64,
-            crate::report::mib(after.rss_bytes as f64)
-        );
-    }
-    server.stop().await?;
+    let (latencies, faults) = measure_supportal("supportal", target, accounts, options).await?;
     let ratio = latencies.p99_micros() as f64 / relay_latencies.p99_micros().max(1) as f64;
     println!("   ratio of p99 supportal / relay: {ratio:.2} (target ≤ 2 at 1,000 chats on SQLite)");
     Ok(vec![
@@ -406,4 +391,31 @@ pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Res
             errors: faults,
         },
     ])
+}
+
+/// Supportal's chats on a fresh server of `target`: the latencies and the faults (lost, twice,
+/// send errors), printed under `name` with the server's CPU per message.
+pub async fn measure_supportal(
+    name: &str,
+    target: &Target,
+    accounts: &Accounts,
+    options: &Options,
+) -> Result<(Latencies, u64)> {
+    let server = target.start().await?;
+    let sides = supportal_chats(server.addr, accounts, options.chats, options.send_by).await?;
+    let before = server.sample();
+    let tracker = measure(sides, options.duration).await;
+    let after = server.sample();
+    let (latencies, faults) = print(name, &tracker, options.duration);
+    if let (Some(before), Some(after)) = (before, after) {
+        let messages = tracker.received.lock().map(|r| r.len()).unwrap_or(0).max(1);
+        let cpu = after.cpu_secs - before.cpu_secs;
+        println!(
+            "   server CPU {:.0} µs per message, memory {}",
+            cpu * 1e6 / messages as f64,
+            crate::report::mib(after.rss_bytes as f64)
+        );
+    }
+    server.stop().await?;
+    Ok((latencies, faults))
 }

@@ -21,9 +21,10 @@ pub struct Options {
     pub waiting: Vec<usize>,
 }
 
-struct Measured {
-    per_second: f64,
-    cpu_per_session_ms: Option<f64>,
+pub struct Measured {
+    pub per_second: f64,
+    pub cpu_per_session_ms: Option<f64>,
+    pub latencies: Latencies,
 }
 
 pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Result<Vec<Outcome>> {
@@ -64,7 +65,8 @@ pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Res
     Ok(outcomes)
 }
 
-async fn step(
+/// One step: sessions started on a fresh server of `target` while `waiting` customers wait.
+pub async fn step(
     target: &Target,
     accounts: &Accounts,
     options: &Options,
@@ -180,6 +182,7 @@ async fn step(
         Measured {
             per_second,
             cpu_per_session_ms,
+            latencies,
         },
         errors,
     ))
