@@ -200,8 +200,8 @@ async fn a_node_going_away_tells_its_sockets_to_reconnect_elsewhere() {
 }
 
 /// nginx in front of `nodes` (round robin), on a free loopback port, as a child process.
-struct Balancer {
-    address: String,
+pub(crate) struct Balancer {
+    pub(crate) address: String,
     process: Child,
     _dir: tempfile_dir::Dir,
 }
@@ -218,7 +218,12 @@ mod tempfile_dir {
 
 impl Balancer {
     async fn start(nodes: &[&str]) -> Balancer {
-        let port = free_port();
+        Balancer::start_on(free_port(), nodes).await
+    }
+
+    /// On a chosen port: the nodes' public URL (which a browser's socket origin must match) is
+    /// the balancer's, known before they start.
+    pub(crate) async fn start_on(port: u16, nodes: &[&str]) -> Balancer {
         let dir = std::env::temp_dir().join(format!("supportal-nginx-{}", rand::random::<u64>()));
         std::fs::create_dir_all(&dir).unwrap();
         let servers: String = nodes

@@ -15,6 +15,7 @@ mod chat;
 mod chat_browser;
 mod cli;
 mod cluster;
+mod cluster_browser;
 mod console;
 mod console_browser;
 mod dns;

@@ -356,6 +356,12 @@ export class Chat {
       this.outbox = this.outbox.filter((m) => m !== message);
       return;
     }
+    // No answer from Supportal itself (a load balancer's 502 while a node restarts, a node
+    // going away): not a refusal. Kept, marked, sent again with the same id on reconnect.
+    if (!answer.error || response.status >= 500) {
+      this.markUnsent(message);
+      return;
+    }
     this.refused(message, answer.error);
   }
 
