@@ -1,6 +1,7 @@
 //! Supportal's domain: plain types and pure functions. No async, no I/O.
 //! HTTP, storage and the event bus call into this crate; it calls none of them.
 
+pub mod api_token;
 pub mod assignment;
 pub mod canned;
 pub mod chat;

@@ -7,6 +7,7 @@
 mod error;
 mod pool;
 
+pub mod api_tokens;
 pub mod assignment;
 pub mod audit;
 pub mod canned;
@@ -22,6 +23,7 @@ pub mod orgs;
 pub mod portal_sign_in;
 pub mod presence;
 pub mod presentations;
+pub mod session_list;
 pub mod setup;
 pub mod sites;
 mod sqlite_group_statements;

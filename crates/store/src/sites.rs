@@ -483,6 +483,32 @@ impl Store {
         Ok(id.map(NoticeId))
     }
 
+    /// One notice of `org`, with its site.
+    pub async fn notice_of(
+        &self,
+        org: OrgId,
+        id: NoticeId,
+    ) -> StoreResult<Option<(SiteId, NoticeRecord)>> {
+        let sql = "SELECT site_id FROM notices WHERE org_id = $1 AND id = $2";
+        let site: Option<i64> = on_pool!(self, p => sqlx::query_scalar(sql)
+            .bind(org.0).bind(id.0).fetch_optional(p).await)?;
+        let Some(site) = site.map(SiteId) else {
+            return Ok(None);
+        };
+        let notice = self.notices(site).await?.into_iter().find(|n| n.id == id);
+        Ok(notice.map(|n| (site, n)))
+    }
+
+    /// End a notice of `org` now (the outage is over): its window closes at `now`, unless it
+    /// closed earlier. False when `org` has no such notice.
+    pub async fn end_notice(&self, org: OrgId, id: NoticeId, now: Timestamp) -> StoreResult<bool> {
+        let _changed = self.portal_change();
+        let sql = "UPDATE notices SET ends_at = CASE WHEN ends_at IS NULL OR ends_at > $1                    THEN $1 ELSE ends_at END WHERE org_id = $2 AND id = $3";
+        let done = on_pool!(self, p => sqlx::query(sql).bind(now.millis()).bind(org.0).bind(id.0)
+            .execute(p).await.map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
     pub async fn delete_notice(&self, org: OrgId, id: NoticeId) -> StoreResult<bool> {
         let _changed = self.portal_change();
         let sql = "DELETE FROM notices WHERE org_id = $1 AND id = $2";

@@ -303,6 +303,8 @@ pub struct SecurityConfig {
     pub session_requests_per_browser_per_hour: u32,
     /// Live sockets (consoles, waiting pages) one client address may hold at once.
     pub sockets_per_ip: usize,
+    /// Calls one API token may make per minute.
+    pub api_requests_per_token_per_minute: u32,
 }
 
 impl Default for Config {
@@ -362,6 +364,7 @@ impl Default for SecurityConfig {
             session_requests_per_ip_per_hour: web.session_requests_per_ip_per_hour,
             session_requests_per_browser_per_hour: web.session_requests_per_browser_per_hour,
             sockets_per_ip: web.sockets_per_ip,
+            api_requests_per_token_per_minute: web.api_requests_per_token_per_minute,
         }
     }
 }
@@ -460,6 +463,7 @@ impl Config {
             || self.security.failed_keys_per_org_per_hour == 0
             || self.security.session_requests_per_ip_per_hour == 0
             || self.security.session_requests_per_browser_per_hour == 0
+            || self.security.api_requests_per_token_per_minute == 0
         {
             return Err(bad(
                 "security",
@@ -548,6 +552,7 @@ impl Config {
             session_requests_per_browser_per_hour: self
                 .security
                 .session_requests_per_browser_per_hour,
+            api_requests_per_token_per_minute: self.security.api_requests_per_token_per_minute,
             offline_grace_secs: self.console.offline_grace_secs,
             customer_grace_secs: self.console.customer_grace_secs,
             heartbeat_secs: self.console.heartbeat_secs,

@@ -168,6 +168,7 @@ async fn housekeeping(state: AppState) {
         state.key_limiter.forget_recovered();
         state.lobby_limiter.forget_recovered();
         state.request_limits.forget_recovered();
+        state.api_limiter.forget_recovered();
         state.key_ceiling.forget_ended();
     }
 }

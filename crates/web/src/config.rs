@@ -26,6 +26,8 @@ pub struct WebConfig {
     pub session_requests_per_ip_per_hour: u32,
     /// Support requests one browser may start per hour.
     pub session_requests_per_browser_per_hour: u32,
+    /// Calls one API token may make per minute (all nodes together with Redis).
+    pub api_requests_per_token_per_minute: u32,
     /// How long a rep's console may be disconnected before they count as offline and their
     /// sessions go back to the queues they came from.
     pub offline_grace_secs: u64,
@@ -108,6 +110,7 @@ impl Default for WebConfig {
             key_attempts_per_ip_per_minute: 10,
             failed_keys_per_org_per_hour: 200,
             session_requests_per_ip_per_hour: 100,
+            api_requests_per_token_per_minute: 600,
             session_requests_per_browser_per_hour: 10,
             offline_grace_secs: 30,
             customer_grace_secs: 120,

@@ -2,6 +2,7 @@
 //! How Supportal reaches people: HTTP routers per area, server-rendered pages, static assets.
 
 pub mod admin;
+pub mod api;
 pub mod app;
 pub mod assets;
 pub mod auth;

@@ -60,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/two-factor/off", post(crate::two_factor::turn_off))
         .route(paths::SETUP, get(setup::setup_page).post(setup::setup))
         .merge(admin::router())
+        .merge(crate::api::router(&state))
         .merge(portal::router())
         .merge(console::router())
         .merge(crate::presentations::router())

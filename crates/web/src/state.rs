@@ -37,6 +37,8 @@ pub struct Parts {
     /// key form's allowance (a whole office may join one presentation in the same minute).
     pub lobby_limiter: Arc<Limiter<std::net::IpAddr>>,
     pub request_limits: Arc<crate::rate_limit::RequestLimits>,
+    /// API calls per token (by the token's id).
+    pub api_limiter: Arc<Limiter<i64>>,
     pub key_ceiling: Arc<crate::lockout::KeyCeiling>,
     pub ownership: Arc<crate::hostnames::OwnershipCheck>,
     pub catalog: Arc<Catalog>,
@@ -107,6 +109,10 @@ impl AppState {
                     .shared(lobby_limits),
             ),
             request_limits: Arc::new(crate::rate_limit::RequestLimits::new(&config, under)),
+            api_limiter: Arc::new(
+                Limiter::per_minute(config.api_requests_per_token_per_minute)
+                    .shared(under("api-token")),
+            ),
             key_ceiling: Arc::new(crate::lockout::KeyCeiling::new(
                 config.failed_keys_per_org_per_hour,
                 under("key-ceiling"),

@@ -98,6 +98,17 @@ async fn no_more_lines(socket: &mut Socket) {
     }
 }
 
+/// The rep ends session `id` from its page with `outcome`.
+pub async fn end_session(rep: &TestApp, id: i64, outcome: &str) {
+    let end = format!("/console/sessions/{id}/end");
+    rep.submit(
+        &format!("/console/sessions/{id}"),
+        &end,
+        &[("outcome", outcome)],
+    )
+    .await;
+}
+
 pub async fn accept(rep: &TestApp, id: i64) {
     let action = format!("/console/sessions/{id}/accept");
     let response = rep.submit("/console", &action, &[]).await;
@@ -366,14 +377,7 @@ async fn the_customer_keeps_the_transcript_and_rates_the_session(backend: Backen
         page.contains("data-testid=\"survey\" aria-labelledby=\"survey-title\" hidden"),
         "no survey while the session runs"
     );
-    let end = format!("/console/sessions/{id}/end");
-    riley
-        .submit(
-            &format!("/console/sessions/{id}"),
-            &end,
-            &[("outcome", "resolved")],
-        )
-        .await;
+    end_session(&riley, id, "resolved").await;
 
     // The transcript: a plain-text download with every line, system lines included.
     let response = p.app.get(&format!("{waiting}/transcript")).await;

@@ -6,6 +6,7 @@
 mod helpers;
 
 mod admin_pages;
+mod api;
 mod assignment;
 mod auth;
 mod bad_input;

@@ -1,6 +1,7 @@
 //! Admin pages: an organization's admins shape their organization here.
 //! Every lookup is scoped to the admin's own organization; another's ids are simply not found.
 
+mod api_tokens;
 mod audit;
 mod hostnames;
 mod issue_types;
@@ -40,6 +41,9 @@ pub fn router() -> Router<AppState> {
         .route("/admin/teams/{id}/delete", post(teams::delete))
         .route("/admin/teams/{id}/rules", post(teams::rules))
         .route("/admin/audit", get(audit::list))
+        .route("/admin/api", get(api_tokens::list))
+        .route("/admin/api/tokens", post(api_tokens::create))
+        .route("/admin/api/tokens/{id}/revoke", post(api_tokens::revoke))
         .route(
             "/admin/issue-types",
             get(issue_types::list).post(issue_types::create),
