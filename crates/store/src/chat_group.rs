@@ -207,10 +207,18 @@ impl GroupStatements for sqlx::PgConnection {
         let orgs: Vec<i64> = taking.iter().map(|t| t.org).collect();
         let counts: Vec<i64> = taking.iter().map(|t| t.count).collect();
         let languages: Vec<Option<&str>> = taking.iter().map(|t| t.language).collect();
+        // The group's session rows are locked in id order first. Updated through the join
+        // alone, rows were locked in whatever order the plan met them; two nodes' groups
+        // sharing two sessions (a customer on one node, the rep on another) then deadlocked,
+        // and PostgreSQL broke each after its deadlock_timeout (1 s): seconds of delay per
+        // message in a cluster (supportal-load cluster; 41 "deadlock detected" in its log).
         sqlx::query_as(
-            "UPDATE support_sessions s SET last_session_seq = s.last_session_seq + g.n, \
+            "WITH locked AS MATERIALIZED (SELECT id FROM support_sessions \
+               WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE) \
+             UPDATE support_sessions s SET last_session_seq = s.last_session_seq + g.n, \
              language = COALESCE(g.lang, s.language) \
              FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) AS g(id, org, n, lang) \
+             JOIN locked l ON l.id = g.id \
              WHERE s.id = g.id AND s.org_id = g.org AND s.state <> 'ended' \
              RETURNING s.id, s.last_session_seq, \
              EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = s.id)",
