@@ -84,40 +84,43 @@ impl EventBus for RedisBus {
     }
 }
 
-/// Publish in the order announced. A failed publish is logged (the other nodes notice the gap
-/// and repair from the database) and the connection is made afresh for the next one, so a
-/// Redis that restarted carries this node's announcements again.
+/// Publish in the order announced, as many as are waiting in one round trip (a pipeline of
+/// PUBLISH commands): one at a time, a node could not publish faster than one Redis round trip
+/// per announcement, and under load the queue (and every delivery's wait) grew without bound.
+/// A failed batch is logged (the other nodes notice the gap and repair from the database) and
+/// the connection is made afresh and the batch sent once more, so a Redis that restarted
+/// carries this node's announcements again.
 async fn publish(
     client: ::redis::Client,
     mut connection: ::redis::aio::MultiplexedConnection,
     channel: Arc<str>,
     mut pending: mpsc::UnboundedReceiver<String>,
 ) {
-    while let Some(text) = pending.recv().await {
-        let sent: ::redis::RedisResult<i64> = ::redis::cmd("PUBLISH")
-            .arg(&*channel)
-            .arg(&text)
-            .query_async(&mut connection)
-            .await;
-        let Err(err) = sent else {
-            continue;
-        };
-        tracing::warn!(error = %err, "could not publish to Redis: reconnecting");
-        let fresh = client.get_multiplexed_async_connection();
-        if let Ok(Ok(fresh)) = tokio::time::timeout(Duration::from_secs(1), fresh).await {
-            connection = fresh;
-            // Once more on the new connection: a Redis that restarted loses nothing of ours.
-            let again: ::redis::RedisResult<i64> = ::redis::cmd("PUBLISH")
-                .arg(&*channel)
-                .arg(text)
-                .query_async(&mut connection)
-                .await;
-            if let Err(err) = again {
-                tracing::warn!(error = %err, "could not publish to Redis");
+    let mut batch = Vec::new();
+    while pending.recv_many(&mut batch, PUBLISH_BATCH).await > 0 {
+        let mut pipe = ::redis::pipe();
+        for text in &batch {
+            pipe.cmd("PUBLISH").arg(&*channel).arg(text).ignore();
+        }
+        let sent: ::redis::RedisResult<()> = pipe.query_async(&mut connection).await;
+        if let Err(err) = sent {
+            tracing::warn!(error = %err, "could not publish to Redis: reconnecting");
+            let fresh = client.get_multiplexed_async_connection();
+            if let Ok(Ok(fresh)) = tokio::time::timeout(Duration::from_secs(1), fresh).await {
+                connection = fresh;
+                // Once more on the new connection: a Redis that restarted loses nothing of ours.
+                let again: ::redis::RedisResult<()> = pipe.query_async(&mut connection).await;
+                if let Err(err) = again {
+                    tracing::warn!(error = %err, "could not publish to Redis");
+                }
             }
         }
+        batch.clear();
     }
 }
+
+/// At most this many announcements go to Redis in one round trip.
+const PUBLISH_BATCH: usize = 256;
 
 /// Hand other nodes' announcements to this node's intake; reconnect when Redis goes away.
 async fn listen(
