@@ -52,12 +52,68 @@ pub struct ChatLine {
 }
 
 /// A file in the conversation: readers download it by id from their own side's address.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct FileRef {
     pub id: i64,
     pub name: String,
     /// "12 KB".
     pub size: String,
+}
+
+/// A committed message's line as it travels to other nodes (in the Redis bus's envelope), so
+/// that their readers show it without reading it back from the database: one read per message
+/// and reader on another node was what made chat cost more in a cluster than on one node.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CarriedLine {
+    seq: i64,
+    id: String,
+    from: String,
+    name: String,
+    text: String,
+    at: i64,
+    original: Option<String>,
+    not_translated: bool,
+    lang: Option<Language>,
+    translations: BTreeMap<Language, String>,
+    file: Option<FileRef>,
+}
+
+impl CarriedLine {
+    /// The shared line of a message (only messages are announced with their line).
+    pub fn of(line: &ChatLine) -> Option<CarriedLine> {
+        (line.kind == "message").then(|| CarriedLine {
+            seq: line.seq,
+            id: line.id.clone(),
+            from: line.from.clone(),
+            name: line.name.clone(),
+            text: line.text.clone(),
+            at: line.at,
+            original: line.original.clone(),
+            not_translated: line.not_translated,
+            lang: line.lang,
+            translations: line.translations.clone(),
+            file: line.file.clone(),
+        })
+    }
+
+    /// The line again, as the node that committed it had it.
+    pub fn into_line(self) -> ChatLine {
+        ChatLine {
+            seq: self.seq,
+            kind: "message",
+            id: self.id,
+            from: self.from,
+            name: self.name,
+            segments: segments(&self.text),
+            text: self.text,
+            at: self.at,
+            original: self.original,
+            not_translated: self.not_translated,
+            lang: self.lang,
+            translations: self.translations,
+            file: self.file,
+        }
+    }
 }
 
 /// Who reads a conversation: the language of their page (system lines), the language they

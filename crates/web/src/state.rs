@@ -201,6 +201,7 @@ impl AppState {
             topics,
             line: Some(line),
             said: None,
+            carried: None,
             signal: None,
         });
     }
@@ -221,6 +222,7 @@ impl AppState {
             topics: vec![Topic::Session { session }],
             line: None,
             said: None,
+            carried: None,
             signal: Some(signal),
         });
     }
@@ -255,6 +257,7 @@ impl AppState {
             topics: vec![Topic::Presentation { presentation }],
             line: None,
             said,
+            carried: None,
             signal,
         });
     }
@@ -269,6 +272,7 @@ impl AppState {
             topics,
             line: None,
             said: None,
+            carried: None,
             signal: None,
         });
     }
@@ -290,6 +294,7 @@ impl AppState {
             topics: change.topics(org, session),
             line: None,
             said: None,
+            carried: None,
             signal: None,
         });
     }

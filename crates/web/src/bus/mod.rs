@@ -115,6 +115,10 @@ pub struct Announcement {
     /// other nodes: theirs read it from the database.
     #[serde(skip)]
     pub line: Option<Arc<crate::chat::ChatLine>>,
+    /// `line`, carried to other nodes (the Redis bus fills it when publishing and turns it back
+    /// into `line` when it arrives).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub carried: Option<crate::chat::CarriedLine>,
     /// A presentation's chat line, as committed, for readers on this node (as `line`).
     #[serde(skip)]
     pub said: Option<Arc<store::presentations::Line>>,

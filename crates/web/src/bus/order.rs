@@ -199,6 +199,7 @@ impl Intake {
                     topics: vec![Topic::Org { org }],
                     line: None,
                     said: None,
+                    carried: None,
                     signal: None,
                 });
             }

@@ -53,10 +53,15 @@ impl RedisBus {
 
 impl EventBus for RedisBus {
     fn publish(&self, announcement: Announcement) {
-        let envelope = Envelope {
+        let mut envelope = Envelope {
             node: self.node,
             announcement,
         };
+        envelope.announcement.carried = envelope
+            .announcement
+            .line
+            .as_deref()
+            .and_then(crate::chat::CarriedLine::of);
         if let Ok(text) = serde_json::to_string(&envelope) {
             let _ = self.outbox.send(text);
         }
@@ -141,7 +146,12 @@ async fn listen(
                         continue;
                     };
                     if envelope.node != node {
-                        intake.receive_from_elsewhere(envelope.announcement);
+                        let mut announcement = envelope.announcement;
+                        announcement.line = announcement
+                            .carried
+                            .take()
+                            .map(|carried| Arc::new(carried.into_line()));
+                        intake.receive_from_elsewhere(announcement);
                     }
                 }
                 tracing::warn!("the Redis bus connection closed: reconnecting");
@@ -158,5 +168,54 @@ async fn listen(
                 Err(err) => tracing::warn!(error = %err, "Redis is unreachable"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chat::{CarriedLine, ChatLine, FileRef};
+    use domain::Language;
+
+    /// A message's line reaches another node as its own node had it: the reader there shows it
+    /// without reading the conversation back.
+    #[test]
+    fn a_message_line_crosses_nodes_whole() {
+        let line = ChatLine {
+            seq: 7,
+            kind: "message",
+            id: "c-7".into(),
+            from: "customer".into(),
+            name: "Cleo".into(),
+            text: "See https://example.test/a <b>".into(),
+            segments: domain::chat::segments("See https://example.test/a <b>"),
+            at: 1_700_000_000_000,
+            original: None,
+            not_translated: false,
+            lang: Some(Language::De),
+            translations: [(Language::En, "See it".to_owned())].into(),
+            file: Some(FileRef {
+                id: 3,
+                name: "log.txt".into(),
+                size: "2 KB".into(),
+            }),
+        };
+        let envelope = Envelope {
+            node: 1,
+            announcement: Announcement {
+                org: domain::OrgId(1),
+                seq: 0,
+                kind: crate::bus::MESSAGE.into(),
+                session: Some(domain::SessionId(2)),
+                topics: vec![],
+                line: None,
+                said: None,
+                carried: CarriedLine::of(&line),
+                signal: None,
+            },
+        };
+        let wire = serde_json::to_string(&envelope).unwrap();
+        let back: Envelope = serde_json::from_str(&wire).unwrap();
+        assert_eq!(back.announcement.carried.unwrap().into_line(), line);
     }
 }

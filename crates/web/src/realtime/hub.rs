@@ -153,6 +153,7 @@ mod tests {
             topics,
             line: None,
             said: None,
+            carried: None,
             signal: None,
         }
     }
