@@ -186,6 +186,31 @@ impl Store {
         Ok(done == 1)
     }
 
+    /// Revoke a live session key of `org`, whichever rep holds it, with its audit row (`detail`
+    /// says who): false when there is no such live key.
+    pub async fn revoke_org_key(
+        &self,
+        org: OrgId,
+        id: i64,
+        detail: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let done = sqlx::query(
+                "UPDATE session_keys SET revoked_at = $1 WHERE id = $2 AND org_id = $3 \
+                 AND purpose = 'support' AND used_at IS NULL AND revoked_at IS NULL AND expires_at > $1",
+            )
+            .bind(now.millis()).bind(id).bind(org.0).execute(&mut *tx).await?.rows_affected();
+            if done == 1 {
+                let audit = AuditRow { org: Some(org), actor: None, action: "key.revoked", detail };
+                audit_in!(tx, audit, now);
+            }
+            tx.commit().await?;
+            Ok(done == 1)
+        })
+    }
+
     /// Use a live key once (presentation joins and profile downloads). False when it is no
     /// longer live, e.g. a second person raced for it.
     pub async fn use_key(&self, id: i64, now: Timestamp) -> StoreResult<bool> {

@@ -17,8 +17,8 @@ pub struct LiveKey {
     id: i64,
     spaced: String,
     purpose: String,
-    link: String,
-    message: String,
+    pub link: String,
+    pub message: String,
     expires_at: i64,
 }
 
@@ -35,7 +35,8 @@ pub async fn live_keys(state: &AppState, me: &CurrentUser) -> AppResult<Vec<Live
     Ok(shown)
 }
 
-async fn describe(state: &AppState, key: &KeyRecord) -> AppResult<LiveKey> {
+/// A key as its rep (or another system) hands it on: the link and a message to send.
+pub async fn describe(state: &AppState, key: &KeyRecord) -> AppResult<LiveKey> {
     let spaced = SessionKey::parse(&key.key_value)
         .map(|k| k.spaced())
         .unwrap_or_else(|_| key.key_value.clone());
@@ -199,7 +200,13 @@ pub async fn generate(
     let (Some(minutes), Some(target), true) = (minutes, target, errors.is_empty()) else {
         return Ok(Err(errors));
     };
-    match issue(state, &org, me, target, minutes).await? {
+    let detail = format!("{minutes} min");
+    let issuer = Issuer {
+        rep: me.user.id,
+        actor: Some(me.user.id),
+        detail: &detail,
+    };
+    match issue(state, &org, issuer, target, minutes).await? {
         Some(_) => Ok(Ok(())),
         None => {
             errors.add_message("purpose", at_cap_message());
@@ -213,12 +220,19 @@ pub fn at_cap_message() -> String {
     format!("You already have {MAX_LIVE_PER_REP} live keys: revoke one first.")
 }
 
-/// Issue a key of `target` for `me`, valid `minutes`, with its audit row: the key, or None when
-/// the rep already holds as many live keys as they may.
+/// Whose key it is, who issued it (None: an API token) and what the audit row says.
+pub struct Issuer<'a> {
+    pub rep: domain::UserId,
+    pub actor: Option<domain::UserId>,
+    pub detail: &'a str,
+}
+
+/// Issue a key of `target` for `issuer.rep`, valid `minutes`, with its audit row: the key, or
+/// None when the rep already holds as many live keys as they may.
 pub async fn issue(
     state: &AppState,
     org: &store::orgs::Organization,
-    me: &CurrentUser,
+    issuer: Issuer<'_>,
     target: KeyTarget,
     minutes: i64,
 ) -> AppResult<Option<SessionKey>> {
@@ -228,18 +242,17 @@ pub async fn issue(
         let key = SessionKey::generate(&mut rand::rngs::OsRng, org.key_digits as usize);
         let new = NewKey {
             org: org.id,
-            rep: me.user.id,
+            rep: issuer.rep,
             site: None,
             key: &key,
             target,
             expires_at: now.plus_seconds(minutes * 60),
         };
-        let detail = format!("{minutes} min");
         let audit = AuditRow {
             org: Some(org.id),
-            actor: Some(me.user.id),
+            actor: issuer.actor,
             action: "key.issued",
-            detail: &detail,
+            detail: issuer.detail,
         };
         match state
             .store

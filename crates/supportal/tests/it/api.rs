@@ -160,6 +160,8 @@ fn routes(
     site: i64,
     session: i64,
     notice: i64,
+    rep: i64,
+    key: i64,
 ) -> Vec<(&'static str, String, Option<Value>, &'static str)> {
     let notice_body = json!({ "name": "Outage", "severity": "outage", "texts": { "en": "Down" } });
     vec![
@@ -203,6 +205,40 @@ fn routes(
             None,
             "notices:write",
         ),
+        ("GET", "/api/v1/sites".into(), None, "sites:write"),
+        ("GET", format!("/api/v1/sites/{site}"), None, "sites:write"),
+        (
+            "PATCH",
+            format!("/api/v1/sites/{site}/texts"),
+            Some(json!({ "welcome": { "en": "Hello" } })),
+            "sites:write",
+        ),
+        (
+            "PUT",
+            format!("/api/v1/sites/{site}/schedule"),
+            Some(
+                json!({ "time_zone": "UTC", "weekly": { "monday": "00:00-23:59" }, "holidays": [] }),
+            ),
+            "sites:write",
+        ),
+        (
+            "DELETE",
+            format!("/api/v1/sites/{site}/schedule"),
+            None,
+            "sites:write",
+        ),
+        (
+            "POST",
+            "/api/v1/keys".into(),
+            Some(json!({ "rep_id": rep, "valid_minutes": 15 })),
+            "keys:write",
+        ),
+        (
+            "POST",
+            format!("/api/v1/keys/{key}/revoke"),
+            None,
+            "keys:write",
+        ),
     ]
 }
 
@@ -223,7 +259,17 @@ async fn every_route_needs_a_live_token_of_its_scope_and_organization(backend: B
         )
         .await;
     assert_eq!(status, 201, "{notice}");
-    let routes = routes(p.site.0, session.0, notice["id"].as_i64().unwrap());
+    let (status, key) = everything
+        .post("/api/v1/keys", json!({ "rep_id": p.rep.0 }))
+        .await;
+    assert_eq!(status, 201, "{key}");
+    let routes = routes(
+        p.site.0,
+        session.0,
+        notice["id"].as_i64().unwrap(),
+        p.rep.0,
+        key["id"].as_i64().unwrap(),
+    );
 
     // Another organization, with a token that may do everything there.
     let (other_org, _) = p.app.org_with_admin("globex").await;
@@ -264,23 +310,32 @@ async fn every_route_needs_a_live_token_of_its_scope_and_organization(backend: B
         assert!(answer["error"]["message"].as_str().unwrap().contains(scope));
         // The other organization's token finds nothing of ours.
         let (status, answer) = theirs.send(method, path, body.clone()).await;
-        match path.contains(&format!("/{}", session.0))
-            || path.contains(&format!("/{}/", p.site.0))
-            || path.contains("/notices/")
-        {
-            true => assert_eq!(
+        if path == "/api/v1/keys" {
+            // Our rep is no rep of theirs.
+            assert_eq!(status, 422, "{answer}");
+            assert_eq!(answer["error"]["field"], "rep_id");
+        } else if path.starts_with("/api/v1/keys/") {
+            assert_eq!(
                 status, 404,
                 "{method} {path} with another's token: {answer}"
-            ),
-            false => {
-                assert_eq!(status, 200, "{method} {path}: {answer}");
-                let text = answer.to_string();
-                assert!(
-                    !text.contains("Quinn")
-                        && !text.contains("riley@acme.test")
-                        && !text.contains("Support"),
-                    "{method} {path} shows nothing of acme's to globex: {text}"
-                );
+            );
+        } else {
+            // A route naming one of ours by id does not find it; a list shows only theirs.
+            match path.split('/').any(|part| part.parse::<i64>().is_ok()) {
+                true => assert_eq!(
+                    status, 404,
+                    "{method} {path} with another's token: {answer}"
+                ),
+                false => {
+                    assert_eq!(status, 200, "{method} {path}: {answer}");
+                    let text = answer.to_string();
+                    assert!(
+                        !text.contains("Quinn")
+                            && !text.contains("riley@acme.test")
+                            && !text.contains("Support"),
+                        "{method} {path} shows nothing of acme's to globex: {text}"
+                    );
+                }
             }
         }
         // And the right token is answered.
@@ -571,14 +626,13 @@ async fn the_openapi_document_describes_every_route_and_the_reference_page_shows
     assert_eq!(status, 200);
     assert_eq!(document["openapi"], "3.1.0");
     let paths = document["paths"].as_object().unwrap();
-    for (method, path, _, scope) in routes(1, 1, 1) {
+    // Ids apart, so that each maps back to its parameter's name.
+    for (method, path, _, scope) in routes(11, 22, 33, 44, 55) {
         let template = path
-            .replace("/1/", "/{id}/")
-            .replace("sites/{id}/", "sites/{site}/");
-        let template = match template.strip_suffix("/1") {
-            Some(base) => format!("{base}/{{id}}"),
-            None => template,
-        };
+            .replace("/11", "/{site}")
+            .replace("/22", "/{id}")
+            .replace("/33", "/{id}")
+            .replace("/55", "/{id}");
         let operation = &paths
             .get(&template)
             .unwrap_or_else(|| panic!("{template} in {:?}", paths.keys()))[method.to_lowercase()];
@@ -600,7 +654,193 @@ async fn the_openapi_document_describes_every_route_and_the_reference_page_shows
     assert!(!page.contains("<script src=\"http"), "no outside script");
 }
 
+async fn another_system_issues_a_session_key_the_customer_uses(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let admin = admin_of(&p.app, "admin@acme.test").await;
+    let api = Api::new(
+        &p.app,
+        Some(&make_token(&admin, "CRM", &["keys:write"]).await),
+    );
+    for (body, field) in [
+        (json!({ "rep_id": 999_999 }), "rep_id"),
+        (
+            json!({ "rep_id": p.rep.0, "valid_minutes": 7 }),
+            "valid_minutes",
+        ),
+    ] {
+        let (status, answer) = api.post("/api/v1/keys", body.clone()).await;
+        assert_eq!(status, 422, "{body}: {answer}");
+        assert_eq!(answer["error"]["field"], field);
+    }
+    let (status, key) = api
+        .post(
+            "/api/v1/keys",
+            json!({ "rep_id": p.rep.0, "valid_minutes": 30 }),
+        )
+        .await;
+    assert_eq!(status, 201, "{key}");
+    let digits = key["key"].as_str().unwrap().to_owned();
+    assert!(key["link"]
+        .as_str()
+        .unwrap()
+        .ends_with(&format!("/join/{digits}")));
+    assert!(key["message"]
+        .as_str()
+        .unwrap()
+        .contains(key["spaced"].as_str().unwrap()));
+    // The customer types it: they wait in the rep's own queue.
+    let customer = p.app.other_browser();
+    let fields = [
+        ("key", digits.as_str()),
+        ("customer_name", "Ivy"),
+        ("field_device", "Phone"),
+    ];
+    let response = customer
+        .submit("/p/help", "/p/help/key/confirm", &fields)
+        .await;
+    let waiting = crate::helpers::location(&response);
+    let session = p.session_at(&waiting).await;
+    assert_eq!(
+        session.queue(),
+        Some(domain::session::Queue::Personal(p.rep))
+    );
+    // Used, it cannot be revoked; a fresh one can, once.
+    let (status, _) = api
+        .post(&format!("/api/v1/keys/{}/revoke", key["id"]), json!({}))
+        .await;
+    assert_eq!(status, 404);
+    let (_, fresh) = api.post("/api/v1/keys", json!({ "rep_id": p.rep.0 })).await;
+    let revoke = format!("/api/v1/keys/{}/revoke", fresh["id"]);
+    assert_eq!(api.post(&revoke, json!({})).await.0, 200);
+    assert_eq!(api.post(&revoke, json!({})).await.0, 404);
+    // At most eight live keys per rep, as in the console.
+    let mut last = 0;
+    for _ in 0..9 {
+        last = api
+            .post("/api/v1/keys", json!({ "rep_id": p.rep.0 }))
+            .await
+            .0;
+    }
+    assert_eq!(last, 409);
+    let audit = p.app.store.audit_entries(p.org, 50).await.unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "key.issued" && e.detail.contains("API token “CRM”")));
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "key.revoked" && e.detail.contains("CRM")));
+}
+
+async fn a_site_texts_and_hours_change_through_the_api(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let admin = admin_of(&p.app, "admin@acme.test").await;
+    let api = Api::new(
+        &p.app,
+        Some(&make_token(&admin, "Ops", &["sites:write"]).await),
+    );
+    let (status, sites) = api.get("/api/v1/sites").await;
+    assert_eq!(status, 200, "{sites}");
+    assert_eq!(sites[0]["slug"], "help");
+    assert!(sites[0]["url"].as_str().unwrap().ends_with("/p/help"));
+    assert_eq!(sites[0]["open_now"], true);
+    let site = format!("/api/v1/sites/{}", p.site);
+
+    for (body, field) in [
+        (
+            json!({ "welcome": { "fr": "Bonjour" } }),
+            "texts.welcome.fr",
+        ),
+        (
+            json!({ "welcome": { "en": "x".repeat(1001) } }),
+            "texts.welcome.en",
+        ),
+    ] {
+        let (status, answer) = api
+            .send("PATCH", &format!("{site}/texts"), Some(body))
+            .await;
+        assert_eq!(status, 422, "{answer}");
+        assert_eq!(answer["error"]["field"], field);
+    }
+    let (status, answer) = api
+        .send(
+            "PATCH",
+            &format!("{site}/texts"),
+            Some(json!({ "farewell": {} })),
+        )
+        .await;
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (400, &json!("invalid_json"))
+    );
+    let (status, changed) = api
+        .send(
+            "PATCH",
+            &format!("{site}/texts"),
+            Some(json!({ "welcome": { "en": "Mail is slow today.", "de": "E-Mail ist heute langsam." },
+                         "closed_message": { "en": "Back at nine." } })),
+        )
+        .await;
+    assert_eq!(status, 200, "{changed}");
+    assert_eq!(
+        changed["texts"]["welcome"]["de"],
+        "E-Mail ist heute langsam."
+    );
+    let (_, page) = p.app.get_text("/p/help").await;
+    assert!(
+        page.contains("Mail is slow today."),
+        "the portal says it at once"
+    );
+
+    // Closed all week: the portal shows the closed message, and only key entry.
+    for (body, field) in [
+        (
+            json!({ "time_zone": "Mars/Olympus", "weekly": {}, "holidays": [] }),
+            "time_zone",
+        ),
+        (
+            json!({ "time_zone": "UTC", "weekly": { "someday": "09:00-10:00" }, "holidays": [] }),
+            "weekly.someday",
+        ),
+        (
+            json!({ "time_zone": "UTC", "weekly": { "monday": "25:00-26:00" }, "holidays": [] }),
+            "weekly.monday",
+        ),
+        (
+            json!({ "time_zone": "UTC", "weekly": {}, "holidays": ["tomorrow"] }),
+            "holidays.0",
+        ),
+    ] {
+        let (status, answer) = api
+            .send("PUT", &format!("{site}/schedule"), Some(body.clone()))
+            .await;
+        assert_eq!(status, 422, "{body}: {answer}");
+        assert_eq!(answer["error"]["field"], field, "{body}");
+    }
+    let (status, closed) = api
+        .send(
+            "PUT",
+            &format!("{site}/schedule"),
+            Some(json!({ "time_zone": "Europe/Berlin", "weekly": {}, "holidays": ["2026-12-25 closed"] })),
+        )
+        .await;
+    assert_eq!(status, 200, "{closed}");
+    assert_eq!(closed["open_now"], false);
+    assert_eq!(closed["schedule"]["holidays"], json!(["2026-12-25 closed"]));
+    let (_, page) = p.app.get_text("/p/help").await;
+    assert!(page.contains("Back at nine."), "closed: {page}");
+    let (status, open) = api.send("DELETE", &format!("{site}/schedule"), None).await;
+    assert_eq!(status, 200, "{open}");
+    assert_eq!(
+        (open["open_now"].clone(), open["schedule"].clone()),
+        (json!(true), Value::Null)
+    );
+    let (_, page) = p.app.get_text("/p/help").await;
+    assert!(!page.contains("Back at nine."));
+}
+
 on_both_backends!(
+    a_site_texts_and_hours_change_through_the_api,
+    another_system_issues_a_session_key_the_customer_uses,
     an_admin_makes_a_token_shown_once_and_revokes_it,
     every_route_needs_a_live_token_of_its_scope_and_organization,
     sessions_page_by_cursor_newest_first_with_filters,

@@ -11,6 +11,8 @@ mod reps;
 mod site_parts;
 mod site_sso;
 mod sites;
+/// The longest text a site shows (its welcome, closed and no-rep messages), per language.
+pub use sites::MAX_MESSAGE as MAX_SITE_MESSAGE;
 mod teams;
 
 use crate::error::AppResult;

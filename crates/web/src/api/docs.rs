@@ -2,7 +2,7 @@
 //! and a page for people that shows the same document (served by the binary, no outside
 //! script or style).
 
-use super::{directory, error, notices, sessions};
+use super::{directory, error, keys, notices, sessions, sites};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
@@ -24,6 +24,8 @@ use utoipa::{Modify, OpenApi};
     paths(
         sessions::list, sessions::one, sessions::transcript, sessions::survey,
         notices::list, notices::create, notices::end,
+        keys::issue, keys::revoke,
+        sites::list, sites::one, sites::update_texts, sites::set_schedule, sites::remove_schedule,
         directory::reps, directory::teams, directory::issue_types,
     ),
     components(schemas(error::ErrorBody, error::ErrorDetail)),
@@ -31,6 +33,8 @@ use utoipa::{Modify, OpenApi};
     tags(
         (name = "sessions", description = "Support sessions, their events, transcripts and surveys"),
         (name = "notices", description = "Notices customers see on a site's portal"),
+        (name = "keys", description = "Session keys issued for a rep"),
+        (name = "sites", description = "Support portals: their texts and opening hours"),
         (name = "directory", description = "Reps, teams and issue types"),
     )
 )]

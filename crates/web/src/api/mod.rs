@@ -7,8 +7,10 @@ mod directory;
 mod docs;
 mod error;
 mod json;
+mod keys;
 mod notices;
 mod sessions;
+mod sites;
 
 pub use error::{ApiError, ApiResult};
 
@@ -17,7 +19,7 @@ use axum::extract::{Request, State};
 use axum::http::header;
 use axum::middleware::{from_fn_with_state, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post, put};
 use axum::Router;
 use domain::api_token::{from_authorization, Scope, Scopes};
 use domain::OrgId;
@@ -66,6 +68,15 @@ pub fn router(state: &AppState) -> Router<AppState> {
             get(notices::list).post(notices::create),
         )
         .route("/notices/{id}/end", post(notices::end))
+        .route("/sites", get(sites::list))
+        .route("/sites/{site}", get(sites::one))
+        .route("/sites/{site}/texts", patch(sites::update_texts))
+        .route(
+            "/sites/{site}/schedule",
+            put(sites::set_schedule).delete(sites::remove_schedule),
+        )
+        .route("/keys", post(keys::issue))
+        .route("/keys/{id}/revoke", post(keys::revoke))
         .route("/reps", get(directory::reps))
         .route("/teams", get(directory::teams))
         .route("/issue-types", get(directory::issue_types))

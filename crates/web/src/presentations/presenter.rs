@@ -70,7 +70,13 @@ pub async fn start(
         .await?;
     let target = KeyTarget::Presentation(id);
     let minutes = org.key_max_validity_minutes;
-    if crate::rep_keys::issue(&state, &org, &me, target, minutes)
+    let detail = format!("{minutes} min");
+    let issuer = crate::rep_keys::Issuer {
+        rep,
+        actor: Some(rep),
+        detail: &detail,
+    };
+    if crate::rep_keys::issue(&state, &org, issuer, target, minutes)
         .await?
         .is_none()
     {
