@@ -7,7 +7,7 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::http::{header, HeaderValue};
 use axum::middleware::{from_fn_with_state, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use std::time::Duration;
@@ -169,6 +169,8 @@ async fn refuse_control_characters(req: Request, next: Next) -> Result<Response,
 /// Turn an `AppError` a handler returned into its page (or JSON), with the state at hand.
 async fn render_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let json = wants_json(req.headers(), req.uri().path());
+    // The API answers its errors in its own shape, whichever layer refused the request.
+    let api = req.uri().path().starts_with(crate::api::PREFIX);
     let lang = req
         .extensions()
         .get::<i18n::Lang>()
@@ -180,6 +182,7 @@ async fn render_errors(State(state): State<AppState>, req: Request, next: Next) 
             .take()
     });
     match pending {
+        Some(error) if api => crate::api::ApiError::from(error).into_response(),
         Some(error) => error.render(&state, json, lang),
         None => response,
     }

@@ -7,6 +7,7 @@ mod helpers;
 
 mod admin_pages;
 mod api;
+mod api_fuzz;
 mod assignment;
 mod auth;
 mod bad_input;

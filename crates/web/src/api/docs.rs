@@ -40,11 +40,39 @@ use utoipa::{Modify, OpenApi};
 )]
 struct ApiDoc;
 
-/// The token scheme every authenticated route names.
+/// The token scheme every authenticated route names, and the answers every route may give
+/// whatever it is: 400 for an address that cannot be read (a control character in it).
 struct BearerToken;
 
 impl Modify for BearerToken {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let unreadable = utoipa::openapi::ResponseBuilder::new()
+            .description("The request could not be read")
+            .content(
+                "application/json",
+                utoipa::openapi::ContentBuilder::new()
+                    .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for item in openapi.paths.paths.values_mut() {
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation
+                    .responses
+                    .responses
+                    .entry("400".into())
+                    .or_insert_with(|| unreadable.clone().into());
+            }
+        }
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "token",

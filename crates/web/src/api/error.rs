@@ -140,7 +140,7 @@ impl From<crate::error::AppError> for ApiError {
     fn from(err: crate::error::AppError) -> Self {
         use crate::error::AppError;
         match err {
-            AppError::NotFound => ApiError::not_found("thing"),
+            AppError::NotFound => ApiError::not_found("resource"),
             AppError::Forbidden | AppError::Csrf => ApiError::unauthorized(),
             AppError::BadRequest(why) => ApiError::new(StatusCode::BAD_REQUEST, "bad_request", why),
             AppError::RateLimited(secs) => ApiError::rate_limited(secs),
