@@ -27,6 +27,7 @@ pub mod site;
 pub mod text;
 pub mod time;
 pub mod two_factor;
+pub mod webhook;
 
 pub use error::FieldError;
 pub use ids::*;

@@ -33,6 +33,7 @@ pub mod support;
 pub mod two_factor;
 pub mod users;
 pub mod web_sessions;
+pub mod webhooks;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -21,6 +21,16 @@ pub struct Config {
     pub translation: TranslationSection,
     pub files: FilesSection,
     pub webrtc: WebRtcSection,
+    pub webhooks: WebhooksSection,
+}
+
+/// Webhook deliveries to other systems.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WebhooksSection {
+    /// Let endpoints be on loopback or private networks (refused by default: an admin could
+    /// otherwise make the server call the machine's own or its network's services).
+    pub allow_private_targets: bool,
 }
 
 /// Screen sharing's ICE servers. Without any, browsers connect directly (same network, or
@@ -320,6 +330,7 @@ impl Default for Config {
             translation: TranslationSection::default(),
             files: FilesSection::default(),
             webrtc: WebRtcSection::default(),
+            webhooks: WebhooksSection::default(),
         }
     }
 }
@@ -571,6 +582,7 @@ impl Config {
             },
             ice: self.webrtc.web().unwrap_or_default(),
             presentation_attendees: self.webrtc.presentation_attendees,
+            webhooks_allow_private_targets: self.webhooks.allow_private_targets,
         }
     }
 

@@ -80,6 +80,7 @@ impl Application {
         let housekeeping = tokio::spawn(housekeeping(self.state.clone()));
         let presence = tokio::spawn(presence(self.state.clone()));
         let portal_news = tokio::spawn(portal_news(self.state.clone()));
+        let webhooks = web::webhooks::start(self.state.clone());
         let assignment = self
             .assignment_interval
             .map(|every| tokio::spawn(assignment(self.state.clone(), every)));
@@ -103,6 +104,9 @@ impl Application {
         housekeeping.abort();
         presence.abort();
         portal_news.abort();
+        if let Some(webhooks) = webhooks {
+            webhooks.abort();
+        }
         if let Some(assignment) = assignment {
             assignment.abort();
         }

@@ -59,6 +59,8 @@ pub struct WebConfig {
     pub ice: domain::ice::IceConfig,
     /// Attendees one presentation takes at once.
     pub presentation_attendees: i64,
+    /// Webhook endpoints may be on loopback or private networks.
+    pub webhooks_allow_private_targets: bool,
 }
 
 /// Where chat files are kept and what may be sent.
@@ -126,6 +128,7 @@ impl Default for WebConfig {
             files: FilesConfig::default(),
             ice: domain::ice::IceConfig::default(),
             presentation_attendees: 10,
+            webhooks_allow_private_targets: false,
         }
     }
 }

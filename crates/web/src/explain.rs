@@ -16,6 +16,8 @@ pub const OVERDUE: &str = "Waiting over {minutes} min in team {team}.";
 pub const OVERDUE_RAISED: &str = "Waiting over {minutes} min in team {team}: priority raised.";
 pub const OVERFLOW: &str = "Waited over {minutes} min in team {team}: moved to {target}.";
 pub const TRANSFERRED: &str = "Transferred by {rep} to {to}.";
+/// How every transfer's reason begins (webhooks tell a transfer from other requeues by it).
+pub const TRANSFERRED_PREFIX: &str = "Transferred by ";
 pub const TRANSFERRED_NOTE: &str = "Transferred by {rep} to {to}: {note}";
 pub const DISCONNECTED: &str = "{rep} was disconnected: back to the queue it came from.";
 /// Where something went: a team, or the general queue.

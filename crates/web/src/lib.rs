@@ -38,6 +38,7 @@ pub mod state;
 pub mod templates;
 pub mod translate;
 pub mod two_factor;
+pub mod webhooks;
 
 pub use router::router;
 

@@ -45,3 +45,4 @@ mod stand_in;
 mod translation;
 mod turn;
 mod two_factor;
+mod webhooks;

@@ -14,6 +14,7 @@ mod sites;
 /// The longest text a site shows (its welcome, closed and no-rep messages), per language.
 pub use sites::MAX_MESSAGE as MAX_SITE_MESSAGE;
 mod teams;
+mod webhooks;
 
 use crate::error::AppResult;
 use crate::extract::AdminUser;
@@ -44,6 +45,16 @@ pub fn router() -> Router<AppState> {
         .route("/admin/teams/{id}/rules", post(teams::rules))
         .route("/admin/audit", get(audit::list))
         .route("/admin/api", get(api_tokens::list))
+        .route(
+            "/admin/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route("/admin/webhooks/{id}", get(webhooks::show))
+        .route("/admin/webhooks/{id}/delete", post(webhooks::delete))
+        .route(
+            "/admin/webhooks/{id}/deliveries/{delivery}/resend",
+            post(webhooks::resend),
+        )
         .route("/admin/api/tokens", post(api_tokens::create))
         .route("/admin/api/tokens/{id}/revoke", post(api_tokens::revoke))
         .route(
