@@ -187,6 +187,19 @@ fn custom_value(field: &CustomField, raw: Option<&String>) -> Result<Option<Stri
     }
 }
 
+/// Under this key a session's fields keep the address of the page that embedded the help
+/// button the customer came from (a site's own field of that name wins).
+pub const EMBEDDED_FROM: &str = "embedded_from";
+
+/// The embedding page's address as the portal received it (`page_url`): an http(s) address of
+/// at most 500 characters, else nothing (it is a hint for the rep, never a refusal).
+pub fn embedding_page(raw: Option<&String>) -> Option<String> {
+    let raw = raw?.trim();
+    let scheme_ok = raw.starts_with("https://") || raw.starts_with("http://");
+    (scheme_ok && raw.chars().count() <= 500 && !raw.chars().any(char::is_control))
+        .then(|| raw.to_owned())
+}
+
 /// Parse what the customer typed, or say beside which fields what is wrong.
 pub fn parse(
     answers: &Answers,
@@ -253,6 +266,9 @@ pub fn parse(
             values.insert(field.key.clone(), value);
         }
     }
+    if let Some(page) = embedding_page(answers.get("page_url")) {
+        values.entry(EMBEDDED_FROM.to_owned()).or_insert(page);
+    }
     match name {
         Ok(name) if errors.is_empty() => Ok(Intake {
             name,
@@ -272,6 +288,33 @@ pub fn parse(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_embedding_page_is_kept_when_it_is_a_web_address() {
+        let answers = |page: &str| -> Answers {
+            [("customer_name", "Ann"), ("page_url", page)]
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect()
+        };
+        let kept = parse(
+            &answers("https://shop.example/cart?x=1"),
+            Questions::NAME_ONLY,
+            &[],
+        );
+        assert_eq!(
+            kept.unwrap().fields.get(EMBEDDED_FROM).map(String::as_str),
+            Some("https://shop.example/cart?x=1")
+        );
+        for not_one in [
+            "javascript:alert(1)",
+            "shop.example",
+            &format!("https://{}", "a".repeat(500)),
+        ] {
+            let intake = parse(&answers(not_one), Questions::NAME_ONLY, &[]).unwrap();
+            assert!(intake.fields.is_empty(), "{not_one}");
+        }
+    }
 
     fn answers(pairs: &[(&str, &str)]) -> Answers {
         pairs

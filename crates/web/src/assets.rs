@@ -46,6 +46,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/js/zone.js"),
     ),
     (
+        "embed.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/js/embed.js"),
+    ),
+    (
         "file-into-field.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/js/file-into-field.js"),

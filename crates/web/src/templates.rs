@@ -385,6 +385,7 @@ mod tests {
                 "created_by_name": null, "created_at": 0, "last_used_at": 5, "revoked_at": 6 }],
             "scopes": [{ "name": "sessions:read", "label": "Read support sessions, reps, teams and issue types" }],
             "created": "spt_secret<script>", "api_base": "http://x/api/v1",
+            "embed_snippet": "<script src=\"http://x/static/embed.js\" data-site=\"demo\" async></script>",
             "endpoints": [{ "id": 1, "url": "https://hooks.example/<script>", "events": ["session.queued"], "created_at": 0 }],
             "choices": [{ "name": "session.queued", "label": "A customer asked for help and waits in a queue" }],
             "endpoint": { "id": 1, "url": "https://hooks.example/<script>", "secret": "whsec_abc", "events": "session.queued", "active": true, "created_at": 0 },

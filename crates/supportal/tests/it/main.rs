@@ -21,6 +21,7 @@ mod cluster_browser;
 mod console;
 mod console_browser;
 mod dns;
+mod embed_browser;
 mod files;
 mod history;
 mod invitations;

@@ -337,8 +337,12 @@ pub(super) async fn render_site(
     );
     let saml_base = format!("{}/p/{}/saml", state.config.public_url, site.slug);
     let (sp_metadata, sp_acs) = (format!("{saml_base}/metadata"), format!("{saml_base}/acs"));
+    let embed_snippet = format!(
+        "<script src=\"{}/static/embed.js\" data-site=\"{}\" async></script>",
+        state.config.public_url, site.slug
+    );
     let extra = context! {
-        sso_callback, sp_metadata, sp_acs, site, form, claims, method_choices => methods, teams, issue_types, languages, has_logo, org_name => org.name,
+        sso_callback, sp_metadata, sp_acs, site, form, embed_snippet, claims, method_choices => methods, teams, issue_types, languages, has_logo, org_name => org.name,
         checked_methods => &checked.methods, checked_teams => &checked.teams, checked_issue_types => &checked.issue_types,
         text_fields => TEXT_FIELDS, modes => [("hidden", "Hidden"), ("optional", "Optional"), ("required", "Required")],
     };

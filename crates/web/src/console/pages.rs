@@ -231,6 +231,10 @@ async fn field_views(
                     .or_else(|| f.labels.values().next())
                     .cloned()
             });
+            // The page the help button was on (the template shows the label in the rep's language).
+            let label = label.or_else(|| {
+                (key == domain::intake::EMBEDDED_FROM).then(|| "Came from the page".to_owned())
+            });
             (label.unwrap_or(key), value)
         })
         .collect())

@@ -48,7 +48,44 @@ pub async fn render_home(
     Ok(outcome.respond(html))
 }
 
+/// What a page embedding the help button passes to the portal (`/embed.js`): the customer's
+/// name and company when the host page knows them, and the host page's own address.
+#[derive(serde::Deserialize, Default)]
+pub struct Prefill {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    company: String,
+    #[serde(default)]
+    from: String,
+}
+
+impl Prefill {
+    /// The home page's forms with these answers in them (none: the kept page serves).
+    fn typed(&self) -> Option<Typed> {
+        let mut typed = Typed::new();
+        for (fields, value) in [
+            (&["customer_name", "smartbox_name"][..], &self.name),
+            (&["company"][..], &self.company),
+            (&["page_url"][..], &self.from),
+        ] {
+            let value: String = value
+                .chars()
+                .filter(|c| !c.is_control())
+                .take(500)
+                .collect();
+            if !value.trim().is_empty() {
+                for field in fields {
+                    typed.insert((*field).to_owned(), value.trim().to_owned());
+                }
+            }
+        }
+        (!typed.is_empty()).then_some(typed)
+    }
+}
+
 /// The site's first page: kept rendered per language (see `cache`), with this browser's token.
+/// Opened from an embedding page with answers to fill in, it is rendered for them.
 pub async fn home(
     State(state): State<AppState>,
     Lang(lang): Lang,
@@ -56,8 +93,20 @@ pub async fn home(
     Ios(ios): Ios,
     Path(slug): Path<String>,
     jar: CookieJar,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> AppResult<Response> {
     let snapshot = state.portal_cache.snapshot(&slug).await?;
+    // Read leniently: an address the portal does not understand still shows the page.
+    let prefilled = query
+        .and_then(|q| serde_urlencoded::from_str::<Prefill>(&q).ok())
+        .and_then(|p| p.typed());
+    if snapshot.site.settings.sso.is_none() {
+        if let Some(typed) = prefilled.as_ref() {
+            let portal = Portal::at(snapshot, lang, state.now());
+            let html = home_html(&state, &portal, &csrf, ios, typed, &FieldErrors::default())?;
+            return Ok(html.into_response());
+        }
+    }
     if snapshot.site.settings.sso.is_some() {
         // Pages of a site with sign-in depend on who signed in: not kept.
         let portal = Portal::at(snapshot, lang, state.now())
@@ -71,7 +120,7 @@ pub async fn home(
             &portal,
             &csrf,
             ios,
-            &Typed::new(),
+            &prefilled.unwrap_or_default(),
             &FieldErrors::default(),
         )?;
         return Ok(html.into_response());
@@ -505,10 +554,11 @@ pub async fn contact(
 
 /// The SmartBox's fields on the home page, and the standard questions they answer (the page
 /// also has the contact button's name field, so its own are named apart).
-const SMARTBOX_FIELDS: [(&str, &str); 3] = [
+const SMARTBOX_FIELDS: [(&str, &str); 4] = [
     ("customer_name", "smartbox_name"),
     ("description", "question"),
     ("request", "smartbox_request"),
+    ("page_url", "page_url"),
 ];
 
 /// GoToAssist's SmartBox: a name and a question, into the general queue where every available
