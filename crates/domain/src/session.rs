@@ -211,6 +211,10 @@ pub enum SessionEvent {
     ScreenSharing {
         step: SharingStep,
     },
+    /// The customer rated the ended session (1 to 5; the comment stays in the survey).
+    SurveySubmitted {
+        rating: i64,
+    },
 }
 
 /// What became of a screen share in a session.
@@ -250,6 +254,7 @@ impl SessionEvent {
             SessionEvent::OfferClosed { .. } => "offer_closed",
             SessionEvent::Overdue { .. } => "overdue",
             SessionEvent::ScreenSharing { .. } => "screen_sharing",
+            SessionEvent::SurveySubmitted { .. } => "survey_submitted",
         }
     }
 }

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 pub const SECRET_PREFIX: &str = "whsec_";
 
 /// The events an endpoint may ask for.
-pub const EVENTS: [(&str, &str); 5] = [
+pub const EVENTS: [(&str, &str); 6] = [
     (
         "session.queued",
         "A customer asked for help and waits in a queue",
@@ -29,6 +29,7 @@ pub const EVENTS: [(&str, &str); 5] = [
         "A session went back to a queue because its rep went offline",
     ),
     ("session.ended", "A session ended (with its outcome)"),
+    ("survey.submitted", "A customer rated a session (1 to 5)"),
 ];
 
 /// A new secret: 32 random bytes.

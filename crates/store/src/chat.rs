@@ -213,7 +213,8 @@ pub struct Survey {
 }
 
 impl Store {
-    /// Keep the customer's rating of an ended session; false when it was rated before or has not
+    /// Keep the customer's rating of an ended session, with its event in the session's log (in
+    /// the same transaction: webhooks read it there); false when it was rated before or has not
     /// ended (or is not this organization's).
     pub async fn save_survey(
         &self,
@@ -227,10 +228,18 @@ impl Store {
                    SELECT id, org_id, $1, $2, $3 FROM support_sessions \
                    WHERE id = $4 AND org_id = $5 AND state = 'ended' \
                    ON CONFLICT (session_id) DO NOTHING";
-        let done = on_pool!(self, p => sqlx::query(sql)
-            .bind(rating).bind(comment).bind(now.millis()).bind(session.0).bind(org.0)
-            .execute(p).await.map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+        let event = domain::session::SessionEvent::SurveySubmitted { rating };
+        on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            let done = sqlx::query(sql)
+                .bind(rating).bind(comment).bind(now.millis()).bind(session.0).bind(org.0)
+                .execute(&mut *tx).await?.rows_affected();
+            if done == 1 {
+                crate::support::append_event!(tx, org, session, &event, now);
+            }
+            tx.commit().await?;
+            Ok(done == 1)
+        })
     }
 
     pub async fn survey(&self, org: OrgId, session: SessionId) -> StoreResult<Option<Survey>> {

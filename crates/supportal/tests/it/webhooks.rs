@@ -180,13 +180,17 @@ async fn every_event_arrives_once_signed_and_in_order_though_the_receiver_was_do
         "session.transferred",
         "session.requeued",
         "session.ended",
+        "survey.submitted",
     ];
     let (endpoint, secret) = add_endpoint(&admin, &receiver.url, &all).await;
 
-    let (session, _) = p.contact_request("Quinn").await;
+    let (session, waiting) = p.contact_request("Quinn").await;
     let riley = rep(&p.app, "riley@acme.test").await;
     accept(&riley, session.0).await;
     end_session(&riley, session.0, "resolved").await;
+    let survey = format!("{waiting}/survey");
+    let rated = p.app.submit(&waiting, &survey, &[("rating", "4")]).await;
+    assert_eq!(rated.status(), 303);
     // Down: the first attempt fails and is shown so; the rest wait behind it, in order.
     let mut failed_once = false;
     for _ in 0..50 {
@@ -207,21 +211,28 @@ async fn every_event_arrives_once_signed_and_in_order_though_the_receiver_was_do
     }
     assert!(failed_once, "the first attempt met the receiver down");
     receiver.mode.store(UP, Ordering::SeqCst);
-    let got = receiver.wait_for(3).await;
+    let got = receiver.wait_for(4).await;
     let kinds: Vec<String> = got.iter().map(Received::event_type).collect();
     assert_eq!(
         kinds,
-        ["session.queued", "session.accepted", "session.ended"],
+        [
+            "session.queued",
+            "session.accepted",
+            "session.ended",
+            "survey.submitted"
+        ],
         "each once, in order"
     );
     let ended: serde_json::Value = serde_json::from_str(&got[2].body).unwrap();
     assert_eq!(ended["data"]["session_id"], session.0);
     assert_eq!(ended["data"]["event"]["outcome"], "resolved", "{ended}");
+    let rated: serde_json::Value = serde_json::from_str(&got[3].body).unwrap();
+    assert_eq!(rated["data"]["event"]["rating"], 4, "{rated}");
     verified_by_the_reference_library(&secret, &got);
 
     // The admin page shows each delivery; one sent again arrives again with the same id.
     let (_, page) = admin.get_text(&format!("/admin/webhooks/{endpoint}")).await;
-    assert_eq!(page.matches("data-testid=\"webhook-delivery\"").count(), 3);
+    assert_eq!(page.matches("data-testid=\"webhook-delivery\"").count(), 4);
     assert!(page.contains("Delivered") && page.contains("204"));
     let first = p
         .app
@@ -239,9 +250,9 @@ async fn every_event_arrives_once_signed_and_in_order_though_the_receiver_was_do
         .submit(&format!("/admin/webhooks/{endpoint}"), &resend, &[])
         .await;
     assert_eq!(response.status(), 200);
-    let again = receiver.wait_for(4).await;
+    let again = receiver.wait_for(5).await;
     assert_eq!(
-        again[3].id, got[0].id,
+        again[4].id, got[0].id,
         "the same webhook-id: receivers drop a repeat"
     );
     verified_by_the_reference_library(&secret, &again);

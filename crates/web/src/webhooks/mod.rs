@@ -49,6 +49,7 @@ pub fn event_type(event: &StoredEvent) -> Option<&'static str> {
         "queued" => Some("session.queued"),
         "accepted" => Some("session.accepted"),
         "ended" => Some("session.ended"),
+        "survey_submitted" => Some("survey.submitted"),
         // A requeue is a transfer when a rep made it (its reason says so), else the rep
         // went offline and the session went back.
         "requeued" => Some(match event.event() {
