@@ -17,6 +17,7 @@ pub mod portal_sign_in;
 pub mod queue;
 pub mod realtime;
 pub mod rep;
+pub mod report;
 pub mod role;
 pub mod routing;
 pub mod schedule;

@@ -23,6 +23,7 @@ pub mod orgs;
 pub mod portal_sign_in;
 pub mod presence;
 pub mod presentations;
+pub mod reports;
 pub mod session_list;
 pub mod setup;
 pub mod sites;

@@ -205,6 +205,12 @@ fn routes(
             None,
             "notices:write",
         ),
+        (
+            "GET",
+            "/api/v1/reports/sessions".into(),
+            None,
+            "reports:read",
+        ),
         ("GET", "/api/v1/sites".into(), None, "sites:write"),
         ("GET", format!("/api/v1/sites/{site}"), None, "sites:write"),
         (

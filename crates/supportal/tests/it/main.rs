@@ -35,6 +35,7 @@ mod presentation_browser;
 mod presentations;
 mod realtime;
 mod rep_keys;
+mod reports;
 mod saml;
 mod setup;
 mod sharing;

@@ -7,6 +7,7 @@ mod hostnames;
 mod issue_types;
 pub mod organization;
 mod organizations;
+pub mod reports;
 mod reps;
 mod site_parts;
 mod site_sso;
@@ -44,6 +45,8 @@ pub fn router() -> Router<AppState> {
         .route("/admin/teams/{id}/delete", post(teams::delete))
         .route("/admin/teams/{id}/rules", post(teams::rules))
         .route("/admin/audit", get(audit::list))
+        .route("/admin/reports", get(reports::show))
+        .route("/admin/reports.csv", get(reports::csv))
         .route("/admin/api", get(api_tokens::list))
         .route(
             "/admin/webhooks",

@@ -2,7 +2,7 @@
 //! and a page for people that shows the same document (served by the binary, no outside
 //! script or style).
 
-use super::{directory, error, keys, notices, sessions, sites};
+use super::{directory, error, keys, notices, reports, sessions, sites};
 use crate::state::AppState;
 use axum::extract::State;
 use axum::http::header;
@@ -25,6 +25,7 @@ use utoipa::{Modify, OpenApi};
         sessions::list, sessions::one, sessions::transcript, sessions::survey,
         notices::list, notices::create, notices::end,
         keys::issue, keys::revoke,
+        reports::sessions,
         sites::list, sites::one, sites::update_texts, sites::set_schedule, sites::remove_schedule,
         directory::reps, directory::teams, directory::issue_types,
     ),
@@ -34,6 +35,7 @@ use utoipa::{Modify, OpenApi};
         (name = "sessions", description = "Support sessions, their events, transcripts and surveys"),
         (name = "notices", description = "Notices customers see on a site's portal"),
         (name = "keys", description = "Session keys issued for a rep"),
+        (name = "reports", description = "Sessions counted and timed per day or group"),
         (name = "sites", description = "Support portals: their texts and opening hours"),
         (name = "directory", description = "Reps, teams and issue types"),
     )

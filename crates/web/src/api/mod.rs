@@ -9,6 +9,7 @@ mod error;
 mod json;
 mod keys;
 mod notices;
+mod reports;
 mod sessions;
 mod sites;
 
@@ -77,6 +78,7 @@ pub fn router(state: &AppState) -> Router<AppState> {
         )
         .route("/keys", post(keys::issue))
         .route("/keys/{id}/revoke", post(keys::revoke))
+        .route("/reports/sessions", get(reports::sessions))
         .route("/reps", get(directory::reps))
         .route("/teams", get(directory::teams))
         .route("/issue-types", get(directory::issue_types))
