@@ -144,6 +144,8 @@ async fn times_are_shown_in_the_reps_time_zone() {
         "the browser's zone {reported} is reported: {cookie}"
     );
     browser.sign_in(&base, "admin@acme.test").await;
+    // Signed in once the next page shows (going on sooner cancels the sign-in's request).
+    browser.wait_for("[data-testid='logout']").await;
     browser
         .client
         .goto(&format!("{base}/account"))
