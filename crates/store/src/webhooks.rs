@@ -196,20 +196,26 @@ impl Store {
                AND e.state = 'pending' AND e.id < d.id \
                AND COALESCE(e.session_id, -1) = COALESCE(d.session_id, -1)) \
              ORDER BY d.id LIMIT $3) \
-           AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < $2) RETURNING id";
-        let ids: Vec<i64> = on_pool!(self, p => sqlx::query_scalar(claim)
+           AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < $2) \
+           RETURNING id, endpoint_id, message_id, event_type, session_id, payload, state, attempts, \
+           next_attempt_at, last_status, last_error, last_latency_ms, created_at, delivered_at";
+        let deliveries: Vec<Delivery> = on_pool!(self, p => sqlx::query_as(claim)
             .bind(now.millis() + hold_ms).bind(now.millis()).bind(limit).fetch_all(p).await)?;
-        let mut claimed = Vec::with_capacity(ids.len());
-        for id in ids {
-            let sql = format!("{DELIVERY} WHERE id = $1");
-            let delivery: Option<Delivery> =
-                on_pool!(self, p => sqlx::query_as(&sql).bind(id).fetch_optional(p).await)?;
-            let Some(delivery) = delivery else { continue };
-            let sql = format!("{ENDPOINT} WHERE id = $1");
-            let endpoint: Option<Endpoint> = on_pool!(self, p => sqlx::query_as(&sql)
-                .bind(delivery.endpoint_id).fetch_optional(p).await)?;
+        // Their endpoints, each read once however many of its deliveries were claimed.
+        let mut endpoints: std::collections::HashMap<i64, Option<Endpoint>> = Default::default();
+        let sql = format!("{ENDPOINT} WHERE id = $1");
+        let mut claimed = Vec::with_capacity(deliveries.len());
+        for delivery in deliveries {
+            let endpoint = match endpoints.entry(delivery.endpoint_id) {
+                std::collections::hash_map::Entry::Occupied(known) => known.into_mut(),
+                std::collections::hash_map::Entry::Vacant(unknown) => {
+                    let endpoint: Option<Endpoint> = on_pool!(self, p => sqlx::query_as(&sql)
+                        .bind(delivery.endpoint_id).fetch_optional(p).await)?;
+                    unknown.insert(endpoint)
+                }
+            };
             if let Some(endpoint) = endpoint {
-                claimed.push((delivery, endpoint));
+                claimed.push((delivery, endpoint.clone()));
             }
         }
         Ok(claimed)
