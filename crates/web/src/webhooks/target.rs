@@ -95,13 +95,29 @@ mod tests {
         assert!(refusal("http://127.0.0.1:9000/", true).is_none());
     }
 
+    /// A name that resolves to this machine: the guarded client refuses it at resolution (so
+    /// the error says why), the one that allows private targets reaches the listener there.
     #[tokio::test]
     async fn a_name_that_resolves_inside_is_refused_when_called() {
-        let client = client(false).unwrap();
-        let err = client.get("http://localhost:9/").send().await.unwrap_err();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                let mut request = [0u8; 1024];
+                let _ = stream.read(&mut request).await;
+                let _ = stream
+                    .write_all(b"HTTP/1.1 204 No Content\r\nconnection: close\r\n\r\n")
+                    .await;
+            }
+        });
+        let url = format!("http://localhost:{port}/hook");
+        let err = client(false).unwrap().get(&url).send().await.unwrap_err();
         assert!(
-            err.is_connect() || err.to_string().contains("public"),
-            "{err:#}"
+            format!("{err:?}").contains("no public address"),
+            "refused by the resolver, not by the listener: {err:?}"
         );
+        let reached = client(true).unwrap().get(&url).send().await.unwrap();
+        assert_eq!(reached.status(), 204);
     }
 }
