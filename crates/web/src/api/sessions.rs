@@ -121,14 +121,6 @@ pub struct ListQuery {
     cursor: Option<String>,
 }
 
-const START_METHODS: [&str; 5] = [
-    "contact_button",
-    "issue_form",
-    "rep_list",
-    "session_key",
-    "smartbox",
-];
-
 impl ListQuery {
     fn filter(&self) -> ApiResult<SessionFilter> {
         let state = match &self.state {
@@ -139,7 +131,7 @@ impl ListQuery {
             None => None,
         };
         if let Some(method) = &self.start_method {
-            if !START_METHODS.contains(&method.as_str()) {
+            if domain::session::StartMethod::parse(method).is_none() {
                 return Err(ApiError::invalid(
                     "start_method",
                     domain::FieldError::InvalidChoice,
