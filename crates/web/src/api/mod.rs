@@ -6,7 +6,7 @@
 mod directory;
 mod docs;
 mod error;
-mod json;
+pub(crate) mod json;
 mod keys;
 mod notices;
 mod reports;

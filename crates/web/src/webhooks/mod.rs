@@ -68,12 +68,9 @@ pub fn event_type(event: &StoredEvent) -> Option<&'static str> {
 pub fn payload(org: OrgId, event: &StoredEvent, event_type: &str) -> String {
     let recorded: serde_json::Value =
         serde_json::from_str(&event.payload).unwrap_or(serde_json::Value::Null);
-    let at = jiff::Timestamp::from_millisecond(event.created_at.millis())
-        .map(|t| t.to_string())
-        .unwrap_or_default();
     serde_json::json!({
         "type": event_type,
-        "timestamp": at,
+        "timestamp": crate::api::json::time(event.created_at.millis()),
         "data": {
             "organization_id": org.0,
             "session_id": event.session_id,
