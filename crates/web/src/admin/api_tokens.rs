@@ -15,7 +15,6 @@ use domain::text::DisplayName;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 use store::api_tokens::NewApiToken;
-use store::audit::AuditRow;
 
 #[derive(Deserialize, Serialize, Default)]
 pub struct TokenForm {
@@ -93,12 +92,7 @@ pub async fn create(
                 shown_part: &shown_part(&token),
                 created_by: me.id(),
             },
-            &AuditRow {
-                org: Some(me.org_id()),
-                actor: Some(me.id()),
-                action: "api_token.created",
-                detail: &detail,
-            },
+            &me.audit_row("api_token.created", &detail),
             state.now(),
         )
         .await?;
@@ -130,12 +124,7 @@ pub async fn revoke(
         .revoke_api_token(
             me.org_id(),
             id,
-            &AuditRow {
-                org: Some(me.org_id()),
-                actor: Some(me.id()),
-                action: "api_token.revoked",
-                detail: &token.name,
-            },
+            &me.audit_row("api_token.revoked", &token.name),
             state.now(),
         )
         .await?;

@@ -13,7 +13,6 @@ use domain::webhook::{new_secret, EVENTS};
 use domain::FieldError;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
-use store::audit::AuditRow;
 
 #[derive(Deserialize, Serialize, Default)]
 pub struct EndpointForm {
@@ -99,12 +98,7 @@ pub async fn create(
             &typed.url,
             &typed.events.join(" "),
             &new_secret(&mut rand::rngs::OsRng),
-            &AuditRow {
-                org: Some(me.org_id()),
-                actor: Some(me.id()),
-                action: "webhook.created",
-                detail: &typed.url,
-            },
+            &me.audit_row("webhook.created", &typed.url),
             state.now(),
         )
         .await?;
@@ -181,12 +175,7 @@ pub async fn delete(
         .delete_webhook_endpoint(
             me.org_id(),
             id,
-            &AuditRow {
-                org: Some(me.org_id()),
-                actor: Some(me.id()),
-                action: "webhook.deleted",
-                detail: &endpoint.url,
-            },
+            &me.audit_row("webhook.deleted", &endpoint.url),
             state.now(),
         )
         .await?;

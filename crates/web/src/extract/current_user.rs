@@ -78,6 +78,17 @@ impl AdminUser {
         self.current.user.id
     }
 
+    /// The audit row of this admin doing `action`, for a change that records it in its own
+    /// transaction.
+    pub fn audit_row<'a>(&self, action: &'a str, detail: &'a str) -> store::audit::AuditRow<'a> {
+        store::audit::AuditRow {
+            org: Some(self.org_id()),
+            actor: Some(self.id()),
+            action,
+            detail,
+        }
+    }
+
     /// Record in the organization's audit log that this admin did `action`.
     pub async fn audit(
         &self,
