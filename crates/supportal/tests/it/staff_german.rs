@@ -11,7 +11,7 @@ use fantoccini::Locator;
 use store::Backend;
 
 /// Every page a rep or admin sees (with `{session}`, `{site}`, `{team}`, `{rep}` filled in).
-const PAGES: [&str; 22] = [
+const PAGES: [&str; 25] = [
     "/console",
     "/console/sessions/{session}",
     "/console/history",
@@ -33,6 +33,9 @@ const PAGES: [&str; 22] = [
     "/admin/sites/{site}/schedule",
     "/admin/sites/{site}/profiles",
     "/admin/audit",
+    "/admin/reports",
+    "/admin/api",
+    "/admin/webhooks",
     "/admin/organizations",
 ];
 
