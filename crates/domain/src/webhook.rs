@@ -14,7 +14,7 @@ use std::net::IpAddr;
 pub const SECRET_PREFIX: &str = "whsec_";
 
 /// The events an endpoint may ask for.
-pub const EVENTS: [(&str, &str); 6] = [
+pub const EVENTS: [(&str, &str); 8] = [
     (
         "session.queued",
         "A customer asked for help and waits in a queue",
@@ -30,6 +30,14 @@ pub const EVENTS: [(&str, &str); 6] = [
     ),
     ("session.ended", "A session ended (with its outcome)"),
     ("survey.submitted", "A customer rated a session (1 to 5)"),
+    (
+        "notice.started",
+        "A notice began to show on its site (created, or its start time came)",
+    ),
+    (
+        "notice.ended",
+        "A notice stopped showing (ended, deleted, or its end time came)",
+    ),
 ];
 
 /// A new secret: 32 random bytes.

@@ -508,13 +508,6 @@ impl Store {
             .execute(p).await.map(|r| r.rows_affected()))?;
         Ok(done == 1)
     }
-
-    pub async fn delete_notice(&self, org: OrgId, id: NoticeId) -> StoreResult<bool> {
-        let _changed = self.portal_change();
-        let sql = "DELETE FROM notices WHERE org_id = $1 AND id = $2";
-        let done = on_pool!(self, p => sqlx::query(sql).bind(org.0).bind(id.0).execute(p).await.map(|r| r.rows_affected()))?;
-        Ok(done == 1)
-    }
 }
 
 mod either {

@@ -966,8 +966,120 @@ async fn sites_keep_settings_hostnames_logo_fields_schedule_and_notices(backend:
         ),
         (1, Severity::Outage, Some(T0), texts)
     );
-    assert!(!store.delete_notice(globex, id).await.unwrap());
-    assert!(store.delete_notice(acme, id).await.unwrap());
+    assert!(store.delete_notice(globex, id, T0).await.unwrap().is_none());
+    assert!(store.delete_notice(acme, id, T0).await.unwrap().is_some());
+}
+
+/// Notice windows enter the organization's log once each, when they open and close: at their
+/// times, ended now, or deleted while showing.
+async fn notice_windows_are_logged_once_when_they_open_and_close(backend: Backend) {
+    use domain::notice::Severity;
+    use store::notice_log::{NOTICE_ENDED, NOTICE_STARTED};
+    use store::sites::NewNotice;
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let site = store
+        .create_site(acme, &name("Acme Help"), &Slug::parse("help").unwrap(), T0)
+        .await
+        .unwrap();
+    let at = |secs: i64| Timestamp(T0.0 + secs * 1000);
+    let texts = [(domain::Language::En, "Mail is down".to_owned())].into();
+    let mail_down = name("Mail down");
+    let notice = |starts_at, ends_at| NewNotice {
+        name: &mail_down,
+        severity: Severity::Outage,
+        texts: &texts,
+        starts_at,
+        ends_at,
+    };
+    let kinds = |logged: Vec<store::notice_log::NoticeLogged>| -> Vec<&'static str> {
+        logged.iter().map(|l| l.committed.kind).collect()
+    };
+    let planned = store
+        .create_notice(acme, site, &notice(Some(at(10)), Some(at(20))), T0)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        store.log_notice_windows(at(5)).await.unwrap().is_empty(),
+        "not yet"
+    );
+    assert_eq!(
+        kinds(store.log_notice_windows(at(10)).await.unwrap()),
+        [NOTICE_STARTED]
+    );
+    assert!(
+        store.log_notice_windows(at(11)).await.unwrap().is_empty(),
+        "once"
+    );
+    assert_eq!(
+        kinds(store.log_notice_windows(at(25)).await.unwrap()),
+        [NOTICE_ENDED]
+    );
+    assert!(store.log_notice_windows(at(30)).await.unwrap().is_empty());
+
+    // An outage posted now, ended now; another posted and deleted before any sweep.
+    let outage = store
+        .create_notice(acme, site, &notice(None, None), at(30))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        kinds(store.log_notice_windows(at(30)).await.unwrap()),
+        [NOTICE_STARTED]
+    );
+    assert!(store.end_notice(acme, outage, at(40)).await.unwrap());
+    assert_eq!(
+        kinds(store.log_notice_windows(at(40)).await.unwrap()),
+        [NOTICE_ENDED]
+    );
+    let brief = store
+        .create_notice(acme, site, &notice(None, None), at(50))
+        .await
+        .unwrap()
+        .unwrap();
+    let deleted = store
+        .delete_notice(acme, brief, at(51))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(kinds(deleted), [NOTICE_STARTED, NOTICE_ENDED]);
+    // A notice deleted before its window opened was never news.
+    let future = store
+        .create_notice(acme, site, &notice(Some(at(500)), None), at(60))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(store
+        .delete_notice(acme, future, at(61))
+        .await
+        .unwrap()
+        .unwrap()
+        .is_empty());
+
+    let log = store.events_after(acme, 0, 100).await.unwrap();
+    let logged: Vec<(Option<i64>, &str)> = log
+        .iter()
+        .filter(|e| e.kind.starts_with("notice_"))
+        .map(|e| (e.session_id, e.kind.as_str()))
+        .collect();
+    assert_eq!(logged.len(), 6, "{logged:?}");
+    assert!(logged.iter().all(|(session, _)| session.is_none()));
+    let first: serde_json::Value = serde_json::from_str(
+        &log.iter()
+            .find(|e| e.kind == NOTICE_STARTED)
+            .unwrap()
+            .payload,
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            first["notice_id"].as_i64(),
+            first["name"].as_str(),
+            first["severity"].as_str()
+        ),
+        (Some(planned.0), Some("Mail down"), Some("outage"))
+    );
 }
 
 async fn available_reps_follow_presence_activity_and_teams(backend: Backend) {
@@ -1966,6 +2078,7 @@ on_both_backends!(
     the_audit_log_keeps_who_did_what,
     migrations_are_idempotent_and_the_database_answers,
     sites_keep_settings_hostnames_logo_fields_schedule_and_notices,
+    notice_windows_are_logged_once_when_they_open_and_close,
     available_reps_follow_presence_activity_and_teams,
     a_key_opens_one_session_once,
     keys_issued_at_once_stay_within_the_cap_with_their_audit,

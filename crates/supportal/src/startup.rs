@@ -128,7 +128,9 @@ async fn assignment(state: AppState, every: Duration) {
 }
 
 /// Every second: reps whose consoles fell silent past the grace go offline, their sessions back
-/// to their queues; waiting customers whose pages stayed closed past theirs leave the queue. Every node sweeps; each rep is taken offline by exactly one of them.
+/// to their queues; waiting customers whose pages stayed closed past theirs leave the queue;
+/// notice windows that opened or closed are logged. Every node sweeps; each change happens
+/// once, on one of them.
 async fn presence(state: AppState) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     loop {
@@ -138,6 +140,9 @@ async fn presence(state: AppState) {
         }
         if let Err(err) = web::portal::presence::sweep(&state).await {
             tracing::warn!(error = %err, "customer presence sweep failed");
+        }
+        if let Err(err) = web::app::notices::log_windows(&state).await {
+            tracing::warn!(error = %err, "notice windows not logged this time");
         }
     }
 }

@@ -180,6 +180,21 @@ impl AppState {
         self.announce_unlogged(org, kind, vec![Topic::Site { site }]);
     }
 
+    /// A notice's window opened or closed (logged): its site's pages refresh their notices.
+    pub fn announce_notice(&self, logged: &store::notice_log::NoticeLogged) {
+        self.bus.publish(Announcement {
+            org: logged.org,
+            seq: logged.committed.seq,
+            kind: logged.committed.kind.to_owned(),
+            session: None,
+            topics: vec![Topic::Site { site: logged.site }],
+            line: None,
+            said: None,
+            carried: None,
+            signal: None,
+        });
+    }
+
     /// A chat message was committed to `session`: its readers read what followed their last
     /// number (the message's own order is the session's numbering, not the event log's).
     pub fn announce_message(

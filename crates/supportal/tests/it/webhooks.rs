@@ -307,6 +307,82 @@ async fn a_restart_loses_no_delivery(backend: Backend) {
     drop(quiet);
 }
 
+/// An outage posted and ended through the API, and a notice whose window opens and closes at its
+/// own times (found by the once-a-second sweep): each opening and closing reaches the receiver
+/// once, signed, in order.
+async fn notices_reach_the_receiver_when_they_start_and_end(backend: Backend) {
+    use serde_json::json;
+    let (p, _) = portal_allowing_loopback(backend).await;
+    let admin = admin(&p.app).await;
+    let receiver = Receiver::start(UP).await;
+    let (_, secret) =
+        add_endpoint(&admin, &receiver.url, &["notice.started", "notice.ended"]).await;
+    let token = crate::api::make_token(&admin, "Monitoring", &["notices:write"]).await;
+    let api = crate::api::Api::new(&p.app, Some(&token));
+    let (status, posted) = api
+        .post(
+            &format!("/api/v1/sites/{}/notices", p.site),
+            json!({ "name": "Mail outage", "severity": "outage", "texts": { "en": "Email is down." } }),
+        )
+        .await;
+    assert_eq!(status, 201, "{posted}");
+    let outage = posted["id"].as_i64().unwrap();
+    assert_eq!(receiver.wait_for(1).await.len(), 1, "started at once");
+    let (status, _) = api
+        .post(&format!("/api/v1/notices/{outage}/end"), json!({}))
+        .await;
+    assert_eq!(status, 200);
+    let got = receiver.wait_for(2).await;
+    let kinds: Vec<String> = got.iter().map(Received::event_type).collect();
+    assert_eq!(kinds, ["notice.started", "notice.ended"]);
+    let ended: serde_json::Value = serde_json::from_str(&got[1].body).unwrap();
+    assert_eq!(
+        (
+            &ended["data"]["event"]["notice_id"],
+            &ended["data"]["event"]["name"],
+            &ended["data"]["session_id"]
+        ),
+        (
+            &json!(outage),
+            &json!("Mail outage"),
+            &serde_json::Value::Null
+        ),
+        "{ended}"
+    );
+
+    // Planned maintenance: nobody acts when it begins or ends.
+    let texts = [(domain::Language::En, "Maintenance tonight.".to_owned())].into();
+    let at = |ms: i64| domain::Timestamp(crate::helpers::now().0 + ms);
+    let planned = store::sites::NewNotice {
+        name: &domain::text::DisplayName::parse("Maintenance").unwrap(),
+        severity: domain::notice::Severity::Info,
+        texts: &texts,
+        starts_at: Some(at(1_500)),
+        ends_at: Some(at(3_000)),
+    };
+    p.app
+        .store
+        .create_notice(p.org, p.site, &planned, at(0))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    assert_eq!(receiver.received().len(), 2, "not begun yet");
+    let got = receiver.wait_for(4).await;
+    let kinds: Vec<String> = got.iter().map(Received::event_type).collect();
+    assert_eq!(
+        kinds,
+        [
+            "notice.started",
+            "notice.ended",
+            "notice.started",
+            "notice.ended"
+        ]
+    );
+    let begun: serde_json::Value = serde_json::from_str(&got[2].body).unwrap();
+    assert_eq!(begun["data"]["event"]["name"], "Maintenance", "{begun}");
+    verified_by_the_reference_library(&secret, &got);
+}
+
 #[tokio::test]
 async fn private_addresses_are_refused_unless_the_instance_allows_them() {
     let p = portal_app(crate::helpers::spawn_app(Backend::Sqlite).await).await;
@@ -342,6 +418,7 @@ async fn private_addresses_are_refused_unless_the_instance_allows_them() {
 }
 
 crate::on_both_backends!(
+    notices_reach_the_receiver_when_they_start_and_end,
     every_event_arrives_once_signed_and_in_order_though_the_receiver_was_down,
     a_slow_receiver_holds_up_no_other,
     a_restart_loses_no_delivery,

@@ -379,6 +379,7 @@ pub async fn add_notice(
         .await?;
     me.audit(&state, "site.notice_added", name.as_str()).await?;
     state.announce_site_change(me.org_id(), site.id, "notice");
+    crate::app::notices::log_windows(&state).await?;
     render_notices(
         &state,
         &me,
@@ -396,13 +397,15 @@ pub async fn delete_notice(
     _form: CsrfForm<NoFields>,
 ) -> AppResult<Response> {
     let site = find(&state, &me, &id).await?;
-    if !state
+    let notice = parse_id::<NoticeId>(&notice)?;
+    let Some(logged) = state
         .store
-        .delete_notice(me.org_id(), parse_id::<NoticeId>(&notice)?)
+        .delete_notice(me.org_id(), notice, state.now())
         .await?
-    {
+    else {
         return Err(AppError::NotFound);
-    }
+    };
+    crate::app::notices::announce(&state, &logged);
     me.audit(&state, "site.notice_deleted", &site.slug).await?;
     state.announce_site_change(me.org_id(), site.id, "notice");
     Ok(Redirect::to(&paths::admin_site_part(site.id, "notices")).into_response())

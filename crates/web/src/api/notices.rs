@@ -171,6 +171,7 @@ pub async fn create(
         .await?
         .ok_or_else(|| ApiError::not_found("site"))?;
     state.announce_site_change(caller.org, site, "notice");
+    crate::app::notices::log_windows(&state).await?;
     let (site, notice) = state
         .store
         .notice_of(caller.org, id)
@@ -196,6 +197,7 @@ pub async fn end(
     if !state.store.end_notice(caller.org, id, now).await? {
         return Err(ApiError::not_found("notice"));
     }
+    crate::app::notices::log_windows(&state).await?;
     let (site, notice) = state
         .store
         .notice_of(caller.org, id)

@@ -3,5 +3,6 @@
 
 pub mod assignment;
 pub mod chat;
+pub mod notices;
 pub mod reps;
 pub mod sessions;

@@ -50,6 +50,8 @@ pub fn event_type(event: &StoredEvent) -> Option<&'static str> {
         "accepted" => Some("session.accepted"),
         "ended" => Some("session.ended"),
         "survey_submitted" => Some("survey.submitted"),
+        store::notice_log::NOTICE_STARTED => Some("notice.started"),
+        store::notice_log::NOTICE_ENDED => Some("notice.ended"),
         // A requeue is a transfer when a rep made it (its reason says so), else the rep
         // went offline and the session went back.
         "requeued" => Some(match event.event() {
