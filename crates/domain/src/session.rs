@@ -18,6 +18,14 @@ pub enum StartMethod {
 }
 
 impl StartMethod {
+    pub const ALL: [StartMethod; 5] = [
+        Self::RepList,
+        Self::IssueForm,
+        Self::ContactButton,
+        Self::SmartBox,
+        Self::SessionKey,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             StartMethod::RepList => "rep_list",
@@ -28,15 +36,7 @@ impl StartMethod {
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
-        [
-            Self::RepList,
-            Self::IssueForm,
-            Self::ContactButton,
-            Self::SmartBox,
-            Self::SessionKey,
-        ]
-        .into_iter()
-        .find(|m| m.as_str() == s)
+        Self::ALL.into_iter().find(|m| m.as_str() == s)
     }
 }
 

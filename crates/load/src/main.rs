@@ -14,7 +14,7 @@ mod target;
 
 use anyhow::{Context, Result};
 use clap::{Parser, ValueEnum};
-use scenarios::{chat, cluster, fanout, idle, page, start};
+use scenarios::{chat, cluster, fanout, idle, page, reports, start};
 use std::net::ToSocketAddrs;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -36,6 +36,9 @@ enum Scenario {
     /// Several nodes behind nginx against one node, on the same PostgreSQL (needs --postgres and
     /// a Redis; not part of the default set).
     Cluster,
+    /// Reports of a month among a year of sessions (--sessions of them, written into a fresh
+    /// server's database first; not part of the default set).
+    Reports,
 }
 
 #[derive(Parser, Debug)]
@@ -112,6 +115,9 @@ struct Cli {
     /// Several nodes: the Redis the nodes share live updates through.
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     redis: String,
+    /// Reports: sessions written over the last 365 days (default 1000000; 20000 with --quick).
+    #[arg(long)]
+    sessions: Option<u64>,
 }
 
 fn default_server() -> Result<PathBuf> {
@@ -292,6 +298,13 @@ async fn run(cli: Cli) -> Result<u64> {
                     },
                 };
                 cluster::run(&single, &several, &accounts, &options).await
+            }
+            Scenario::Reports => {
+                let options = reports::Options {
+                    sessions: cli.sessions.unwrap_or(pick(1_000_000.0, 20_000.0) as u64),
+                    repeats: if quick { 2 } else { 5 },
+                };
+                reports::run(&target, &accounts, &options).await
             }
         };
         outcomes.extend(found.with_context(|| format!("scenario {scenario:?}"))?);

@@ -332,6 +332,20 @@ impl Server {
             .filter(|_| !self.pids.is_empty())
     }
 
+    /// The database of a server the tool started (None for one already running).
+    pub fn database_url(&self) -> Option<String> {
+        if let Some((server_url, name)) = &self.fresh_database {
+            let mut url = url::Url::parse(server_url).ok()?;
+            url.set_path(name);
+            return Some(url.to_string());
+        }
+        let dir = self._data_dirs.first()?;
+        Some(format!(
+            "sqlite://{}",
+            dir.path().join("supportal.db").display()
+        ))
+    }
+
     /// Stop a server the tool started (and drop its fresh database); a running one is left alone.
     pub async fn stop(mut self) -> Result<()> {
         if let Some(nginx) = self.nginx.take() {

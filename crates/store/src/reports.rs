@@ -1,5 +1,5 @@
-//! The facts reports are made of: one row per session of a range, with when it ended (from
-//! its log), how often a rep transferred it, and its survey rating.
+//! The facts reports are made of: one row per session of a range, with how often a rep
+//! transferred it (from its log) and its survey rating.
 
 use crate::pool::on_pool;
 use crate::{Store, StoreResult};
@@ -51,10 +51,8 @@ impl Store {
         to: Timestamp,
         filter: &ReportFilter,
     ) -> StoreResult<Vec<FactsRow>> {
-        let sql = "SELECT s.id, s.queued_at, s.accepted_at, \
-             (SELECT MIN(e.created_at) FROM session_events e WHERE e.session_id = s.id \
-               AND e.kind = 'ended') AS ended_at, \
-             s.outcome, s.start_method, s.site_id, s.queue_team_id, s.owner_user_id, \
+        let sql = "SELECT s.id, s.queued_at, s.accepted_at, s.ended_at, s.outcome, \
+             s.start_method, s.site_id, s.queue_team_id, s.owner_user_id, \
              (SELECT COUNT(*) FROM session_events e WHERE e.session_id = s.id \
                AND e.kind = 'requeued' AND e.payload LIKE '%Transferred by %') AS transfers, \
              v.rating \

@@ -6,4 +6,5 @@ pub mod fanout;
 pub mod idle;
 pub mod page;
 pub mod relay;
+pub mod reports;
 pub mod start;
