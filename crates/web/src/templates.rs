@@ -326,7 +326,7 @@ mod tests {
             "issue_types": [issue], "rep_choices": [], "fields": [field], "notices": [notice], "kinds": ["text", "select"],
             "severities": ["info"], "zone": "UTC", "max": 10, "weekdays": ["monday"], "open_now": true, "next_change": 0,
             "profiles": [{ "id": 1, "name": "Wi-Fi", "description": "Office", "visibility": "private", "size": 10, "name_de": "WLAN", "description_de": "Büro" }],
-            "profiles_first": false,
+            "profiles_first": false, "carry": "?name=Ann&from=https%3A%2F%2Fshop.example%2F",
             "rules": { "auto_assign": "on", "offer_timeout_secs": "30", "rule": "overflow", "rule_minutes": "5", "overflow_to": "general" },
             "other_teams": [{ "id": 4, "name": "Billing", "member_count": 1 }],
             "presences": [["available", "Available"]], "last_seq": 3, "now": 100000,

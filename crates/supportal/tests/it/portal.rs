@@ -1350,7 +1350,74 @@ async fn support_requests_are_limited_per_browser_and_address(backend: Backend) 
     assert_eq!(ask(&dave, "Dave").await.status(), 303);
 }
 
+/// Opened from a page that embeds the help button, the home page's links to a rep and to the
+/// issue form carry the customer's name and the page's address on: those forms start filled
+/// in, and the rep still learns which page the customer came from.
+async fn links_from_an_embedded_home_page_carry_the_page_on(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let page = "https://shop.example/cart?item=7";
+    let unescape = |s: &str| s.replace("&amp;", "&").replace("&#x2f;", "/");
+    let customer = p.app.other_browser();
+    let home_path = format!("/p/help?name=Quinn&from={}", urlencoding(page));
+    let (_, home) = customer.get_text(&home_path).await;
+    let href_of = |testid: &str, starts: &str| -> String {
+        let at = home
+            .find(starts)
+            .unwrap_or_else(|| panic!("a link to {starts} ({testid})"));
+        unescape(home[at..].split('"').next().unwrap())
+    };
+    let rep_link = href_of("rep-option", &format!("/p/help/rep/{}?", p.rep));
+    let issue_link = href_of("open-issue-form", "/p/help/request?");
+    let expected = format!("?name=Quinn&from={}", urlencoding(page));
+    assert!(rep_link.ends_with(&expected), "{rep_link}");
+    assert!(issue_link.ends_with(&expected), "{issue_link}");
+
+    let came_from = |session: &SupportSession| {
+        let fields: std::collections::BTreeMap<String, String> =
+            serde_json::from_str(&session.fields).unwrap();
+        fields.get(domain::intake::EMBEDDED_FROM).cloned()
+    };
+    // The form as the link opens it: the name filled in, the page kept in a hidden field.
+    for (link, extra) in [
+        (&rep_link, vec![("field_device", "Laptop".to_owned())]),
+        (
+            &issue_link,
+            vec![
+                ("issue_type", p.issue.to_string()),
+                ("field_device", "Phone".into()),
+            ],
+        ),
+    ] {
+        let (status, form) = customer.get_text(link).await;
+        assert_eq!(status, 200);
+        let form = unescape(&form);
+        assert!(
+            form.contains("value=\"Quinn\""),
+            "the name is filled in: {link}"
+        );
+        assert!(
+            form.contains(&format!("name=\"page_url\" value=\"{page}\"")),
+            "{link}"
+        );
+        let action = link.split('?').next().unwrap();
+        let mut fields: Vec<(&str, String)> =
+            vec![("customer_name", "Quinn".into()), ("page_url", page.into())];
+        fields.extend(extra);
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let response = customer.submit(link, action, &fields).await;
+        assert_eq!(response.status(), 303, "{link}");
+        let session = p.session_at(&location(&response)).await;
+        assert_eq!(came_from(&session).as_deref(), Some(page), "{link}");
+    }
+}
+
+/// `value` percent-encoded for a query string.
+fn urlencoding(value: &str) -> String {
+    url::form_urlencoded::byte_serialize(value.as_bytes()).collect()
+}
+
 on_both_backends!(
+    links_from_an_embedded_home_page_carry_the_page_on,
     wrong_keys_from_many_addresses_meet_the_portals_ceiling,
     support_requests_are_limited_per_browser_and_address,
     a_reps_status_decides_whether_customers_can_pick_them,

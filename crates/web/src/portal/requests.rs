@@ -31,7 +31,8 @@ fn home_html(
     typed: &Typed,
     errors: &FieldErrors,
 ) -> AppResult<Html<String>> {
-    let ctx = context! { form => typed, errors, ..portal.context(csrf, ios) };
+    let carry = Prefill::carried(typed);
+    let ctx = context! { form => typed, errors, carry, ..portal.context(csrf, ios) };
     state.templates.page("portal/home.html", ctx)
 }
 
@@ -61,6 +62,36 @@ pub struct Prefill {
 }
 
 impl Prefill {
+    /// Read leniently from a page's query: an address the portal does not understand still
+    /// shows the page, empty.
+    fn from_query(query: Option<String>) -> Option<Typed> {
+        query
+            .and_then(|q| serde_urlencoded::from_str::<Prefill>(&q).ok())
+            .and_then(|p| p.typed())
+    }
+
+    /// What the home page's links to the rep's and the issue form's pages carry on of `typed`
+    /// (`?name=…&company=…&from=…`; empty when nothing came from an embedding page), so those
+    /// forms start filled in and the rep still learns the page the customer came from.
+    fn carried(typed: &Typed) -> String {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
+        let mut any = false;
+        for (key, field) in [
+            ("name", "customer_name"),
+            ("company", "company"),
+            ("from", "page_url"),
+        ] {
+            if let Some(value) = typed.get(field).filter(|v| !v.is_empty()) {
+                query.append_pair(key, value);
+                any = true;
+            }
+        }
+        match any {
+            true => format!("?{}", query.finish()),
+            false => String::new(),
+        }
+    }
+
     /// The home page's forms with these answers in them (none: the kept page serves).
     fn typed(&self) -> Option<Typed> {
         let mut typed = Typed::new();
@@ -96,10 +127,7 @@ pub async fn home(
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> AppResult<Response> {
     let snapshot = state.portal_cache.snapshot(&slug).await?;
-    // Read leniently: an address the portal does not understand still shows the page.
-    let prefilled = query
-        .and_then(|q| serde_urlencoded::from_str::<Prefill>(&q).ok())
-        .and_then(|p| p.typed());
+    let prefilled = Prefill::from_query(query);
     if snapshot.site.settings.sso.is_none() {
         if let Some(typed) = prefilled.as_ref() {
             let portal = Portal::at(snapshot, lang, state.now());
@@ -294,6 +322,7 @@ pub async fn rep_form(
     CsrfToken(csrf): CsrfToken,
     Path((slug, rep)): Path<(String, String)>,
     jar: CookieJar,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> AppResult<Response> {
     let portal = Portal::load(&state, &slug, lang)
         .await?
@@ -313,7 +342,7 @@ pub async fn rep_form(
         rep: Some(rep_view(&rep, &portal.site.org_name)),
         questions: Questions::NAME_ONLY,
         hidden: vec![],
-        typed: &Typed::new(),
+        typed: &Prefill::from_query(query).unwrap_or_default(),
         outcome: Outcome::fresh(),
     };
     render_request(&state, &portal, &csrf, view).await
@@ -398,6 +427,7 @@ pub async fn issue_form(
     CsrfToken(csrf): CsrfToken,
     Path(slug): Path<String>,
     jar: CookieJar,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> AppResult<Response> {
     let portal = Portal::load(&state, &slug, lang)
         .await?
@@ -414,7 +444,11 @@ pub async fn issue_form(
         &state,
         &portal,
         &csrf,
-        issue_page(&portal, &Typed::new(), Outcome::fresh()),
+        issue_page(
+            &portal,
+            &Prefill::from_query(query).unwrap_or_default(),
+            Outcome::fresh(),
+        ),
     )
     .await
 }
