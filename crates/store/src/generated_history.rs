@@ -6,7 +6,7 @@
 //! outcome and times; a `requeued` event for each transfer; survey ratings. It is the same for
 //! the same plan (a counter-based generator, no randomness), so runs compare.
 
-use crate::pool::on_pool;
+use crate::pool::{on_pool, BeginWrite};
 use crate::{Store, StoreResult};
 use domain::session::{Queue, SessionEvent, StartMethod};
 use domain::{OrgId, SiteId, TeamId, Timestamp, UserId};
@@ -106,7 +106,8 @@ impl Store {
         count: u64,
     ) -> StoreResult<()> {
         on_pool!(self, p => {
-            let mut tx = p.begin().await?;
+            // The write lock first (SQLite): the server writes now and then meanwhile.
+            let mut tx = p.begin_write().await?;
             // Ids taken after the highest there (no other writer adds sessions meanwhile: the
             // tool runs against a server nobody uses), so events and surveys can name them.
             let last: Option<i64> = sqlx::query_scalar("SELECT MAX(id) FROM support_sessions")

@@ -14,7 +14,7 @@ pub struct ReportFilter {
     pub method: Option<String>,
 }
 
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct FactsRow {
     pub id: i64,
     pub queued_at: i64,
@@ -42,8 +42,44 @@ impl FactsRow {
     }
 }
 
+/// Rows per chunk: each chunk is one value holding its rows as a JSON array of arrays.
+const CHUNK: usize = 10_000;
+
+/// The facts of a session as one array, in the columns' order.
+type Packed = (
+    i64,
+    i64,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    i64,
+    Option<i64>,
+);
+
+/// The facts of the sessions after a key, in arrival order, [`CHUNK`] at most. The transfers
+/// are counted from the session's log (requeues a rep made).
+const FACTS: &str = "SELECT s.id, s.queued_at, s.accepted_at, s.ended_at, s.outcome, \
+     s.start_method, s.site_id, s.queue_team_id, s.owner_user_id, \
+     (SELECT COUNT(*) FROM session_events e WHERE e.session_id = s.id \
+       AND e.kind = 'requeued' AND e.payload LIKE '%Transferred by %') AS transfers, \
+     v.rating \
+     FROM support_sessions s LEFT JOIN session_surveys v ON v.session_id = s.id \
+     WHERE s.org_id = $1 AND s.queued_at >= $2 AND s.queued_at < $3 \
+     AND ($4 IS NULL OR s.site_id = $4) AND ($5 IS NULL OR s.queue_team_id = $5) \
+     AND ($6 IS NULL OR s.start_method = $6) AND (s.queued_at, s.id) > ($7, $8) \
+     ORDER BY s.queued_at, s.id LIMIT $9";
+
 impl Store {
-    /// The sessions of `org` that arrived in [`from`, `to`), with their facts.
+    /// The sessions of `org` that arrived in [`from`, `to`), with their facts, in arrival order.
+    ///
+    /// A month of a busy desk is tens of thousands of rows. Read one by one, SQLite's driver
+    /// spent a second handing them over (a copy and an allocation per value, a channel send per
+    /// row: `perf`, docs/benchmarks.md); the database packs each chunk into one JSON value
+    /// instead, and the chunks follow each other by (arrival, id).
     pub async fn report_facts(
         &self,
         org: OrgId,
@@ -51,18 +87,55 @@ impl Store {
         to: Timestamp,
         filter: &ReportFilter,
     ) -> StoreResult<Vec<FactsRow>> {
-        let sql = "SELECT s.id, s.queued_at, s.accepted_at, s.ended_at, s.outcome, \
-             s.start_method, s.site_id, s.queue_team_id, s.owner_user_id, \
-             (SELECT COUNT(*) FROM session_events e WHERE e.session_id = s.id \
-               AND e.kind = 'requeued' AND e.payload LIKE '%Transferred by %') AS transfers, \
-             v.rating \
-             FROM support_sessions s LEFT JOIN session_surveys v ON v.session_id = s.id \
-             WHERE s.org_id = $1 AND s.queued_at >= $2 AND s.queued_at < $3 \
-             AND ($4 IS NULL OR s.site_id = $4) AND ($5 IS NULL OR s.queue_team_id = $5) \
-             AND ($6 IS NULL OR s.start_method = $6) ORDER BY s.id";
-        Ok(on_pool!(self, p => sqlx::query_as(sql)
-            .bind(org.0).bind(from.millis()).bind(to.millis())
-            .bind(filter.site.map(|s| s.0)).bind(filter.team.map(|t| t.0))
-            .bind(filter.method.as_deref()).fetch_all(p).await)?)
+        let packed = match self.pool {
+            crate::pool::Pool::Sqlite(..) => format!(
+                "SELECT json_group_array(json_array(id, queued_at, accepted_at, ended_at, outcome, \
+                 start_method, site_id, queue_team_id, owner_user_id, transfers, rating)) \
+                 FROM ({FACTS}) AS f"
+            ),
+            crate::pool::Pool::Postgres(_) => format!(
+                "SELECT COALESCE(json_agg(json_build_array(id, queued_at, accepted_at, ended_at, \
+                 outcome, start_method, site_id, queue_team_id, owner_user_id, transfers, rating) \
+                 ORDER BY queued_at, id), '[]')::text FROM ({FACTS}) AS f"
+            ),
+        };
+        let mut facts = Vec::new();
+        let mut after = (i64::MIN, i64::MIN);
+        loop {
+            let json: String = on_pool!(self, p => sqlx::query_scalar(&packed)
+                .bind(org.0).bind(from.millis()).bind(to.millis())
+                .bind(filter.site.map(|s| s.0)).bind(filter.team.map(|t| t.0))
+                .bind(filter.method.as_deref()).bind(after.0).bind(after.1)
+                .bind(CHUNK as i64).fetch_one(p).await)?;
+            let chunk: Vec<Packed> = serde_json::from_str(&json)?;
+            // The next chunk starts after this one's last (by key: an aggregate keeps no order).
+            let last = chunk.iter().map(|row| (row.1, row.0)).max();
+            let full = chunk.len() == CHUNK;
+            facts.extend(chunk.into_iter().map(FactsRow::from));
+            match last {
+                Some(last) if full => after = last,
+                _ => break,
+            }
+        }
+        facts.sort_unstable_by_key(|row| (row.queued_at, row.id));
+        Ok(facts)
+    }
+}
+
+impl From<Packed> for FactsRow {
+    fn from(p: Packed) -> Self {
+        FactsRow {
+            id: p.0,
+            queued_at: p.1,
+            accepted_at: p.2,
+            ended_at: p.3,
+            outcome: p.4,
+            start_method: p.5,
+            site_id: p.6,
+            queue_team_id: p.7,
+            owner_user_id: p.8,
+            transfers: p.9,
+            rating: p.10,
+        }
     }
 }
