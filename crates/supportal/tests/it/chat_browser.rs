@@ -420,3 +420,96 @@ async fn a_german_customer_and_an_english_rep_each_read_their_own_language() {
     customer.close().await;
     riley.close().await;
 }
+
+/// Hold the page's new sockets unopened (`window.releaseSockets()` opens them), and remember
+/// every socket the page sends on (`window.sentOn`).
+const HOLD_SOCKETS: &str = "
+    const Real = window.WebSocket;
+    window.sentOn = new Set();
+    const send = Real.prototype.send;
+    Real.prototype.send = function (data) { window.sentOn.add(this); return send.call(this, data); };
+    window.heldSockets = [];
+    class Held extends EventTarget {
+      constructor(url) { super(); this.url = url; this.real = null; window.heldSockets.push(this); }
+      get readyState() { return this.real ? this.real.readyState : 0; }
+      send(data) { if (this.real) this.real.send(data); }
+      close(...args) { if (this.real) this.real.close(...args); }
+      connect() {
+        this.real = new Real(this.url);
+        this.real.addEventListener('open', () => this.dispatchEvent(new Event('open')));
+        this.real.addEventListener('message', (e) => this.dispatchEvent(new MessageEvent('message', { data: e.data })));
+        this.real.addEventListener('close', (e) => this.dispatchEvent(new CloseEvent('close', { code: e.code, reason: e.reason })));
+      }
+    }
+    Object.assign(Held, { CONNECTING: 0, OPEN: 1, CLOSING: 2, CLOSED: 3 });
+    window.WebSocket = Held;
+    window.releaseSockets = () => { window.WebSocket = Real; window.heldSockets.forEach((h) => h.connect()); };
+    return null;";
+
+/// A rep whose conversation socket is down sends by POST; the customer's message committed just
+/// before theirs is not lost: the socket that comes back resumes before it. (The answer to the
+/// send once moved the page's place past it: found by the rolling-restart test behind nginx.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_sent_while_the_socket_is_down_skips_nothing_before_it() {
+    let p = portal_app(spawn_app(Backend::Sqlite).await).await;
+    let base = p.app.address.clone();
+    let (_, waiting) = p.contact_request("Quinn").await;
+    let riley = Browser::start().await;
+    sign_in_to_console(&riley, &base, "riley@acme.test").await;
+    riley.click("accept").await;
+    riley.wait_for("[data-testid='session-panel']").await;
+    crate::chat::customer_says(&p.app, &waiting, "Hello?", "c-1").await;
+    shows_line(&riley, "Hello?").await;
+
+    // The conversation's socket closes (typing sends on it, so the page names it) and the
+    // next one is held back.
+    riley.client.execute(HOLD_SOCKETS, vec![]).await.unwrap();
+    riley.fill("chat-input", "typing").await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let closed = riley
+        .client
+        .execute(
+            "window.sentOn.forEach((s) => s.close()); return window.sentOn.size;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed, serde_json::json!(1), "the conversation's socket");
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The customer writes; then the rep, by POST while the socket is away.
+    let (status, _) = crate::chat::customer_says(&p.app, &waiting, "Are you there?", "c-2").await;
+    assert_eq!(status, 200);
+    riley.fill("chat-input", "Here I am").await;
+    riley.click("chat-send").await;
+    shows_line(&riley, "Here I am").await;
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let held = riley
+        .client
+        .execute(
+            "const n = window.heldSockets.length; window.releaseSockets(); return n;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        held,
+        serde_json::json!(1),
+        "the page reconnected once, held"
+    );
+    shows_line(&riley, "Are you there?").await;
+    let order = riley
+        .client
+        .execute(
+            "return Array.from(document.querySelectorAll(\"[data-testid='chat-message']\")).map(l => l.dataset.seq);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let seqs: Vec<i64> = serde_json::from_value::<Vec<String>>(order)
+        .unwrap()
+        .iter()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "in order: {seqs:?}");
+    riley.close().await;
+}

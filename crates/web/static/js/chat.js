@@ -149,7 +149,7 @@ export class Chat {
         if (response.ok && answer.line) {
           say("");
           input.value = "";
-          this.add([answer.line]);
+          this.add([answer.line], false);
         } else {
           say(answer.error || form.dataset.tooLarge);
         }
@@ -278,9 +278,14 @@ export class Chat {
     }
   }
 
-  /// Lines from the server, in order; each shown once.
-  add(lines) {
+  /// Lines from the server; each shown once. The socket and reads give every line up to the
+  /// last they give (`complete`), so the page has all up to there: `after`, where a reconnect
+  /// resumes. A send's answer is the sender's own line alone: lines before it may still be on
+  /// their way (another's message committed just before), so it moves nothing, else a socket
+  /// reopening after it would never get them.
+  add(lines, complete = true) {
     for (const line of lines) {
+      if (complete) this.after = Math.max(this.after, line.seq);
       if (this.log.querySelector(`[data-seq='${line.seq}']`)) continue;
       const pending = line.kind === "message"
         ? this.log.querySelector(`.pending[data-message-id='${CSS.escape(line.id)}']`)
@@ -290,7 +295,6 @@ export class Chat {
       if (line.kind === "message") this.outbox = this.outbox.filter((m) => m.id !== line.id);
       const later = Array.from(this.log.querySelectorAll("[data-seq]")).find((e) => Number(e.dataset.seq) > line.seq);
       this.log.insertBefore(element, later || this.log.querySelector(".pending"));
-      this.after = Math.max(this.after, line.seq);
     }
     if (lines.length) {
       if (this.marks) this.showMarks(this.marks);
@@ -352,7 +356,7 @@ export class Chat {
     }
     const answer = await response.json().catch(() => ({}));
     if (response.ok && answer.line) {
-      this.add([answer.line]);
+      this.add([answer.line], false);
       this.outbox = this.outbox.filter((m) => m !== message);
       return;
     }
