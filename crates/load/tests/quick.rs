@@ -70,3 +70,18 @@ fn the_cluster_scenario_completes_without_errors() {
     assert!(stdout.contains(" 0 errors"), "{stdout}");
     println!("{stdout}");
 }
+
+/// The reports scenario on both backends: a small history written through the store's
+/// generator, then a month's report loaded (the page with its chart, and the CSV) without error.
+#[test]
+fn the_reports_scenario_completes_without_errors_on_both_backends() {
+    let postgres = std::env::var("SUPPORTAL_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    for args in [&["reports"][..], &["reports", "--postgres", &postgres][..]] {
+        let stdout = run_quick(args);
+        assert!(stdout.contains("written: 20,000 sessions"), "{stdout}");
+        assert!(stdout.contains("page by day  p50"), "{stdout}");
+        assert!(stdout.contains(" 0 errors"), "{stdout}");
+        println!("{stdout}");
+    }
+}
