@@ -71,6 +71,15 @@ impl SiteRow {
     }
 }
 
+/// A schedule as stored: its zone, and its weekly hours and holidays as JSON.
+fn schedule_of((time_zone, weekly, holidays): (String, String, String)) -> StoreResult<Schedule> {
+    Ok(Schedule {
+        time_zone,
+        weekly: serde_json::from_str(&weekly)?,
+        holidays: serde_json::from_str(&holidays)?,
+    })
+}
+
 const SITE_SELECT: &str = "SELECT s.id, s.org_id, o.name AS org_name, s.name, s.slug, s.settings \
      FROM sites s JOIN organizations o ON o.id = s.org_id";
 
@@ -405,14 +414,30 @@ impl Store {
         let sql = "SELECT time_zone, weekly, holidays FROM schedules WHERE site_id = $1";
         let row: Option<(String, String, String)> =
             on_pool!(self, p => sqlx::query_as(sql).bind(site.0).fetch_optional(p).await)?;
-        row.map(|(time_zone, weekly, holidays)| {
-            Ok(Schedule {
-                time_zone,
-                weekly: serde_json::from_str(&weekly)?,
-                holidays: serde_json::from_str(&holidays)?,
+        row.map(schedule_of).transpose()
+    }
+
+    /// The schedules of `org`'s sites, in one query (a site without one is always open).
+    pub async fn schedules(
+        &self,
+        org: OrgId,
+    ) -> StoreResult<std::collections::HashMap<SiteId, Schedule>> {
+        let sql = "SELECT site_id, time_zone, weekly, holidays FROM schedules WHERE org_id = $1";
+        let rows: Vec<(i64, String, String, String)> =
+            on_pool!(self, p => sqlx::query_as(sql).bind(org.0).fetch_all(p).await)?;
+        rows.into_iter()
+            .map(|(site, zone, weekly, holidays)| {
+                Ok((SiteId(site), schedule_of((zone, weekly, holidays))?))
             })
-        })
-        .transpose()
+            .collect()
+    }
+
+    /// Every site of `org` with its settings, in id order, in one query.
+    pub async fn site_records(&self, org: OrgId) -> StoreResult<Vec<SiteRecord>> {
+        let sql = format!("{SITE_SELECT} WHERE s.org_id = $1 ORDER BY s.id");
+        let rows: Vec<SiteRow> =
+            on_pool!(self, p => sqlx::query_as(&sql).bind(org.0).fetch_all(p).await)?;
+        rows.into_iter().map(SiteRow::record).collect()
     }
 
     /// Set the site's schedule, or with None remove it (always open).

@@ -832,6 +832,12 @@ async fn a_site_texts_and_hours_change_through_the_api(backend: Backend) {
     assert_eq!(status, 200, "{closed}");
     assert_eq!(closed["open_now"], false);
     assert_eq!(closed["schedule"]["holidays"], json!(["2026-12-25 closed"]));
+    let (_, listed) = api.get("/api/v1/sites").await;
+    assert_eq!(
+        (&listed[0]["open_now"], &listed[0]["schedule"]),
+        (&json!(false), &closed["schedule"]),
+        "the list reads every site's hours"
+    );
     let (_, page) = p.app.get_text("/p/help").await;
     assert!(page.contains("Back at nine."), "closed: {page}");
     let (status, open) = api.send("DELETE", &format!("{site}/schedule"), None).await;

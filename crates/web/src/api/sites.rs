@@ -67,11 +67,11 @@ fn by_code(texts: &Texts) -> BTreeMap<String, String> {
         .collect()
 }
 
-async fn site_out(state: &AppState, site: &SiteRecord) -> ApiResult<SiteOut> {
-    let schedule = state.store.schedule(site.id).await?;
+/// A site as the API shows it, with its schedule (None: always open).
+fn site_out(state: &AppState, site: &SiteRecord, schedule: Option<Schedule>) -> SiteOut {
     let now = state.now();
     let s = &site.settings;
-    Ok(SiteOut {
+    SiteOut {
         id: site.id.0,
         name: site.name.clone(),
         slug: site.slug.clone(),
@@ -99,7 +99,7 @@ async fn site_out(state: &AppState, site: &SiteRecord) -> ApiResult<SiteOut> {
             holidays: s.holidays.iter().map(Holiday::format).collect(),
             time_zone: s.time_zone,
         }),
-    })
+    }
 }
 
 async fn site_of(state: &AppState, caller: &ApiCaller, raw: &str) -> ApiResult<SiteRecord> {
@@ -121,13 +121,19 @@ pub async fn list(
     caller: ApiCaller,
 ) -> ApiResult<Json<Vec<SiteOut>>> {
     caller.require(Scope::ManageSites)?;
-    let mut out = Vec::new();
-    for site in state.store.sites(caller.org).await? {
-        if let Some(record) = state.store.site(caller.org, site.id).await? {
-            out.push(site_out(&state, &record).await?);
-        }
-    }
+    let mut schedules = state.store.schedules(caller.org).await?;
+    let sites = state.store.site_records(caller.org).await?;
+    let out = sites
+        .iter()
+        .map(|site| site_out(&state, site, schedules.remove(&site.id)))
+        .collect();
     Ok(Json(out))
+}
+
+/// One site with its schedule read.
+async fn with_schedule(state: &AppState, site: &SiteRecord) -> ApiResult<SiteOut> {
+    let schedule = state.store.schedule(site.id).await?;
+    Ok(site_out(state, site, schedule))
 }
 
 /// One site.
@@ -143,7 +149,7 @@ pub async fn one(
 ) -> ApiResult<Json<SiteOut>> {
     caller.require(Scope::ManageSites)?;
     let site = site_of(&state, &caller, &site).await?;
-    Ok(Json(site_out(&state, &site).await?))
+    Ok(Json(with_schedule(&state, &site).await?))
 }
 
 /// The texts given replace the site's (each text whole, all its languages); texts not given
@@ -218,7 +224,7 @@ pub async fn update_texts(
         .await?;
     state.announce_site_change(caller.org, site.id, "site");
     let site = site_of(&state, &caller, &site.id.0.to_string()).await?;
-    Ok(Json(site_out(&state, &site).await?))
+    Ok(Json(with_schedule(&state, &site).await?))
 }
 
 /// Set when the portal is open (outside its hours only key entry remains, with the closed
@@ -272,7 +278,7 @@ pub async fn set_schedule(
         .set_schedule(caller.org, site.id, Some(&schedule))
         .await?;
     state.announce_site_change(caller.org, site.id, "schedule");
-    Ok(Json(site_out(&state, &site).await?))
+    Ok(Json(with_schedule(&state, &site).await?))
 }
 
 /// Remove the schedule: the portal is always open.
@@ -290,5 +296,5 @@ pub async fn remove_schedule(
     let site = site_of(&state, &caller, &site).await?;
     state.store.set_schedule(caller.org, site.id, None).await?;
     state.announce_site_change(caller.org, site.id, "schedule");
-    Ok(Json(site_out(&state, &site).await?))
+    Ok(Json(with_schedule(&state, &site).await?))
 }
