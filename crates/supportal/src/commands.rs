@@ -166,9 +166,10 @@ async fn serve(mut config: Config, args: ServeArgs) -> anyhow::Result<()> {
             print_setup_link(&store, &public_url, clock.as_ref()).await?;
         }
     }
+    let stopped = shutdown_signal();
     tracing::info!(%addr, backend = store.backend().name(), "Supportal is listening");
     println!("Supportal is running: open {public_url}");
-    app.run_until_stopped(shutdown_signal()).await
+    app.run_until_stopped(stopped).await
 }
 
 async fn seed_demo(store: &Store, now: domain::Timestamp) -> anyhow::Result<()> {

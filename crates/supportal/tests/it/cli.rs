@@ -218,18 +218,29 @@ fn admin_create_takes_the_password_from_the_environment_or_stdin() {
     });
 }
 
-#[test]
-fn first_start_prints_a_setup_link_and_sigterm_stops_the_server_gracefully() {
-    let dir = temp_dir("serve");
+/// `supportal serve` on a free port with its data under `dir`, and the lines it prints.
+fn serve_in(
+    dir: &std::path::Path,
+) -> (
+    std::process::Child,
+    std::io::Lines<BufReader<std::process::ChildStdout>>,
+) {
     let mut child = Command::new(BIN)
         .args(["serve", "--bind", "127.0.0.1:0"])
-        .current_dir(&dir)
+        .current_dir(dir)
         .env("SUPPORTAL_DATA_DIR", dir.join("data"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    (child, lines)
+}
+
+#[test]
+fn first_start_prints_a_setup_link_and_sigterm_stops_the_server_gracefully() {
+    let dir = temp_dir("serve");
+    let (mut child, mut lines) = serve_in(&dir);
     let mut link = None;
     for line in lines.by_ref() {
         let line = line.unwrap();
@@ -260,6 +271,27 @@ fn first_start_prints_a_setup_link_and_sigterm_stops_the_server_gracefully() {
         .unwrap();
     let exit = child.wait().unwrap();
     assert!(exit.success(), "graceful shutdown exits cleanly: {exit:?}");
+}
+
+/// A SIGTERM as soon as the server says it runs (a supervisor stopping it at once) stops it
+/// gracefully too: its handler is in place by then.
+#[test]
+fn a_sigterm_right_after_the_start_line_stops_the_server_gracefully() {
+    for round in 0..5 {
+        let dir = temp_dir(&format!("early-term-{round}"));
+        let (mut child, lines) = serve_in(&dir);
+        for line in lines {
+            if line.unwrap().starts_with("Supportal is running") {
+                break;
+            }
+        }
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        let exit = child.wait().unwrap();
+        assert!(exit.success(), "round {round}: exits cleanly: {exit:?}");
+    }
 }
 
 mod reqwest {
