@@ -206,16 +206,23 @@ impl Browser {
         }
     }
 
+    /// End the WebDriver session (Chromium quits), then the rest as on drop.
     pub async fn close(self) {
-        let Browser {
-            client,
-            mut driver,
-            profile,
-        } = self;
-        let _ = client.close().await;
-        let _ = driver.kill();
-        let _ = driver.wait();
-        let _ = std::fs::remove_dir_all(profile);
+        let _ = self.client.clone().close().await;
+    }
+}
+
+/// A browser a test did not close (it failed first, or forgot): its Chromium, found by its
+/// own profile directory, and its driver are stopped, so no test leaves browsers running.
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("pkill")
+            .arg("-f")
+            .arg(format!("user-data-dir={}", self.profile.display()))
+            .status();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+        let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
 

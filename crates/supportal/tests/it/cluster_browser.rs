@@ -200,5 +200,7 @@ async fn pages_follow_a_rolling_restart_through_nginx_without_a_reload() {
         domain::session::SessionState::Active { owner: p.rep },
         "the session stayed the rep's throughout"
     );
+    customer.close().await;
+    riley.close().await;
     drop(nginx);
 }
