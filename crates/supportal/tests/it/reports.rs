@@ -112,6 +112,48 @@ async fn the_report_counts_what_happened_and_its_csv_is_the_table(backend: Backe
         (contact["arrived"].as_i64(), contact["resolved"].as_i64()),
         (Some(2), Some(1))
     );
+    // By rep and by team: each session under the name of who took it, or of its queue.
+    let arrived_by = |group: &'static str| {
+        let (client, url, token) = (
+            p.app.client.clone(),
+            p.app
+                .url(&format!("/api/v1/reports/sessions?group={group}")),
+            token.clone(),
+        );
+        async move {
+            let api: serde_json::Value = client
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let mut rows: Vec<(String, i64)> = api["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|r| {
+                    (
+                        r["key"].as_str().unwrap().to_owned(),
+                        r["arrived"].as_i64().unwrap(),
+                    )
+                })
+                .filter(|(_, arrived)| *arrived > 0)
+                .collect();
+            rows.sort();
+            rows
+        }
+    };
+    assert_eq!(
+        arrived_by("rep").await,
+        [("Not taken".to_owned(), 1), ("Robin Rep".to_owned(), 2)]
+    );
+    assert_eq!(
+        arrived_by("team").await,
+        [("No team queue".to_owned(), 2), ("Support".to_owned(), 1)]
+    );
 
     // Refused dates stay beside their field.
     let (status, page) = admin

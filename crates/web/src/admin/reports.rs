@@ -140,50 +140,25 @@ pub async fn compute(
         )
         .await?;
     let facts: Vec<_> = rows.iter().map(|r| r.facts()).collect();
-    let names = |pairs: Vec<(i64, String)>| pairs.into_iter().collect::<HashMap<_, _>>();
     let (keys, key_of): (Vec<String>, KeyOf) = match asked.group {
         "site" => {
             let sites = state.store.sites(org).await?;
-            let by_id = names(sites.iter().map(|s| (s.id.0, s.name.clone())).collect());
-            let keys = sites.iter().map(|s| s.name.clone()).collect();
-            (
-                keys,
-                Box::new(move |r| {
-                    r.site_id
-                        .and_then(|id| by_id.get(&id).cloned())
-                        .unwrap_or_else(|| "—".into())
-                }),
-            )
+            let named = sites.into_iter().map(|s| (s.id.0, s.name)).collect();
+            by_name(named, true, |r| r.site_id, "—")
         }
         "team" => {
             let teams = state.store.teams(org).await?;
-            let by_id = names(teams.iter().map(|t| (t.id.0, t.name.clone())).collect());
-            let keys = teams.iter().map(|t| t.name.clone()).collect();
-            (
-                keys,
-                Box::new(move |r| {
-                    r.queue_team_id
-                        .and_then(|id| by_id.get(&id).cloned())
-                        .unwrap_or_else(|| "No team queue".into())
-                }),
-            )
+            let named = teams.into_iter().map(|t| (t.id.0, t.name)).collect();
+            by_name(named, true, |r| r.queue_team_id, "No team queue")
         }
         "rep" => {
             let users = state.store.users(org).await?;
-            let by_id = names(
-                users
-                    .iter()
-                    .map(|u| (u.id.0, u.display_name.clone()))
-                    .collect(),
-            );
-            (
-                Vec::new(),
-                Box::new(move |r| {
-                    r.owner_user_id
-                        .and_then(|id| by_id.get(&id).cloned())
-                        .unwrap_or_else(|| "Not taken".into())
-                }),
-            )
+            let named = users
+                .into_iter()
+                .map(|u| (u.id.0, u.display_name))
+                .collect();
+            // Only reps who took sessions get a row, in the order they come.
+            by_name(named, false, |r| r.owner_user_id, "Not taken")
         }
         "method" => (
             METHODS
@@ -222,6 +197,27 @@ pub async fn compute(
         rows.iter().zip(&facts).map(|(r, f)| (key_of(r), f)),
         &keys,
     ))
+}
+
+/// Rows named after what `id_of` points at among `named` (its id and name), `none` for a
+/// session without one; `listed`: a row for each of `named` in its order, even an empty one.
+fn by_name(
+    named: Vec<(i64, String)>,
+    listed: bool,
+    id_of: fn(&FactsRow) -> Option<i64>,
+    none: &'static str,
+) -> (Vec<String>, KeyOf) {
+    let keys = match listed {
+        true => named.iter().map(|(_, name)| name.clone()).collect(),
+        false => Vec::new(),
+    };
+    let by_id: HashMap<i64, String> = named.into_iter().collect();
+    let key_of = move |r: &FactsRow| {
+        id_of(r)
+            .and_then(|id| by_id.get(&id).cloned())
+            .unwrap_or_else(|| none.into())
+    };
+    (keys, Box::new(key_of))
 }
 
 /// Bars of arrived sessions (and, inside them, accepted ones) per row, drawn on the server.
