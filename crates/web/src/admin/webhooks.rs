@@ -2,6 +2,7 @@
 //! (to verify signatures), sees each delivery's status, code and time, and sends one again.
 
 use super::admin_page;
+use super::reps::parse_id;
 use crate::csrf::{CsrfForm, NoFields};
 use crate::error::{AppError, AppResult};
 use crate::extract::AdminUser;
@@ -105,10 +106,6 @@ pub async fn create(
     Ok(Redirect::to(&format!("/admin/webhooks/{id}")).into_response())
 }
 
-fn parse_id(raw: &str) -> AppResult<i64> {
-    raw.parse().map_err(|_| AppError::NotFound)
-}
-
 async fn render_one(
     state: &AppState,
     me: &AdminUser,
@@ -137,7 +134,7 @@ pub async fn show(
     me: AdminUser,
     Path(id): Path<String>,
 ) -> AppResult<Response> {
-    render_one(&state, &me, parse_id(&id)?, Outcome::fresh()).await
+    render_one(&state, &me, parse_id::<i64>(&id)?, Outcome::fresh()).await
 }
 
 pub async fn resend(
@@ -146,10 +143,10 @@ pub async fn resend(
     Path((id, delivery)): Path<(String, String)>,
     _form: CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+    let id = parse_id::<i64>(&id)?;
     let resent = state
         .store
-        .resend_webhook_delivery(me.org_id(), parse_id(&delivery)?, state.now())
+        .resend_webhook_delivery(me.org_id(), parse_id::<i64>(&delivery)?, state.now())
         .await?;
     let notice = match resent {
         true => "Sending again now.",
@@ -164,7 +161,7 @@ pub async fn delete(
     Path(id): Path<String>,
     _form: CsrfForm<NoFields>,
 ) -> AppResult<Response> {
-    let id = parse_id(&id)?;
+    let id = parse_id::<i64>(&id)?;
     let endpoint = state
         .store
         .webhook_endpoint(me.org_id(), id)
