@@ -663,7 +663,36 @@ async fn custom_fields_show_their_labels_in_the_session(backend: Backend) {
     );
 }
 
+/// A notice planned ahead shows on the pages of customers already waiting when its window
+/// opens, and goes when it closes, without anyone acting (the notice's logged start and end).
+async fn a_planned_notice_reaches_waiting_customers_when_its_window_opens(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    let (_, page) = customer_arrives(&p, "Waiting").await;
+    let url = format!("{}{page}/ws", p.app.address.replace("http://", "ws://"));
+    let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
+    assert_eq!(next_message(&mut socket).await["position"], 1);
+    let texts = [(domain::Language::En, "Maintenance now.".to_owned())].into();
+    let at = |ms: i64| domain::Timestamp(now().0 + ms);
+    let planned = store::sites::NewNotice {
+        name: &domain::text::DisplayName::parse("Maintenance").unwrap(),
+        severity: domain::notice::Severity::Info,
+        texts: &texts,
+        starts_at: Some(at(1_500)),
+        ends_at: Some(at(3_000)),
+    };
+    p.app
+        .store
+        .create_notice(p.org, p.site, &planned, at(0))
+        .await
+        .unwrap();
+    let opened = next_message(&mut socket).await;
+    assert_eq!(opened["notices"][0]["text"], "Maintenance now.", "{opened}");
+    let closed = next_message(&mut socket).await;
+    assert_eq!(closed["notices"], serde_json::json!([]), "{closed}");
+}
+
 on_both_backends!(
+    a_planned_notice_reaches_waiting_customers_when_its_window_opens,
     custom_fields_show_their_labels_in_the_session,
     a_waiting_customer_gets_positions_notices_and_the_rep_pushed,
     fifty_reps_pressing_accept_at_once_have_exactly_one_winner,
