@@ -7,6 +7,7 @@ pub mod canned;
 pub mod chat;
 pub mod error;
 pub mod files;
+pub mod framing;
 pub mod history;
 pub mod ice;
 pub mod ids;

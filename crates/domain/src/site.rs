@@ -185,6 +185,9 @@ pub struct SiteSettings {
     pub list_presentations: bool,
     /// The identity provider customers sign in at, if any.
     pub sso: Option<crate::portal_sign_in::SsoSettings>,
+    /// Origins whose pages may show the portal in a frame (the help button's panel); see
+    /// `framing`.
+    pub framing_origins: Vec<String>,
 }
 
 impl Default for SiteSettings {
@@ -205,6 +208,7 @@ impl Default for SiteSettings {
             screen_sharing: true,
             list_presentations: false,
             sso: None,
+            framing_origins: Vec::new(),
         }
     }
 }
