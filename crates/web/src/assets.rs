@@ -51,6 +51,11 @@ const FILES: &[(&str, &str, &str)] = &[
         include_str!("../static/js/embed.js"),
     ),
     (
+        "framed.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../static/js/framed.js"),
+    ),
+    (
         "file-into-field.js",
         "text/javascript; charset=utf-8",
         include_str!("../static/js/file-into-field.js"),

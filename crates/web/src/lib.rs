@@ -17,6 +17,7 @@ pub mod explain;
 pub mod extract;
 pub mod files;
 pub mod forms;
+pub mod framing;
 pub mod hostnames;
 pub mod i18n;
 pub mod lockout;

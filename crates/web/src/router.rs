@@ -17,10 +17,6 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-/// No inline script or style anywhere: pages load only their own files.
-const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
-
 pub fn router(state: AppState) -> Router {
     Router::new()
         .route(paths::LOGIN, get(auth::login_page).post(auth::login))
@@ -80,6 +76,7 @@ pub fn router(state: AppState) -> Router {
             ServiceBuilder::new()
                 .layer(TraceLayer::new_for_http())
                 .layer(from_fn_with_state(state.metrics.clone(), metrics::track))
+                .layer(axum::middleware::from_fn(crate::framing::headers))
                 .layer(axum::middleware::from_fn(i18n::choose_language))
                 .layer(from_fn_with_state(state.clone(), csrf::ensure_cookie))
                 .layer(from_fn_with_state(state.clone(), render_errors))
@@ -88,20 +85,12 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetResponseHeaderLayer::if_not_present(
-                    header::X_FRAME_OPTIONS,
-                    HeaderValue::from_static("DENY"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
                     header::REFERRER_POLICY,
                     HeaderValue::from_static("same-origin"),
                 ))
                 .layer(SetResponseHeaderLayer::if_not_present(
                     header::X_CONTENT_TYPE_OPTIONS,
                     HeaderValue::from_static("nosniff"),
-                ))
-                .layer(SetResponseHeaderLayer::if_not_present(
-                    header::CONTENT_SECURITY_POLICY,
-                    HeaderValue::from_static(CONTENT_SECURITY_POLICY),
                 ))
                 // Pages carry a browser's CSRF token, a signed-in person's data or a waiting
                 // customer's session: no cache keeps them (static files say otherwise).

@@ -281,7 +281,7 @@ impl TestApp {
     }
 
     /// A fresh browser that sends `header: value` with every request.
-    fn browser_sending(&self, header: &'static str, value: &str) -> TestApp {
+    pub fn browser_sending(&self, header: &'static str, value: &str) -> TestApp {
         let mut headers = reqwest::header::HeaderMap::new();
         headers.insert(header, value.parse().unwrap());
         TestApp {

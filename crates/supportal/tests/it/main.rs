@@ -23,6 +23,7 @@ mod console_browser;
 mod dns;
 mod embed_browser;
 mod files;
+mod framing;
 mod history;
 mod invitations;
 mod isolation;

@@ -1109,6 +1109,27 @@ impl Portal {
     }
 }
 
+/// The site admin page's form as `portal_app` made the site, with the `changed` fields instead.
+pub fn site_form<'a>(changed: &[(&'static str, &'a str)]) -> Vec<(&'static str, &'a str)> {
+    let mut fields = vec![
+        ("name", "Acme Help"),
+        ("slug", "help"),
+        ("hostnames", ""),
+        ("methods", "rep_list"),
+        ("methods", "contact_button"),
+        ("methods", "issue_form"),
+        ("start_as", "web_chat"),
+        ("ask_for", "issue_type"),
+        ("company", "optional"),
+        ("company_code", "hidden"),
+        ("description", "optional"),
+        ("accent_colour", "#1d4ed8"),
+    ];
+    fields.retain(|(name, _)| !changed.iter().any(|(c, _)| c == name));
+    fields.extend_from_slice(changed);
+    fields
+}
+
 fn text_of_testid(html: &str, testid: &str) -> String {
     let at = html.find(&format!("data-testid=\"{testid}\">")).unwrap();
     let rest = &html[at..];
@@ -1125,19 +1146,7 @@ async fn a_hostname_serves_its_site_only_once_proven(backend: Backend) {
     app.login("admin@acme.test", crate::helpers::PASSWORD).await;
     let page = &format!("/admin/sites/{}", p.site);
     let save = |hosts: &'static str| async move {
-        let fields = [
-            ("name", "Acme Help"),
-            ("slug", "help"),
-            ("hostnames", hosts),
-            ("methods", "rep_list"),
-            ("methods", "contact_button"),
-            ("start_as", "web_chat"),
-            ("ask_for", "issue_type"),
-            ("company", "optional"),
-            ("company_code", "hidden"),
-            ("description", "optional"),
-            ("accent_colour", "#1d4ed8"),
-        ];
+        let fields = site_form(&[("hostnames", hosts)]);
         let response = app.submit(page, page, &fields).await;
         (response.status().as_u16(), response.text().await.unwrap())
     };

@@ -112,6 +112,8 @@ pub struct SiteForm {
     #[serde(default)]
     accent_colour: String,
     #[serde(default)]
+    framing_origins: String,
+    #[serde(default)]
     preset: Option<String>,
     #[serde(flatten)]
     sso: super::site_sso::SsoForm,
@@ -174,6 +176,7 @@ impl SiteForm {
             list_presentations: s.list_presentations.then(|| "on".into()),
             accept_when_unavailable: s.accept_when_unavailable.then(|| "on".into()),
             accent_colour: s.accent_colour.clone(),
+            framing_origins: s.framing_origins.join("\n"),
             preset: None,
             sso: super::site_sso::SsoForm::of(s.sso.as_ref()),
             texts,
@@ -255,6 +258,7 @@ fn parse_settings(
             .check("accent_colour", parse_colour(&form.accent_colour))
             .unwrap_or_default(),
         sso: form.sso.parse(stored.sso.as_ref(), errors),
+        framing_origins: framing_origins(&form.framing_origins, errors),
         ..SiteSettings::default()
     };
     settings.issue_form.ask_for = if form.ask_for == "rep" {
@@ -284,6 +288,23 @@ fn parse_settings(
         errors.add_message("methods", "Offer at least one way to start.");
     }
     settings
+}
+
+/// The origins allowed to frame the portal, or why not beside the field.
+fn framing_origins(raw: &str, errors: &mut FieldErrors) -> Vec<String> {
+    use domain::framing::{parse_origins, OriginError};
+    match parse_origins(raw) {
+        Ok(origins) => origins,
+        Err(OriginError::NotAnOrigin(_)) => {
+            let message = "Write each origin as https://www.example.com: http or https, a host name and perhaps a port, nothing after it.";
+            errors.add_message("framing_origins", message);
+            Vec::new()
+        }
+        Err(OriginError::TooMany) => {
+            errors.add_message("framing_origins", "List at most 20 origins.");
+            Vec::new()
+        }
+    }
 }
 
 /// The admin's organization's site with this id (another organization's is not found).
@@ -337,12 +358,14 @@ pub(super) async fn render_site(
     );
     let saml_base = format!("{}/p/{}/saml", state.config.public_url, site.slug);
     let (sp_metadata, sp_acs) = (format!("{saml_base}/metadata"), format!("{saml_base}/acs"));
+    let panel = !site.settings.framing_origins.is_empty();
+    let open = if panel { " data-open=\"panel\"" } else { "" };
     let embed_snippet = format!(
-        "<script src=\"{}/static/embed.js\" data-site=\"{}\" async></script>",
+        "<script src=\"{}/static/embed.js\" data-site=\"{}\"{open} async></script>",
         state.config.public_url, site.slug
     );
     let extra = context! {
-        sso_callback, sp_metadata, sp_acs, site, form, embed_snippet, claims, method_choices => methods, teams, issue_types, languages, has_logo, org_name => org.name,
+        sso_callback, sp_metadata, sp_acs, site, form, embed_snippet, panel, claims, method_choices => methods, teams, issue_types, languages, has_logo, org_name => org.name,
         checked_methods => &checked.methods, checked_teams => &checked.teams, checked_issue_types => &checked.issue_types,
         text_fields => TEXT_FIELDS, modes => [("hidden", "Hidden"), ("optional", "Optional"), ("required", "Required")],
     };

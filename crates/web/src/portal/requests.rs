@@ -46,7 +46,7 @@ pub async fn render_home(
     outcome: Outcome,
 ) -> AppResult<Response> {
     let html = home_html(state, portal, csrf, ios, typed, &outcome.errors)?;
-    Ok(outcome.respond(html))
+    Ok(portal.page(outcome.respond(html)))
 }
 
 /// What a page embedding the help button passes to the portal (`/embed.js`): the customer's
@@ -132,7 +132,7 @@ pub async fn home(
         if let Some(typed) = prefilled.as_ref() {
             let portal = Portal::at(snapshot, lang, state.now());
             let html = home_html(&state, &portal, &csrf, ios, typed, &FieldErrors::default())?;
-            return Ok(html.into_response());
+            return Ok(portal.page(html.into_response()));
         }
     }
     if snapshot.site.settings.sso.is_some() {
@@ -151,7 +151,7 @@ pub async fn home(
             &prefilled.unwrap_or_default(),
             &FieldErrors::default(),
         )?;
-        return Ok(html.into_response());
+        return Ok(portal.page(html.into_response()));
     }
     let kept = match state.portal_cache.page(&snapshot, lang, ios) {
         Some(kept) => kept,
@@ -162,11 +162,14 @@ pub async fn home(
             state.portal_cache.keep_page(&snapshot, lang, ios, &html.0)
         }
     };
-    Ok((
+    let page = (
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         kept.with_token(&csrf),
-    )
-        .into_response())
+    );
+    Ok(crate::framing::for_site(
+        page.into_response(),
+        &snapshot.site.settings,
+    ))
 }
 
 fn answers(form: &CsrfForm<Typed>) -> Answers {
@@ -267,9 +270,8 @@ pub async fn render_request(
         issue_types, rep_choices, form => view.typed, errors => &view.outcome.errors,
         ..portal.context(csrf, false)
     };
-    Ok(view
-        .outcome
-        .respond(state.templates.page("portal/request.html", ctx)?))
+    let html = state.templates.page("portal/request.html", ctx)?;
+    Ok(portal.page(view.outcome.respond(html)))
 }
 
 async fn offered_issue_types(

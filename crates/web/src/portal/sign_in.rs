@@ -69,7 +69,7 @@ pub fn sign_in_page(
         .is_some_and(|s| s.keys_without_sign_in);
     let ctx = context! { next, keys_without_sign_in => keys, ..portal.context(csrf, false) };
     let html = state.templates.page("portal/sign_in.html", ctx)?;
-    Ok(html.into_response())
+    Ok(portal.page(html.into_response()))
 }
 
 #[derive(Deserialize, Default)]

@@ -217,7 +217,7 @@ pub(super) async fn show_with(
         ..portal.context(csrf, false)
     };
     let html = state.templates.page("portal/waiting.html", ctx)?;
-    Ok(outcome.respond(html))
+    Ok(portal.page(outcome.respond(html)))
 }
 
 pub async fn status(
