@@ -7,21 +7,58 @@
 use crate::browser::Browser;
 use crate::helpers::PASSWORD;
 use crate::portal::portal_app;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 use store::Backend;
 
-/// Serve `html` at `/shop` on a loopback port of its own; its address.
-async fn host_page(html: String) -> String {
+/// A plain page at `/shop` on a loopback port of its own, addressed by `host` (`localhost` is
+/// another site than the portal's `127.0.0.1`); its origin, and its HTML to fill in.
+async fn host_page_on(host: &str) -> (String, Arc<Mutex<String>>) {
+    let html = Arc::new(Mutex::new(String::new()));
+    let served = html.clone();
     let app = axum::Router::new().route(
         "/shop",
         axum::routing::get(move || {
-            let html = html.clone();
+            let html = served.lock().unwrap().clone();
             async move { axum::response::Html(html) }
         }),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = format!("http://{}/shop", listener.local_addr().unwrap());
+    let origin = format!("http://{host}:{}", listener.local_addr().unwrap().port());
     tokio::spawn(async move { axum::serve(listener, app).await });
-    address
+    (origin, html)
+}
+
+/// Serve `html` at `/shop` on a loopback port of its own; its address.
+async fn host_page(html: String) -> String {
+    let (origin, page) = host_page_on("127.0.0.1").await;
+    *page.lock().unwrap() = html;
+    format!("{origin}/shop")
+}
+
+/// A shop's page embedding `snippet`, under a strict policy that allows the portal's origin
+/// for scripts and frames only.
+fn shop_html(portal: &str, snippet: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'; script-src {portal}; frame-src {portal}\">\
+         <title>Acme shop</title></head><body><h1>Acme shop</h1>{snippet}</body></html>"
+    )
+}
+
+/// The window that opens after `before` were open.
+async fn new_window(
+    browser: &Browser,
+    before: &[fantoccini::wd::WindowHandle],
+) -> fantoccini::wd::WindowHandle {
+    for _ in 0..50 {
+        let now = browser.client.windows().await.unwrap();
+        if let Some(new) = now.into_iter().find(|w| !before.contains(w)) {
+            return new;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("a window of its own opens");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -48,13 +85,7 @@ async fn a_page_elsewhere_embeds_the_help_button_and_its_customer_reaches_the_wa
         " async>",
         " data-customer-name=\"Quinn Shopper\" data-company=\"Acme Shop\" async>",
     );
-    let html = format!(
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
-         <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'; script-src {}\">\
-         <title>Acme shop</title></head><body><h1>Acme shop</h1>{snippet}</body></html>",
-        p.app.address
-    );
-    let shop = host_page(html).await;
+    let shop = host_page(shop_html(&p.app.address, &snippet)).await;
 
     let browser = Browser::start().await;
     browser.client.goto(&shop).await.unwrap();
@@ -63,18 +94,10 @@ async fn a_page_elsewhere_embeds_the_help_button_and_its_customer_reaches_the_wa
     let before = browser.client.windows().await.unwrap();
     button.click().await.unwrap();
     // A window of its own, on the portal.
-    let mut portal_window = None;
-    for _ in 0..50 {
-        let now = browser.client.windows().await.unwrap();
-        if let Some(new) = now.into_iter().find(|w| !before.contains(w)) {
-            portal_window = Some(new);
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let portal_window = new_window(&browser, &before).await;
     browser
         .client
-        .switch_to_window(portal_window.expect("the portal opens in a window of its own"))
+        .switch_to_window(portal_window)
         .await
         .unwrap();
     let name = browser.wait_for("[data-testid='customer-name']").await;
@@ -94,6 +117,112 @@ async fn a_page_elsewhere_embeds_the_help_button_and_its_customer_reaches_the_wa
         fields.get(domain::intake::EMBEDDED_FROM),
         Some(&shop),
         "the rep sees which page the customer came from"
+    );
+    browser.close().await;
+}
+
+/// Where the document the browser is in (a frame's, inside one) is.
+async fn path_here(browser: &Browser) -> String {
+    let path = browser.client.execute("return location.pathname;", vec![]);
+    path.await.unwrap().as_str().unwrap().to_owned()
+}
+
+/// Whether the element with `testid` shows within `secs` seconds.
+async fn shows_within(browser: &Browser, testid: &str, secs: u64) -> bool {
+    let element = browser.wait_for(&format!("[data-testid='{testid}']")).await;
+    for _ in 0..secs * 10 {
+        if element.is_displayed().await.unwrap() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listed_page_on_another_site_shows_the_portal_in_a_panel_where_its_customer_chats() {
+    let p = portal_app(crate::helpers::spawn_app(Backend::Sqlite).await).await;
+    let base = &p.app.address;
+    // The shop is another site than the portal's: `localhost` against `127.0.0.1`. There the
+    // browser keeps the portal's cookies only as the frame-fit kind, so the forms in the panel
+    // work only if the server gives those.
+    let (shop, shop_page) = host_page_on("localhost").await;
+    let (elsewhere, elsewhere_page) = host_page_on("localhost").await;
+
+    // The admin lists the shop's origin on the site's page; a line that is no origin is said
+    // beside the field and kept as typed.
+    let browser = Browser::start().await;
+    browser.sign_in(base, "admin@acme.test").await;
+    browser.wait_for("[data-testid='logout']").await;
+    let site_page = format!("{base}/admin/sites/{}", p.site);
+    browser.client.goto(&site_page).await.unwrap();
+    browser.fill("site-framing-origins", "localhost/shop").await;
+    browser.submit_and_wait("site-save").await;
+    let error = browser.wait_for("#e-framing-origins").await;
+    assert!(error.text().await.unwrap().contains("Write each origin"));
+    let field = browser
+        .wait_for("[data-testid='site-framing-origins']")
+        .await;
+    assert_eq!(
+        field.prop("value").await.unwrap().as_deref(),
+        Some("localhost/shop")
+    );
+    browser.fill("site-framing-origins", &shop).await;
+    browser.submit_and_wait("site-save").await;
+    let snippet = browser.text_of("embed-snippet").await;
+    assert!(snippet.contains("data-open=\"panel\""), "{snippet}");
+    let snippet = snippet.replace(" async>", " data-customer-name=\"Quinn Shopper\" async>");
+    *shop_page.lock().unwrap() = shop_html(base, &snippet);
+    *elsewhere_page.lock().unwrap() = shop_html(base, &snippet);
+
+    // On the shop, the button opens the portal in a panel on the page.
+    let shop_url = format!("{shop}/shop");
+    browser.client.goto(&shop_url).await.unwrap();
+    browser.click("help-button").await;
+    let frame = browser.wait_for("[data-testid='help-panel-frame']").await;
+    frame.enter_frame().await.unwrap();
+    let name = browser.wait_for("[data-testid='customer-name']").await;
+    assert_eq!(
+        name.prop("value").await.unwrap().as_deref(),
+        Some("Quinn Shopper")
+    );
+    browser.click("contact-button").await;
+    browser.wait_for("[data-testid='queue-position']").await;
+    let waiting = path_here(&browser).await;
+    let session = p.session_at(&waiting).await;
+    assert_eq!(session.customer_name, "Quinn Shopper");
+    let fields: std::collections::BTreeMap<String, String> =
+        serde_json::from_str(&session.fields).unwrap();
+    assert_eq!(fields.get(domain::intake::EMBEDDED_FROM), Some(&shop_url));
+    // The customer writes from the panel: a form that needs the browser's token cookie.
+    browser.fill("chat-input", "Hello from the panel").await;
+    browser.click("chat-send").await;
+    browser
+        .shows_chat_line("chat-message", "Hello from the panel")
+        .await;
+
+    // "Open in a new window" carries the customer's place: the same conversation.
+    browser.client.enter_parent_frame().await.unwrap();
+    let before = browser.client.windows().await.unwrap();
+    browser.click("help-panel-window").await;
+    let window = new_window(&browser, &before).await;
+    browser.client.switch_to_window(window).await.unwrap();
+    browser
+        .shows_chat_line("chat-message", "Hello from the panel")
+        .await;
+    assert_eq!(path_here(&browser).await, waiting);
+
+    // A page whose origin is not listed gets no portal (the browser refuses the frame), and
+    // the panel offers a window instead.
+    browser
+        .client
+        .goto(&format!("{elsewhere}/shop"))
+        .await
+        .unwrap();
+    browser.click("help-button").await;
+    assert!(
+        shows_within(&browser, "help-panel-stuck", 15).await,
+        "an unlisted page's panel offers a window of its own"
     );
     browser.close().await;
 }
