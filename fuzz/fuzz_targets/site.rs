@@ -1,4 +1,5 @@
-//! A site's settings as admins type them: hostnames, colours, modes, notice texts.
+//! A site's settings as admins type them: hostnames, framing origins, colours, modes, notice
+//! texts.
 #![no_main]
 
 use domain::site::{parse_colour, parse_hostnames, FieldMode, Method, Preset};
@@ -13,6 +14,19 @@ fuzz_target!(|raw: &str| {
         }
         let unique: std::collections::BTreeSet<_> = names.iter().collect();
         assert_eq!(unique.len(), names.len(), "no hostname twice");
+    }
+    if let Ok(origins) = domain::framing::parse_origins(raw) {
+        // They go into a response header (the portal's frame-ancestors): nothing but an origin.
+        assert!(origins.len() <= domain::framing::MAX_ORIGINS);
+        for origin in &origins {
+            assert!(origin.starts_with("http://") || origin.starts_with("https://"));
+            let safe =
+                |b: u8| b.is_ascii_lowercase() || b.is_ascii_digit() || b".:/-*".contains(&b);
+            assert!(origin.bytes().all(safe), "{origin:?}");
+            assert!(!origin.ends_with('/') && origin.matches('/').count() == 2);
+        }
+        let unique: std::collections::BTreeSet<_> = origins.iter().collect();
+        assert_eq!(unique.len(), origins.len(), "no origin twice");
     }
     if let Ok(colour) = parse_colour(raw) {
         assert!(colour.starts_with('#') && colour.len() == 7);
