@@ -42,7 +42,7 @@ fn shop_html(portal: &str, snippet: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'self'; script-src {portal}; frame-src {portal}\">\
-         <title>Acme shop</title></head><body><h1>Acme shop</h1>{snippet}</body></html>"
+         <title>Acme shop</title></head><body><main><h1>Acme shop</h1></main>{snippet}</body></html>"
     )
 }
 
@@ -180,6 +180,10 @@ async fn a_listed_page_on_another_site_shows_the_portal_in_a_panel_where_its_cus
     browser.client.goto(&shop_url).await.unwrap();
     browser.click("help-button").await;
     let frame = browser.wait_for("[data-testid='help-panel-frame']").await;
+    // The open panel on the shop's page: labelled, reachable, nothing axe-core objects to.
+    let axe = crate::browser::axe_source();
+    let violations = crate::browser::accessibility_violations(&browser, &axe).await;
+    assert!(violations.is_empty(), "{violations:#?}");
     frame.enter_frame().await.unwrap();
     let name = browser.wait_for("[data-testid='customer-name']").await;
     assert_eq!(
