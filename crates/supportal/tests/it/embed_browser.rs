@@ -205,16 +205,31 @@ async fn a_listed_page_on_another_site_shows_the_portal_in_a_panel_where_its_cus
         .shows_chat_line("chat-message", "Hello from the panel")
         .await;
 
-    // "Open in a new window" carries the customer's place: the same conversation.
-    browser.client.enter_parent_frame().await.unwrap();
+    // "Open in a new window", offered in the panel only, carries the customer's place: the
+    // same conversation in a window of its own, and the panel closes.
     let before = browser.client.windows().await.unwrap();
-    browser.click("help-panel-window").await;
+    let shop_window = browser.client.window().await.unwrap();
+    browser.click("open-in-window").await;
     let window = new_window(&browser, &before).await;
     browser.client.switch_to_window(window).await.unwrap();
     browser
         .shows_chat_line("chat-message", "Hello from the panel")
         .await;
     assert_eq!(path_here(&browser).await, waiting);
+    let link = browser.wait_for("[data-testid='open-in-window']").await;
+    assert!(
+        !link.is_displayed().await.unwrap(),
+        "only a framed page offers it"
+    );
+    browser.client.switch_to_window(shop_window).await.unwrap();
+    let panel = browser.wait_for("[data-testid='help-panel']").await;
+    for _ in 0..50 {
+        if !panel.is_displayed().await.unwrap() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(!panel.is_displayed().await.unwrap(), "the panel closes");
 
     // A page whose origin is not listed gets no portal (the browser refuses the frame), and
     // the panel offers a window instead.

@@ -70,9 +70,9 @@
   if (panel) button.setAttribute("aria-expanded", "false");
   button.addEventListener("click", () => (panel ? panel.toggle() : openWindow(portal.href)));
 
-  // The panel: a frame of the portal (allowed by its frame-ancestors only on listed origins),
-  // with a way out to a window of its own that keeps the customer's place. The portal says it
-  // works (framed.js); silence or "no cookies" show the way out instead.
+  // The panel: a frame of the portal (allowed by its frame-ancestors only on listed origins).
+  // The portal page in it offers "Open in a new window" itself, keeping the customer's place
+  // (framed.js), and says whether it works here; silence or "no cookies" show a way out here.
   function makePanel() {
     const box = document.createElement("div");
     box.setAttribute("role", "dialog");
@@ -122,9 +122,8 @@
       });
       return b;
     };
-    const away = barButton("↗", texts.window, "help-panel-window");
     const close = barButton("×", texts.close, "help-panel-close");
-    bar.append(title, away, close);
+    bar.append(title, close);
     const frame = document.createElement("iframe");
     frame.title = texts.frame;
     frame.setAttribute("data-testid", "help-panel-frame");
@@ -143,27 +142,26 @@
     stuck.append(stuckText, stuckLink);
     box.append(bar, frame, stuck);
 
-    // Where the customer is in the panel, for the way out (the portal tells it on each page).
-    let here = portal.href;
     let loaded = false;
     let heard = false;
-    let silence = null;
     const show = (working) => {
       frame.style.display = working ? "block" : "none";
       stuck.style.display = working ? "none" : "block";
     };
     window.addEventListener("message", (event) => {
       if (event.source !== frame.contentWindow || event.origin !== origin) return;
-      const said = event.data || {};
-      if (typeof said.href === "string" && said.href.startsWith(`${origin}/`)) {
-        here = said.href;
-        stuckLink.href = here;
-      }
-      if (said.supportal === "ready") {
+      const said = (event.data || {}).supportal;
+      if (said === "ready") {
         heard = true;
         show(true);
       }
-      if (said.supportal === "no-cookies") show(false);
+      if (said === "no-cookies") show(false);
+      if (said === "moved") {
+        // The customer carried on in a window of their own: no second copy here.
+        frame.src = "about:blank";
+        loaded = false;
+        hide();
+      }
     });
     const open = () => {
       if (!loaded) {
@@ -171,27 +169,17 @@
         heard = false;
         show(true);
         frame.src = portal.href;
-        silence = window.setTimeout(() => heard || show(false), 8000);
+        window.setTimeout(() => heard || show(false), 8000);
       }
       box.style.display = "flex";
       button.setAttribute("aria-expanded", "true");
       frame.focus();
     };
-    const hide = () => {
+    function hide() {
       box.style.display = "none";
       button.setAttribute("aria-expanded", "false");
       button.focus();
-    };
-    away.addEventListener("click", () => {
-      window.clearTimeout(silence);
-      openWindow(here);
-      // The conversation goes on in the window; a second copy here would only confuse.
-      frame.src = "about:blank";
-      loaded = false;
-      here = portal.href;
-      stuckLink.href = here;
-      hide();
-    });
+    }
     close.addEventListener("click", hide);
     box.addEventListener("keydown", (event) => {
       if (event.key === "Escape") hide();
