@@ -205,6 +205,17 @@ async fn a_listed_page_on_another_site_shows_the_portal_in_a_panel_where_its_cus
         .shows_chat_line("chat-message", "Hello from the panel")
         .await;
 
+    // On the shop's next page (here: the same, loaded again) the panel opens by itself and
+    // takes the customer back to the conversation.
+    browser.client.enter_parent_frame().await.unwrap();
+    browser.client.goto(&shop_url).await.unwrap();
+    let frame = browser.wait_for("[data-testid='help-panel-frame']").await;
+    frame.enter_frame().await.unwrap();
+    browser
+        .shows_chat_line("chat-message", "Hello from the panel")
+        .await;
+    assert_eq!(path_here(&browser).await, waiting);
+
     // "Open in a new window", offered in the panel only, carries the customer's place: the
     // same conversation in a window of its own, and the panel closes.
     let before = browser.client.windows().await.unwrap();

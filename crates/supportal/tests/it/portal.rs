@@ -1362,6 +1362,39 @@ async fn support_requests_are_limited_per_browser_and_address(backend: Backend) 
 /// Opened from a page that embeds the help button, the home page's links to a rep and to the
 /// issue form carry the customer's name and the page's address on: those forms start filled
 /// in, and the rep still learns which page the customer came from.
+/// The help button opens the portal with `resume=1`: a customer still waiting on the site (who
+/// closed the panel or window, or went on to another page of the shop) is taken back to their
+/// waiting page instead of a new form; nobody else is, and nobody once the session is over.
+async fn the_help_button_takes_a_waiting_customer_back_to_their_page(backend: Backend) {
+    let p = portal_app(spawn_app(backend).await).await;
+    let customer = p.app.other_browser();
+    let button = "/p/help?lang=en&from=https%3A%2F%2Fshop.example%2F&resume=1";
+    assert_eq!(
+        customer.get(button).await.status(),
+        200,
+        "nothing to go back to"
+    );
+    let asked = customer
+        .submit("/p/help", "/p/help/contact", &[("customer_name", "Quinn")])
+        .await;
+    let location = |r: &reqwest::Response| {
+        let value = r.headers().get("location").expect("a redirect");
+        value.to_str().unwrap().to_owned()
+    };
+    let waiting = location(&asked);
+    let again = customer.get(button).await;
+    assert_eq!(again.status(), 303);
+    assert_eq!(location(&again), waiting, "back to the same conversation");
+    // Not asked to: the first page as always; another browser: the first page too.
+    assert_eq!(customer.get("/p/help").await.status(), 200);
+    assert_eq!(p.app.other_browser().get(button).await.status(), 200);
+    // Once the customer has left the queue, there is nothing to go back to.
+    customer
+        .submit(&waiting, &format!("{waiting}/cancel"), &[])
+        .await;
+    assert_eq!(customer.get(button).await.status(), 200);
+}
+
 async fn links_from_an_embedded_home_page_carry_the_page_on(backend: Backend) {
     let p = portal_app(spawn_app(backend).await).await;
     let page = "https://shop.example/cart?item=7";
@@ -1427,6 +1460,7 @@ fn urlencoding(value: &str) -> String {
 
 on_both_backends!(
     links_from_an_embedded_home_page_carry_the_page_on,
+    the_help_button_takes_a_waiting_customer_back_to_their_page,
     wrong_keys_from_many_addresses_meet_the_portals_ceiling,
     support_requests_are_limited_per_browser_and_address,
     a_reps_status_decides_whether_customers_can_pick_them,

@@ -62,16 +62,26 @@ fn cookie_name(site: SiteId) -> String {
 impl Requester {
     /// The capability of this browser's session on `site` that has not ended, if any.
     async fn still_waiting(&self, state: &AppState, site: SiteId) -> AppResult<Option<String>> {
-        let Some(capability) = self.jar.get(&cookie_name(site)).map(|c| c.value()) else {
-            return Ok(None);
-        };
-        let digest = domain::secret::token_digest(capability);
-        let session = state.store.session_by_capability(&digest).await?;
-        Ok(session
-            .filter(|s| s.state != domain::session::Status::Ended)
-            .filter(|s| s.site_id == Some(site.0))
-            .map(|_| capability.to_owned()))
+        waiting_page_of(state, &self.jar, site).await
     }
+}
+
+/// The capability of the session the browser with `jar` still has on `site` (not ended), if
+/// any: its waiting page to go back to.
+pub async fn waiting_page_of(
+    state: &AppState,
+    jar: &CookieJar,
+    site: SiteId,
+) -> AppResult<Option<String>> {
+    let Some(capability) = jar.get(&cookie_name(site)).map(|c| c.value()) else {
+        return Ok(None);
+    };
+    let digest = domain::secret::token_digest(capability);
+    let session = state.store.session_by_capability(&digest).await?;
+    Ok(session
+        .filter(|s| s.state != domain::session::Status::Ended)
+        .filter(|s| s.site_id == Some(site.0))
+        .map(|_| capability.to_owned()))
 }
 
 /// Queue the customer and send them to their waiting page. With `key`, the key is used in the

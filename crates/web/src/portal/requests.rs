@@ -115,8 +115,17 @@ impl Prefill {
     }
 }
 
+/// Whether the query asks to go back to a waiting page (`resume=1`).
+fn resumes(query: Option<&str>) -> bool {
+    query.is_some_and(|q| {
+        url::form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "resume" && v == "1")
+    })
+}
+
 /// The site's first page: kept rendered per language (see `cache`), with this browser's token.
-/// Opened from an embedding page with answers to fill in, it is rendered for them.
+/// Opened from an embedding page with answers to fill in, it is rendered for them. The help
+/// button asks with `resume=1`: a browser still waiting on the site goes back to its waiting
+/// page (a customer who closed the panel or window, or moved on to another page of the shop).
 pub async fn home(
     State(state): State<AppState>,
     Lang(lang): Lang,
@@ -127,6 +136,13 @@ pub async fn home(
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> AppResult<Response> {
     let snapshot = state.portal_cache.snapshot(&slug).await?;
+    if resumes(query.as_deref()) {
+        let site = snapshot.site.id;
+        if let Some(capability) = super::requester::waiting_page_of(&state, &jar, site).await? {
+            let back = axum::response::Redirect::to(&paths::waiting(&capability));
+            return Ok(back.into_response());
+        }
+    }
     let prefilled = Prefill::from_query(query);
     if snapshot.site.settings.sso.is_none() {
         if let Some(typed) = prefilled.as_ref() {

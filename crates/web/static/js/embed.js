@@ -36,6 +36,9 @@
   const portal = new URL(`/p/${encodeURIComponent(data.site)}`, origin);
   portal.searchParams.set("lang", lang);
   portal.searchParams.set("from", window.location.href);
+  // A customer already waiting (who closed the panel or the window, or moved on to another
+  // page) goes back to their conversation instead of a new form.
+  portal.searchParams.set("resume", "1");
   if (data.customerName) portal.searchParams.set("name", data.customerName);
   if (data.company) portal.searchParams.set("company", data.company);
 
@@ -163,7 +166,18 @@
         hide();
       }
     });
-    const open = () => {
+    // Open on one page of the site, the panel opens again on the next (this tab only).
+    const remembered = `supportal-help-open:${data.site}`;
+    const remember = (open) => {
+      try {
+        if (open) window.sessionStorage.setItem(remembered, "1");
+        else window.sessionStorage.removeItem(remembered);
+      } catch {
+        // Storage refused (a privacy mode): the panel simply starts closed.
+      }
+    };
+    const open = (focus = true) => {
+      remember(true);
       if (!loaded) {
         loaded = true;
         heard = false;
@@ -173,9 +187,10 @@
       }
       box.style.display = "flex";
       button.setAttribute("aria-expanded", "true");
-      frame.focus();
+      if (focus) frame.focus();
     };
     function hide() {
+      remember(false);
       box.style.display = "none";
       button.setAttribute("aria-expanded", "false");
       button.focus();
@@ -184,7 +199,16 @@
     box.addEventListener("keydown", (event) => {
       if (event.key === "Escape") hide();
     });
-    const place = () => document.body.appendChild(box);
+    const place = () => {
+      document.body.appendChild(box);
+      let reopen = false;
+      try {
+        reopen = window.sessionStorage.getItem(remembered) === "1";
+      } catch {
+        reopen = false;
+      }
+      if (reopen) open(false);
+    };
     if (document.body) place();
     else document.addEventListener("DOMContentLoaded", place);
     return { toggle: () => (box.style.display === "none" ? open() : hide()) };
