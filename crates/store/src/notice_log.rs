@@ -60,17 +60,16 @@ macro_rules! log_due {
                 if changed != 1 {
                     continue;
                 }
-                let seq: i64 = sqlx::query_scalar(
-                    "UPDATE organizations SET last_event_seq = last_event_seq + 1 WHERE id = $1 \
-                     RETURNING last_event_seq",
-                )
-                .bind(notice.org_id).fetch_one(&mut *$tx).await?;
-                sqlx::query(
-                    "INSERT INTO session_events (org_id, seq, session_id, kind, payload, created_at) \
-                     VALUES ($1, $2, NULL, $3, $4, $5)",
-                )
-                .bind(notice.org_id).bind(seq).bind(kind).bind(notice.payload()?)
-                .bind($now.millis()).execute(&mut *$tx).await?;
+                let payload = notice.payload()?;
+                let row = crate::support::EventRow {
+                    org: notice.org_id,
+                    session: None,
+                    kind,
+                    payload: &payload,
+                    at: $now.millis(),
+                    session_seq: None,
+                };
+                let seq = crate::support::AppendEvent::append(&mut *$tx, &row).await?;
                 logged.push(NoticeLogged {
                     org: OrgId(notice.org_id),
                     site: SiteId(notice.site_id),

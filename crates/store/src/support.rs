@@ -149,11 +149,11 @@ macro_rules! append_event_impl {
         let payload = serde_json::to_string($event)?;
         let row = $crate::support::EventRow {
             org: $org.0,
-            session: $session.0,
+            session: Some($session.0),
             kind: $event.kind(),
             payload: &payload,
             at: $now.millis(),
-            session_seq: $session_seq,
+            session_seq: Some($session_seq),
         };
         let seq = $crate::support::AppendEvent::append(&mut *$tx, &row).await?;
         $crate::support::Committed {
@@ -164,14 +164,15 @@ macro_rules! append_event_impl {
 }
 pub(crate) use append_event_impl as append_event;
 
-/// A session's event as `append_event!` writes it.
+/// An event of the organization's log as `AppendEvent` writes it: a session's (with the
+/// session's own number), or one of no session (a notice's window, `crate::notice_log`).
 pub(crate) struct EventRow<'a> {
     pub(crate) org: i64,
-    pub(crate) session: i64,
+    pub(crate) session: Option<i64>,
     pub(crate) kind: &'static str,
     pub(crate) payload: &'a str,
     pub(crate) at: i64,
-    pub(crate) session_seq: i64,
+    pub(crate) session_seq: Option<i64>,
 }
 
 /// The organization's next event number taken (its row locked until the transaction ends:
