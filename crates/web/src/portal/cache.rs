@@ -48,6 +48,12 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// A page of this site, framable by the origins its admin listed for the help button
+    /// (`portal.page(…)` reads through to here).
+    pub fn page(&self, response: axum::response::Response) -> axum::response::Response {
+        crate::framing::for_site(response, &self.site.settings)
+    }
+
     /// No site's: the organization's name and nothing else (a customer who came by a key of an
     /// organization that has no site yet).
     pub fn neutral(org: domain::OrgId, org_name: &str) -> Snapshot {

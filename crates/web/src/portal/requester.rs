@@ -59,13 +59,6 @@ fn cookie_name(site: SiteId) -> String {
     format!("supportal_waiting_{site}")
 }
 
-impl Requester {
-    /// The capability of this browser's session on `site` that has not ended, if any.
-    async fn still_waiting(&self, state: &AppState, site: SiteId) -> AppResult<Option<String>> {
-        waiting_page_of(state, &self.jar, site).await
-    }
-}
-
 /// The capability of the session the browser with `jar` still has on `site` (not ended), if
 /// any: its waiting page to go back to.
 pub async fn waiting_page_of(
@@ -135,7 +128,7 @@ async fn queue_unchecked(
     who: &Requester,
 ) -> AppResult<Queued> {
     if let (None, Some(site)) = (key, arrival.site) {
-        if let Some(capability) = who.still_waiting(state, site).await? {
+        if let Some(capability) = waiting_page_of(state, &who.jar, site).await? {
             return Ok(Queued::Waiting(
                 Redirect::to(&crate::paths::waiting(&capability)).into_response(),
             ));

@@ -182,10 +182,7 @@ pub async fn home(
         [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
         kept.with_token(&csrf),
     );
-    Ok(crate::framing::for_site(
-        page.into_response(),
-        &snapshot.site.settings,
-    ))
+    Ok(snapshot.page(page.into_response()))
 }
 
 fn answers(form: &CsrfForm<Typed>) -> Answers {

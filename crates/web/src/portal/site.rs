@@ -3,7 +3,6 @@
 
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
-use axum::response::Response;
 use domain::site::{text_in, Method, Texts};
 use domain::{notice, Language, OrgId, SiteId};
 use minijinja::{context, Value};
@@ -201,11 +200,6 @@ impl Portal {
                     .collect(),
             })
             .collect()
-    }
-
-    /// A page of this site, framable by the origins its admin listed for the help button.
-    pub fn page(&self, response: Response) -> Response {
-        crate::framing::for_site(response, &self.site.settings)
     }
 
     /// What every portal page shows: look, language, notices, open or closed.

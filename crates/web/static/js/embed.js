@@ -108,24 +108,20 @@
     const title = document.createElement("span");
     title.textContent = texts.title;
     title.style.flex = "1";
-    const barButton = (text, label, testid) => {
-      const b = document.createElement("button");
-      b.type = "button";
-      b.textContent = text;
-      b.setAttribute("aria-label", label);
-      b.title = label;
-      b.setAttribute("data-testid", testid);
-      Object.assign(b.style, {
-        border: "0",
-        background: "transparent",
-        color: "#ffffff",
-        font,
-        cursor: "pointer",
-        padding: "4px 8px",
-      });
-      return b;
-    };
-    const close = barButton("×", texts.close, "help-panel-close");
+    const close = document.createElement("button");
+    close.type = "button";
+    close.textContent = "×";
+    close.setAttribute("aria-label", texts.close);
+    close.title = texts.close;
+    close.setAttribute("data-testid", "help-panel-close");
+    Object.assign(close.style, {
+      border: "0",
+      background: "transparent",
+      color: "#ffffff",
+      font,
+      cursor: "pointer",
+      padding: "4px 8px",
+    });
     bar.append(title, close);
     const frame = document.createElement("iframe");
     frame.title = texts.frame;
@@ -199,7 +195,7 @@
     box.addEventListener("keydown", (event) => {
       if (event.key === "Escape") hide();
     });
-    const place = () => {
+    whenBody(() => {
       document.body.appendChild(box);
       let reopen = false;
       try {
@@ -208,13 +204,15 @@
         reopen = false;
       }
       if (reopen) open(false);
-    };
-    if (document.body) place();
-    else document.addEventListener("DOMContentLoaded", place);
+    });
     return { toggle: () => (box.style.display === "none" ? open() : hide()) };
   }
 
-  const place = () => document.body.appendChild(button);
-  if (document.body) place();
-  else document.addEventListener("DOMContentLoaded", place);
+  whenBody(() => document.body.appendChild(button));
+
+  // `place` once the page has a body (the snippet may sit in the head, loaded async).
+  function whenBody(place) {
+    if (document.body) place();
+    else document.addEventListener("DOMContentLoaded", place);
+  }
 })();
