@@ -671,20 +671,7 @@ async fn a_planned_notice_reaches_waiting_customers_when_its_window_opens(backen
     let url = format!("{}{page}/ws", p.app.address.replace("http://", "ws://"));
     let (mut socket, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     assert_eq!(next_message(&mut socket).await["position"], 1);
-    let texts = [(domain::Language::En, "Maintenance now.".to_owned())].into();
-    let at = |ms: i64| domain::Timestamp(now().0 + ms);
-    let planned = store::sites::NewNotice {
-        name: &domain::text::DisplayName::parse("Maintenance").unwrap(),
-        severity: domain::notice::Severity::Info,
-        texts: &texts,
-        starts_at: Some(at(1_500)),
-        ends_at: Some(at(3_000)),
-    };
-    p.app
-        .store
-        .create_notice(p.org, p.site, &planned, at(0))
-        .await
-        .unwrap();
+    p.plan_notice("Maintenance now.", 1_500, 3_000).await;
     let opened = next_message(&mut socket).await;
     assert_eq!(opened["notices"][0]["text"], "Maintenance now.", "{opened}");
     let closed = next_message(&mut socket).await;

@@ -127,11 +127,12 @@ async fn path_here(browser: &Browser) -> String {
     path.await.unwrap().as_str().unwrap().to_owned()
 }
 
-/// Whether the element with `testid` shows within `secs` seconds.
-async fn shows_within(browser: &Browser, testid: &str, secs: u64) -> bool {
+/// Whether the element with `testid` is shown (or, with `shown` false, hidden) within `secs`
+/// seconds.
+async fn displayed_within(browser: &Browser, testid: &str, shown: bool, secs: u64) -> bool {
     let element = browser.wait_for(&format!("[data-testid='{testid}']")).await;
     for _ in 0..secs * 10 {
-        if element.is_displayed().await.unwrap() {
+        if element.is_displayed().await.unwrap() == shown {
             return true;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -173,7 +174,8 @@ async fn a_listed_page_on_another_site_shows_the_portal_in_a_panel_where_its_cus
     assert!(snippet.contains("data-open=\"panel\""), "{snippet}");
     let snippet = snippet.replace(" async>", " data-customer-name=\"Quinn Shopper\" async>");
     *shop_page.lock().unwrap() = shop_html(base, &snippet);
-    *elsewhere_page.lock().unwrap() = shop_html(base, &snippet);
+    let german = snippet.replace(" async>", " data-lang=\"de\" async>");
+    *elsewhere_page.lock().unwrap() = shop_html(base, &german);
 
     // On the shop, the button opens the portal in a panel on the page.
     let shop_url = format!("{shop}/shop");
@@ -189,6 +191,12 @@ async fn a_listed_page_on_another_site_shows_the_portal_in_a_panel_where_its_cus
     assert_eq!(
         name.prop("value").await.unwrap().as_deref(),
         Some("Quinn Shopper")
+    );
+    // A link that leaves the portal (its pages refuse frames) opens a window of its own.
+    let staff = browser.wait_for("a[href='/login']").await;
+    assert_eq!(
+        staff.attr("target").await.unwrap().as_deref(),
+        Some("_blank")
     );
     browser.click("contact-button").await;
     browser.wait_for("[data-testid='queue-position']").await;
@@ -233,26 +241,28 @@ async fn a_listed_page_on_another_site_shows_the_portal_in_a_panel_where_its_cus
         "only a framed page offers it"
     );
     browser.client.switch_to_window(shop_window).await.unwrap();
-    let panel = browser.wait_for("[data-testid='help-panel']").await;
-    for _ in 0..50 {
-        if !panel.is_displayed().await.unwrap() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(!panel.is_displayed().await.unwrap(), "the panel closes");
+    assert!(
+        displayed_within(&browser, "help-panel", false, 5).await,
+        "the panel closes"
+    );
 
-    // A page whose origin is not listed gets no portal (the browser refuses the frame), and
-    // the panel offers a window instead.
+    // A page whose origin is not listed (here a German one) gets no portal: the browser
+    // refuses the frame, and the panel offers a window instead, in the page's language.
     browser
         .client
         .goto(&format!("{elsewhere}/shop"))
         .await
         .unwrap();
+    assert_eq!(browser.text_of("help-button").await, "Hilfe holen");
     browser.click("help-button").await;
     assert!(
-        shows_within(&browser, "help-panel-stuck", 15).await,
+        displayed_within(&browser, "help-panel-stuck", true, 15).await,
         "an unlisted page's panel offers a window of its own"
+    );
+    let stuck = browser.text_of("help-panel-stuck").await;
+    assert!(
+        stuck.starts_with("Die Hilfe kann auf dieser Seite nicht angezeigt werden."),
+        "{stuck}"
     );
     browser.close().await;
 }

@@ -190,6 +190,25 @@ impl Portal {
             .expect("the site exists")
     }
 
+    /// A notice planned on the site, created now: `text` (English) shows from `starts_in` to
+    /// `ends_in` milliseconds from now, with nobody acting when either comes.
+    pub async fn plan_notice(&self, text: &str, starts_in: i64, ends_in: i64) {
+        let texts = [(domain::Language::En, text.to_owned())].into();
+        let at = |ms: i64| domain::Timestamp(crate::helpers::now().0 + ms);
+        let planned = store::sites::NewNotice {
+            name: &domain::text::DisplayName::parse("Maintenance").unwrap(),
+            severity: domain::notice::Severity::Info,
+            texts: &texts,
+            starts_at: Some(at(starts_in)),
+            ends_at: Some(at(ends_in)),
+        };
+        self.app
+            .store
+            .create_notice(self.org, self.site, &planned, at(0))
+            .await
+            .unwrap();
+    }
+
     pub async fn session_at(&self, waiting_page: &str) -> SupportSession {
         let capability = waiting_page
             .strip_prefix("/s/")
@@ -1359,9 +1378,6 @@ async fn support_requests_are_limited_per_browser_and_address(backend: Backend) 
     assert_eq!(ask(&dave, "Dave").await.status(), 303);
 }
 
-/// Opened from a page that embeds the help button, the home page's links to a rep and to the
-/// issue form carry the customer's name and the page's address on: those forms start filled
-/// in, and the rep still learns which page the customer came from.
 /// The help button opens the portal with `resume=1`: a customer still waiting on the site (who
 /// closed the panel or window, or went on to another page of the shop) is taken back to their
 /// waiting page instead of a new form; nobody else is, and nobody once the session is over.
@@ -1395,6 +1411,9 @@ async fn the_help_button_takes_a_waiting_customer_back_to_their_page(backend: Ba
     assert_eq!(customer.get(button).await.status(), 200);
 }
 
+/// Opened from a page that embeds the help button, the home page's links to a rep and to the
+/// issue form carry the customer's name and the page's address on: those forms start filled
+/// in, and the rep still learns which page the customer came from.
 async fn links_from_an_embedded_home_page_carry_the_page_on(backend: Backend) {
     let p = portal_app(spawn_app(backend).await).await;
     let page = "https://shop.example/cart?item=7";

@@ -89,17 +89,8 @@ async fn the_report_counts_what_happened_and_its_csv_is_the_table(backend: Backe
 
     // The same figures through the API.
     let token = crate::api::make_token(&admin, "Data team", &["reports:read"]).await;
-    let api: serde_json::Value = p
-        .app
-        .client
-        .get(p.app.url("/api/v1/reports/sessions?group=method"))
-        .bearer_auth(&token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let data_team = crate::api::Api::new(&p.app, Some(&token));
+    let (_, api) = data_team.get("/api/v1/reports/sessions?group=method").await;
     assert_eq!(api["total"]["arrived"], 3, "{api}");
     assert_eq!(api["total"]["rating_average"], 4.0);
     let contact = api["rows"]
@@ -114,22 +105,10 @@ async fn the_report_counts_what_happened_and_its_csv_is_the_table(backend: Backe
     );
     // By rep and by team: each session under the name of who took it, or of its queue.
     let arrived_by = |group: &'static str| {
-        let (client, url, token) = (
-            p.app.client.clone(),
-            p.app
-                .url(&format!("/api/v1/reports/sessions?group={group}")),
-            token.clone(),
-        );
+        let data_team = &data_team;
         async move {
-            let api: serde_json::Value = client
-                .get(url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
+            let path = format!("/api/v1/reports/sessions?group={group}");
+            let (_, api) = data_team.get(&path).await;
             let mut rows: Vec<(String, i64)> = api["rows"]
                 .as_array()
                 .unwrap()

@@ -351,20 +351,7 @@ async fn notices_reach_the_receiver_when_they_start_and_end(backend: Backend) {
     );
 
     // Planned maintenance: nobody acts when it begins or ends.
-    let texts = [(domain::Language::En, "Maintenance tonight.".to_owned())].into();
-    let at = |ms: i64| domain::Timestamp(crate::helpers::now().0 + ms);
-    let planned = store::sites::NewNotice {
-        name: &domain::text::DisplayName::parse("Maintenance").unwrap(),
-        severity: domain::notice::Severity::Info,
-        texts: &texts,
-        starts_at: Some(at(1_500)),
-        ends_at: Some(at(3_000)),
-    };
-    p.app
-        .store
-        .create_notice(p.org, p.site, &planned, at(0))
-        .await
-        .unwrap();
+    p.plan_notice("Maintenance tonight.", 1_500, 3_000).await;
     tokio::time::sleep(Duration::from_millis(1_000)).await;
     assert_eq!(receiver.received().len(), 2, "not begun yet");
     let got = receiver.wait_for(4).await;
