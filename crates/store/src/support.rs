@@ -4,7 +4,7 @@
 //! are per organization and taken from a counter row, so they commit in order: a client that
 //! resumes "after seq N" never misses an event that committed late.
 
-use crate::pool::{on_pool, BeginWrite};
+use crate::pool::{on_pool, BeginWrite, Pool};
 use crate::{Store, StoreError, StoreResult};
 use domain::session::{self, Outcome, Queue, SessionEvent, SessionState, StartMethod, Status};
 use domain::{IssueTypeId, OrgId, SessionId, SiteId, TeamId, Timestamp, UserId};
@@ -322,30 +322,104 @@ fn same_queue(first: usize) -> String {
     )
 }
 
+/// A new waiting session's row: the columns, and the placeholders `$1`…`$18` that
+/// `bind_new_session!` fills (one text for both backends and both ways of starting).
+const NEW_SESSION_INSERT: &str = "INSERT INTO support_sessions (org_id, site_id, state, start_method, \
+     queue_kind, queue_user_id, queue_team_id, issue_type_id, customer_name, customer_company, \
+     company_code, description, fields, language, verified, capability_digest, created_at, \
+     queued_at, last_session_seq, verified_by, verified_attributes) \
+     VALUES ($1, $2, 'waiting', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1, $17, $18)";
+
+/// Bind `NEW_SESSION_INSERT`'s `$1`…`$18` on `$query` (a new session's first event is 1, held
+/// by the row from the start).
+macro_rules! bind_new_session {
+    ($query:expr, $org:expr, $new:expr, $now:expr, $fields:expr) => {{
+        let (kind, queue_user, queue_team) = queue_columns($new.queue);
+        $query
+            .bind($org.0)
+            .bind($new.site.map(|s| s.0))
+            .bind($new.start_method.as_str())
+            .bind(kind)
+            .bind(queue_user)
+            .bind(queue_team)
+            .bind($new.issue_type.map(|i| i.0))
+            .bind($new.customer_name)
+            .bind($new.company)
+            .bind($new.company_code)
+            .bind($new.description)
+            .bind($fields)
+            .bind($new.language)
+            .bind($new.verified)
+            .bind($new.capability_digest)
+            .bind($now.millis())
+            .bind($new.verified_by)
+            .bind($new.verified_attributes)
+    }};
+}
+
+/// The `queued` event a new session is logged with.
+fn queued_event(new: &NewSupportSession<'_>) -> SessionEvent {
+    SessionEvent::Queued {
+        queue: new.queue,
+        reason: new.routing_reason.to_owned(),
+    }
+}
+
 /// Insert a waiting session and its `queued` event in transaction `$tx`; evaluates to (id, event).
 macro_rules! insert_session {
     ($tx:expr, $org:expr, $new:expr, $now:expr) => {{
-        let (kind, queue_user, queue_team) = queue_columns($new.queue);
-        let event = SessionEvent::Queued { queue: $new.queue, reason: $new.routing_reason.to_owned() };
         let fields = serde_json::to_string($new.fields)?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO support_sessions (org_id, site_id, state, start_method, queue_kind, \
-             queue_user_id, queue_team_id, issue_type_id, customer_name, customer_company, \
-             company_code, description, fields, language, verified, capability_digest, \
-             created_at, queued_at, last_session_seq, verified_by, verified_attributes) \
-             VALUES ($1, $2, 'waiting', $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16, 1, $17, $18) \
-             RETURNING id",
+        let id: i64 = bind_new_session!(
+            sqlx::query_scalar(&format!("{NEW_SESSION_INSERT} RETURNING id")),
+            $org,
+            $new,
+            $now,
+            &fields
         )
-        .bind($org.0).bind($new.site.map(|s| s.0)).bind($new.start_method.as_str()).bind(kind)
-        .bind(queue_user).bind(queue_team).bind($new.issue_type.map(|i| i.0))
-        .bind($new.customer_name).bind($new.company).bind($new.company_code).bind($new.description)
-        .bind(&fields).bind($new.language).bind($new.verified).bind($new.capability_digest)
-        .bind($now.millis()).bind($new.verified_by).bind($new.verified_attributes)
-        .fetch_one(&mut *$tx).await?;
+        .fetch_one(&mut *$tx)
+        .await?;
         // The row was inserted holding its first event's number.
-        let queued = append_event!($tx, $org, SessionId(id), &event, $now, 1i64);
+        let queued = append_event!($tx, $org, SessionId(id), &queued_event($new), $now, 1i64);
         (SessionId(id), queued)
     }};
+}
+
+/// A session start on PostgreSQL as one statement, committed on its own: the row, the
+/// organization's next number and the `queued` event. Every start of the organization waits
+/// for that number's row until the start commits; as one statement it is held for no round
+/// trip at all (in a transaction, three: the number, the event, `COMMIT`).
+async fn create_support_session_pg(
+    pool: &sqlx::PgPool,
+    org: OrgId,
+    new: &NewSupportSession<'_>,
+    now: Timestamp,
+) -> StoreResult<(SessionId, Committed)> {
+    let fields = serde_json::to_string(new.fields)?;
+    let event = queued_event(new);
+    let payload = serde_json::to_string(&event)?;
+    let sql = format!(
+        "WITH session AS ({NEW_SESSION_INSERT} RETURNING id), \
+              numbered AS (UPDATE organizations SET last_event_seq = last_event_seq + 1 \
+                WHERE id = $1 RETURNING last_event_seq) \
+         INSERT INTO session_events (org_id, seq, session_id, kind, payload, created_at, session_seq) \
+         SELECT $1, last_event_seq, session.id, $19, $20, $16, 1 FROM session, numbered \
+         RETURNING session_id, seq"
+    );
+    let (id, seq): (Option<i64>, i64) =
+        bind_new_session!(sqlx::query_as(&sql), org, new, now, &fields)
+            .bind(event.kind())
+            .bind(&payload)
+            .fetch_one(pool)
+            .await?;
+    let id =
+        id.ok_or_else(|| StoreError::Corrupt("a new session's event names no session".into()))?;
+    Ok((
+        SessionId(id),
+        Committed {
+            seq,
+            kind: event.kind(),
+        },
+    ))
 }
 
 impl Store {
@@ -356,12 +430,15 @@ impl Store {
         new: &NewSupportSession<'_>,
         now: Timestamp,
     ) -> StoreResult<(SessionId, Committed)> {
-        on_pool!(self, p => {
-            let mut tx = p.begin_write().await?;
-            let created = insert_session!(tx, org, new, now);
-            tx.commit().await?;
-            Ok(created)
-        })
+        match &self.pool {
+            Pool::Sqlite(p, _) => {
+                let mut tx = p.begin_write().await?;
+                let created = insert_session!(tx, org, new, now);
+                tx.commit().await?;
+                Ok(created)
+            }
+            Pool::Postgres(p) => create_support_session_pg(p, org, new, now).await,
+        }
     }
 
     /// Use session key `key_id` and queue the session it opens, in one transaction:
