@@ -58,17 +58,46 @@ pub(crate) fn stored_before_sql(list_join: &str) -> String {
     format!("SELECT m.session_id, {MESSAGE_COLUMNS} FROM {list_join}")
 }
 
-/// Store `messages` as `Store::post_messages` does, in one PostgreSQL transaction. A client id
-/// stored by another node between the first statement and the insert fails the group with a
-/// unique violation, and the writer retries each message alone.
+/// Store `messages` as `Store::post_messages` does, on PostgreSQL. A client id stored by
+/// another node between the lookup of resends and the insert fails the group with a unique
+/// violation, and the writer retries each message alone.
+///
+/// Without files, in two statements and no transaction: the resends looked up, then the
+/// numbering and the insert as one statement that commits on its own. The group's session
+/// rows are then locked for that statement only. In a transaction they stayed locked for
+/// the insert's round trip and the commit's, and in a cluster another node's group (the other
+/// side of the same conversations) waited all that time.
 pub(crate) async fn post(
     pool: &sqlx::PgPool,
     messages: &[(NewMessage, Timestamp)],
 ) -> StoreResult<Vec<Posted>> {
-    let mut tx = pool.begin_write().await?;
-    let answers = post_in(&mut *tx, messages).await?;
-    tx.commit().await?;
-    Ok(answers)
+    if messages.iter().any(|(m, _)| m.file.is_some()) {
+        let mut tx = pool.begin_write().await?;
+        let answers = post_in(&mut *tx, messages).await?;
+        tx.commit().await?;
+        return Ok(answers);
+    }
+    let mut connection = pool.acquire().await?;
+    let plan = Plan::of(messages, connection.stored_before(messages).await?);
+    // Each new message's place among its session's new ones (1, 2, ...); the statement adds
+    // the number the session stood at.
+    let mut places: HashMap<i64, i64> = plan.taking.iter().map(|t| (t.session, 1)).collect();
+    let no_files = vec![None; messages.len()];
+    let (rows, mut stored) = plan.store(messages, &mut places, &no_files);
+    let numbered = number_and_insert(&mut connection, &plan.taking, &rows).await?;
+    let mut open = HashMap::new();
+    let mut invited = Vec::new();
+    for (session, last, reps) in numbered {
+        let before = last - plan.count(session);
+        open.insert(session, before);
+        invited.extend(reps.into_iter().map(|rep| (session, rep)));
+    }
+    for (item, (m, _)) in stored.iter_mut().zip(messages) {
+        if let (Some(item), Some(before)) = (item.as_mut(), open.get(&m.session.0)) {
+            item.seq += before;
+        }
+    }
+    Ok(plan.answers(messages, &open, stored, &invited))
 }
 
 /// The plan, on an open write transaction: four statements for the whole group, resends
@@ -77,68 +106,24 @@ pub(crate) async fn post_in<T: GroupStatements>(
     tx: &mut T,
     messages: &[(NewMessage, Timestamp)],
 ) -> Result<Vec<Posted>, T::Error> {
-    // Each client id's copy: the one stored before, or (below) the first of the group.
-    let mut copies: HashMap<(i64, String), ChatItem> = HashMap::new();
-    for earlier in tx.stored_before(messages).await? {
-        let key = (
-            earlier.session_id,
-            earlier.item.client_id.clone().unwrap_or_default(),
-        );
-        copies.insert(key, earlier.item);
-    }
-    // Which messages are new (first of their client id, not stored before), and how many each
-    // session takes.
-    let mut seen = HashSet::new();
-    let mut new = vec![false; messages.len()];
-    let mut per_session: HashMap<i64, Taking> = HashMap::new();
-    for (at, (m, _)) in messages.iter().enumerate() {
-        let key = (m.session.0, m.client_id.clone());
-        let entry = per_session.entry(m.session.0).or_insert(Taking {
-            session: m.session.0,
-            org: m.org.0,
-            count: 0,
-            language: None,
-        });
-        if copies.contains_key(&key) || !seen.insert(key) {
-            continue;
-        }
-        new[at] = true;
-        entry.count += 1;
-        entry.language = m.customer_language.or(entry.language);
-    }
-    let taking: Vec<Taking> = per_session.into_values().collect();
-    let counts: HashMap<i64, i64> = taking.iter().map(|t| (t.session, t.count)).collect();
+    let plan = Plan::of(messages, tx.stored_before(messages).await?);
     // Each open session's next free number, and whether reps were invited into it.
     let mut next: HashMap<i64, i64> = HashMap::new();
     let mut shared = Vec::new();
-    for (session, last, invited) in tx.number(&taking).await? {
-        next.insert(
-            session,
-            last - counts.get(&session).copied().unwrap_or(0) + 1,
-        );
+    for (session, last, invited) in tx.number(&plan.taking).await? {
+        next.insert(session, last - plan.count(session) + 1);
         if invited {
             shared.push(session);
         }
     }
-
-    let mut rows = Rows::default();
-    let mut stored: Vec<Option<ChatItem>> = vec![None; messages.len()];
+    let open = next.clone();
+    let mut files = vec![None; messages.len()];
     for (at, (m, now)) in messages.iter().enumerate() {
-        let Some(seq) = next.get_mut(&m.session.0) else {
-            continue;
-        };
-        if new[at] {
-            let file = match m.file {
-                Some(_) => Some(tx.record_file(m, *now).await?),
-                None => None,
-            };
-            let item = stored_item(m, *now, *seq, file);
-            rows.push(m, &item);
-            stored[at] = Some(item.clone());
-            copies.insert((m.session.0, m.client_id.clone()), item);
-            *seq += 1;
+        if m.file.is_some() && plan.new[at] && open.contains_key(&m.session.0) {
+            files[at] = Some(tx.record_file(m, *now).await?);
         }
     }
+    let (rows, stored) = plan.store(messages, &mut next, &files);
     if !rows.seq.is_empty() {
         tx.insert(&rows).await?;
     }
@@ -146,28 +131,179 @@ pub(crate) async fn post_in<T: GroupStatements>(
         true => Vec::new(),
         false => tx.invited(&shared).await?,
     };
-
-    let mut answers = Vec::with_capacity(messages.len());
-    for (at, (m, _)) in messages.iter().enumerate() {
-        let answer = match (next.contains_key(&m.session.0), &stored[at]) {
-            (false, _) => Posted::Closed,
-            (true, Some(item)) => Posted::New {
-                item: item.clone(),
-                invited: invited
-                    .iter()
-                    .filter(|(session, _)| *session == m.session.0)
-                    .map(|(_, rep)| UserId(*rep))
-                    .collect(),
-            },
-            (true, None) => match copies.get(&(m.session.0, m.client_id.clone())) {
-                Some(copy) => Posted::Again(copy.clone()),
-                None => Posted::Closed,
-            },
-        };
-        answers.push(answer);
-    }
-    Ok(answers)
+    Ok(plan.answers(messages, &open, stored, &invited))
 }
+
+/// A group once its resends are known: the copies stored before, which messages are new (the
+/// first of their client id, not stored before), and how many each session takes.
+struct Plan {
+    earlier: HashMap<(i64, String), ChatItem>,
+    new: Vec<bool>,
+    taking: Vec<Taking>,
+}
+
+impl Plan {
+    fn of(messages: &[(NewMessage, Timestamp)], stored_before: Vec<StoredBefore>) -> Plan {
+        let mut earlier = HashMap::new();
+        for copy in stored_before {
+            let key = (
+                copy.session_id,
+                copy.item.client_id.clone().unwrap_or_default(),
+            );
+            earlier.insert(key, copy.item);
+        }
+        let mut seen = HashSet::new();
+        let mut new = vec![false; messages.len()];
+        let mut per_session: HashMap<i64, Taking> = HashMap::new();
+        for (at, (m, _)) in messages.iter().enumerate() {
+            let key = (m.session.0, m.client_id.clone());
+            let entry = per_session.entry(m.session.0).or_insert(Taking {
+                session: m.session.0,
+                org: m.org.0,
+                count: 0,
+                language: None,
+            });
+            if earlier.contains_key(&key) || !seen.insert(key) {
+                continue;
+            }
+            new[at] = true;
+            entry.count += 1;
+            entry.language = m.customer_language.or(entry.language);
+        }
+        Plan {
+            earlier,
+            new,
+            taking: per_session.into_values().collect(),
+        }
+    }
+
+    /// How many new messages `session` takes.
+    fn count(&self, session: i64) -> i64 {
+        self.taking
+            .iter()
+            .find(|t| t.session == session)
+            .map_or(0, |t| t.count)
+    }
+
+    /// The rows to insert and each message's stored form: the new messages of the sessions in
+    /// `next`, numbered on from there (`files`: each message's recorded file).
+    fn store(
+        &self,
+        messages: &[(NewMessage, Timestamp)],
+        next: &mut HashMap<i64, i64>,
+        files: &[Option<i64>],
+    ) -> (Rows, Vec<Option<ChatItem>>) {
+        let mut rows = Rows::default();
+        let mut stored = vec![None; messages.len()];
+        for (at, (m, now)) in messages.iter().enumerate() {
+            if let (true, Some(seq)) = (self.new[at], next.get_mut(&m.session.0)) {
+                let item = stored_item(m, *now, *seq, files[at]);
+                rows.push(m, &item);
+                stored[at] = Some(item);
+                *seq += 1;
+            }
+        }
+        (rows, stored)
+    }
+
+    /// Each message's answer: stored now (with the reps `invited` into its session), a copy
+    /// stored before or earlier in the group, or closed (its session is not among `open`).
+    fn answers<V>(
+        &self,
+        messages: &[(NewMessage, Timestamp)],
+        open: &HashMap<i64, V>,
+        stored: Vec<Option<ChatItem>>,
+        invited: &[(i64, i64)],
+    ) -> Vec<Posted> {
+        let mut first: HashMap<(i64, &str), usize> = HashMap::new();
+        for (at, (m, _)) in messages.iter().enumerate() {
+            if stored[at].is_some() {
+                first.insert((m.session.0, m.client_id.as_str()), at);
+            }
+        }
+        let copy = |m: &NewMessage| {
+            let key = (m.session.0, m.client_id.as_str());
+            first
+                .get(&key)
+                .and_then(|at| stored[*at].clone())
+                .or_else(|| self.earlier.get(&(key.0, key.1.to_owned())).cloned())
+        };
+        let mut answers = Vec::with_capacity(messages.len());
+        for (at, (m, _)) in messages.iter().enumerate() {
+            let answer = match (open.contains_key(&m.session.0), &stored[at]) {
+                (false, _) => Posted::Closed,
+                (true, Some(item)) => Posted::New {
+                    item: item.clone(),
+                    invited: invited
+                        .iter()
+                        .filter(|(session, _)| *session == m.session.0)
+                        .map(|(_, rep)| UserId(*rep))
+                        .collect(),
+                },
+                (true, None) => match copy(m) {
+                    Some(copy) => Posted::Again(copy),
+                    None => Posted::Closed,
+                },
+            };
+            answers.push(answer);
+        }
+        answers
+    }
+}
+
+/// `GroupStatements::number` and `insert` as one statement on its own (committed by itself):
+/// each row of `rows` holds its place among its session's new messages in `seq`, and is stored
+/// under the number the session stood at plus that place; rows of ended sessions are not
+/// stored. (session, its last number now, every rep invited into it) per open session.
+async fn number_and_insert(
+    connection: &mut sqlx::PgConnection,
+    taking: &[Taking],
+    rows: &Rows,
+) -> Result<Vec<(i64, i64, Vec<i64>)>, sqlx::Error> {
+    let ids: Vec<i64> = taking.iter().map(|t| t.session).collect();
+    let orgs: Vec<i64> = taking.iter().map(|t| t.org).collect();
+    let counts: Vec<i64> = taking.iter().map(|t| t.count).collect();
+    let languages: Vec<Option<&str>> = taking.iter().map(|t| t.language).collect();
+    let sql = format!(
+        "WITH {NUMBERED}, \
+         stored AS (INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, \
+           body, language, created_at, session_seq, client_id, sender_name, translations, file_id) \
+           SELECT r.org, r.session, r.kind, r.rep, r.body, r.lang, r.at, \
+             n.last_session_seq - n.taken + r.place, r.cid, r.name, r.tr, r.file \
+           FROM unnest($5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], \
+             $10::text[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::text[], \
+             $16::bigint[]) AS r(org, session, kind, rep, body, lang, at, place, cid, name, tr, file) \
+           JOIN numbered n ON n.id = r.session) \
+         SELECT id, last_session_seq, ARRAY(SELECT x.user_id FROM session_participants x \
+           WHERE x.session_id = numbered.id ORDER BY x.user_id) AS invited FROM numbered"
+    );
+    let query = sqlx::query_as(&sql)
+        .bind(&ids)
+        .bind(&orgs)
+        .bind(&counts)
+        .bind(&languages);
+    bind_rows!(query, rows).fetch_all(connection).await
+}
+
+/// The group's sessions numbered on (`$1` ids, `$2` orgs, `$3` counts, `$4` corrected
+/// languages), as `numbered (id, last_session_seq, taken, invited)`. The rows are locked in id
+/// order first. Updated through the join alone, rows were locked in whatever order the plan
+/// met them; two nodes' groups sharing two sessions (a customer on one node, the rep on
+/// another) then deadlocked, and PostgreSQL broke each after its deadlock_timeout (1 s):
+/// seconds of delay per message in a cluster (supportal-load cluster; 41 "deadlock detected"
+/// in its log). The ids are also a condition on the table itself, so the rows are found by
+/// their key: through the join alone, PostgreSQL read every session of the database for every
+/// group (EXPLAIN ANALYZE: a sequential scan of `support_sessions`).
+const NUMBERED: &str = "locked AS MATERIALIZED (SELECT id FROM support_sessions \
+       WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE), \
+     numbered AS (UPDATE support_sessions s SET last_session_seq = s.last_session_seq + g.n, \
+       language = COALESCE(g.lang, s.language) \
+       FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) AS g(id, org, n, lang) \
+       JOIN locked l ON l.id = g.id \
+       WHERE s.id = ANY($1::bigint[]) AND s.id = g.id AND s.org_id = g.org \
+       AND s.state <> 'ended' \
+       RETURNING s.id, s.last_session_seq, g.n AS taken, \
+       EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = s.id) AS invited)";
 
 impl GroupStatements for sqlx::PgConnection {
     type Error = sqlx::Error;
@@ -207,22 +343,9 @@ impl GroupStatements for sqlx::PgConnection {
         let orgs: Vec<i64> = taking.iter().map(|t| t.org).collect();
         let counts: Vec<i64> = taking.iter().map(|t| t.count).collect();
         let languages: Vec<Option<&str>> = taking.iter().map(|t| t.language).collect();
-        // The group's session rows are locked in id order first. Updated through the join
-        // alone, rows were locked in whatever order the plan met them; two nodes' groups
-        // sharing two sessions (a customer on one node, the rep on another) then deadlocked,
-        // and PostgreSQL broke each after its deadlock_timeout (1 s): seconds of delay per
-        // message in a cluster (supportal-load cluster; 41 "deadlock detected" in its log).
-        sqlx::query_as(
-            "WITH locked AS MATERIALIZED (SELECT id FROM support_sessions \
-               WHERE id = ANY($1::bigint[]) ORDER BY id FOR UPDATE) \
-             UPDATE support_sessions s SET last_session_seq = s.last_session_seq + g.n, \
-             language = COALESCE(g.lang, s.language) \
-             FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::text[]) AS g(id, org, n, lang) \
-             JOIN locked l ON l.id = g.id \
-             WHERE s.id = g.id AND s.org_id = g.org AND s.state <> 'ended' \
-             RETURNING s.id, s.last_session_seq, \
-             EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = s.id)",
-        )
+        sqlx::query_as(&format!(
+            "WITH {NUMBERED} SELECT id, last_session_seq, invited FROM numbered"
+        ))
         .bind(&ids)
         .bind(&orgs)
         .bind(&counts)
@@ -232,27 +355,14 @@ impl GroupStatements for sqlx::PgConnection {
     }
 
     async fn insert(&mut self, rows: &Rows) -> Result<(), sqlx::Error> {
-        sqlx::query(
+        let query = sqlx::query(
             "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
              language, created_at, session_seq, client_id, sender_name, translations, file_id) \
              SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], \
              $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[], \
              $12::bigint[])",
-        )
-        .bind(&rows.org)
-        .bind(&rows.session)
-        .bind(&rows.sender_kind)
-        .bind(&rows.sender_user)
-        .bind(&rows.body)
-        .bind(&rows.language)
-        .bind(&rows.created_at)
-        .bind(&rows.seq)
-        .bind(&rows.client_id)
-        .bind(&rows.sender_name)
-        .bind(&rows.translations)
-        .bind(&rows.file_id)
-        .execute(self)
-        .await?;
+        );
+        bind_rows!(query, rows).execute(self).await?;
         Ok(())
     }
 
@@ -300,6 +410,26 @@ pub(crate) fn sender_columns(sender: Sender) -> (&'static str, Option<i64>) {
         Sender::Rep(user) => ("rep", Some(user.0)),
     }
 }
+
+/// Bind `$rows`' columns, in `Rows`' order, as the next twelve arrays of `$query`.
+macro_rules! bind_rows {
+    ($query:expr, $rows:expr) => {
+        $query
+            .bind(&$rows.org)
+            .bind(&$rows.session)
+            .bind(&$rows.sender_kind)
+            .bind(&$rows.sender_user)
+            .bind(&$rows.body)
+            .bind(&$rows.language)
+            .bind(&$rows.created_at)
+            .bind(&$rows.seq)
+            .bind(&$rows.client_id)
+            .bind(&$rows.sender_name)
+            .bind(&$rows.translations)
+            .bind(&$rows.file_id)
+    };
+}
+use bind_rows;
 
 /// The new messages of a group, column by column (one array per column for `unnest`).
 #[derive(Default)]
