@@ -219,8 +219,11 @@ impl Store {
                 Ok(Store::with_pool(Pool::Sqlite(pool, Arc::new(writer))))
             }
             Some(Backend::Postgres) => {
-                let options =
-                    PgConnectOptions::from_str(url).map_err(|e| unreachable(e.to_string()))?;
+                // Every statement planned for its own values (decision 0023): a plan cached
+                // while a table was small kept scanning it whole as it grew.
+                let options = PgConnectOptions::from_str(url)
+                    .map_err(|e| unreachable(e.to_string()))?
+                    .options([("plan_cache_mode", "force_custom_plan")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
                     .acquire_timeout(Duration::from_secs(10))
