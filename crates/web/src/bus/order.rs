@@ -50,6 +50,16 @@ impl OrgOrder {
     fn has_gap(&self) -> bool {
         !self.ahead.is_empty()
     }
+
+    /// A repair owed the numbers up to `owed` (the highest heard when a hole was seen, or the
+    /// database's newest): the range still missing of those, None when they all arrived
+    /// meanwhile. Holes above `owed` opened since and get their own wait: under steady
+    /// arrivals on several nodes there is nearly always one in flight (another node's number
+    /// still crossing Redis), and repairing it at once read the log and woke every listener of
+    /// the organization twice a second on every node, for nothing.
+    fn still_missing(&self, owed: i64) -> Option<(i64, i64)> {
+        (owed > self.through).then_some((self.through, owed))
+    }
 }
 
 pub struct Intake {
@@ -155,20 +165,20 @@ impl Intake {
         }
     }
 
-    /// Deliver from the log every event still missing up to `up_to` (or the highest number
-    /// heard, if higher).
-    async fn repair(self: Arc<Self>, org: OrgId, up_to: i64) {
-        let (through, up_to) = {
+    /// Deliver from the log every event still missing up to `owed`; holes that opened above it
+    /// since are checked again after their own wait.
+    async fn repair(self: Arc<Self>, org: OrgId, owed: i64) {
+        let missing = {
             let mut orders = self.orders();
             let Some(order) = orders.get_mut(&org) else {
                 return;
             };
             order.repair_scheduled = false;
-            let up_to = order.ahead.last().map_or(up_to, |last| up_to.max(*last));
-            if up_to <= order.through {
-                return;
-            }
-            (order.through, up_to)
+            order.still_missing(owed)
+        };
+        let Some((through, up_to)) = missing else {
+            self.check_newer_holes(org);
+            return;
         };
         // A long gap: its last event stands for all of it.
         let after = through.max(up_to - REPAIR_ONE_BY_ONE);
@@ -216,6 +226,28 @@ impl Intake {
                 order.through += 1;
             }
         }
+        drop(orders);
+        self.check_newer_holes(org);
+    }
+
+    /// A hole above what a repair was owed, still open: repaired after its own wait unless it
+    /// fills (or another repair is already waiting).
+    fn check_newer_holes(self: &Arc<Self>, org: OrgId) {
+        let newest = {
+            let mut orders = self.orders();
+            let Some(order) = orders.get_mut(&org) else {
+                return;
+            };
+            let newest = order.ahead.last().copied();
+            match newest {
+                Some(newest) if !order.repair_scheduled => {
+                    order.repair_scheduled = true;
+                    newest
+                }
+                _ => return,
+            }
+        };
+        self.repair_soon(org, newest);
     }
 }
 
@@ -250,5 +282,30 @@ mod tests {
         assert!(!order.has_gap());
         assert_eq!(order.through, 6);
         assert!(!order.accept(3), "older than anything owed");
+    }
+
+    #[test]
+    fn a_repair_reads_only_what_is_still_missing_of_what_it_was_owed() {
+        let mut order = OrgOrder {
+            through: 10,
+            ..OrgOrder::default()
+        };
+        assert!(order.accept(12), "11 is missing: a repair is owed up to 12");
+        assert!(order.accept(11), "and arrives");
+        assert!(order.accept(14), "13 is in flight now");
+        assert_eq!(order.still_missing(12), None, "nothing owed is missing");
+        assert!(order.has_gap(), "13 gets a wait of its own");
+
+        let mut order = OrgOrder {
+            through: 10,
+            ..OrgOrder::default()
+        };
+        assert!(order.accept(12));
+        assert!(order.accept(15), "heard after the repair was scheduled");
+        assert_eq!(
+            order.still_missing(12),
+            Some((10, 12)),
+            "11 never came: read the log after 10, up to 12 and no further"
+        );
     }
 }
