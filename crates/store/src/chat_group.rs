@@ -87,8 +87,7 @@ pub(crate) async fn post(
     let numbered = number_and_insert(&mut connection, &plan.taking, &rows).await?;
     let mut open = HashMap::new();
     let mut invited = Vec::new();
-    for (session, last, reps) in numbered {
-        let before = last - plan.count(session);
+    for (session, before, reps) in numbered {
         open.insert(session, before);
         invited.extend(reps.into_iter().map(|rep| (session, rep)));
     }
@@ -208,10 +207,10 @@ impl Plan {
 
     /// Each message's answer: stored now (with the reps `invited` into its session), a copy
     /// stored before or earlier in the group, or closed (its session is not among `open`).
-    fn answers<V>(
+    fn answers(
         &self,
         messages: &[(NewMessage, Timestamp)],
-        open: &HashMap<i64, V>,
+        open: &HashMap<i64, i64>,
         stored: Vec<Option<ChatItem>>,
         invited: &[(i64, i64)],
     ) -> Vec<Posted> {
@@ -254,44 +253,34 @@ impl Plan {
 /// `GroupStatements::number` and `insert` as one statement on its own (committed by itself):
 /// each row of `rows` holds its place among its session's new messages in `seq`, and is stored
 /// under the number the session stood at plus that place; rows of ended sessions are not
-/// stored. (session, its last number now, every rep invited into it) per open session.
+/// stored. (session, the number it stood at, every rep invited into it) per open session.
 async fn number_and_insert(
     connection: &mut sqlx::PgConnection,
     taking: &[Taking],
     rows: &Rows,
 ) -> Result<Vec<(i64, i64, Vec<i64>)>, sqlx::Error> {
-    let ids: Vec<i64> = taking.iter().map(|t| t.session).collect();
-    let orgs: Vec<i64> = taking.iter().map(|t| t.org).collect();
-    let counts: Vec<i64> = taking.iter().map(|t| t.count).collect();
-    let languages: Vec<Option<&str>> = taking.iter().map(|t| t.language).collect();
     let sql = format!(
         "WITH {NUMBERED}, \
-         stored AS (INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, \
-           body, language, created_at, session_seq, client_id, sender_name, translations, file_id) \
+         stored AS ({INSERT_MESSAGES} \
            SELECT r.org, r.session, r.kind, r.rep, r.body, r.lang, r.at, \
              n.last_session_seq - n.taken + r.place, r.cid, r.name, r.tr, r.file \
-           FROM unnest($5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[], \
-             $10::text[], $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::text[], \
-             $16::bigint[]) AS r(org, session, kind, rep, body, lang, at, place, cid, name, tr, file) \
+           FROM {rows} AS r(org, session, kind, rep, body, lang, at, place, cid, name, tr, file) \
            JOIN numbered n ON n.id = r.session) \
-         SELECT id, last_session_seq, ARRAY(SELECT x.user_id FROM session_participants x \
-           WHERE x.session_id = numbered.id ORDER BY x.user_id) AS invited FROM numbered"
+         SELECT id, last_session_seq - taken, ARRAY(SELECT x.user_id FROM session_participants x \
+           WHERE x.session_id = numbered.id ORDER BY x.user_id) FROM numbered",
+        rows = unnest_rows(5),
     );
-    let query = sqlx::query_as(&sql)
-        .bind(&ids)
-        .bind(&orgs)
-        .bind(&counts)
-        .bind(&languages);
+    let query = bind_taking!(sqlx::query_as(&sql), taking);
     bind_rows!(query, rows).fetch_all(connection).await
 }
 
 /// The group's sessions numbered on (`$1` ids, `$2` orgs, `$3` counts, `$4` corrected
-/// languages), as `numbered (id, last_session_seq, taken, invited)`. The rows are locked in id
-/// order first. Updated through the join alone, rows were locked in whatever order the plan
-/// met them; two nodes' groups sharing two sessions (a customer on one node, the rep on
-/// another) then deadlocked, and PostgreSQL broke each after its deadlock_timeout (1 s):
-/// seconds of delay per message in a cluster (supportal-load cluster; 41 "deadlock detected"
-/// in its log). The ids are also a condition on the table itself, so the rows are found by
+/// languages: `bind_taking!`), as `numbered (id, last_session_seq, taken)`. The rows are
+/// locked in id order first. Updated through the join alone, rows were locked in whatever
+/// order the plan met them; two nodes' groups sharing two sessions (a customer on one node,
+/// the rep on another) then deadlocked, and PostgreSQL broke each after its deadlock_timeout
+/// (1 s): seconds of delay per message in a cluster (supportal-load cluster; 41 "deadlock
+/// detected" in its log). The ids are also a condition on the table itself, so the rows are found by
 /// their key: through the join alone, PostgreSQL read every session of the database for every
 /// group (EXPLAIN ANALYZE: a sequential scan of `support_sessions`).
 const NUMBERED: &str = "locked AS MATERIALIZED (SELECT id FROM support_sessions \
@@ -302,8 +291,43 @@ const NUMBERED: &str = "locked AS MATERIALIZED (SELECT id FROM support_sessions 
        JOIN locked l ON l.id = g.id \
        WHERE s.id = ANY($1::bigint[]) AND s.id = g.id AND s.org_id = g.org \
        AND s.state <> 'ended' \
-       RETURNING s.id, s.last_session_seq, g.n AS taken, \
-       EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = s.id) AS invited)";
+       RETURNING s.id, s.last_session_seq, g.n AS taken)";
+
+/// A message row's columns, in `Rows`' order.
+const INSERT_MESSAGES: &str = "INSERT INTO chat_messages (org_id, session_id, sender_kind, \
+     sender_user_id, body, language, created_at, session_seq, client_id, sender_name, \
+     translations, file_id)";
+
+/// `Rows` as a table: `unnest` of the twelve arrays `bind_rows!` binds from `$first` on.
+fn unnest_rows(first: usize) -> String {
+    const TYPES: [&str; 12] = [
+        "bigint", "bigint", "text", "bigint", "text", "text", "bigint", "bigint", "text", "text",
+        "text", "bigint",
+    ];
+    let arrays: Vec<String> = (first..)
+        .zip(TYPES)
+        .map(|(n, ty)| format!("${n}::{ty}[]"))
+        .collect();
+    format!("unnest({})", arrays.join(", "))
+}
+
+/// Bind a group's `taking` as the four arrays `NUMBERED` reads (`$1`…`$4`).
+macro_rules! bind_taking {
+    ($query:expr, $taking:expr) => {{
+        let taking: &[Taking] = $taking;
+        $query
+            .bind(taking.iter().map(|t| t.session).collect::<Vec<i64>>())
+            .bind(taking.iter().map(|t| t.org).collect::<Vec<i64>>())
+            .bind(taking.iter().map(|t| t.count).collect::<Vec<i64>>())
+            .bind(
+                taking
+                    .iter()
+                    .map(|t| t.language)
+                    .collect::<Vec<Option<&str>>>(),
+            )
+    }};
+}
+use bind_taking;
 
 impl GroupStatements for sqlx::PgConnection {
     type Error = sqlx::Error;
@@ -339,30 +363,19 @@ impl GroupStatements for sqlx::PgConnection {
     }
 
     async fn number(&mut self, taking: &[Taking]) -> Result<Vec<(i64, i64, bool)>, sqlx::Error> {
-        let ids: Vec<i64> = taking.iter().map(|t| t.session).collect();
-        let orgs: Vec<i64> = taking.iter().map(|t| t.org).collect();
-        let counts: Vec<i64> = taking.iter().map(|t| t.count).collect();
-        let languages: Vec<Option<&str>> = taking.iter().map(|t| t.language).collect();
-        sqlx::query_as(&format!(
-            "WITH {NUMBERED} SELECT id, last_session_seq, invited FROM numbered"
-        ))
-        .bind(&ids)
-        .bind(&orgs)
-        .bind(&counts)
-        .bind(&languages)
-        .fetch_all(self)
-        .await
+        let sql = format!(
+            "WITH {NUMBERED} SELECT id, last_session_seq, \
+             EXISTS (SELECT 1 FROM session_participants x WHERE x.session_id = numbered.id) \
+             FROM numbered"
+        );
+        bind_taking!(sqlx::query_as(&sql), taking)
+            .fetch_all(self)
+            .await
     }
 
     async fn insert(&mut self, rows: &Rows) -> Result<(), sqlx::Error> {
-        let query = sqlx::query(
-            "INSERT INTO chat_messages (org_id, session_id, sender_kind, sender_user_id, body, \
-             language, created_at, session_seq, client_id, sender_name, translations, file_id) \
-             SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], \
-             $5::text[], $6::text[], $7::bigint[], $8::bigint[], $9::text[], $10::text[], $11::text[], \
-             $12::bigint[])",
-        );
-        bind_rows!(query, rows).execute(self).await?;
+        let sql = format!("{INSERT_MESSAGES} SELECT * FROM {}", unnest_rows(1));
+        bind_rows!(sqlx::query(&sql), rows).execute(self).await?;
         Ok(())
     }
 

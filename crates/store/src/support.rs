@@ -187,12 +187,10 @@ pub(crate) trait AppendEvent {
 /// (`pg_stat_activity` during `supportal-load start --postgres`: most backends waiting on it).
 impl AppendEvent for sqlx::PgConnection {
     async fn append(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error> {
-        sqlx::query_scalar(
-            "WITH numbered AS (UPDATE organizations SET last_event_seq = last_event_seq + 1 \
-               WHERE id = $1 RETURNING last_event_seq) \
-             INSERT INTO session_events (org_id, seq, session_id, kind, payload, created_at, session_seq) \
-             SELECT $1, last_event_seq, $2, $3, $4, $5, $6 FROM numbered RETURNING seq",
-        )
+        sqlx::query_scalar(&format!(
+            "WITH numbered AS ({ORG_NEXT_NUMBER}) {INSERT_EVENT} \
+             SELECT $1, last_event_seq, $2, $3, $4, $5, $6 FROM numbered RETURNING seq"
+        ))
         .bind(row.org)
         .bind(row.session)
         .bind(row.kind)
@@ -204,22 +202,27 @@ impl AppendEvent for sqlx::PgConnection {
     }
 }
 
+/// Organization `$1`'s next event number, as `last_event_seq`; its row stays locked until the
+/// transaction ends.
+const ORG_NEXT_NUMBER: &str = "UPDATE organizations SET last_event_seq = last_event_seq + 1 \
+     WHERE id = $1 RETURNING last_event_seq";
+
+/// An event row's columns, in the order every insert of the log gives them.
+const INSERT_EVENT: &str =
+    "INSERT INTO session_events (org_id, seq, session_id, kind, payload, created_at, session_seq)";
+
 /// SQLite has no statement that updates inside a `WITH`; its writes hold the whole database
 /// (`BEGIN IMMEDIATE`), and its statements are hand-offs to a thread of this process, not
 /// round trips to a server.
 impl AppendEvent for sqlx::SqliteConnection {
     async fn append(&mut self, row: &EventRow<'_>) -> Result<i64, sqlx::Error> {
-        let seq: i64 = sqlx::query_scalar(
-            "UPDATE organizations SET last_event_seq = last_event_seq + 1 WHERE id = $1 \
-             RETURNING last_event_seq",
-        )
-        .bind(row.org)
-        .fetch_one(&mut *self)
-        .await?;
-        sqlx::query(
-            "INSERT INTO session_events (org_id, seq, session_id, kind, payload, created_at, session_seq) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
+        let seq: i64 = sqlx::query_scalar(ORG_NEXT_NUMBER)
+            .bind(row.org)
+            .fetch_one(&mut *self)
+            .await?;
+        sqlx::query(&format!(
+            "{INSERT_EVENT} VALUES ($1, $2, $3, $4, $5, $6, $7)"
+        ))
         .bind(row.org)
         .bind(seq)
         .bind(row.session)
@@ -398,21 +401,17 @@ async fn create_support_session_pg(
     let event = queued_event(new);
     let payload = serde_json::to_string(&event)?;
     let sql = format!(
-        "WITH session AS ({NEW_SESSION_INSERT} RETURNING id), \
-              numbered AS (UPDATE organizations SET last_event_seq = last_event_seq + 1 \
-                WHERE id = $1 RETURNING last_event_seq) \
-         INSERT INTO session_events (org_id, seq, session_id, kind, payload, created_at, session_seq) \
-         SELECT $1, last_event_seq, session.id, $19, $20, $16, 1 FROM session, numbered \
-         RETURNING session_id, seq"
+        "WITH session AS ({NEW_SESSION_INSERT} RETURNING id), numbered AS ({ORG_NEXT_NUMBER}), \
+         logged AS ({INSERT_EVENT} \
+           SELECT $1, last_event_seq, session.id, $19, $20, $16, 1 FROM session, numbered \
+           RETURNING seq) \
+         SELECT session.id, logged.seq FROM session, logged"
     );
-    let (id, seq): (Option<i64>, i64) =
-        bind_new_session!(sqlx::query_as(&sql), org, new, now, &fields)
-            .bind(event.kind())
-            .bind(&payload)
-            .fetch_one(pool)
-            .await?;
-    let id =
-        id.ok_or_else(|| StoreError::Corrupt("a new session's event names no session".into()))?;
+    let (id, seq): (i64, i64) = bind_new_session!(sqlx::query_as(&sql), org, new, now, &fields)
+        .bind(event.kind())
+        .bind(&payload)
+        .fetch_one(pool)
+        .await?;
     Ok((
         SessionId(id),
         Committed {
