@@ -286,6 +286,43 @@ async fn a_change_whose_announcement_was_lost_arrives_from_the_log(backend: Back
     assert_eq!(state, "active", "and so does the customer's page");
 }
 
+/// Two changes committed and never announced, each followed by one that was: both reach the
+/// organization's topic from the log (where nothing else is published), the second although
+/// it went missing while the first one's repair was still waiting (a repair reads only what
+/// it was owed; a hole newer than that gets a wait and a repair of its own).
+async fn holes_behind_later_announcements_are_each_filled_from_the_log(backend: Backend) {
+    let p = portal_app(spawn_app_with(backend, |_| {}).await).await;
+    let (first, _) = p.contact_request("First").await;
+    let (second, _) = p.contact_request("Second").await;
+    let mut repaired = p.app.state.hub().subscribe(vec![Topic::Org { org: p.org }]);
+    let unannounced = |session| {
+        let store = p.app.store.clone();
+        let (org, rep) = (p.org, p.rep);
+        async move {
+            let claim = store.claim_session(org, session, rep, 5, now()).await;
+            claim.unwrap().won().expect("claimed").seq
+        }
+    };
+    let lost_first = unannounced(first).await;
+    p.contact_request("After the first").await;
+    let lost_second = unannounced(second).await;
+    p.contact_request("After the second").await;
+
+    let mut heard = Vec::new();
+    while heard.len() < 2 {
+        let next = tokio::time::timeout(Duration::from_secs(5), repaired.recv()).await;
+        let (announcement, _) = next.expect("repaired within 5 s").expect("subscribed");
+        heard.push((announcement.seq, announcement.kind.clone()));
+    }
+    assert_eq!(
+        heard,
+        [
+            (lost_first, "accepted".to_owned()),
+            (lost_second, "accepted".to_owned())
+        ]
+    );
+}
+
 /// Open a socket at `path` as a browser page at `origin` would.
 async fn socket_from(
     app: &TestApp,
@@ -519,6 +556,7 @@ on_both_backends!(
     a_console_closes_when_its_sign_in_ends,
     sockets_open_only_from_this_instances_pages,
     a_change_whose_announcement_was_lost_arrives_from_the_log,
+    holes_behind_later_announcements_are_each_filled_from_the_log,
     a_console_hears_only_the_queues_its_rep_may_take_from,
     a_waiting_customer_hears_only_what_changes_their_wait,
     a_peer_that_stops_answering_pings_is_dropped,
