@@ -38,6 +38,10 @@ impl Coturn {
                 "--no-cli",
                 "--no-tls",
                 "--no-dtls",
+                // The pages reach it over UDP only. The port was found free for UDP; a TCP
+                // listener on it could find it taken (by any test's connection) and kept
+                // retrying for seconds before it answered anyone.
+                "--no-tcp",
                 "--allow-loopback-peers",
             ])
             .args([
