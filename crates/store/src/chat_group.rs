@@ -294,7 +294,8 @@ const NUMBERED: &str = "locked AS MATERIALIZED (SELECT id FROM support_sessions 
        RETURNING s.id, s.last_session_seq, g.n AS taken)";
 
 /// A message row's columns, in `Rows`' order.
-const INSERT_MESSAGES: &str = "INSERT INTO chat_messages (org_id, session_id, sender_kind, \
+pub(crate) const INSERT_MESSAGES: &str =
+    "INSERT INTO chat_messages (org_id, session_id, sender_kind, \
      sender_user_id, body, language, created_at, session_seq, client_id, sender_name, \
      translations, file_id)";
 

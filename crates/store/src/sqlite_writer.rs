@@ -17,7 +17,7 @@ use crate::group_commit::{ask, Group, OnCommit, Post, MOST_PER_GROUP, WAITING};
 use crate::sqlite_search_index::SearchIndex;
 use crate::{StoreError, StoreResult};
 use domain::Timestamp;
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags};
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -216,15 +216,23 @@ fn commit(connection: &mut Connection, posts: Vec<Post>) {
     }
 }
 
-/// One transaction: the group plan on this connection.
+/// One transaction: the group plan on this connection. `BEGIN` and `COMMIT` are prepared once
+/// and kept, like the plan's statements (rusqlite's `Transaction` prepares both anew each time).
 fn post(
     connection: &mut Connection,
     messages: &[(NewMessage, Timestamp)],
 ) -> StoreResult<Vec<Posted>> {
-    let mut tx = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let posted = run_now(post_in(&mut tx, messages))?;
-    tx.commit()?;
-    Ok(posted)
+    connection.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
+    let posted = run_now(post_in(connection, messages)).and_then(|posted| {
+        connection.prepare_cached("COMMIT")?.execute([])?;
+        Ok(posted)
+    });
+    if posted.is_err() && !connection.is_autocommit() {
+        if let Err(e) = connection.execute_batch("ROLLBACK") {
+            tracing::warn!(error = %e, "a failed chat group could not be rolled back");
+        }
+    }
+    Ok(posted?)
 }
 
 /// The value of a future that never waits (the statements below are synchronous; they are
