@@ -3,8 +3,9 @@
 //! one statement, the invited reps read once. One statement per message made a group of 256
 //! take half a second under load on PostgreSQL, where each statement is a round trip to another
 //! process (decision 0015). The plan is the same for both backends; only how a list is passed
-//! differs: arrays and `unnest` on PostgreSQL (here), a JSON array and `json_each` on SQLite,
-//! whose statements run on the chat writer's own thread (`crate::sqlite_writer`).
+//! differs: arrays and `unnest` on PostgreSQL (here); on SQLite, whose statements run in
+//! process on the chat writer's own thread (`crate::sqlite_writer`), each step is a prepared
+//! statement run per row.
 
 use crate::chat::{ChatItem, NewMessage, Posted, Sender, MESSAGE_COLUMNS};
 use crate::pool::BeginWrite;
@@ -99,8 +100,8 @@ pub(crate) async fn post(
     Ok(plan.answers(messages, &open, stored, &invited))
 }
 
-/// The plan, on an open write transaction: four statements for the whole group, resends
-/// included, and one more per file.
+/// The plan, on an open write transaction: four steps for the whole group, resends included,
+/// and one more per file.
 pub(crate) async fn post_in<T: GroupStatements>(
     tx: &mut T,
     messages: &[(NewMessage, Timestamp)],
