@@ -13,6 +13,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::{pin, Pin};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -31,9 +32,17 @@ pub struct ConnectionLimits {
 
 /// After the shutdown signal, how long the backlog must stay empty before the listener closes.
 const BACKLOG_QUIET: Duration = Duration::from_millis(50);
-/// How long connections accepted last get for their first request before the shutdown closes
-/// idle ones.
-const FIRST_REQUEST_GRACE: Duration = Duration::from_millis(200);
+/// How long open connections are still served after the listener closed, before the shutdown
+/// closes the idle ones (each answer after the signal closes its own connection).
+///
+/// A proxy keeps idle connections to the node and sends a request on one whenever it likes.
+/// Closing an idle one while a request is on its way resets it, and nginx answers a POST
+/// that met a reset with 502: it does not send a non-idempotent request twice (the rolling
+/// restart test saw one). Served for a while instead, the proxy's idle connections are used
+/// up one answer at a time; its next new connection is refused, so it counts the node as
+/// down and sends nothing more there. A connection just accepted also gets its first request
+/// in that time.
+const LEAVING_LINGER: Duration = Duration::from_secs(1);
 /// And the longest the backlog is served after the signal.
 const BACKLOG_DRAIN_AT_MOST: Duration = Duration::from_secs(1);
 
@@ -46,6 +55,7 @@ pub async fn serve(
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
     let (stop_tx, stop_rx) = watch::channel(false);
+    let leaving = Arc::new(AtomicBool::new(false));
     let mut shutdown = pin!(shutdown);
     let start = |(stream, remote, permit): (TcpStream, SocketAddr, OwnedSemaphorePermit)| {
         let _ = stream.set_nodelay(true);
@@ -59,6 +69,7 @@ pub async fn serve(
             router.clone(),
             limits,
             stop_rx.clone(),
+            leaving.clone(),
         ));
     };
     loop {
@@ -67,6 +78,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
     }
+    leaving.store(true, Ordering::Relaxed);
     // Connections the kernel took already wait in the listen backlog, each perhaps carrying a
     // load balancer's request: serve them rather than reset them by closing, until none has come
     // for a moment (at most a second, so a steady stream cannot hold the node up).
@@ -78,10 +90,10 @@ pub async fn serve(
         }
     }
     drop(listener);
-    // A connection just accepted has its request on the way (a proxy sends it at once): give
-    // it a moment to arrive, since a graceful shutdown closes a connection still waiting for its
-    // first request, and the proxy would see it closed before any answer.
-    tokio::time::sleep(FIRST_REQUEST_GRACE).await;
+    // Serve what comes on open connections a while longer (`LEAVING_LINGER`), unless they all
+    // closed already.
+    let all_closed = permits.acquire_many(limits.max_connections.max(1) as u32);
+    let _ = tokio::time::timeout(LEAVING_LINGER, all_closed).await;
     let _ = stop_tx.send(true);
     // Every connection task holds a receiver: all are done when the channel has none left.
     drop(stop_rx);
@@ -115,11 +127,26 @@ async fn connection(
     router: Router,
     limits: ConnectionLimits,
     mut stop: watch::Receiver<bool>,
+    leaving: Arc<AtomicBool>,
 ) {
     let service = hyper::service::service_fn(move |request: hyper::Request<Incoming>| {
         let mut request = request.map(Body::new);
         request.extensions_mut().insert(ConnectInfo(remote));
-        router.clone().oneshot(request)
+        let answer = router.clone().oneshot(request);
+        let leaving = leaving.clone();
+        async move {
+            let mut response = answer.await?;
+            // The node is leaving: this connection is not to be used again (an upgrade keeps
+            // its own header, and its socket is told to reconnect by the drain).
+            let upgrade = response.status() == hyper::StatusCode::SWITCHING_PROTOCOLS;
+            if leaving.load(Ordering::Relaxed) && !upgrade {
+                response.headers_mut().insert(
+                    hyper::header::CONNECTION,
+                    hyper::header::HeaderValue::from_static("close"),
+                );
+            }
+            Ok::<_, std::convert::Infallible>(response)
+        }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
