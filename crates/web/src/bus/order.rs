@@ -60,6 +60,14 @@ impl OrgOrder {
     fn still_missing(&self, owed: i64) -> Option<(i64, i64)> {
         (owed > self.through).then_some((self.through, owed))
     }
+
+    /// Whether the caller is to schedule a repair: one is `needed` and none is waiting yet
+    /// (the one waiting covers this too). Marks it waiting.
+    fn take_repair(&mut self, needed: bool) -> bool {
+        let take = needed && !self.repair_scheduled;
+        self.repair_scheduled |= take;
+        take
+    }
 }
 
 pub struct Intake {
@@ -118,9 +126,7 @@ impl Intake {
             if !order.accept(seq) {
                 return;
             }
-            let schedule = order.has_gap() && !order.repair_scheduled;
-            order.repair_scheduled |= schedule;
-            schedule
+            order.take_repair(order.has_gap())
         };
         self.hub.deliver(announcement);
         if schedule_repair {
@@ -155,9 +161,7 @@ impl Intake {
                     ..OrgOrder::default()
                 });
                 let heard = order.ahead.last().copied().unwrap_or(order.through);
-                let owed = seq > heard && !order.repair_scheduled;
-                order.repair_scheduled |= owed;
-                owed
+                order.take_repair(seq > heard)
             };
             if owed {
                 self.repair_soon(org, seq);
@@ -240,10 +244,7 @@ impl Intake {
             };
             let newest = order.ahead.last().copied();
             match newest {
-                Some(newest) if !order.repair_scheduled => {
-                    order.repair_scheduled = true;
-                    newest
-                }
+                Some(newest) if order.take_repair(true) => newest,
                 _ => return,
             }
         };
