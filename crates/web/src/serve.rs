@@ -92,7 +92,8 @@ pub async fn serve(
     drop(listener);
     // Serve what comes on open connections a while longer (`LEAVING_LINGER`), unless they all
     // closed already.
-    let all_closed = permits.acquire_many(limits.max_connections.max(1) as u32);
+    let every_permit = u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX);
+    let all_closed = permits.acquire_many(every_permit);
     let _ = tokio::time::timeout(LEAVING_LINGER, all_closed).await;
     let _ = stop_tx.send(true);
     // Every connection task holds a receiver: all are done when the channel has none left.
@@ -204,5 +205,66 @@ impl AsyncWrite for Counted {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.stream).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// Send a GET on `stream` and read its answer whole (the body is "ok"); None when the
+    /// connection was closed or reset instead.
+    async fn get(stream: &mut TcpStream) -> Option<String> {
+        let request = b"GET / HTTP/1.1\r\nHost: node\r\n\r\n";
+        stream.write_all(request).await.ok()?;
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !answer.ends_with(b"\r\n\r\nok") {
+            let n = stream.read(&mut buf).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            answer.extend_from_slice(&buf[..n]);
+        }
+        Some(String::from_utf8_lossy(&answer).to_lowercase())
+    }
+
+    /// A proxy's kept-alive connection that carries a request a moment after the node was told
+    /// to stop gets its answer (and is told to close), instead of being closed under it.
+    #[tokio::test]
+    async fn a_request_on_a_kept_connection_during_shutdown_is_answered_and_closes_it() {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let router = Router::new().route("/", axum::routing::get(|| async { "ok" }));
+        let limits = ConnectionLimits {
+            max_connections: 16,
+            header_read_timeout: Duration::from_secs(5),
+        };
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let server = tokio::spawn(serve(listener, router, limits, async {
+            let _ = stopped.await;
+        }));
+        let mut kept = TcpStream::connect(addr).await.unwrap();
+        let before = get(&mut kept).await.expect("answered");
+        assert!(
+            !before.contains("connection: close"),
+            "kept alive: {before}"
+        );
+
+        stop.send(()).unwrap();
+        // Past the backlog's quiet time and the old grace before idle connections closed.
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let during = get(&mut kept).await.expect("answered while leaving");
+        assert!(during.starts_with("http/1.1 200"), "{during}");
+        assert!(during.contains("connection: close"), "{during}");
+        let mut rest = [0u8; 16];
+        assert_eq!(kept.read(&mut rest).await.unwrap(), 0, "then closed");
+
+        let stopped_in = tokio::time::timeout(Duration::from_secs(3), server).await;
+        assert!(
+            stopped_in.is_ok(),
+            "the server stops once its connections closed"
+        );
     }
 }
