@@ -33,15 +33,13 @@ pub struct ConnectionLimits {
 /// After the shutdown signal, how long the backlog must stay empty before the listener closes.
 const BACKLOG_QUIET: Duration = Duration::from_millis(50);
 /// How long open connections are still served after the listener closed, before the shutdown
-/// closes the idle ones (each answer after the signal closes its own connection).
+/// closes the idle ones (each answer from then on closes its own connection).
 ///
-/// A proxy keeps idle connections to the node and sends a request on one whenever it likes.
+/// A proxy that keeps idle connections to the node sends a request on one whenever it likes.
 /// Closing an idle one while a request is on its way resets it, and nginx answers a POST
-/// that met a reset with 502: it does not send a non-idempotent request twice (the rolling
-/// restart test saw one). Served for a while instead, the proxy's idle connections are used
-/// up one answer at a time; its next new connection is refused, so it counts the node as
-/// down and sends nothing more there. A connection just accepted also gets its first request
-/// in that time.
+/// that met a reset with 502: it does not send a non-idempotent request twice. Served for a
+/// while instead, the proxy's idle connections are used up one answer at a time; its next new
+/// connection is refused, so it counts the node as down and sends nothing more there.
 const LEAVING_LINGER: Duration = Duration::from_secs(1);
 /// And the longest the backlog is served after the signal.
 const BACKLOG_DRAIN_AT_MOST: Duration = Duration::from_secs(1);
@@ -78,10 +76,13 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
     }
-    leaving.store(true, Ordering::Relaxed);
-    // Connections the kernel took already wait in the listen backlog, each perhaps carrying a
-    // load balancer's request: serve them rather than reset them by closing, until none has come
-    // for a moment (at most a second, so a steady stream cannot hold the node up).
+    // No new connection from here on, but none reset either: closing a listener resets the
+    // connections waiting in its backlog, each perhaps carrying a proxy's request that nginx
+    // then answers with 502 (a POST is never sent twice). So the kernel first stops completing
+    // new handshakes; the connections it completed already are served, until none has come for
+    // a moment (at most a second); then the listener closes. A client whose first packet was
+    // dropped sends it again a second later, finds the port closed and goes elsewhere.
+    hold_back_new_connections(&listener);
     let until = tokio::time::Instant::now() + BACKLOG_DRAIN_AT_MOST;
     while tokio::time::Instant::now() < until {
         match tokio::time::timeout(BACKLOG_QUIET, accept(&listener, &permits)).await {
@@ -90,6 +91,7 @@ pub async fn serve(
         }
     }
     drop(listener);
+    leaving.store(true, Ordering::Relaxed);
     // Serve what comes on open connections a while longer (`LEAVING_LINGER`), unless they all
     // closed already.
     let every_permit = u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX);
@@ -100,6 +102,32 @@ pub async fn serve(
     drop(stop_rx);
     stop_tx.closed().await;
 }
+
+/// Have the kernel drop new connections' first packet (SYN) to `listener`, with a socket
+/// filter (classic BPF: the TCP flags byte is at offset 13 of the header the filter sees).
+/// Handshakes under way complete, and their connections wait in the backlog to be accepted.
+/// Best effort: where it cannot be attached, the listener only closes a little more abruptly.
+#[cfg(target_os = "linux")]
+fn hold_back_new_connections(listener: &TcpListener) {
+    use socket2::SockFilter;
+    const LOAD_BYTE: u16 = 0x30; // BPF_LD | BPF_B | BPF_ABS
+    const JUMP_IF_SET: u16 = 0x45; // BPF_JMP | BPF_JSET | BPF_K
+    const RETURN: u16 = 0x06; // BPF_RET | BPF_K: how many bytes to keep, 0 drops
+    const TCP_FLAGS: u32 = 13;
+    const SYN: u32 = 0x02;
+    let drop_syn = [
+        SockFilter::new(LOAD_BYTE, 0, 0, TCP_FLAGS),
+        SockFilter::new(JUMP_IF_SET, 0, 1, SYN),
+        SockFilter::new(RETURN, 0, 0, 0),
+        SockFilter::new(RETURN, 0, 0, u32::MAX),
+    ];
+    if let Err(err) = socket2::SockRef::from(listener).attach_filter(&drop_syn) {
+        tracing::warn!(error = %err, "could not hold back new connections while leaving");
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn hold_back_new_connections(_listener: &TcpListener) {}
 
 /// The next connection, once a permit is free. Accept errors (out of descriptors, a client that
 /// reset before we got to it) are logged and retried after a pause, never fatal.
@@ -230,10 +258,12 @@ mod tests {
         Some(String::from_utf8_lossy(&answer).to_lowercase())
     }
 
-    /// A proxy's kept-alive connection that carries a request a moment after the node was told
-    /// to stop gets its answer (and is told to close), instead of being closed under it.
-    #[tokio::test]
-    async fn a_request_on_a_kept_connection_during_shutdown_is_answered_and_closes_it() {
+    /// A router answering "ok", served on a fresh port until the returned sender is used.
+    async fn serving() -> (
+        SocketAddr,
+        tokio::sync::oneshot::Sender<()>,
+        tokio::task::JoinHandle<()>,
+    ) {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let router = Router::new().route("/", axum::routing::get(|| async { "ok" }));
@@ -245,6 +275,48 @@ mod tests {
         let server = tokio::spawn(serve(listener, router, limits, async {
             let _ = stopped.await;
         }));
+        (addr, stop, server)
+    }
+
+    /// Clients that open a new connection per request, as nginx does without `keepalive`, keep
+    /// coming while the node stops: each request either gets its answer or its connection is
+    /// refused (which a proxy retries elsewhere); none is reset after it was sent.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_stopping_node_resets_no_request_on_a_new_connection() {
+        let (addr, stop, server) = serving().await;
+        let mut clients = Vec::new();
+        for _ in 0..12 {
+            clients.push(tokio::spawn(async move {
+                let mut answered = 0;
+                loop {
+                    let connecting = TcpStream::connect(addr);
+                    let Ok(Ok(mut stream)) =
+                        tokio::time::timeout(Duration::from_secs(5), connecting).await
+                    else {
+                        return Ok(answered);
+                    };
+                    match get(&mut stream).await {
+                        Some(_) => answered += 1,
+                        None => return Err(format!("reset after {answered} answers")),
+                    }
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        stop.send(()).unwrap();
+        for client in clients {
+            let answered = client.await.unwrap().expect("no request reset");
+            assert!(answered > 0, "answered before the stop");
+        }
+        let stopped_in = tokio::time::timeout(Duration::from_secs(3), server).await;
+        assert!(stopped_in.is_ok(), "the server stopped");
+    }
+
+    /// A proxy's kept-alive connection that carries a request a moment after the node was told
+    /// to stop gets its answer (and is told to close), instead of being closed under it.
+    #[tokio::test]
+    async fn a_request_on_a_kept_connection_during_shutdown_is_answered_and_closes_it() {
+        let (addr, stop, server) = serving().await;
         let mut kept = TcpStream::connect(addr).await.unwrap();
         let before = get(&mut kept).await.expect("answered");
         assert!(
