@@ -146,6 +146,14 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// A PostgreSQL connection idle in the pool this long is pinged before it is handed out (one
+/// that fails is closed and another taken). sqlx also pings every connection when it comes
+/// back to the pool, so one used a moment ago was answering then: pinging it again before each
+/// statement (sqlx's default) was one more round trip to the server per statement. Without it,
+/// session starts on one node went from 453–511 to 513–573 a second, with a fifth less server
+/// CPU each (docs/benchmarks.md).
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
+
 /// SQLite connections: every commit empties the other connections' page caches (WAL) and each
 /// connection is a thread, so more is not faster on a small machine: on 2 cores 4 started 25%
 /// more sessions per second than 8 (docs/benchmarks.md). Readers still run side by side.
@@ -207,8 +215,12 @@ impl Store {
                         "an in-memory database is not supported: give a file".into(),
                     ));
                 }
+                // No ping before handing out a connection: a connection to a local file
+                // cannot have been cut, and each ping was a round trip to the connection's
+                // thread (two futex wake-ups) before every statement.
                 let pool = SqlitePoolOptions::new()
                     .max_connections(sqlite_connections())
+                    .test_before_acquire(false)
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options.clone())
                     .await
@@ -226,6 +238,15 @@ impl Store {
                     .options([("plan_cache_mode", "force_custom_plan")]);
                 let pool = PgPoolOptions::new()
                     .max_connections(16)
+                    .test_before_acquire(false)
+                    .before_acquire(|connection, meta| {
+                        Box::pin(async move {
+                            if meta.idle_for >= PING_IF_IDLE_FOR {
+                                sqlx::Connection::ping(connection).await?;
+                            }
+                            Ok(true)
+                        })
+                    })
                     .acquire_timeout(Duration::from_secs(10))
                     .connect_with(options)
                     .await
@@ -261,5 +282,41 @@ impl Store {
 
     pub async fn close(&self) {
         on_pool!(self, p => p.close().await)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pooled PostgreSQL connection whose server process ended while it sat idle (a restart,
+    /// a cut connection) is not handed out: the next statement runs on a fresh one.
+    #[tokio::test]
+    async fn a_postgres_connection_cut_while_idle_is_replaced_before_use() {
+        let store = crate::testing::fresh_store(Backend::Postgres)
+            .await
+            .unwrap();
+        let Pool::Postgres(pool) = &store.pool else {
+            unreachable!("a PostgreSQL store")
+        };
+        let database: String = sqlx::query_scalar("SELECT current_database()")
+            .fetch_one(pool)
+            .await
+            .unwrap();
+        let admin = PgPool::connect(&crate::testing::postgres_admin_url())
+            .await
+            .unwrap();
+        let cut: i64 = sqlx::query_scalar(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = $1",
+        )
+        .bind(&database)
+        .fetch_one(&admin)
+        .await
+        .unwrap();
+        assert!(cut >= 1, "the pool's connections were cut");
+        tokio::time::sleep(PING_IF_IDLE_FOR + Duration::from_millis(200)).await;
+        assert!(store.ping().await, "answered on a fresh connection");
+        admin.close().await;
+        store.close().await;
     }
 }
