@@ -156,15 +156,17 @@ impl Store {
         id: SessionId,
         now: Timestamp,
     ) -> StoreResult<bool> {
+        // The page that was not gone (nearly always) is one statement; only when that finds
+        // the customer gone does the second clear it. (The other way round, every page's
+        // connect and heartbeat paid for a statement that changed nothing.)
+        let seen = "UPDATE support_sessions SET customer_seen_at = $1 \
+                    WHERE id = $2 AND org_id = $3 AND customer_gone_at IS NULL";
         let back = "UPDATE support_sessions SET customer_seen_at = $1, customer_gone_at = NULL \
                     WHERE id = $2 AND org_id = $3 AND customer_gone_at IS NOT NULL";
-        let seen =
-            "UPDATE support_sessions SET customer_seen_at = $1 WHERE id = $2 AND org_id = $3";
         Ok(on_pool!(self, p => {
-            let came_back = sqlx::query(back).bind(now.millis()).bind(id.0).bind(org.0).execute(p).await?.rows_affected() == 1;
-            if !came_back {
-                sqlx::query(seen).bind(now.millis()).bind(id.0).bind(org.0).execute(p).await?;
-            }
+            let here = sqlx::query(seen).bind(now.millis()).bind(id.0).bind(org.0).execute(p).await?.rows_affected() == 1;
+            let came_back = !here
+                && sqlx::query(back).bind(now.millis()).bind(id.0).bind(org.0).execute(p).await?.rows_affected() == 1;
             Ok::<bool, sqlx::Error>(came_back)
         })?)
     }

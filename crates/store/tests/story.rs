@@ -2117,7 +2117,58 @@ async fn a_conversation_is_one_order_resumable_and_stores_each_message_once(back
     assert!(store.survey(globex, session).await.unwrap().is_none());
 }
 
+/// The customer's page: seen while open (nothing to tell), gone when it closed, and back when
+/// it opens again (said once); another organization's cannot touch it.
+async fn a_customers_page_is_seen_gone_and_back(backend: Backend) {
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let (globex, _) = org_with_admin(&store, "globex").await;
+    let (id, _) = store
+        .create_support_session(acme, &waiting_in(Queue::General, "c"), T0)
+        .await
+        .unwrap();
+    let seen_at = |s: &store::support::SupportSession| (s.customer_seen_at, s.customer_gone_at);
+    assert!(!store
+        .customer_seen(acme, id, T0.plus_seconds(1))
+        .await
+        .unwrap());
+    let session = store.support_session(acme, id).await.unwrap().unwrap();
+    assert_eq!(seen_at(&session), (Some(T0.plus_seconds(1).millis()), None));
+
+    store
+        .customer_gone(acme, id, T0.plus_seconds(2))
+        .await
+        .unwrap();
+    assert!(
+        !store
+            .customer_seen(globex, id, T0.plus_seconds(3))
+            .await
+            .unwrap(),
+        "not another organization's"
+    );
+    let session = store.support_session(acme, id).await.unwrap().unwrap();
+    assert_eq!(session.customer_gone_at, Some(T0.plus_seconds(2).millis()));
+
+    assert!(
+        store
+            .customer_seen(acme, id, T0.plus_seconds(4))
+            .await
+            .unwrap(),
+        "back"
+    );
+    let session = store.support_session(acme, id).await.unwrap().unwrap();
+    assert_eq!(seen_at(&session), (Some(T0.plus_seconds(4).millis()), None));
+    assert!(
+        !store
+            .customer_seen(acme, id, T0.plus_seconds(5))
+            .await
+            .unwrap(),
+        "said once"
+    );
+}
+
 on_both_backends!(
+    a_customers_page_is_seen_gone_and_back,
     a_conversation_is_one_order_resumable_and_stores_each_message_once,
     a_group_commit_numbers_each_message_once,
     the_chat_writer_answers_every_sender_of_a_group,
