@@ -2127,44 +2127,29 @@ async fn a_customers_page_is_seen_gone_and_back(backend: Backend) {
         .create_support_session(acme, &waiting_in(Queue::General, "c"), T0)
         .await
         .unwrap();
-    let seen_at = |s: &store::support::SupportSession| (s.customer_seen_at, s.customer_gone_at);
-    assert!(!store
-        .customer_seen(acme, id, T0.plus_seconds(1))
-        .await
-        .unwrap());
-    let session = store.support_session(acme, id).await.unwrap().unwrap();
-    assert_eq!(seen_at(&session), (Some(T0.plus_seconds(1).millis()), None));
-
+    let at = |seconds| Some(T0.plus_seconds(seconds).millis());
+    // Whether marking the page seen at `second` by `org` said "back", and the marks after it.
+    let seen = |org, second| {
+        let store = &store;
+        async move {
+            let back = store.customer_seen(org, id, T0.plus_seconds(second));
+            let back = back.await.unwrap();
+            let session = store.support_session(acme, id).await.unwrap().unwrap();
+            (back, session.customer_seen_at, session.customer_gone_at)
+        }
+    };
+    assert_eq!(seen(acme, 1).await, (false, at(1), None));
     store
         .customer_gone(acme, id, T0.plus_seconds(2))
         .await
         .unwrap();
-    assert!(
-        !store
-            .customer_seen(globex, id, T0.plus_seconds(3))
-            .await
-            .unwrap(),
+    assert_eq!(
+        seen(globex, 3).await,
+        (false, at(1), at(2)),
         "not another organization's"
     );
-    let session = store.support_session(acme, id).await.unwrap().unwrap();
-    assert_eq!(session.customer_gone_at, Some(T0.plus_seconds(2).millis()));
-
-    assert!(
-        store
-            .customer_seen(acme, id, T0.plus_seconds(4))
-            .await
-            .unwrap(),
-        "back"
-    );
-    let session = store.support_session(acme, id).await.unwrap().unwrap();
-    assert_eq!(seen_at(&session), (Some(T0.plus_seconds(4).millis()), None));
-    assert!(
-        !store
-            .customer_seen(acme, id, T0.plus_seconds(5))
-            .await
-            .unwrap(),
-        "said once"
-    );
+    assert_eq!(seen(acme, 4).await, (true, at(4), None), "back");
+    assert_eq!(seen(acme, 5).await, (false, at(5), None), "said once");
 }
 
 on_both_backends!(
