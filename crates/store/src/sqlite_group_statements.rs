@@ -8,7 +8,7 @@ use crate::chat_group::{
     RECORD_FILE,
 };
 use domain::Timestamp;
-use rusqlite::{Connection, Row};
+use rusqlite::{CachedStatement, Connection, Params, Row};
 use std::sync::LazyLock;
 
 /// A copy stored before under a client id, by session and client id (the unique index).
@@ -41,31 +41,24 @@ impl GroupStatements for Connection {
         &mut self,
         messages: &[(NewMessage, Timestamp)],
     ) -> rusqlite::Result<Vec<StoredBefore>> {
-        let mut statement = self.prepare_cached(&STORED_BEFORE)?;
-        let mut found = Vec::new();
-        for (m, _) in messages {
-            let mut rows = statement.query((m.session.0, m.client_id.as_str()))?;
-            while let Some(row) = rows.next()? {
-                found.push(StoredBefore {
-                    session_id: row.get("session_id")?,
-                    item: chat_item(row)?,
-                });
-            }
-        }
-        Ok(found)
+        let pairs = messages
+            .iter()
+            .map(|(m, _)| (m.session.0, m.client_id.as_str()));
+        rows_per(&mut self.prepare_cached(&STORED_BEFORE)?, pairs, |row| {
+            Ok(StoredBefore {
+                session_id: row.get("session_id")?,
+                item: chat_item(row)?,
+            })
+        })
     }
 
     async fn number(&mut self, taking: &[Taking]) -> rusqlite::Result<Vec<(i64, i64, bool)>> {
-        let mut statement = self.prepare_cached(NUMBER)?;
-        let mut numbered = Vec::with_capacity(taking.len());
-        for t in taking {
-            let values = (t.session, t.org, t.count, t.language);
-            let mut rows = statement.query(values)?;
-            if let Some(row) = rows.next()? {
-                numbered.push((row.get(0)?, row.get(1)?, row.get(2)?));
-            }
-        }
-        Ok(numbered)
+        let values = taking
+            .iter()
+            .map(|t| (t.session, t.org, t.count, t.language));
+        rows_per(&mut self.prepare_cached(NUMBER)?, values, |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
     }
 
     async fn record_file(&mut self, m: &NewMessage, now: Timestamp) -> rusqlite::Result<i64> {
@@ -97,14 +90,27 @@ impl GroupStatements for Connection {
     }
 
     async fn invited(&mut self, sessions: &[i64]) -> rusqlite::Result<Vec<(i64, i64)>> {
-        let mut statement = self.prepare_cached(INVITED)?;
-        let mut invited = Vec::new();
-        for session in sessions {
-            let rows = statement.query_map([session], |row| Ok((row.get(0)?, row.get(1)?)))?;
-            invited.extend(rows.collect::<rusqlite::Result<Vec<_>>>()?);
-        }
-        Ok(invited)
+        let sessions = sessions.iter().map(|session| [session]);
+        rows_per(&mut self.prepare_cached(INVITED)?, sessions, |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
     }
+}
+
+/// Run `statement` once with each item's values, and every row it returns as `read` has it.
+fn rows_per<T, P: Params>(
+    statement: &mut CachedStatement<'_>,
+    items: impl IntoIterator<Item = P>,
+    read: impl Fn(&Row<'_>) -> rusqlite::Result<T>,
+) -> rusqlite::Result<Vec<T>> {
+    let mut found = Vec::new();
+    for values in items {
+        let mut rows = statement.query(values)?;
+        while let Some(row) = rows.next()? {
+            found.push(read(row)?);
+        }
+    }
+    Ok(found)
 }
 
 /// A message as `MESSAGE_COLUMNS` reads it.
