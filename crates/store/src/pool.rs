@@ -149,9 +149,8 @@ pub fn redact_url(url: &str) -> String {
 /// A PostgreSQL connection idle in the pool this long is pinged before it is handed out (one
 /// that fails is closed and another taken). sqlx also pings every connection when it comes
 /// back to the pool, so one used a moment ago was answering then: pinging it again before each
-/// statement (sqlx's default) was one more round trip to the server per statement. Without it,
-/// session starts on one node went from 453–511 to 513–573 a second, with a fifth less server
-/// CPU each (docs/benchmarks.md).
+/// statement (sqlx's default) was one more round trip to the server per statement (decision
+/// 0024 has what that cost).
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
 /// SQLite connections: every commit empties the other connections' page caches (WAL) and each

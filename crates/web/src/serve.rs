@@ -3,6 +3,9 @@
 //! connections. At the cap the loop stops accepting: new clients wait in the kernel's backlog
 //! instead of taking memory and descriptors. A connection counts until its socket closes, an
 //! upgraded WebSocket included.
+//!
+//! It also stops without resetting a request a proxy has sent: new connections are held back
+//! before the port closes, and open ones are served a moment longer (see `serve`).
 
 use axum::body::Body;
 use axum::extract::ConnectInfo;
@@ -325,7 +328,7 @@ mod tests {
         );
 
         stop.send(()).unwrap();
-        // Past the backlog's quiet time and the old grace before idle connections closed.
+        // Past the backlog's quiet time: the port is closed, the kept connection still served.
         tokio::time::sleep(Duration::from_millis(400)).await;
         let during = get(&mut kept).await.expect("answered while leaving");
         assert!(during.starts_with("http/1.1 200"), "{during}");
