@@ -111,8 +111,8 @@ pub struct Announcement {
     pub session: Option<SessionId>,
     pub topics: Vec<Topic>,
     /// A chat message's line, as committed, for readers on this node: they show it without
-    /// reading it back when it is the next one they expect (decision 0011). Never sent to
-    /// other nodes: theirs read it from the database.
+    /// reading it back when it is the next one they expect (decision 0011). Not serialized:
+    /// other nodes get it as `carried`.
     #[serde(skip)]
     pub line: Option<Arc<crate::chat::ChatLine>>,
     /// `line`, carried to other nodes (the Redis bus fills it when publishing and turns it back

@@ -139,10 +139,13 @@ async fn listen(
         match listener.subscribe(&*channel).await {
             Ok(()) => {
                 let mut messages = listener.on_message();
+                let own = OwnEnvelopes::of(node);
                 while let Some(message) = messages.next().await {
-                    let Ok(envelope) =
-                        serde_json::from_slice::<Envelope>(message.get_payload_bytes())
-                    else {
+                    let payload = message.get_payload_bytes();
+                    if own.sent(payload) {
+                        continue;
+                    }
+                    let Ok(envelope) = serde_json::from_slice::<Envelope>(payload) else {
                         continue;
                     };
                     if envelope.node != node {
@@ -168,6 +171,27 @@ async fn listen(
                 Err(err) => tracing::warn!(error = %err, "Redis is unreachable"),
             }
         }
+    }
+}
+
+/// Recognizes this node's own envelopes coming back from Redis by their first bytes, so that
+/// they are skipped unparsed: every node hears every node's announcements, its own among them,
+/// and parsing a chat line's envelope only to drop it was a third of a node's bus parsing in a
+/// three-node cluster. `Envelope` serializes its `node` first; anything else is parsed and
+/// checked as before.
+struct OwnEnvelopes {
+    prefix: Vec<u8>,
+}
+
+impl OwnEnvelopes {
+    fn of(node: u64) -> Self {
+        OwnEnvelopes {
+            prefix: format!("{{\"node\":{node},").into_bytes(),
+        }
+    }
+
+    fn sent(&self, payload: &[u8]) -> bool {
+        payload.starts_with(&self.prefix)
     }
 }
 
@@ -217,5 +241,35 @@ mod tests {
         let wire = serde_json::to_string(&envelope).unwrap();
         let back: Envelope = serde_json::from_str(&wire).unwrap();
         assert_eq!(back.announcement.carried.unwrap().into_line(), line);
+    }
+
+    /// A node's own envelope is recognized before parsing; another node's, even one whose
+    /// number starts with the same digits, is not.
+    #[test]
+    fn only_this_nodes_own_envelopes_are_skipped_unparsed() {
+        let announcement = || Announcement {
+            org: domain::OrgId(1),
+            seq: 4,
+            kind: crate::bus::MESSAGE.into(),
+            session: None,
+            topics: vec![],
+            line: None,
+            said: None,
+            carried: None,
+            signal: None,
+        };
+        let wire = |node| {
+            serde_json::to_vec(&Envelope {
+                node,
+                announcement: announcement(),
+            })
+            .unwrap()
+        };
+        let own = OwnEnvelopes::of(12);
+        assert!(own.sent(&wire(12)));
+        assert!(!own.sent(&wire(123)));
+        assert!(!own.sent(&wire(1)));
+        assert!(!own.sent(&wire(u64::MAX)));
+        assert!(OwnEnvelopes::of(u64::MAX).sent(&wire(u64::MAX)));
     }
 }
