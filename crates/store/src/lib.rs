@@ -42,4 +42,4 @@ pub mod webhooks;
 pub mod testing;
 
 pub use error::{StoreError, StoreResult};
-pub use pool::{redact_url, Backend, Store};
+pub use pool::{redact_url, Backend, Store, MIN_POSTGRES_CONNECTIONS, POSTGRES_CONNECTIONS};

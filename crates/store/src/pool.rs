@@ -153,6 +153,13 @@ pub fn redact_url(url: &str) -> String {
 /// 0024 has what that cost).
 const PING_IF_IDLE_FOR: Duration = Duration::from_secs(1);
 
+/// A node's PostgreSQL connections unless configured (`database.max_connections`).
+pub const POSTGRES_CONNECTIONS: u32 = 16;
+
+/// The fewest a node runs with: the chat writer holds one for each group, the assignment and
+/// housekeeping ticks take their own, and requests need the rest.
+pub const MIN_POSTGRES_CONNECTIONS: u32 = 4;
+
 /// SQLite connections: every commit empties the other connections' page caches (WAL) and each
 /// connection is a thread, so more is not faster on a small machine: on 2 cores 4 started 25%
 /// more sessions per second than 8 (docs/benchmarks.md). Readers still run side by side.
@@ -193,8 +200,15 @@ impl Store {
         self.own_portal_changes.load(Ordering::Acquire)
     }
 
-    /// Open (and for SQLite create) the database at `url`. Does not migrate.
+    /// Open (and for SQLite create) the database at `url`, a PostgreSQL one with a pool of
+    /// `POSTGRES_CONNECTIONS`. Does not migrate.
     pub async fn connect(url: &str) -> StoreResult<Store> {
+        Store::connect_with(url, POSTGRES_CONNECTIONS).await
+    }
+
+    /// `connect`, with at most `postgres_connections` connections to a PostgreSQL server
+    /// (SQLite sizes its pool by the machine's cores).
+    pub async fn connect_with(url: &str, postgres_connections: u32) -> StoreResult<Store> {
         let unreachable = |reason: String| StoreError::Unreachable {
             url: redact_url(url),
             reason,
@@ -236,7 +250,7 @@ impl Store {
                     .map_err(|e| unreachable(e.to_string()))?
                     .options([("plan_cache_mode", "force_custom_plan")]);
                 let pool = PgPoolOptions::new()
-                    .max_connections(16)
+                    .max_connections(postgres_connections.max(MIN_POSTGRES_CONNECTIONS))
                     .test_before_acquire(false)
                     .before_acquire(|connection, meta| {
                         Box::pin(async move {

@@ -283,6 +283,9 @@ pub struct ServerConfig {
 pub struct DatabaseConfig {
     /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`; defaults to `<data_dir>/supportal.db`.
     pub url: Option<String>,
+    /// PostgreSQL only: the most connections this node opens (16 unless set). With several
+    /// nodes, their sum must stay under the server's `max_connections`.
+    pub max_connections: Option<u32>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -457,6 +460,20 @@ impl Config {
                 "must start with sqlite:// or postgres://",
             ));
         }
+        if let Some(connections) = self.database.max_connections {
+            if store::Backend::of_url(&self.database_url()) != Some(store::Backend::Postgres) {
+                return Err(bad(
+                    "database.max_connections",
+                    "applies to PostgreSQL only: SQLite sizes its pool by the machine's cores",
+                ));
+            }
+            if !(store::MIN_POSTGRES_CONNECTIONS..=10_000).contains(&connections) {
+                return Err(bad(
+                    "database.max_connections",
+                    format!("must be from {} to 10000", store::MIN_POSTGRES_CONNECTIONS),
+                ));
+            }
+        }
         if !matches!(self.log.format.as_str(), "pretty" | "json") {
             return Err(bad(
                 "log.format",
@@ -531,6 +548,13 @@ impl Config {
             .clone()
             .unwrap_or_else(|| format!("http://{}", self.server.bind));
         url.trim_end_matches('/').to_owned()
+    }
+
+    /// The most connections this node opens to PostgreSQL.
+    pub fn postgres_connections(&self) -> u32 {
+        self.database
+            .max_connections
+            .unwrap_or(store::POSTGRES_CONNECTIONS)
     }
 
     pub fn database_url(&self) -> String {

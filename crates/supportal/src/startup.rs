@@ -26,7 +26,9 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
     }
-    let store = Store::connect(&url).await.context("database.url")?;
+    let store = Store::connect_with(&url, config.postgres_connections())
+        .await
+        .context("database.url")?;
     store.migrate().await.context("migrating the database")?;
     Ok(store)
 }

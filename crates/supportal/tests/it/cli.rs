@@ -43,6 +43,7 @@ fn config_check_shows_effective_values_without_secrets() {
                 "SUPPORTAL_DATABASE__URL",
                 "postgres://supportal:hunter2@db.internal/supportal",
             ),
+            ("SUPPORTAL_DATABASE__MAX_CONNECTIONS", "6"),
             ("SUPPORTAL_LOG__FORMAT", "json"),
             ("SUPPORTAL_ADMIN_PASSWORD", "not configuration"),
             ("SUPPORTAL_WEBRTC__TURN_SECRET", "coturn-static-secret"),
@@ -55,6 +56,7 @@ fn config_check_shows_effective_values_without_secrets() {
         "file applied: {shown}"
     );
     assert!(shown.contains("format = \"json\""), "environment applied");
+    assert!(shown.contains("max_connections = 6"), "{shown}");
     assert!(shown.contains("postgres://supportal:***@db.internal/supportal"));
     assert!(!shown.contains("hunter2"), "secrets never printed");
     assert!(shown.contains("turn_secret = \"***\""), "{shown}");
@@ -73,7 +75,7 @@ fn operator_mistakes_give_one_clear_line_and_a_failure_code() {
     let dir = temp_dir("mistakes");
     /// Arguments, environment, and what the one line of error must say.
     type Case<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
-    let cases: [Case; 6] = [
+    let cases: [Case; 8] = [
         (
             &["config", "check"],
             &[("SUPPORTAL_SERVER__BIND", "everywhere")],
@@ -93,6 +95,19 @@ fn operator_mistakes_give_one_clear_line_and_a_failure_code() {
             &["config", "check"],
             &[("SUPPORTAL_WEBRTC__CREDENTIAL_SECS", "5")],
             "config webrtc.credential_secs: must be from 60 to 86400",
+        ),
+        (
+            &["config", "check"],
+            &[("SUPPORTAL_DATABASE__MAX_CONNECTIONS", "8")],
+            "config database.max_connections: applies to PostgreSQL only",
+        ),
+        (
+            &["config", "check"],
+            &[
+                ("SUPPORTAL_DATABASE__URL", "postgres://postgres@127.0.0.1/x"),
+                ("SUPPORTAL_DATABASE__MAX_CONNECTIONS", "2"),
+            ],
+            "config database.max_connections: must be from 4 to 10000",
         ),
         (
             &["migrate"],
