@@ -2150,6 +2150,42 @@ async fn a_customers_page_is_seen_gone_and_back(backend: Backend) {
     );
     assert_eq!(seen(acme, 4).await, (true, at(4), None), "back");
     assert_eq!(seen(acme, 5).await, (false, at(5), None), "said once");
+
+    // The sweep finds a waiting customer gone before its first bound, or silent since before
+    // its second, and no other.
+    let (quiet, _) = store
+        .create_support_session(acme, &waiting_in(Queue::General, "q"), T0)
+        .await
+        .unwrap();
+    store
+        .customer_seen(acme, quiet, T0.plus_seconds(3))
+        .await
+        .unwrap();
+    store
+        .customer_gone(acme, id, T0.plus_seconds(6))
+        .await
+        .unwrap();
+    let swept = |gone_before, silent_before| {
+        let store = &store;
+        async move {
+            let found =
+                store.customers_gone(T0.plus_seconds(gone_before), T0.plus_seconds(silent_before));
+            let found = found
+                .await
+                .unwrap()
+                .iter()
+                .map(|s| s.id)
+                .collect::<Vec<_>>();
+            found
+        }
+    };
+    assert_eq!(swept(6, 3).await, Vec::<SessionId>::new(), "neither yet");
+    assert_eq!(swept(7, 3).await, vec![id], "gone before the bound");
+    assert_eq!(
+        swept(7, 4).await,
+        vec![id, quiet],
+        "and silent before the other"
+    );
 }
 
 on_both_backends!(
