@@ -2170,13 +2170,12 @@ async fn a_customers_page_is_seen_gone_and_back(backend: Backend) {
         async move {
             let found =
                 store.customers_gone(T0.plus_seconds(gone_before), T0.plus_seconds(silent_before));
-            let found = found
+            found
                 .await
                 .unwrap()
                 .iter()
                 .map(|s| s.id)
-                .collect::<Vec<_>>();
-            found
+                .collect::<Vec<_>>()
         }
     };
     assert_eq!(swept(6, 3).await, Vec::<SessionId>::new(), "neither yet");
