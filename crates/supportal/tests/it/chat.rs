@@ -650,6 +650,12 @@ async fn sent_on_the_socket_stored_once_and_answered_there(backend: Backend) {
     let texts = lines_of(&p, session).await;
     let copies = texts.iter().filter(|t| *t == "Over the socket").count();
     assert_eq!(copies, 1, "{texts:?}");
+    // The operator's metrics timed each message stored, once: not the resend.
+    let (_, metrics) = p.app.get_text("/metrics").await;
+    assert!(
+        metrics.contains("supportal_chat_message_stored_seconds_count 2"),
+        "{metrics}"
+    );
 
     send_on(&mut customer, "c-2", "   ").await;
     let refused = frame_of(&mut customer, "refused").await;

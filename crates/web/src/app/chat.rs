@@ -65,6 +65,7 @@ pub async fn send(
     content: Content<'_>,
     translating: bool,
 ) -> AppResult<Sent> {
+    let arrived = std::time::Instant::now();
     let mut language = author.language;
     let mut correction = None;
     let mut translations = BTreeMap::new();
@@ -107,6 +108,7 @@ pub async fn send(
         let owner = session.owner_user_id.map(domain::UserId);
         move |posted: &Posted| {
             if let Posted::New { item, invited } = posted {
+                state.metrics.chat_message_stored(arrived);
                 let line = announced.get_or_init(|| Arc::new(message_line(item.clone())));
                 let reps = owner.into_iter().chain(invited.iter().copied());
                 state.announce_message(org, id, reps, line.clone());
