@@ -65,7 +65,9 @@ impl Tracker {
         }
     }
 
-    fn received(&self, id: &str) {
+    /// `id` came in a frame read `at` (before the tool parsed it: parsing is the tool's time,
+    /// not delivery's).
+    fn received(&self, id: &str, at: Instant) {
         let first = self
             .received
             .lock()
@@ -76,7 +78,7 @@ impl Tracker {
         }
         let started = self.sent.lock().ok().and_then(|s| s.get(id).copied());
         if let (Some(started), Ok(mut latencies)) = (started, self.latencies.lock()) {
-            latencies.record(started.elapsed());
+            latencies.record(at.saturating_duration_since(started));
         }
     }
 
@@ -131,11 +133,12 @@ async fn run_side(
     };
     let reader = tokio::spawn(async move {
         while let Some(Ok(message)) = read.next().await {
+            let at = Instant::now();
             let Message::Text(text) = message else {
                 continue;
             };
             for id in ids_from_others(&text, me) {
-                reader_tracker.received(&id);
+                reader_tracker.received(&id, at);
             }
             if let Some(id) = refused(&text) {
                 reader_tracker.failed(&id);
