@@ -1,8 +1,10 @@
 //! Scenario 5, chat delivery: N chats, a customer and a rep in each, every side sending one
 //! message a second as the page's script does (a `send` frame with its own id on its socket;
-//! `--chat-send post` for the page's HTTP fallback) and reading the other side's on its socket. Measured: the time from send to receipt on the other side, and
-//! every message lost or received twice (the tool counts). Baseline in the same run: a bare
-//! WebSocket relay inside the tool, with the same N and rate.
+//! `--chat-send post` for the page's HTTP fallback) and reading the other side's on its
+//! socket. The sends spread evenly over each second; a chat's customer and rep send half a
+//! second apart, as a conversation alternates. Measured: the time from send to receipt on the
+//! other side, and every message lost or received twice (the tool counts). Baseline in the same
+//! run: a bare WebSocket relay inside the tool, with the same N, rate and timing.
 
 use super::relay::{self, Relay};
 use crate::console::{create_reps, sign_in};
@@ -229,8 +231,7 @@ async fn measure(sides: Vec<(Side, Socket, String)>, duration: Duration) -> Arc<
     let count = sides.len().max(1) as u32;
     let mut running = JoinSet::new();
     for (n, (side, socket, name)) in sides.into_iter().enumerate() {
-        // Spread the sends over the second.
-        let phase = Duration::from_secs(1) * (n as u32 % count) / count;
+        let phase = phase_of(n, count);
         running.spawn(run_side(
             side,
             socket,
@@ -244,6 +245,15 @@ async fn measure(sides: Vec<(Side, Socket, String)>, duration: Duration) -> Arc<
     let _ = stop.send(true);
     while running.join_next().await.is_some() {}
     tracker
+}
+
+/// When the `n`-th of `count` sides sends within each second. The sends spread evenly over the
+/// second, and the two sides of a chat (next to each other in `sides`) are half a second apart,
+/// as a conversation alternates: one writes, the other answers.
+fn phase_of(n: usize, count: u32) -> Duration {
+    let pairs = (count / 2).max(1);
+    let slot = (n as u32 / 2 + (n as u32 % 2) * pairs) % count;
+    Duration::from_secs(1) * slot / count
 }
 
 /// `chats` chats on a Supportal server: a customer who asked through the contact button and a rep
@@ -421,4 +431,21 @@ pub async fn measure_supportal(
     }
     server.stop().await?;
     Ok((latencies, faults))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sends_spread_over_the_second_with_each_chats_sides_half_a_second_apart() {
+        let count = 6;
+        let phases: Vec<u128> = (0..6).map(|n| phase_of(n, count).as_millis()).collect();
+        // Sides in pairs: chat 0 is sides 0 and 1, chat 1 sides 2 and 3, …
+        assert_eq!(phases, [0, 500, 166, 666, 333, 833]);
+        let mut spread = phases.clone();
+        spread.sort_unstable();
+        assert_eq!(spread, [0, 166, 333, 500, 666, 833], "one slot each");
+        assert_eq!(phase_of(0, 1), Duration::ZERO, "a lone side");
+    }
 }
