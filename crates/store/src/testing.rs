@@ -41,6 +41,18 @@ pub async fn fresh_store(backend: Backend) -> StoreResult<Store> {
 }
 
 impl Store {
+    /// PostgreSQL only: hold one of the pool's connections for `seconds`.
+    pub async fn testing_hold_a_connection(&self, seconds: f64) -> StoreResult<()> {
+        crate::pool::on_pool!(self, p => sqlx::query("SELECT pg_sleep($1)").bind(seconds).execute(p).await.map(drop))?;
+        Ok(())
+    }
+
+    /// PostgreSQL only: how many connections the server has open to this store's database.
+    pub async fn testing_connections_open(&self) -> StoreResult<i64> {
+        let sql = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()";
+        Ok(crate::pool::on_pool!(self, p => sqlx::query_scalar(sql).fetch_one(p).await)?)
+    }
+
     /// Every login waiting for its provider now expects another nonce: as if the ID token that
     /// comes back had been minted for another login (which PKCE alone would not show when the
     /// provider is tricked into it). Returns how many logins were changed.

@@ -1873,6 +1873,24 @@ async fn search_finds_messages_and_their_later_translations(backend: Backend) {
 /// SQLite's chat writer never checkpoints in its own commits (that stalled every message
 /// behind it); its checkpointer copies the log into the database file soon after. The file
 /// grows only then: the log stays under the pool's automatic checkpoint of 1,000 pages.
+/// A node given fewer PostgreSQL connections opens no more than that, however many requests
+/// wait (`database.max_connections`; 16 unless set).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_connections_are_capped_as_configured() {
+    let url = store::testing::fresh_database_url(Backend::Postgres)
+        .await
+        .unwrap();
+    let store = Store::connect_with(&url, 5).await.unwrap();
+    let waiting: Vec<_> = (0..12)
+        .map(|_| store.testing_hold_a_connection(0.3))
+        .collect();
+    for held in futures::future::join_all(waiting).await {
+        held.unwrap();
+    }
+    assert_eq!(store.testing_connections_open().await.unwrap(), 5);
+    store.close().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_chat_commits_reach_the_database_file_through_the_checkpointer() {
     let url = store::testing::fresh_database_url(Backend::Sqlite)
