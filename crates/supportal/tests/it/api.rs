@@ -132,7 +132,8 @@ async fn an_admin_makes_a_token_shown_once_and_revokes_it(backend: Backend) {
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     assert!(used, "the last use is recorded");
-    // Every call is in the audit log, with its answer and the token's name.
+    // Every call is in the audit log, with its answer and the token's name (written before
+    // the last use, so it is there by now).
     let audit = p.app.store.audit_entries(p.org, 20).await.unwrap();
     assert!(
         audit

@@ -125,12 +125,13 @@ async fn authenticate(State(state): State<AppState>, mut req: Request, next: Nex
         response.status().as_u16(),
         caller.token_name
     );
+    // The audit row first: whoever sees the last use may count on the call being in the log.
     tokio::spawn(async move {
-        let noted = store.note_api_token_use(caller.token_id, now).await;
         let audited = store
             .record_audit(Some(caller.org), None, "api.call", &detail, now)
             .await;
-        if let Err(err) = noted.and(audited) {
+        let noted = store.note_api_token_use(caller.token_id, now).await;
+        if let Err(err) = audited.and(noted) {
             tracing::warn!(error = %err, "an API call was not recorded");
         }
     });
