@@ -187,6 +187,16 @@ impl Store {
         hold_ms: i64,
         limit: i64,
     ) -> StoreResult<Vec<(Delivery, Endpoint)>> {
+        // Every node asks four times a second, and mostly nothing is due. A read answers that
+        // without the write the claim is: on SQLite an UPDATE takes the database's one write
+        // lock even when it changes nothing, and the chat writer's commit met it there.
+        let due = "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' \
+             AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1))";
+        let any_due: bool =
+            on_pool!(self, p => sqlx::query_scalar(due).bind(now.millis()).fetch_one(p).await)?;
+        if !any_due {
+            return Ok(Vec::new());
+        }
         // The claim's conditions stand in the outer WHERE too: PostgreSQL checks them again on
         // a row another node updated meanwhile, so two nodes never both claim it.
         let claim = "UPDATE webhook_deliveries SET claimed_until = $1 WHERE id IN ( \
