@@ -68,6 +68,9 @@ impl SqliteWriter {
         connection
             .pragma_update(None, "wal_autocheckpoint", 0)
             .map_err(failed)?;
+        connection
+            .busy_handler(Some(wait_for_the_write_lock))
+            .map_err(failed)?;
         let checkpoints = open(path).map_err(failed)?;
         let (jobs, waiting) = mpsc::channel(WAITING);
         let (written, wake) = std::sync::mpsc::sync_channel(1);
@@ -123,6 +126,27 @@ fn open(path: &Path) -> rusqlite::Result<Connection> {
         "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA temp_store = memory;",
     )?;
     Ok(connection)
+}
+
+/// Tries of `wait_for_the_write_lock` that pause briefly.
+const SHORT_PAUSES: i32 = 20;
+
+/// How the writer waits when a group's `BEGIN IMMEDIATE` finds the write lock held by one of
+/// the pool's connections (a session start, a mark, a tick's update): 50 µs at a time for the
+/// first millisecond, then a millisecond at a time, giving up after ~10 s as the pool does.
+/// SQLite's own busy timeout sleeps 1, 2, 5, 10 ms… from the first try: a group that met
+/// another write of a few hundred µs waited a millisecond or more, and so did every message
+/// that arrived meanwhile (counted in the chat scenario: each such wait was a millisecond).
+// The writer's own thread, outside the runtime: pausing it holds up no one else.
+#[allow(clippy::disallowed_methods)]
+fn wait_for_the_write_lock(tries: i32) -> bool {
+    let pause = if tries < SHORT_PAUSES {
+        Duration::from_micros(50)
+    } else {
+        Duration::from_millis(1)
+    };
+    std::thread::sleep(pause);
+    tries < SHORT_PAUSES + 10_000
 }
 
 /// Commit groups as they come; tell the checkpointer after each (without waiting for it).

@@ -47,6 +47,28 @@ impl Store {
         Ok(())
     }
 
+    /// Write `session`'s row in a transaction of the pool and hold it for `millis` before the
+    /// commit: on SQLite the database's one write lock, on PostgreSQL that row's lock, which a
+    /// chat group of the session needs too. `held` hears when the hold began: nobody else
+    /// writes that row (on SQLite: anything) until `millis` after that instant.
+    pub async fn testing_hold_a_write(
+        &self,
+        session: domain::SessionId,
+        millis: u64,
+        held: tokio::sync::oneshot::Sender<std::time::Instant>,
+    ) -> StoreResult<()> {
+        use crate::pool::BeginWrite;
+        crate::pool::on_pool!(self, p => {
+            let mut tx = p.begin_write().await?;
+            sqlx::query("UPDATE support_sessions SET state = state WHERE id = $1")
+                .bind(session.0).execute(&mut *tx).await?;
+            let _ = held.send(std::time::Instant::now());
+            tokio::time::sleep(std::time::Duration::from_millis(millis)).await;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// PostgreSQL only: how many connections the server has open to this store's database.
     pub async fn testing_connections_open(&self) -> StoreResult<i64> {
         let sql = "SELECT COUNT(*) FROM pg_stat_activity WHERE datname = current_database()";

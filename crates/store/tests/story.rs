@@ -1808,6 +1808,37 @@ async fn the_chat_writer_answers_every_sender_of_a_group(backend: Backend) {
     );
 }
 
+/// A message posted while another transaction holds the session's row (on SQLite: the
+/// database's write lock) waits for its commit, then is stored: the chat writer waits for the
+/// lock rather than failing the sender.
+async fn the_chat_writer_waits_for_another_writes_commit(backend: Backend) {
+    use store::chat::Posted;
+    let store = store(backend).await;
+    let (acme, _) = org_with_admin(&store, "acme").await;
+    let waiting = waiting_in(Queue::General, "held");
+    let (session, _) = store
+        .create_support_session(acme, &waiting, T0)
+        .await
+        .unwrap();
+    let writer = store::group_commit::ChatWriter::start(store.clone());
+    const HOLD_MS: u64 = 300;
+    let (held, holding) = tokio::sync::oneshot::channel();
+    let holder = {
+        let store = store.clone();
+        tokio::spawn(async move { store.testing_hold_a_write(session, HOLD_MS, held).await })
+    };
+    let held_at = holding.await.unwrap();
+    let message = cleo_says(acme, session, "held-1", "after the other write");
+    let posted = writer.post(message, T0, |_| {}).await.unwrap();
+    let stored_at = std::time::Instant::now();
+    holder.await.unwrap().unwrap();
+    assert!(matches!(posted, Posted::New { .. }), "{posted:?}");
+    assert!(
+        stored_at >= held_at + std::time::Duration::from_millis(HOLD_MS),
+        "stored only after the other transaction let go"
+    );
+}
+
 /// Search finds the last message written and a translation kept after it was stored, before
 /// and after the message was indexed (SQLite indexes in batches; a kept translation changes
 /// an indexed message's entry, and a waiting one is indexed as it is by then).
@@ -2210,6 +2241,7 @@ on_both_backends!(
     a_conversation_is_one_order_resumable_and_stores_each_message_once,
     a_group_commit_numbers_each_message_once,
     the_chat_writer_answers_every_sender_of_a_group,
+    the_chat_writer_waits_for_another_writes_commit,
     search_finds_messages_and_their_later_translations,
     organizations_and_their_first_admin,
     users_are_only_reachable_through_their_organization,
