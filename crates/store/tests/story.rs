@@ -1901,9 +1901,6 @@ async fn search_finds_messages_and_their_later_translations(backend: Backend) {
     assert!(found("nothing matches this").await.is_empty());
 }
 
-/// SQLite's chat writer never checkpoints in its own commits (that stalled every message
-/// behind it); its checkpointer copies the log into the database file soon after. The file
-/// grows only then: the log stays under the pool's automatic checkpoint of 1,000 pages.
 /// A node given fewer PostgreSQL connections opens no more than that, however many requests
 /// wait (`database.max_connections`; 16 unless set).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1922,6 +1919,9 @@ async fn postgres_connections_are_capped_as_configured() {
     store.close().await;
 }
 
+/// SQLite's chat writer never checkpoints in its own commits (that stalled every message
+/// behind it); its checkpointer copies the log into the database file soon after. The file
+/// grows only then: the log stays under the pool's automatic checkpoint of 1,000 pages.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_chat_commits_reach_the_database_file_through_the_checkpointer() {
     let url = store::testing::fresh_database_url(Backend::Sqlite)
