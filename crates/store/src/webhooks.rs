@@ -75,6 +75,11 @@ const DELIVERY: &str = "SELECT id, endpoint_id, message_id, event_type, session_
      state, attempts, next_attempt_at, last_status, last_error, last_latency_ms, created_at, \
      delivered_at FROM webhook_deliveries";
 
+/// A delivery due at `$1`: pending, its time come, and held by no node (or its hold ended).
+/// Columns unqualified: in a subquery they are the nearest table's.
+const DUE: &str = "state = 'pending' AND next_attempt_at <= $1 \
+     AND (claimed_until IS NULL OR claimed_until < $1)";
+
 impl Store {
     /// Add an endpoint. Events from now on reach it (the organization's cursor starts at its
     /// newest event when it has none yet).
@@ -190,27 +195,27 @@ impl Store {
         // Every node asks four times a second, and mostly nothing is due. A read answers that
         // without the write the claim is: on SQLite an UPDATE takes the database's one write
         // lock even when it changes nothing, and the chat writer's commit met it there.
-        let due = "SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE state = 'pending' \
-             AND next_attempt_at <= $1 AND (claimed_until IS NULL OR claimed_until < $1))";
+        let due = format!("SELECT EXISTS (SELECT 1 FROM webhook_deliveries WHERE {DUE})");
         let any_due: bool =
-            on_pool!(self, p => sqlx::query_scalar(due).bind(now.millis()).fetch_one(p).await)?;
+            on_pool!(self, p => sqlx::query_scalar(&due).bind(now.millis()).fetch_one(p).await)?;
         if !any_due {
             return Ok(Vec::new());
         }
         // The claim's conditions stand in the outer WHERE too: PostgreSQL checks them again on
         // a row another node updated meanwhile, so two nodes never both claim it.
-        let claim = "UPDATE webhook_deliveries SET claimed_until = $1 WHERE id IN ( \
-             SELECT d.id FROM webhook_deliveries d WHERE d.state = 'pending' \
-             AND d.next_attempt_at <= $2 AND (d.claimed_until IS NULL OR d.claimed_until < $2) \
+        let claim = format!(
+            "UPDATE webhook_deliveries SET claimed_until = $2 WHERE id IN ( \
+             SELECT d.id FROM webhook_deliveries d WHERE {DUE} \
              AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e WHERE e.endpoint_id = d.endpoint_id \
                AND e.state = 'pending' AND e.id < d.id \
                AND COALESCE(e.session_id, -1) = COALESCE(d.session_id, -1)) \
              ORDER BY d.id LIMIT $3) \
-           AND state = 'pending' AND (claimed_until IS NULL OR claimed_until < $2) \
+           AND {DUE} \
            RETURNING id, endpoint_id, message_id, event_type, session_id, payload, state, attempts, \
-           next_attempt_at, last_status, last_error, last_latency_ms, created_at, delivered_at";
-        let deliveries: Vec<Delivery> = on_pool!(self, p => sqlx::query_as(claim)
-            .bind(now.millis() + hold_ms).bind(now.millis()).bind(limit).fetch_all(p).await)?;
+           next_attempt_at, last_status, last_error, last_latency_ms, created_at, delivered_at"
+        );
+        let deliveries: Vec<Delivery> = on_pool!(self, p => sqlx::query_as(&claim)
+            .bind(now.millis()).bind(now.millis() + hold_ms).bind(limit).fetch_all(p).await)?;
         // Their endpoints, each read once however many of its deliveries were claimed.
         let mut endpoints: std::collections::HashMap<i64, Option<Endpoint>> = Default::default();
         let sql = format!("{ENDPOINT} WHERE id = $1");
