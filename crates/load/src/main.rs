@@ -106,9 +106,14 @@ struct Cli {
     #[arg(long, value_enum, default_value_t = chat::SendBy::Socket)]
     chat_send: chat::SendBy,
     /// Chat delivery: also measure the floor, the tool's relay committing each message to
-    /// SQLite before forwarding it (what any commit-before-delivery design adds on this machine).
+    /// SQLite before forwarding it (what any commit-before-delivery design adds on this machine),
+    /// and both relays again in a process of their own (what a server's process boundary adds).
     #[arg(long)]
     chat_floor: bool,
+    /// Not a measurement: serve the chat scenario's relay on a loopback port (printed first) until
+    /// killed. `--chat-floor` starts the tool so, to measure a relay in a process of its own.
+    #[arg(long, value_enum, hide = true)]
+    serve_relay: Option<scenarios::relay::Relay>,
     /// Several nodes: how many nodes the cluster has (default 3).
     #[arg(long, default_value_t = 3)]
     nodes: usize,
@@ -190,6 +195,10 @@ async fn stopped() {
 
 async fn run(cli: Cli) -> Result<u64> {
     let file_limit = idle::raise_open_file_limit();
+    if let Some(relay) = cli.serve_relay {
+        scenarios::relay::serve_alone(relay).await?;
+        return Ok(0);
+    }
     let target = match &cli.url {
         Some(url) => {
             let parsed = url::Url::parse(url).context("--url")?;

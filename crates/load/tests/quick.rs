@@ -85,3 +85,27 @@ fn the_reports_scenario_completes_without_errors_on_both_backends() {
         println!("{stdout}");
     }
 }
+
+/// The chat scenario with its floors: the committing relay, and both relays started again as a
+/// process of their own (`--serve-relay`), each delivering every message once.
+#[test]
+fn the_chat_floors_run_in_the_tool_and_in_a_process_of_their_own() {
+    let stdout = run_quick(&["chat", "--chat-floor"]);
+    for relay in [
+        "baseline, a bare WebSocket relay in the tool:",
+        "floor, the relay committing each message to SQLite before forwarding it:",
+        "the bare relay in a process of its own:",
+        "the committing relay in a process of its own:",
+        "supportal:",
+    ] {
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(relay))
+            .unwrap_or_else(|| panic!("{relay} did not run:\n{stdout}"));
+        assert!(line.contains("lost 0  twice 0"), "{line}");
+    }
+    // The relay's own process is measured too (its CPU, read from /proc).
+    assert!(stdout.contains("CPU per message: relay "), "{stdout}");
+    assert!(stdout.contains(" 0 errors"), "{stdout}");
+    println!("{stdout}");
+}

@@ -10,6 +10,7 @@ use super::relay::{self, Relay};
 use crate::console::{create_reps, sign_in};
 use crate::customer::{Customer, Door};
 use crate::http::{csrf_field, websocket, Browser, Socket};
+use crate::procstat;
 use crate::report::{thousands, Latencies, Outcome};
 use crate::target::{Accounts, Target};
 use anyhow::{anyhow, bail, Context, Result};
@@ -224,8 +225,13 @@ fn refused(text: &str) -> Option<String> {
     (frame["type"] == "refused").then(|| frame["client_id"].as_str().map(str::to_owned))?
 }
 
-/// Run `sides` for `duration`; what the tracker counted.
-async fn measure(sides: Vec<(Side, Socket, String)>, duration: Duration) -> Arc<Tracker> {
+/// Run `sides` for `duration`; what the tracker counted, and the CPU seconds the tool itself
+/// spent meanwhile (its clients share the machine with the server they measure).
+async fn measure(
+    sides: Vec<(Side, Socket, String)>,
+    duration: Duration,
+) -> (Arc<Tracker>, Option<f64>) {
+    let tool_before = procstat::sample(std::process::id());
     let tracker = Arc::new(Tracker::default());
     let (stop, stopped) = watch::channel(false);
     let count = sides.len().max(1) as u32;
@@ -244,7 +250,8 @@ async fn measure(sides: Vec<(Side, Socket, String)>, duration: Duration) -> Arc<
     tokio::time::sleep(duration).await;
     let _ = stop.send(true);
     while running.join_next().await.is_some() {}
-    tracker
+    let tool_cpu = procstat::cpu_between(tool_before, procstat::sample(std::process::id()));
+    (tracker, tool_cpu)
 }
 
 /// When the `n`-th of `count` sides sends within each second. The sends spread evenly over the
@@ -341,16 +348,27 @@ fn first_session_id(html: &str) -> Option<i64> {
     rest[..rest.find('"')?].parse().ok()
 }
 
-/// One of the tool's relays, measured like Supportal: its latencies and faults.
-async fn measure_relay(name: &str, relay: Relay, options: &Options) -> Result<(Latencies, u64)> {
-    let (sockets, server) = relay::open(options.chats, relay).await?;
+/// One of the tool's relays, measured like Supportal: its latencies and faults. `apart`: the
+/// relay in a process of its own.
+async fn measure_relay(
+    name: &str,
+    relay: Relay,
+    apart: bool,
+    options: &Options,
+) -> Result<(Latencies, u64)> {
+    let (sockets, server) = relay::open(options.chats, relay, apart).await?;
     let sides = sockets
         .into_iter()
         .map(|(socket, name)| (Side::Relay, socket, name))
         .collect();
-    let tracker = measure(sides, options.duration).await;
-    server.abort();
-    Ok(print(name, &tracker, options.duration))
+    let process = server.process_id();
+    let before = process.and_then(procstat::sample);
+    let (tracker, tool_cpu) = measure(sides, options.duration).await;
+    let relay_cpu = process.and_then(|pid| procstat::cpu_between(before, procstat::sample(pid)));
+    drop(server);
+    let measured = print(name, &tracker, options.duration);
+    print_cpu(&tracker, tool_cpu, relay_cpu.map(|cpu| ("relay", cpu)));
+    Ok(measured)
 }
 
 fn print(name: &str, tracker: &Tracker, duration: Duration) -> (Latencies, u64) {
@@ -362,6 +380,22 @@ fn print(name: &str, tracker: &Tracker, duration: Duration) -> (Latencies, u64) 
         latencies.summary()
     );
     (latencies, lost + duplicates + errors)
+}
+
+/// The CPU the tool, and the process it measures (named), spent per message received.
+fn print_cpu(tracker: &Tracker, tool: Option<f64>, server: Option<(&str, f64)>) {
+    let messages = tracker.received.lock().map(|r| r.len()).unwrap_or(0).max(1) as f64;
+    let per_message = |cpu: f64| format!("{:.0} µs", cpu * 1e6 / messages);
+    let mut parts = Vec::new();
+    if let Some((name, cpu)) = server {
+        parts.push(format!("{name} {}", per_message(cpu)));
+    }
+    if let Some(cpu) = tool {
+        parts.push(format!("this tool {}", per_message(cpu)));
+    }
+    if !parts.is_empty() {
+        println!("   CPU per message: {}", parts.join(", "));
+    }
 }
 
 pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Result<Vec<Outcome>> {
@@ -377,33 +411,47 @@ pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Res
     let (relay_latencies, relay_faults) = measure_relay(
         "baseline, a bare WebSocket relay in the tool",
         Relay::Bare,
+        false,
         options,
     )
     .await?;
+    let mut outcomes = vec![Outcome {
+        name: "chat relay baseline".into(),
+        errors: relay_faults,
+    }];
     if options.floor {
-        let (floor, _) = measure_relay(
-            "floor, the relay committing each message to SQLite before forwarding it",
-            Relay::Committing,
-            options,
-        )
-        .await?;
-        let ratio = floor.p99_micros() as f64 / relay_latencies.p99_micros().max(1) as f64;
-        println!("   ratio of p99 committing relay / relay: {ratio:.2}");
+        let floors = [
+            (
+                "floor, the relay committing each message to SQLite before forwarding it",
+                Relay::Committing,
+                false,
+            ),
+            ("the bare relay in a process of its own", Relay::Bare, true),
+            (
+                "the committing relay in a process of its own",
+                Relay::Committing,
+                true,
+            ),
+        ];
+        for (name, relay, apart) in floors {
+            let (floor, faults) = measure_relay(name, relay, apart, options).await?;
+            let ratio = floor.p99_micros() as f64 / relay_latencies.p99_micros().max(1) as f64;
+            println!("   ratio of p99 to the relay in the tool: {ratio:.2}");
+            outcomes.push(Outcome {
+                name: format!("chat {name}"),
+                errors: faults,
+            });
+        }
     }
 
     let (latencies, faults) = measure_supportal("supportal", target, accounts, options).await?;
     let ratio = latencies.p99_micros() as f64 / relay_latencies.p99_micros().max(1) as f64;
     println!("   ratio of p99 supportal / relay: {ratio:.2} (target ≤ 2 at 1,000 chats on SQLite)");
-    Ok(vec![
-        Outcome {
-            name: "chat relay baseline".into(),
-            errors: relay_faults,
-        },
-        Outcome {
-            name: "chat delivery".into(),
-            errors: faults,
-        },
-    ])
+    outcomes.push(Outcome {
+        name: "chat delivery".into(),
+        errors: faults,
+    });
+    Ok(outcomes)
 }
 
 /// Supportal's chats on a fresh server of `target`: the latencies and the faults (lost, twice,
@@ -417,15 +465,14 @@ pub async fn measure_supportal(
     let server = target.start().await?;
     let sides = supportal_chats(server.addr, accounts, options.chats, options.send_by).await?;
     let before = server.sample();
-    let tracker = measure(sides, options.duration).await;
+    let (tracker, tool_cpu) = measure(sides, options.duration).await;
     let after = server.sample();
     let (latencies, faults) = print(name, &tracker, options.duration);
-    if let (Some(before), Some(after)) = (before, after) {
-        let messages = tracker.received.lock().map(|r| r.len()).unwrap_or(0).max(1);
-        let cpu = after.cpu_secs - before.cpu_secs;
+    let server_cpu = procstat::cpu_between(before, after);
+    print_cpu(&tracker, tool_cpu, server_cpu.map(|cpu| ("server", cpu)));
+    if let Some(after) = after {
         println!(
-            "   server CPU {:.0} µs per message, memory {}",
-            cpu * 1e6 / messages as f64,
+            "   server memory {}",
             crate::report::mib(after.rss_bytes as f64)
         );
     }

@@ -7,18 +7,26 @@
 //! `synchronous = NORMAL` (no fsync per commit) and never checkpointed during the run. Whatever
 //! it adds to the bare relay's latency, no design that keeps the guarantee can avoid on the same
 //! machine.
+//!
+//! Each also runs in a process of its own (`--serve-relay`, the tool started again), as a server
+//! does: what crossing to another process and back costs on this machine, apart from anything
+//! the server does.
 
 use crate::http::{websocket, Socket};
 use anyhow::{Context, Result};
 use futures::{SinkExt, StreamExt};
 use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::process::Stdio;
 use std::sync::{mpsc, Arc, Mutex};
+use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
+use tokio::process::{Child, Command};
 use tokio::sync::mpsc::UnboundedSender;
 use tokio_tungstenite::tungstenite::Message;
 
 /// How the relay treats a message between its two sockets.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Relay {
     /// Forward it at once.
     Bare,
@@ -26,67 +34,150 @@ pub enum Relay {
     Committing,
 }
 
+/// A relay's server, stopped when dropped.
+pub enum Running {
+    /// A task in the tool's own runtime.
+    InTool(tokio::task::JoinHandle<()>),
+    /// The tool started again as a relay (killed on drop).
+    Apart(Child),
+}
+
+impl Running {
+    /// The relay's process, when it has one of its own.
+    pub fn process_id(&self) -> Option<u32> {
+        match self {
+            Running::InTool(_) => None,
+            Running::Apart(child) => child.id(),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Running::InTool(task) = self {
+            task.abort();
+        }
+    }
+}
+
 /// Each chat's two sockets, named by `/{chat}/a` and `/{chat}/b`; whatever one sends goes to
-/// the other. The sockets are the tool's clients; the handle is the relay's server, to abort.
-// tungstenite's handshake callback returns its (large) error response by value: its API.
-#[allow(clippy::result_large_err)]
+/// the other. The sockets are the tool's clients; the relay's server is in the tool's runtime,
+/// or `apart`, in a process of its own.
 pub async fn open(
     chats: usize,
     relay: Relay,
-) -> Result<(Vec<(Socket, String)>, tokio::task::JoinHandle<()>)> {
+    apart: bool,
+) -> Result<(Vec<(Socket, String)>, Running)> {
+    if apart {
+        return open_apart(chats, relay).await;
+    }
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let addr = listener.local_addr()?;
+    let server = tokio::spawn(serve(listener, relay.committer()?));
+    Ok((connect(addr, chats).await?, Running::InTool(server)))
+}
+
+/// The relay in a process of its own: this tool, started again with `--serve-relay`, which
+/// prints its address first.
+async fn open_apart(chats: usize, relay: Relay) -> Result<(Vec<(Socket, String)>, Running)> {
+    let mut child = Command::new(std::env::current_exe()?)
+        .arg("--serve-relay")
+        .arg(relay.name())
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .context("starting the tool again as a relay")?;
+    let stdout = child.stdout.take().context("the relay's output")?;
+    let mut first = String::new();
+    BufReader::new(stdout).read_line(&mut first).await?;
+    let addr: SocketAddr = first
+        .trim()
+        .strip_prefix(LISTENING)
+        .and_then(|a| a.parse().ok())
+        .with_context(|| format!("the relay process said {first:?}"))?;
+    Ok((connect(addr, chats).await?, Running::Apart(child)))
+}
+
+/// What a relay process prints first, followed by its address.
+const LISTENING: &str = "relay listening on ";
+
+/// The relay process (`--serve-relay`): serve until killed.
+pub async fn serve_alone(relay: Relay) -> Result<()> {
+    let listener = TcpListener::bind("127.0.0.1:0").await?;
+    println!("{LISTENING}{}", listener.local_addr()?);
+    serve(listener, relay.committer()?).await;
+    Ok(())
+}
+
+impl Relay {
+    fn name(self) -> &'static str {
+        match self {
+            Relay::Bare => "bare",
+            Relay::Committing => "committing",
+        }
+    }
+
+    fn committer(self) -> Result<Option<Committer>> {
+        Ok(match self {
+            Relay::Bare => None,
+            Relay::Committing => Some(Committer::start()?),
+        })
+    }
+}
+
+/// Accept sockets and pair them by path: whatever `/{chat}/a` sends goes to `/{chat}/b` and back,
+/// committed first when there is a `committer`.
+// tungstenite's handshake callback returns its (large) error response by value: its API.
+#[allow(clippy::result_large_err)]
+async fn serve(listener: TcpListener, committer: Option<Committer>) {
     type Peers = Arc<Mutex<HashMap<String, UnboundedSender<String>>>>;
     let peers: Peers = Arc::default();
-    let committer = match relay {
-        Relay::Bare => None,
-        Relay::Committing => Some(Committer::start()?),
-    };
-    let server = tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            let peers = peers.clone();
-            let committer = committer.clone();
-            tokio::spawn(async move {
-                let mut path = String::new();
-                let callback =
-                    |request: &tokio_tungstenite::tungstenite::handshake::server::Request,
-                     response| {
-                        path = request.uri().path().to_owned();
-                        Ok(response)
-                    };
-                let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
-                    return;
+    while let Ok((stream, _)) = listener.accept().await {
+        let peers = peers.clone();
+        let committer = committer.clone();
+        tokio::spawn(async move {
+            let mut path = String::new();
+            let callback =
+                |request: &tokio_tungstenite::tungstenite::handshake::server::Request, response| {
+                    path = request.uri().path().to_owned();
+                    Ok(response)
                 };
-                let (mut write, mut read) = ws.split();
-                let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-                let other = match path.strip_suffix("/a") {
-                    Some(chat) => format!("{chat}/b"),
-                    None => path.replace("/b", "/a"),
-                };
-                if let Ok(mut p) = peers.lock() {
-                    p.insert(path.clone(), tx);
-                }
-                let forward = tokio::spawn(async move {
-                    while let Some(text) = rx.recv().await {
-                        if write.send(Message::Text(text.into())).await.is_err() {
-                            break;
-                        }
-                    }
-                });
-                while let Some(Ok(Message::Text(text))) = read.next().await {
-                    let to = peers.lock().ok().and_then(|p| p.get(&other).cloned());
-                    let Some(to) = to else { continue };
-                    match &committer {
-                        None => {
-                            let _ = to.send(text.to_string());
-                        }
-                        Some(committer) => committer.commit_then_forward(&path, text.as_str(), to),
+            let Ok(ws) = tokio_tungstenite::accept_hdr_async(stream, callback).await else {
+                return;
+            };
+            let (mut write, mut read) = ws.split();
+            let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+            let other = match path.strip_suffix("/a") {
+                Some(chat) => format!("{chat}/b"),
+                None => path.replace("/b", "/a"),
+            };
+            if let Ok(mut p) = peers.lock() {
+                p.insert(path.clone(), tx);
+            }
+            let forward = tokio::spawn(async move {
+                while let Some(text) = rx.recv().await {
+                    if write.send(Message::Text(text.into())).await.is_err() {
+                        break;
                     }
                 }
-                forward.abort();
             });
-        }
-    });
+            while let Some(Ok(Message::Text(text))) = read.next().await {
+                let to = peers.lock().ok().and_then(|p| p.get(&other).cloned());
+                let Some(to) = to else { continue };
+                match &committer {
+                    None => {
+                        let _ = to.send(text.to_string());
+                    }
+                    Some(committer) => committer.commit_then_forward(&path, text.as_str(), to),
+                }
+            }
+            forward.abort();
+        });
+    }
+}
+
+/// The tool's side of `chats` chats on the relay at `addr`: each chat's two sockets.
+async fn connect(addr: SocketAddr, chats: usize) -> Result<Vec<(Socket, String)>> {
     let mut sockets = Vec::new();
     for chat in 0..chats {
         for side in ["a", "b"] {
@@ -94,7 +185,7 @@ pub async fn open(
             sockets.push((socket, format!("relay-{chat}-{side}")));
         }
     }
-    Ok((sockets, server))
+    Ok(sockets)
 }
 
 /// A message to commit, and where it goes once committed.
