@@ -110,6 +110,10 @@ struct Cli {
     /// and both relays again in a process of their own (what a server's process boundary adds).
     #[arg(long)]
     chat_floor: bool,
+    /// Chat delivery: write each of Supportal's messages to this file (id, send time on
+    /// CLOCK_MONOTONIC, latency in µs), to lay slow ones beside `perf record -k CLOCK_MONOTONIC`.
+    #[arg(long)]
+    chat_latencies: Option<PathBuf>,
     /// Not a measurement: serve the chat scenario's relay on a loopback port (printed first) until
     /// killed. `--chat-floor` starts the tool so, to measure a relay in a process of its own.
     #[arg(long, value_enum, hide = true)]
@@ -290,6 +294,7 @@ async fn run(cli: Cli) -> Result<u64> {
                     duration,
                     send_by: cli.chat_send,
                     floor: cli.chat_floor,
+                    latencies_to: cli.chat_latencies.clone(),
                 };
                 chat::run(&target, &accounts, &options).await
             }
@@ -304,6 +309,7 @@ async fn run(cli: Cli) -> Result<u64> {
                         duration,
                         send_by: cli.chat_send,
                         floor: false,
+                        latencies_to: None,
                     },
                 };
                 cluster::run(&single, &several, &accounts, &options).await

@@ -90,7 +90,10 @@ fn the_reports_scenario_completes_without_errors_on_both_backends() {
 /// process of their own (`--serve-relay`), each delivering every message once.
 #[test]
 fn the_chat_floors_run_in_the_tool_and_in_a_process_of_their_own() {
-    let stdout = run_quick(&["chat", "--chat-floor"]);
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let each = dir.path().join("latencies.txt");
+    let each_arg = each.to_str().expect("a UTF-8 path");
+    let stdout = run_quick(&["chat", "--chat-floor", "--chat-latencies", each_arg]);
     for relay in [
         "baseline, a bare WebSocket relay in the tool:",
         "floor, the relay committing each message to SQLite before forwarding it:",
@@ -107,5 +110,30 @@ fn the_chat_floors_run_in_the_tool_and_in_a_process_of_their_own() {
     // The relay's own process is measured too (its CPU, read from /proc).
     assert!(stdout.contains("CPU per message: relay "), "{stdout}");
     assert!(stdout.contains(" 0 errors"), "{stdout}");
+    // Every message Supportal delivered, in the order sent: its id, send time, latency.
+    let written = std::fs::read_to_string(&each).expect("the latencies file");
+    let rows: Vec<(&str, f64, u64)> = written
+        .lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let f: Vec<&str> = l.split(' ').collect();
+            assert_eq!(f.len(), 3, "{l}");
+            (
+                f[0],
+                f[1].parse().expect("seconds"),
+                f[2].parse().expect("µs"),
+            )
+        })
+        .collect();
+    assert!(rows.len() >= 20, "{written}");
+    assert!(
+        rows.iter()
+            .all(|(id, _, micros)| id.starts_with(['c', 'r']) && *micros > 0),
+        "{written}"
+    );
+    assert!(
+        rows.windows(2).all(|w| w[0].1 <= w[1].1),
+        "in the order sent:\n{written}"
+    );
     println!("{stdout}");
 }

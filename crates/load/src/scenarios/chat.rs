@@ -17,6 +17,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use futures::{SinkExt, StreamExt};
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -30,6 +31,9 @@ pub struct Options {
     pub send_by: SendBy,
     /// Also measure the relay that commits each message to SQLite before forwarding it.
     pub floor: bool,
+    /// Write each of Supportal's messages here: its id, when it was sent on CLOCK_MONOTONIC
+    /// (the clock of `perf record -k CLOCK_MONOTONIC`), and its latency.
+    pub latencies_to: Option<PathBuf>,
 }
 
 /// How a page sends its messages.
@@ -52,6 +56,8 @@ struct Tracker {
     latencies: Mutex<Latencies>,
     duplicates: AtomicU64,
     errors: AtomicU64,
+    /// Each message received (id, sent, latency), when asked for (`--chat-latencies`).
+    each: Option<Mutex<Vec<(String, Instant, Duration)>>>,
 }
 
 impl Tracker {
@@ -80,8 +86,13 @@ impl Tracker {
             return;
         }
         let started = self.sent.lock().ok().and_then(|s| s.get(id).copied());
-        if let (Some(started), Ok(mut latencies)) = (started, self.latencies.lock()) {
-            latencies.record(at.saturating_duration_since(started));
+        let Some(started) = started else { return };
+        let latency = at.saturating_duration_since(started);
+        if let Ok(mut latencies) = self.latencies.lock() {
+            latencies.record(latency);
+        }
+        if let Some(Ok(mut each)) = self.each.as_ref().map(Mutex::lock) {
+            each.push((id.to_owned(), started, latency));
         }
     }
 
@@ -225,14 +236,19 @@ fn refused(text: &str) -> Option<String> {
     (frame["type"] == "refused").then(|| frame["client_id"].as_str().map(str::to_owned))?
 }
 
-/// Run `sides` for `duration`; what the tracker counted, and the CPU seconds the tool itself
-/// spent meanwhile (its clients share the machine with the server they measure).
+/// Run `sides` for `duration`; what the tracker counted (`each` message too, if asked), and the
+/// CPU seconds the tool itself spent meanwhile (its clients share the machine with the server
+/// they measure).
 async fn measure(
     sides: Vec<(Side, Socket, String)>,
     duration: Duration,
+    each: bool,
 ) -> (Arc<Tracker>, Option<f64>) {
     let tool_before = procstat::sample(std::process::id());
-    let tracker = Arc::new(Tracker::default());
+    let tracker = Arc::new(Tracker {
+        each: each.then(Mutex::default),
+        ..Tracker::default()
+    });
     let (stop, stopped) = watch::channel(false);
     let count = sides.len().max(1) as u32;
     let mut running = JoinSet::new();
@@ -363,7 +379,7 @@ async fn measure_relay(
         .collect();
     let process = server.process_id();
     let before = process.and_then(procstat::sample);
-    let (tracker, tool_cpu) = measure(sides, options.duration).await;
+    let (tracker, tool_cpu) = measure(sides, options.duration, false).await;
     let relay_cpu = process.and_then(|pid| procstat::cpu_between(before, procstat::sample(pid)));
     drop(server);
     let measured = print(name, &tracker, options.duration);
@@ -396,6 +412,31 @@ fn print_cpu(tracker: &Tracker, tool: Option<f64>, server: Option<(&str, f64)>) 
     if !parts.is_empty() {
         println!("   CPU per message: {}", parts.join(", "));
     }
+}
+
+/// Each message the tracker kept, in the order sent: its id, when it was sent in seconds on
+/// CLOCK_MONOTONIC (what Rust's `Instant` reads on Linux, and what `perf record -k
+/// CLOCK_MONOTONIC` stamps samples with, so a slow message can be laid beside what the machine
+/// did then), and its latency in µs.
+fn write_each(tracker: &Tracker, path: &Path) -> Result<()> {
+    let (now, monotonic) = (
+        Instant::now(),
+        rustix::time::clock_gettime(rustix::time::ClockId::Monotonic),
+    );
+    let now_secs = monotonic.tv_sec as f64 + monotonic.tv_nsec as f64 / 1e9;
+    let mut each = tracker
+        .each
+        .as_ref()
+        .and_then(|e| e.lock().ok().map(|e| e.clone()))
+        .unwrap_or_default();
+    each.sort_by_key(|(_, sent, _)| *sent);
+    let mut text = String::from("# id, sent (CLOCK_MONOTONIC, s), send → other side (µs)\n");
+    for (id, sent, latency) in each {
+        let sent_secs = now_secs - now.saturating_duration_since(sent).as_secs_f64();
+        text.push_str(&format!("{id} {sent_secs:.6} {}\n", latency.as_micros()));
+    }
+    std::fs::write(path, text)?;
+    Ok(())
 }
 
 pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Result<Vec<Outcome>> {
@@ -465,7 +506,8 @@ pub async fn measure_supportal(
     let server = target.start().await?;
     let sides = supportal_chats(server.addr, accounts, options.chats, options.send_by).await?;
     let before = server.sample();
-    let (tracker, tool_cpu) = measure(sides, options.duration).await;
+    let each = options.latencies_to.is_some();
+    let (tracker, tool_cpu) = measure(sides, options.duration, each).await;
     let after = server.sample();
     let (latencies, faults) = print(name, &tracker, options.duration);
     let server_cpu = procstat::cpu_between(before, after);
@@ -475,6 +517,11 @@ pub async fn measure_supportal(
             "   server memory {}",
             crate::report::mib(after.rss_bytes as f64)
         );
+    }
+    if let Some(path) = &options.latencies_to {
+        write_each(&tracker, path)
+            .with_context(|| format!("writing the latencies to {}", path.display()))?;
+        println!("   each message's latency written to {}", path.display());
     }
     server.stop().await?;
     Ok((latencies, faults))
