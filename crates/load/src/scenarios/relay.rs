@@ -14,6 +14,7 @@
 
 use crate::http::{websocket, Socket};
 use anyhow::{Context, Result};
+use clap::ValueEnum;
 use futures::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -80,9 +81,13 @@ pub async fn open(
 /// The relay in a process of its own: this tool, started again with `--serve-relay`, which
 /// prints its address first.
 async fn open_apart(chats: usize, relay: Relay) -> Result<(Vec<(Socket, String)>, Running)> {
+    let name = relay.to_possible_value().context("the relay's name")?;
     let mut child = Command::new(std::env::current_exe()?)
         .arg("--serve-relay")
-        .arg(relay.name())
+        .arg(name.get_name())
+        // Kept open while the child is: the relay ends when it closes, even if this tool is
+        // killed before it can kill the relay.
+        .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -101,22 +106,21 @@ async fn open_apart(chats: usize, relay: Relay) -> Result<(Vec<(Socket, String)>
 /// What a relay process prints first, followed by its address.
 const LISTENING: &str = "relay listening on ";
 
-/// The relay process (`--serve-relay`): serve until killed.
+/// The relay process (`--serve-relay`): serve until killed, or until its standard input closes
+/// (the tool that started it is gone).
 pub async fn serve_alone(relay: Relay) -> Result<()> {
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     println!("{LISTENING}{}", listener.local_addr()?);
-    serve(listener, relay.committer()?).await;
+    let mut input = tokio::io::stdin();
+    let mut sink = tokio::io::sink();
+    tokio::select! {
+        () = serve(listener, relay.committer()?) => {}
+        _ = tokio::io::copy(&mut input, &mut sink) => {}
+    }
     Ok(())
 }
 
 impl Relay {
-    fn name(self) -> &'static str {
-        match self {
-            Relay::Bare => "bare",
-            Relay::Committing => "committing",
-        }
-    }
-
     fn committer(self) -> Result<Option<Committer>> {
         Ok(match self {
             Relay::Bare => None,
