@@ -1749,18 +1749,28 @@ async fn a_group_commit_numbers_each_message_once(backend: Backend) {
         .all(|i| i.kind != "message"));
 }
 
-/// Many senders at once through the node's chat writer: each gets its own answer, and each
-/// session's messages are numbered without gaps or repeats.
-async fn the_chat_writer_answers_every_sender_of_a_group(backend: Backend) {
-    use store::chat::Posted;
+/// What the chat writer's stories start from: an organization, one session waiting in its
+/// general queue (reached with `capability`), and the node's chat writer on the store.
+async fn a_session_and_the_chat_writer(
+    backend: Backend,
+    capability: &str,
+) -> (Store, OrgId, SessionId, store::group_commit::ChatWriter) {
     let store = store(backend).await;
     let (acme, _) = org_with_admin(&store, "acme").await;
-    let waiting = waiting_in(Queue::General, "busy");
+    let waiting = waiting_in(Queue::General, capability);
     let (session, _) = store
         .create_support_session(acme, &waiting, T0)
         .await
         .unwrap();
     let writer = store::group_commit::ChatWriter::start(store.clone());
+    (store, acme, session, writer)
+}
+
+/// Many senders at once through the node's chat writer: each gets its own answer, and each
+/// session's messages are numbered without gaps or repeats.
+async fn the_chat_writer_answers_every_sender_of_a_group(backend: Backend) {
+    use store::chat::Posted;
+    let (_store, acme, session, writer) = a_session_and_the_chat_writer(backend, "busy").await;
     let sends = (0..40).map(|n| {
         let writer = writer.clone();
         tokio::spawn(async move {
@@ -1813,14 +1823,7 @@ async fn the_chat_writer_answers_every_sender_of_a_group(backend: Backend) {
 /// lock rather than failing the sender.
 async fn the_chat_writer_waits_for_another_writes_commit(backend: Backend) {
     use store::chat::Posted;
-    let store = store(backend).await;
-    let (acme, _) = org_with_admin(&store, "acme").await;
-    let waiting = waiting_in(Queue::General, "held");
-    let (session, _) = store
-        .create_support_session(acme, &waiting, T0)
-        .await
-        .unwrap();
-    let writer = store::group_commit::ChatWriter::start(store.clone());
+    let (store, acme, session, writer) = a_session_and_the_chat_writer(backend, "held").await;
     const HOLD_MS: u64 = 300;
     let (held, holding) = tokio::sync::oneshot::channel();
     let holder = {
