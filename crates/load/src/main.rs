@@ -107,7 +107,9 @@ struct Cli {
     chat_send: chat::SendBy,
     /// Chat delivery: also measure the floor, the tool's relay committing each message to
     /// SQLite before forwarding it (what any commit-before-delivery design adds on this machine),
-    /// and both relays again in a process of their own (what a server's process boundary adds).
+    /// both relays again in a process of their own (what a server's process boundary adds), and
+    /// the complete relay there, which keeps every delivery guarantee of issue 10 (numbered,
+    /// idempotent on the client's id, acknowledged), with a writer thread and on one thread.
     #[arg(long)]
     chat_floor: bool,
     /// Chat delivery: write each of Supportal's messages to this file (id, send time on

@@ -99,6 +99,8 @@ fn the_chat_floors_run_in_the_tool_and_in_a_process_of_their_own() {
         "floor, the relay committing each message to SQLite before forwarding it:",
         "the bare relay in a process of its own:",
         "the committing relay in a process of its own:",
+        "the complete relay (numbered, idempotent, acknowledged) in a process of its own:",
+        "the complete relay on one thread in a process of its own:",
         "supportal:",
     ] {
         let line = stdout

@@ -125,8 +125,11 @@ enum Side {
         me: &'static str,
         send_by: SendBy,
     },
-    /// The relay: send the id over the socket itself.
+    /// The bare and the committing relay: send the id over the socket itself.
     Relay,
+    /// The complete relay: a `send` frame on the socket, as a Supportal page sends it; read the
+    /// lines from the other side (`me` is `a` or `b`).
+    Framed { me: &'static str },
 }
 
 /// Send one message a second from `side` (offset by `phase`) until `stop`; read the other side's
@@ -142,7 +145,7 @@ async fn run_side(
     let (mut write, mut read) = socket.split();
     let reader_tracker = tracker.clone();
     let me = match &side {
-        Side::Page { me, .. } => *me,
+        Side::Page { me, .. } | Side::Framed { me } => *me,
         Side::Relay => "",
     };
     let reader = tokio::spawn(async move {
@@ -174,7 +177,8 @@ async fn run_side(
             Side::Page {
                 send_by: SendBy::Socket,
                 ..
-            } => {
+            }
+            | Side::Framed { .. } => {
                 let frame = serde_json::json!({ "type": "send", "client_id": id, "body": id });
                 write
                     .send(Message::Text(frame.to_string().into()))
@@ -373,9 +377,17 @@ async fn measure_relay(
     options: &Options,
 ) -> Result<(Latencies, u64)> {
     let (sockets, server) = relay::open(options.chats, relay, apart).await?;
+    // `relay::open` gives each chat's sockets in turn: side a, then side b.
+    let side = |n: usize| match relay {
+        Relay::Complete | Relay::CompleteOneThread => Side::Framed {
+            me: if n.is_multiple_of(2) { "a" } else { "b" },
+        },
+        Relay::Bare | Relay::Committing => Side::Relay,
+    };
     let sides = sockets
         .into_iter()
-        .map(|(socket, name)| (Side::Relay, socket, name))
+        .enumerate()
+        .map(|(n, (socket, name))| (side(n), socket, name))
         .collect();
     let process = server.process_id();
     let before = process.and_then(procstat::sample);
@@ -471,6 +483,16 @@ pub async fn run(target: &Target, accounts: &Accounts, options: &Options) -> Res
             (
                 "the committing relay in a process of its own",
                 Relay::Committing,
+                true,
+            ),
+            (
+                "the complete relay (numbered, idempotent, acknowledged) in a process of its own",
+                Relay::Complete,
+                true,
+            ),
+            (
+                "the complete relay on one thread in a process of its own",
+                Relay::CompleteOneThread,
                 true,
             ),
         ];

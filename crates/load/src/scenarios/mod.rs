@@ -6,5 +6,6 @@ pub mod fanout;
 pub mod idle;
 pub mod page;
 pub mod relay;
+mod relay_commit;
 pub mod reports;
 pub mod start;

@@ -1,5 +1,7 @@
-//! The chat scenario's baselines: a bare WebSocket relay inside the tool, and the same relay
-//! committing each message to SQLite before it forwards it (`--chat-floor`).
+//! The chat scenario's baselines: a bare WebSocket relay inside the tool, the same relay
+//! committing each message to SQLite before it forwards it (`--chat-floor`), and one that also
+//! keeps the rest of issue 10's delivery guarantees (`Relay::Complete`, and the same with the
+//! sockets and the commit on one thread): the least any server that keeps them does.
 //!
 //! The committing relay is the floor for any server that, like Supportal, commits a message
 //! before anyone sees it: one table without an index, a dedicated writer thread that commits
@@ -12,6 +14,7 @@
 //! does: what crossing to another process and back costs on this machine, apart from anything
 //! the server does.
 
+use super::relay_commit::{Committer, Job};
 use crate::http::{websocket, Socket};
 use anyhow::{Context, Result};
 use clap::ValueEnum;
@@ -19,7 +22,7 @@ use futures::{SinkExt, StreamExt};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::process::Stdio;
-use std::sync::{mpsc, Arc, Mutex};
+use std::sync::{Arc, Mutex};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::net::TcpListener;
 use tokio::process::{Child, Command};
@@ -33,6 +36,15 @@ pub enum Relay {
     Bare,
     /// Commit it to SQLite first, then forward it.
     Committing,
+    /// What issue 10 asks of any chat server, and nothing more: take Supportal's `send` frame
+    /// (JSON, with the client's id), commit the message numbered in its chat and idempotent on
+    /// that id, then send the stored line, as JSON, to the other side and back to the sender
+    /// (the acknowledgement). The least a server with those guarantees does per message.
+    Complete,
+    /// The complete relay on one thread: the socket's own task commits each message as it
+    /// comes (no writer thread, no group), and the relay process has one runtime thread. The
+    /// shape with no hand-off at all between sockets and the database.
+    CompleteOneThread,
 }
 
 /// A relay's server, stopped when dropped.
@@ -88,6 +100,14 @@ async fn open_apart(chats: usize, relay: Relay) -> Result<(Vec<(Socket, String)>
         // Kept open while the child is: the relay ends when it closes, even if this tool is
         // killed before it can kill the relay.
         .stdin(Stdio::piped())
+        .env(
+            "TOKIO_WORKER_THREADS",
+            if relay == Relay::CompleteOneThread {
+                "1"
+            } else {
+                "2"
+            },
+        )
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -124,7 +144,9 @@ impl Relay {
     fn committer(self) -> Result<Option<Committer>> {
         Ok(match self {
             Relay::Bare => None,
-            Relay::Committing => Some(Committer::start()?),
+            Relay::Committing | Relay::Complete | Relay::CompleteOneThread => {
+                Some(Committer::start(self)?)
+            }
         })
     }
 }
@@ -151,12 +173,13 @@ async fn serve(listener: TcpListener, committer: Option<Committer>) {
             };
             let (mut write, mut read) = ws.split();
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-            let other = match path.strip_suffix("/a") {
-                Some(chat) => format!("{chat}/b"),
-                None => path.replace("/b", "/a"),
+            let (chat, other) = match path.strip_suffix("/a") {
+                Some(chat) => (chat.to_owned(), format!("{chat}/b")),
+                None => (path.replace("/b", ""), path.replace("/b", "/a")),
             };
+            let side = if path.ends_with("/a") { "a" } else { "b" };
             if let Ok(mut p) = peers.lock() {
-                p.insert(path.clone(), tx);
+                p.insert(path.clone(), tx.clone());
             }
             let forward = tokio::spawn(async move {
                 while let Some(text) = rx.recv().await {
@@ -172,7 +195,17 @@ async fn serve(listener: TcpListener, committer: Option<Committer>) {
                     None => {
                         let _ = to.send(text.to_string());
                     }
-                    Some(committer) => committer.commit_then_forward(&path, text.as_str(), to),
+                    Some(committer) => {
+                        let Some(payload) = committer.payload(side, text.as_str()) else {
+                            continue;
+                        };
+                        committer.commit_then_forward(Job {
+                            chat: chat.clone(),
+                            payload,
+                            to,
+                            back: tx.clone(),
+                        });
+                    }
                 }
             }
             forward.abort();
@@ -190,84 +223,4 @@ async fn connect(addr: SocketAddr, chats: usize) -> Result<Vec<(Socket, String)>
         }
     }
     Ok(sockets)
-}
-
-/// A message to commit, and where it goes once committed.
-struct Job {
-    chat: String,
-    body: String,
-    to: UnboundedSender<String>,
-}
-
-/// The committing relay's writer: a thread of its own with one SQLite connection, in a
-/// temporary directory that goes when the last handle does.
-#[derive(Clone)]
-struct Committer {
-    jobs: mpsc::Sender<Job>,
-    _dir: Arc<tempfile::TempDir>,
-}
-
-/// The most messages one transaction takes, as Supportal's chat writer.
-const MOST_PER_GROUP: usize = 64;
-
-impl Committer {
-    fn start() -> Result<Self> {
-        let dir = tempfile::tempdir()?;
-        let db = rusqlite::Connection::open(dir.path().join("floor.db"))?;
-        db.execute_batch(
-            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
-             PRAGMA wal_autocheckpoint = 0; \
-             CREATE TABLE lines (id INTEGER PRIMARY KEY, chat TEXT NOT NULL, body TEXT NOT NULL);",
-        )
-        .context("the committing relay's database")?;
-        let (jobs, waiting) = mpsc::channel::<Job>();
-        std::thread::Builder::new()
-            .name("relay-commit".into())
-            .spawn(move || write_groups(db, waiting))?;
-        Ok(Self {
-            jobs,
-            _dir: Arc::new(dir),
-        })
-    }
-
-    fn commit_then_forward(&self, chat: &str, body: &str, to: UnboundedSender<String>) {
-        let _ = self.jobs.send(Job {
-            chat: chat.to_owned(),
-            body: body.to_owned(),
-            to,
-        });
-    }
-}
-
-/// Wait for a message, commit it with whatever else is waiting, forward them; until every
-/// sender is gone.
-fn write_groups(mut db: rusqlite::Connection, waiting: mpsc::Receiver<Job>) {
-    while let Ok(first) = waiting.recv() {
-        let mut group = vec![first];
-        while group.len() < MOST_PER_GROUP {
-            match waiting.try_recv() {
-                Ok(job) => group.push(job),
-                Err(_) => break,
-            }
-        }
-        if commit(&mut db, &group).is_err() {
-            // Not committed: not forwarded; the tool counts these as lost.
-            continue;
-        }
-        for job in group {
-            let _ = job.to.send(job.body);
-        }
-    }
-}
-
-fn commit(db: &mut rusqlite::Connection, group: &[Job]) -> rusqlite::Result<()> {
-    let transaction = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-    {
-        let mut insert =
-            transaction.prepare_cached("INSERT INTO lines (chat, body) VALUES (?1, ?2)")?;
-        for job in group {
-            insert.execute((&job.chat, &job.body))?;
-        }
-    }
-    transaction.commit()
 }
