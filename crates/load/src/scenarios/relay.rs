@@ -94,20 +94,17 @@ pub async fn open(
 /// prints its address first.
 async fn open_apart(chats: usize, relay: Relay) -> Result<(Vec<(Socket, String)>, Running)> {
     let name = relay.to_possible_value().context("the relay's name")?;
-    let mut child = Command::new(std::env::current_exe()?)
+    let mut command = Command::new(std::env::current_exe()?);
+    if relay == Relay::CompleteOneThread {
+        // tokio's multi-thread runtime reads it: one worker for the relay's every socket.
+        command.env("TOKIO_WORKER_THREADS", "1");
+    }
+    let mut child = command
         .arg("--serve-relay")
         .arg(name.get_name())
         // Kept open while the child is: the relay ends when it closes, even if this tool is
         // killed before it can kill the relay.
         .stdin(Stdio::piped())
-        .env(
-            "TOKIO_WORKER_THREADS",
-            if relay == Relay::CompleteOneThread {
-                "1"
-            } else {
-                "2"
-            },
-        )
         .stdout(Stdio::piped())
         .kill_on_drop(true)
         .spawn()

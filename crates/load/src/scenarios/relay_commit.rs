@@ -1,8 +1,9 @@
 //! The writer of the relays that commit before they forward (`Relay::Committing`,
-//! `Relay::Complete`): a thread of its own with one SQLite connection, in a temporary directory
-//! that goes when the last handle does. It commits whatever is waiting in one transaction (group
-//! commit), the log in WAL mode with `synchronous = NORMAL` (no fsync per commit) and never
-//! checkpointed during the run, as Supportal's chat writer does between its checkpoints.
+//! `Relay::Complete`, `Relay::CompleteOneThread`): one SQLite connection in a temporary directory
+//! that goes when the last handle does, the log in WAL mode with `synchronous = NORMAL` (no fsync
+//! per commit) and never checkpointed during the run, as Supportal's chat writer between its
+//! checkpoints. A thread of its own commits whatever is waiting in one transaction (group
+//! commit); on one thread, the socket's task commits its message alone.
 
 use super::relay::Relay;
 use anyhow::{Context, Result};
@@ -42,6 +43,7 @@ struct SendFrame {
     body: String,
 }
 
+/// A committing relay's writer, shared by its sockets' tasks.
 #[derive(Clone)]
 pub struct Committer {
     relay: Relay,
