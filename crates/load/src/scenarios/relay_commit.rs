@@ -130,9 +130,9 @@ impl Committer {
                 let _ = jobs.send(job);
             }
             Writer::Inline(db) => {
-                let group = [job];
+                let mut group = [job];
                 let stored = match db.lock() {
-                    Ok(mut db) => commit(&mut db, &group),
+                    Ok(mut db) => commit(&mut db, &mut group),
                     Err(_) => return,
                 };
                 if let Ok(stored) = stored {
@@ -154,7 +154,7 @@ fn write_groups(mut db: rusqlite::Connection, waiting: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        let Ok(stored) = commit(&mut db, &group) else {
+        let Ok(stored) = commit(&mut db, &mut group) else {
             // Not committed: not forwarded; the tool counts these as lost.
             continue;
         };
@@ -165,69 +165,77 @@ fn write_groups(mut db: rusqlite::Connection, waiting: mpsc::Receiver<Job>) {
 /// Send each committed job's line where it goes.
 fn forward(group: impl IntoIterator<Item = Job>, stored: Vec<Stored>) {
     for (job, stored) in group.into_iter().zip(stored) {
-        match (stored, job.payload) {
-            (Stored::Plain, Payload::Plain(body)) => {
+        match stored {
+            Stored::Plain(body) => {
                 let _ = job.to.send(body);
             }
-            (Stored::New(line), _) => {
+            Stored::New(line) => {
                 let _ = job.to.send(line.clone());
                 let _ = job.back.send(line);
             }
-            (Stored::Again(line), _) => {
+            Stored::Again(line) => {
                 let _ = job.back.send(line);
             }
-            (Stored::Plain, Payload::Complete { .. }) => {}
         }
     }
 }
 
 /// What became of a job in its transaction.
 enum Stored {
-    /// Stored as it came (the committing relay).
-    Plain,
+    /// Stored as it came (the committing relay): the frame, for the other side.
+    Plain(String),
     /// Stored under the next number: the line, for both sides.
     New(String),
     /// There already (a resend): the line as first stored, for the sender only.
     Again(String),
 }
 
-fn commit(db: &mut rusqlite::Connection, group: &[Job]) -> rusqlite::Result<Vec<Stored>> {
+/// Commit `group` in one transaction. A plain frame moves into its `Stored` (it is forwarded as
+/// it came); a group that failed is forwarded to nobody.
+fn commit(db: &mut rusqlite::Connection, group: &mut [Job]) -> rusqlite::Result<Vec<Stored>> {
     let transaction = db.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut stored = Vec::with_capacity(group.len());
     for job in group {
-        stored.push(match &job.payload {
+        stored.push(match &mut job.payload {
             Payload::Plain(body) => {
                 transaction
                     .prepare_cached("INSERT INTO lines (chat, body) VALUES (?1, ?2)")?
-                    .execute((&job.chat, body))?;
-                Stored::Plain
+                    .execute((&job.chat, &*body))?;
+                Stored::Plain(std::mem::take(body))
             }
             Payload::Complete {
                 side,
                 client_id,
                 body,
-            } => {
-                let params = (&job.chat, client_id, side, body);
-                let inserted = transaction
-                    .prepare_cached(INSERT_NUMBERED)?
-                    .query_row(params, |row| row.get::<_, i64>(0))
-                    .optional()?;
-                match inserted {
-                    Some(seq) => Stored::New(line(client_id, seq, side, body)),
-                    None => {
-                        let (seq, side, body): (i64, String, String) = transaction
-                            .prepare_cached(STORED)?
-                            .query_row((&job.chat, client_id), |row| {
-                                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
-                            })?;
-                        Stored::Again(line(client_id, seq, &side, &body))
-                    }
-                }
-            }
+            } => store_numbered(&transaction, &job.chat, side, client_id, body)?,
         });
     }
     transaction.commit()?;
     Ok(stored)
+}
+
+/// The complete relay's message: under the chat's next number, or as first stored if its client
+/// id is there already.
+fn store_numbered(
+    transaction: &rusqlite::Transaction,
+    chat: &str,
+    side: &str,
+    client_id: &str,
+    body: &str,
+) -> rusqlite::Result<Stored> {
+    let inserted = transaction
+        .prepare_cached(INSERT_NUMBERED)?
+        .query_row((chat, client_id, side, body), |row| row.get::<_, i64>(0))
+        .optional()?;
+    if let Some(seq) = inserted {
+        return Ok(Stored::New(line(client_id, seq, side, body)));
+    }
+    let (seq, side, body): (i64, String, String) = transaction
+        .prepare_cached(STORED)?
+        .query_row((chat, client_id), |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })?;
+    Ok(Stored::Again(line(client_id, seq, &side, &body)))
 }
 
 /// A stored message as Supportal's sockets frame it (one line in a `chat` frame).
@@ -266,19 +274,19 @@ mod tests {
     fn the_complete_relay_numbers_each_chat_and_stores_a_resend_once() {
         let mut db = rusqlite::Connection::open_in_memory().expect("SQLite");
         db.execute_batch(COMPLETE).expect("the schema");
-        let group = [
+        let mut group = [
             job("/1", "a", "x"),
             job("/2", "a", "y"),
             job("/1", "b", "z"),
             job("/1", "a", "x"),
         ];
-        let stored = commit(&mut db, &group).expect("committed");
+        let stored = commit(&mut db, &mut group).expect("committed");
         let described: Vec<(&str, i64)> = stored
             .iter()
             .map(|s| match s {
                 Stored::New(line) => ("new", seq_of(line)),
                 Stored::Again(line) => ("again", seq_of(line)),
-                Stored::Plain => ("plain", 0),
+                Stored::Plain(_) => ("plain", 0),
             })
             .collect();
         assert_eq!(
