@@ -377,17 +377,16 @@ async fn measure_relay(
     options: &Options,
 ) -> Result<(Latencies, u64)> {
     let (sockets, server) = relay::open(options.chats, relay, apart).await?;
-    // `relay::open` gives each chat's sockets in turn: side a, then side b.
-    let side = |n: usize| match relay {
+    // The socket's name ends with its side (`relay-{chat}-a` or `-b`).
+    let side = |name: &str| match relay {
         Relay::Complete | Relay::CompleteOneThread => Side::Framed {
-            me: if n.is_multiple_of(2) { "a" } else { "b" },
+            me: if name.ends_with("-a") { "a" } else { "b" },
         },
         Relay::Bare | Relay::Committing => Side::Relay,
     };
     let sides = sockets
         .into_iter()
-        .enumerate()
-        .map(|(n, (socket, name))| (side(n), socket, name))
+        .map(|(socket, name)| (side(&name), socket, name))
         .collect();
     let process = server.process_id();
     let before = process.and_then(procstat::sample);

@@ -170,11 +170,7 @@ async fn serve(listener: TcpListener, committer: Option<Committer>) {
             };
             let (mut write, mut read) = ws.split();
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
-            let (chat, other) = match path.strip_suffix("/a") {
-                Some(chat) => (chat.to_owned(), format!("{chat}/b")),
-                None => (path.replace("/b", ""), path.replace("/b", "/a")),
-            };
-            let side = if path.ends_with("/a") { "a" } else { "b" };
+            let (chat, side, other) = pair_of(&path);
             if let Ok(mut p) = peers.lock() {
                 p.insert(path.clone(), tx.clone());
             }
@@ -210,6 +206,18 @@ async fn serve(listener: TcpListener, committer: Option<Committer>) {
     }
 }
 
+/// A socket's chat, its side and the other side's path, from its path (`/{chat}/a` or
+/// `/{chat}/b`).
+fn pair_of(path: &str) -> (String, &'static str, String) {
+    match path.strip_suffix("/a") {
+        Some(chat) => (chat.to_owned(), "a", format!("{chat}/b")),
+        None => {
+            let chat = path.strip_suffix("/b").unwrap_or(path);
+            (chat.to_owned(), "b", format!("{chat}/a"))
+        }
+    }
+}
+
 /// The tool's side of `chats` chats on the relay at `addr`: each chat's two sockets.
 async fn connect(addr: SocketAddr, chats: usize) -> Result<Vec<(Socket, String)>> {
     let mut sockets = Vec::new();
@@ -220,4 +228,16 @@ async fn connect(addr: SocketAddr, chats: usize) -> Result<Vec<(Socket, String)>
         }
     }
     Ok(sockets)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_side_of_a_chat_finds_the_other() {
+        assert_eq!(pair_of("/12/a"), ("/12".into(), "a", "/12/b".into()));
+        assert_eq!(pair_of("/12/b"), ("/12".into(), "b", "/12/a".into()));
+        assert_eq!(pair_of("/1/b"), ("/1".into(), "b", "/1/a".into()));
+    }
 }
